@@ -1,0 +1,1 @@
+"""GUI-free, torch-free hardware inventory and telemetry. Never imports Qt or torch."""

@@ -1,0 +1,78 @@
+"""DESIGN.md's layering rules, enforced: the GUI process never loads torch/pynvml/psutil;
+engine/ and hw/ never import Qt or gui; spec and analysis never import torch; hw never imports torch."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def test_engine_and_hw_never_import_qt_or_gui():
+    for package in ("engine", "hw"):
+        for path in _files(package):
+            bad = _imports(path) & {"PySide6", "pyqtgraph", "gui", "shiboken6"}
+            assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def test_hw_never_imports_torch():
+    for path in _files("hw"):
+        assert "torch" not in _imports(path), f"{path.relative_to(ROOT)} imports torch"
+
+
+def test_gui_never_imports_torch_pynvml_psutil_directly():
+    for path in _files("gui"):
+        bad = _imports(path) & {"torch", "pynvml", "psutil"}
+        assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+
+
+def _loaded_after_import(modules: list[str]) -> set[str]:
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted({n.split('.')[0] for n in sys.modules})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"}, check=True)
+    return set(json.loads(out.stdout))
+
+
+def _module_names(package: str) -> list[str]:
+    names = []
+    for path in _files(package):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join(parts))
+    return names
+
+
+def test_gui_process_never_loads_torch_pynvml_psutil_indirectly():
+    loaded = _loaded_after_import(_module_names("gui"))
+    bad = loaded & {"torch", "pynvml", "psutil"}
+    assert not bad, f"importing gui/ loads {sorted(bad)}"
+
+
+def test_spec_and_analysis_never_load_torch():
+    loaded = _loaded_after_import(["engine.spec", "engine.analysis", "engine.config", "engine.events",
+                                   "engine.result", "engine.worker"])
+    assert "torch" not in loaded
