@@ -1,0 +1,22 @@
+"""Where the app keeps its data. TRADEOFF_LAB_DATA overrides the platform's user data folder
+(tests and screenshots point it at a temporary folder)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+
+
+def data_dir() -> Path:
+    override = os.environ.get("TRADEOFF_LAB_DATA")
+    path = Path(override) if override else Path(user_data_dir("tradeoff-lab", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def default_db_path() -> Path:
+    return data_dir() / "runs.sqlite"
