@@ -42,3 +42,37 @@ class Availability:
     source: str  # e.g. "gpu0.power_instant", "gpu0.energy_counter", "rapl.package"
     available: bool
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class IdleBaseline:
+    """Power per GPU measured just before the run, so dynamic (above idle) energy can be shown."""
+    seconds: float
+    power_w: dict[int, float | None]  # mean instant power (else the 1 s average) per GPU index
+    method: dict[int, str | None]  # "power_instant" | "power_avg" | None
+
+
+@dataclass(frozen=True)
+class WindowSummary:
+    """What the sampler measured over the timed window (mark_window_start .. mark_window_end).
+
+    gpu_energy_method per GPU: "counter" (measured, NVML total-energy counter), or, where the counter
+    is unsupported, "integrated-instant-power" / "integrated-average-power" (estimated)."""
+    window_s: float | None
+    gpu_energy_j: dict[int, float | None]
+    gpu_energy_method: dict[int, str | None]
+    gpu_dynamic_energy_j: dict[int, float | None]  # energy above gpu_idle_power_w x window_s
+    gpu_idle_power_w: dict[int, float | None]
+    gpu_power_mean_w: dict[int, float | None]  # energy / window where the counter works, else sample mean
+    gpu_power_max_w: dict[int, float | None]  # highest instant (else average) power sampled
+    gpu_temperature_start_c: dict[int, float | None]
+    gpu_temperature_max_c: dict[int, float | None]
+    cpu_energy_j: float | None  # RAPL package, all sockets
+    cpu_dram_energy_j: float | None  # RAPL DRAM
+    host_peak_rss_bytes: int | None
+    quality: list[str]
+    unavailable: dict[str, str]
+    sampler_ticks: int = 0
+    sampler_missed_ticks: int = 0  # schedule slots skipped because a tick ran late
+    sampler_cpu_s: float | None = None  # CPU time of the sampler thread itself
+    sampler_wall_s: float | None = None  # how long the thread ran (cpu_s / wall_s: its share of a core)

@@ -23,8 +23,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="main.py", description="Tradeoff Lab: speed x power x place of deep learning.")
-    parser.add_argument("file", nargs="?", help="open the GUI on this spec (no sub-command)")
+    # No positional "file" here: argparse would give it the sub-command's name ("run lenet" parsed as
+    # file=run, command=lenet). main.py opens the GUI (optionally on FILE) when no sub-command is given.
+    parser = _Parser(prog="main.py", description="Tradeoff Lab: speed x power x place of deep learning. "
+                     "Without a sub-command, `main.py [FILE]` opens the GUI (optionally on a spec file).")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     for name in COMMANDS:
         module = importlib.import_module(f"engine.cli.{name}")

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The GPU machine (Python 3.12, torch 2.11, no network) lacks a few pure-Python deps of engine/ and hw/.
+# Fetch them once here for cp312 manylinux into ./wheels (git-ignored), unpack into wheels/site, and
+# carry "wheels" with the device call; there: export PYTHONPATH=$PWD/wheels/site:$PWD
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rm -rf wheels && mkdir -p wheels/dl wheels/site
+PIP=${PIP:-python3 -m pip}
+$PIP download -q --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+    -d wheels/dl pydantic pydantic-core platformdirs annotated-types typing-inspection typing-extensions \
+    psutil nvidia-ml-py  # hw/ telemetry: host metrics, NVML
+for w in wheels/dl/*.whl; do python3 -m zipfile -e "$w" wheels/site; done
+ls wheels/dl

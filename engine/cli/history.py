@@ -1,0 +1,78 @@
+"""`python main.py history [--db PATH] [--limit N] [--json]`: past runs, newest first.
+Filters: --network, --device, --precision, --status. `--import FILE` adds result JSON files made
+elsewhere (e.g. `run --json` on a GPU server) to the history first. Torch-free."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from engine.cli import EXIT_OK, BadInput
+from engine.cli import textfmt as f
+
+COLUMNS = ("run", "when (UTC)", "network", "device", "precision", "batch", "mode", "status", "samples/s",
+           "J/sample", "accuracy")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("history", help="list past runs, newest first", description=__doc__.split("\n")[0])
+    p.add_argument("--db", metavar="PATH", help="run history file (default: the user data folder)")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="show at most N runs (default 20; 0: all)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--network")
+    p.add_argument("--device")
+    p.add_argument("--precision")
+    p.add_argument("--status", choices=("ok", "oom", "failed", "cancelled"))
+    p.add_argument("--import", dest="import_files", nargs="+", metavar="FILE", help="add result JSON files first")
+    p.set_defaults(command="history")
+
+
+def main(args: argparse.Namespace) -> int:
+    from engine.errors import BadResultFile, BadStoreFile
+    from engine.store import RunStore
+    if args.limit < 0:
+        raise BadInput(f"--limit must be 0 or more, got {args.limit}")
+    try:
+        store = RunStore(args.db)
+        for path in args.import_files or ():
+            r = store.import_json(path)
+            print(f"imported {r.run_id} from {path}", file=sys.stderr)
+        rows = store.list(network=args.network, device=args.device, precision=args.precision, status=args.status,
+                          limit=args.limit or None)
+    except (BadStoreFile, BadResultFile) as exc:
+        raise BadInput(str(exc)) from None
+    if args.json:
+        print(json.dumps([asdict(r) for r in rows], indent=2))
+        return EXIT_OK
+    if not rows:
+        print(f"no runs in {store.path}")
+        return EXIT_OK
+    print(render(rows))
+    shown = f"{len(rows)} run(s)" + (f" (newest {args.limit}; --limit 0 shows all)" if len(rows) == args.limit else "")
+    print(f"{shown} in {store.path}")
+    return EXIT_OK
+
+
+def _cells(r: Any) -> tuple[str, ...]:
+    when = r.created_at.replace("T", " ")[:19]
+    device = r.device or "–"
+    if r.device_name and r.device and r.device.startswith("cuda"):
+        device = f"{r.device} {r.device_name}"
+    return (r.run_id, when, r.network, device, r.precision or "–", str(r.batch or "–"), r.mode or "–", r.status,
+            f.num(r.throughput_sps), f.energy(r.energy_per_sample_j), f.pct(r.accuracy))
+
+
+def render(rows: list[Any]) -> str:
+    """A plain aligned table (numbers right-aligned), readable in a terminal and in a log."""
+    cells = [COLUMNS] + [_cells(r) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(COLUMNS))]
+    right = {5, 8, 9, 10}
+    lines = []
+    for k, row in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths,
+                                                                                                      strict=True))).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""`main.py report [RUN_IDS | --last N | --sweep DIR] --html F --pdf F --csv F --json F`: a comparison
+report built from the run history (or a sweep folder's results)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.cli import EXIT_OK, BadInput
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="write a comparison report (HTML, PDF, CSV, JSON) from stored runs",
+                       description=__doc__)
+    p.add_argument("run_ids", nargs="*", metavar="RUN_ID", help="runs to compare (from `main.py history`)")
+    p.add_argument("--last", type=int, metavar="N", help="the N most recent runs")
+    p.add_argument("--sweep", metavar="DIR", help="every run of the sweep in DIR (skipped runs are named too)")
+    p.add_argument("--html", metavar="F", help="self-contained HTML file to write")
+    p.add_argument("--pdf", metavar="F", help="PDF file to write")
+    p.add_argument("--csv", metavar="F", help="CSV file to write (one row per run)")
+    p.add_argument("--json", metavar="F", help="JSON file to write (full results)")
+    p.add_argument("--baseline", metavar="RUN_ID", help="run the ratios are relative to (default: the first ok run)")
+    p.add_argument("--title", help="report title")
+    p.add_argument("--db", help="run history database (default: the app's)")
+
+
+def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
+    from engine.result import RunResult
+    from engine.sweep import BadSweep, load_state
+    try:
+        state = load_state(folder)
+    except BadSweep as exc:
+        raise BadInput(str(exc)) from None
+    results, skipped = [], []
+    for e in state.entries:
+        if e.status == "skipped":
+            skipped.append((e.config, e.reason or "skipped"))
+            continue
+        if not e.run_id or e.status == "pending":
+            continue
+        r = store.get(e.run_id)
+        if r is None:  # not in this history (another --db): read the sweep's own copy
+            path = folder / "runs" / f"{e.index:03d}.json"
+            try:
+                r = RunResult.model_validate_json(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+        results.append(r)
+    if not results:
+        raise BadInput(f"{folder}: the sweep has no finished runs yet")
+    return results, skipped
+
+
+def _select(args, store) -> tuple[list, list]:
+    chosen = sum(bool(x) for x in (args.run_ids, args.last, args.sweep))
+    if chosen != 1:
+        raise BadInput("choose the runs with exactly one of: RUN_IDS, --last N, --sweep DIR")
+    if args.sweep:
+        return _sweep_results(Path(args.sweep), store)
+    if args.last is not None:
+        if args.last < 1:
+            raise BadInput("--last: give a number of runs >= 1")
+        results = list(reversed(store.last(args.last)))  # oldest first: the order they ran in
+        if not results:
+            raise BadInput(f"the run history {store.path} has no runs yet")
+        return results, []
+    results = []
+    for rid in args.run_ids:
+        r = store.get(rid)
+        if r is None:
+            raise BadInput(f"run {rid!r} is not in the run history {store.path}")
+        results.append(r)
+    return results, []
+
+
+def main(args: argparse.Namespace) -> int:
+    from engine.errors import BadStoreFile
+    from engine.report import make_report
+    from engine.store import RunStore
+    if not any((args.html, args.pdf, args.csv, args.json)):
+        raise BadInput("name at least one output: --html F, --pdf F, --csv F or --json F")
+    try:
+        store = RunStore(args.db)
+    except BadStoreFile as exc:
+        raise BadInput(str(exc)) from None
+    results, skipped = _select(args, store)
+    if args.baseline and args.baseline not in {r.run_id for r in results}:
+        raise BadInput(f"--baseline {args.baseline!r} is not one of the runs in the report")
+    for flag in ("html", "pdf", "csv", "json"):
+        target = getattr(args, flag)
+        if target and not Path(target).resolve().parent.is_dir():
+            raise BadInput(f"--{flag} {target}: the folder {Path(target).resolve().parent} does not exist")
+    try:
+        written = make_report(results, html=args.html, pdf=args.pdf, csv=args.csv, json=args.json,
+                              baseline_id=args.baseline, skipped=skipped, title=args.title)
+    except OSError as exc:
+        raise BadInput(f"{exc.filename or 'report'}: cannot be written ({exc.strerror or exc})") from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"{len(results)} runs in the report" + (f", {len(skipped)} skipped configurations named" if skipped else ""))
+    return EXIT_OK

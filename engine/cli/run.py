@@ -1,0 +1,162 @@
+"""`python main.py run NET [options] [--json PATH]`: one run of a network on a device.
+
+Shows live progress (a bar on a terminal, a plain line every few seconds otherwise), prints a
+summary, writes the result JSON (--json) and adds it to the run history (unless --no-store).
+Ctrl+C stops the run cleanly: the result is written with status "cancelled" (a second Ctrl+C aborts).
+Exit codes: 0 ok; 2 bad input (nothing ran); 3 the run failed, ran out of memory or was cancelled.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.cli import EXIT_OK, EXIT_RUN_FAILED, BadInput
+from engine.config import PRECISIONS
+
+# RunConfig field -> the option that sets it, so a validation message names what the user typed.
+_FLAGS = {"device": "--device", "precision": "--precision", "batch": "--batch", "mode": "--mode", "steps": "--steps",
+          "seconds": "--seconds", "warmup": "--warmup", "dataset": "--dataset", "optimizer": "--optimizer",
+          "lr": "--lr", "compile": "--compile", "threads": "--threads", "seed": "--seed",
+          "sample_hz": "--sample-hz", "idle_baseline_s": "--idle-seconds", "eval_every_s": "--eval-every"}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a network once and measure it", description=__doc__.split("\n\n")[0])
+    p.add_argument("network", metavar="NET", help="preset name (lenet, mlp, resnet9, ...) or a spec .json path")
+    p.add_argument("--device", help="cpu, cuda or cuda:N (default: the first GPU, else cpu)")
+    p.add_argument("--precision", choices=PRECISIONS, default="fp32")
+    p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    p.add_argument("--mode", choices=("train", "infer"), default="train")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="timed steps (default 100)")
+    length.add_argument("--seconds", type=float, help="timed seconds")
+    p.add_argument("--warmup", type=int, default=10, help="untimed warm-up steps (default 10)")
+    p.add_argument("--dataset", default="synthetic",
+                   help="synthetic | digits | mnist:PATH | cifar10:PATH | folder:PATH (default synthetic)")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--channels-last", action="store_true", help="NHWC memory format for model and input")
+    p.add_argument("--compile", metavar="MODE", help="torch.compile mode: default, reduce-overhead, max-autotune")
+    p.add_argument("--no-cudnn-benchmark", dest="cudnn_benchmark", action="store_false",
+                   help="turn cuDNN autotune off (on by default)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-every", type=float, default=2.0, metavar="S",
+                   help="held-out evaluation every S seconds when training on real data (default 2)")
+    p.add_argument("--sample-hz", type=float, default=10.0, help="telemetry rate; 0 turns it off (default 10)")
+    p.add_argument("--idle-seconds", type=float, default=1.0, help="GPU idle-power baseline before the run")
+    p.add_argument("--json", metavar="PATH", help="write the result JSON here")
+    p.add_argument("--db", metavar="PATH", help="run history file (default: the user data folder)")
+    p.add_argument("--no-store", action="store_true", help="do not add the run to the history")
+    p.set_defaults(command="run")
+
+
+def main(args: argparse.Namespace) -> int:
+    from engine.cli.netload import load_network
+    from engine.cli.run_output import Progress, print_summary
+
+    spec = load_network(args.network)
+    config = _config(args)
+    json_path = _check_json_path(args.json)
+    store = None if args.no_store else _open_store(args.db)
+
+    from engine.errors import BadRunInput
+    from engine.runloop import run
+
+    progress = Progress(sys.stdout)
+    stop = _CtrlC()
+    try:
+        result = run(spec, config, on_event=progress.on_event, should_stop=stop.is_set)
+    except BadRunInput as exc:
+        raise BadInput(str(exc)) from None
+    finally:
+        stop.restore()
+        progress.close()
+    notes = []
+    if json_path is not None:
+        json_path.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        notes.append(f"result written to {json_path}")
+    if store is not None:
+        try:
+            store.add(result)
+            notes.append(f"stored in the run history ({store.path})")
+        except Exception as exc:  # noqa: BLE001 - the run is done; say why it was not kept
+            notes.append(f"NOT stored in the run history: {exc}")
+    print_summary(result, notes, sys.stdout)
+    if result.status != "ok":
+        sys.stderr.write(f"run {result.status}: {result.error}\n")
+        return EXIT_RUN_FAILED
+    return EXIT_OK
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from pydantic import ValidationError
+
+    from engine.config import RunConfig
+    device = args.device or _default_device()
+    fields = dict(device=device, precision=args.precision, batch=args.batch, mode=args.mode, steps=args.steps,
+                  seconds=args.seconds, warmup=args.warmup, dataset=args.dataset, optimizer=args.optimizer,
+                  lr=args.lr, channels_last=args.channels_last, compile=args.compile,
+                  cudnn_benchmark=args.cudnn_benchmark, threads=args.threads, seed=args.seed,
+                  sample_hz=args.sample_hz, idle_baseline_s=args.idle_seconds, eval_every_s=args.eval_every)
+    try:
+        return RunConfig(**fields)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err.get("loc") else ""
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        raise BadInput(f"{_FLAGS.get(field, field) or 'run options'}: {msg}") from None
+
+
+def _default_device() -> str:
+    import torch
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _check_json_path(path: str | None) -> Path | None:
+    if path is None:
+        return None
+    p = Path(path)
+    if p.is_dir():
+        raise BadInput(f"--json {p}: is a folder; give a file name")
+    if not p.parent.is_dir():
+        raise BadInput(f"--json {p}: folder {p.parent} does not exist")
+    return p
+
+
+def _open_store(db: str | None) -> Any:
+    from engine.errors import BadStoreFile
+    from engine.store import RunStore
+    try:
+        return RunStore(db)
+    except BadStoreFile as exc:
+        raise BadInput(f"--db: {exc}") from None
+
+
+class _CtrlC:
+    """First Ctrl+C asks the run to stop (it ends as "cancelled", result written); a second one
+    raises KeyboardInterrupt as usual."""
+
+    def __init__(self) -> None:
+        self._set = False
+        self._previous = None
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: no handler, Ctrl+C behaves as usual
+            self._previous = None
+
+    def _handle(self, _sig: int, _frame: Any) -> None:
+        if self._set:
+            raise KeyboardInterrupt
+        self._set = True
+        sys.stderr.write("\nstopping: the run ends after this step (Ctrl+C again to abort)\n")
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)

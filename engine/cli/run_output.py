@@ -1,0 +1,125 @@
+"""What `run` prints: live progress (rich on a terminal, plain periodic lines otherwise) and the
+summary at the end. Torch-free."""
+from __future__ import annotations
+
+import time
+from typing import Any, TextIO
+
+from engine.cli import textfmt as f
+from engine.events import PhaseChanged, RunStarted, StepMetrics
+
+PLAIN_EVERY_S = 2.0
+
+
+class Progress:
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._live: Any = None
+        self._terminal = hasattr(out, "isatty") and out.isatty()
+        self._last_plain = 0.0
+        self._total_steps: int | None = None
+        self._total_s: float | None = None
+        self._phase = "starting"
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, RunStarted):
+            self._total_steps, self._total_s = event.total_steps, event.total_seconds
+            self._line(f"{event.network_name} on {event.device_name} (run {event.run_id})", force=True)
+        elif isinstance(event, PhaseChanged) and event.phase != "done":
+            self._phase = event.phase
+            self._update(f"{event.phase}…", None)
+        elif isinstance(event, StepMetrics):
+            self._update(self._describe(event), event)
+
+    def _describe(self, m: StepMetrics) -> str:
+        total = f"/{self._total_steps:,}" if self._total_steps else ""
+        parts = [f"step {m.step:,}{total}", f"{f.num(m.throughput_sps)} samples/s",
+                 f"p50 {f.seconds(m.step_time_p50_s)}"]
+        if m.loss is not None:
+            parts.append(f"loss {m.loss:.4f}")
+        if m.accuracy is not None:
+            parts.append(f"acc {f.pct(m.accuracy)}")
+        parts.append(f"elapsed {f.seconds(m.elapsed_s)}")
+        if m.remaining_s is not None:
+            parts.append(f"remaining {f.seconds(m.remaining_s)}")
+        return "  ".join(parts)
+
+    def _update(self, text: str, m: StepMetrics | None) -> None:
+        if not self._terminal:
+            self._line(text, force=m is None)
+            return
+        if self._live is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, TextColumn
+            from rich.progress import Progress as RichProgress
+            self._live = RichProgress(BarColumn(bar_width=30), TextColumn("{task.description}"),
+                                      console=Console(file=self._out), transient=True, refresh_per_second=8)
+            self._live.start()
+            self._task = self._live.add_task(text, total=1.0, completed=0)
+        done = 0.0
+        if m is not None:
+            done = m.step / self._total_steps if self._total_steps else \
+                (m.elapsed_s / self._total_s if self._total_s else 0.0)
+        self._live.update(self._task, description=text, completed=min(done, 1.0))
+
+    def _line(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_plain >= PLAIN_EVERY_S:
+            self._last_plain = now
+            print(text, file=self._out, flush=True)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def summary_lines(r: Any) -> list[str]:
+    cfg, hw, why = r.config, r.hardware, r.unavailable
+    lens = [f"{'channels-last' if cfg.get('channels_last') else ''}",
+            f"compile {cfg['compile']}" if cfg.get("compile") else ""]
+    levers = ", ".join(x for x in lens if x) or "no levers"
+    lines = [f"{r.network.name} · {cfg.get('device')} ({hw.get('device_name', '?')}) · {cfg.get('precision')} · "
+             f"batch {cfg.get('batch')} · {cfg.get('mode')} · {cfg.get('dataset')} · {levers}",
+             f"  status       {r.status}" + (f": {r.error}" if r.error else "")]
+
+    def row(label: str, text: str, key: str | None = None) -> None:
+        if key and text.strip("– ") == "" and key in why:
+            text = f"unavailable ({why[key]})"
+        lines.append(f"  {label:<12} {text}")
+
+    row("throughput", f"{f.num(r.throughput_sps)} samples/s  ({r.steps:,} steps, {r.samples:,} samples "
+        f"in {f.seconds(r.measured_s)})" if r.throughput_sps else "–", "throughput_sps")
+    st = r.step_time_s
+    row("step time", f"p50 {f.seconds(st.p50)} · p90 {f.seconds(st.p90)} · p99 {f.seconds(st.p99)}"
+        if st.p50 is not None else "–", "step_time_s")
+    row("loss", f"{r.loss:.4f}" if r.loss is not None else "–", "loss")
+    row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else "–", "accuracy")
+    e = r.energy_j
+    if e.gpu is not None:
+        kind = "measured" if e.gpu_method == "counter" else f"estimated, {e.gpu_method}"
+        row("GPU energy", f"{f.energy(e.gpu)} ({kind}) · {f.energy(r.energy_per_sample_j.total)}/sample"
+            + (f" · above idle {f.energy(r.energy_per_sample_j.dynamic)}/sample"
+               if r.energy_per_sample_j.dynamic is not None else ""))
+        p = r.power_w
+        row("GPU power", f"mean {f.num(p.gpu_mean, 0, 'W')} · max {f.num(p.gpu_max, 0, 'W')} · "
+            f"idle {f.num(p.gpu_idle, 0, 'W')}")
+    elif cfg.get("device", "cpu") != "cpu":
+        row("GPU energy", "–", "energy_j.gpu")
+    row("CPU energy", f.energy(e.cpu), "energy_j.cpu")
+    m = r.memory_bytes
+    if m.gpu_peak_allocated is not None:
+        row("GPU memory", f"peak {f.mem(m.gpu_peak_allocated)} allocated · {f.mem(m.gpu_peak_reserved)} reserved")
+    row("host memory", f"peak RSS {f.mem(m.host_peak_rss)}" if m.host_peak_rss else "–",
+        "memory_bytes.host_peak_rss")
+    for q in r.quality:
+        lines.append(f"  ! {q}")
+    return lines
+
+
+def print_summary(result: Any, notes: list[str], out: TextIO) -> None:
+    for line in summary_lines(result):
+        print(line, file=out)
+    for note in notes:
+        print(f"  {note}", file=out)
+    out.flush()

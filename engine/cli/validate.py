@@ -1,0 +1,110 @@
+"""`python main.py validate NET [--json] [--batch N]`: per layer the output shape, parameters, forward
+FLOPs and activation bytes, with totals (incl. a training step); or every error, each naming its
+layer, and exit 2. Torch-free."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from engine.analysis import Analysis, Problem, analyze
+from engine.cli import EXIT_BAD_INPUT, EXIT_OK, BadInput
+from engine.cli.netload import resolve
+from engine.shapes import fmt
+from engine.spec import NetworkSpec
+
+
+def add_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("validate", help="check a network; per-layer shapes, params, FLOPs, memory",
+                              description=__doc__)
+    p.add_argument("net", metavar="NET", help="a preset name (lenet, mlp, resnet9, ...) or a spec file")
+    p.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    p.add_argument("--batch", type=int, default=1, metavar="N",
+                   help="also give the totals for one step of N samples (default 1)")
+    p.set_defaults(command="validate")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.batch < 1:
+        raise BadInput(f"--batch must be 1 or more, got {args.batch}")
+    spec = resolve(args.net)
+    analysis = analyze(spec)
+    if args.json:
+        print(json.dumps(to_dict(spec, analysis, args.batch), indent=2))
+    elif analysis.ok:
+        print(render(spec, analysis, args.batch))
+    else:
+        sys.stderr.write(f"{args.net}: {len(analysis.problems)} error(s)\n")
+        for problem in analysis.problems:
+            sys.stderr.write(f"error: {problem}\n")
+    return EXIT_OK if analysis.ok else EXIT_BAD_INPUT
+
+
+def _problem(p: Problem) -> dict[str, Any]:
+    return {"layer_id": p.layer_id, "field": p.field, "message": p.message}
+
+
+def to_dict(spec: NetworkSpec, a: Analysis, batch: int = 1) -> dict[str, Any]:
+    return {
+        "name": spec.name, "ok": a.ok, "input_shape": list(spec.input.shape), "output": a.output_id,
+        "output_shape": list(a.output_shape) if a.output_shape else None, "num_classes": spec.num_classes,
+        "layers": [{"id": i.layer_id, "type": i.type,
+                    "output_shape": list(i.output_shape) if i.output_shape else None, "params": i.params,
+                    "flops": i.flops, "activation_bytes": i.activation_bytes, "feeds_output": i.feeds_output}
+                   for i in a.layers.values()],
+        "totals": {"params": a.total_params, "param_bytes_fp32": 4 * a.total_params,
+                   "flops_per_sample": a.total_flops, "train_flops_per_sample": a.train_flops,
+                   "activation_bytes_per_sample": a.activation_bytes, "batch": batch,
+                   "flops_per_step_infer": a.total_flops * batch, "flops_per_step_train": a.train_flops * batch},
+        "problems": [_problem(p) for p in a.problems],
+        "warnings": [_problem(p) for p in a.warnings],
+    }
+
+
+def si(v: float, unit: str = "") -> str:
+    """1234567 -> '1.23 M' (decimal prefixes, as FLOPs are usually quoted)."""
+    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= factor:
+            return f"{v / factor:.2f} {prefix}{unit}"
+    return f"{v:.0f} {unit}".rstrip()
+
+
+def binary_bytes(v: float) -> str:
+    for factor, prefix in ((1024 ** 3, "GiB"), (1024 ** 2, "MiB"), (1024, "KiB")):
+        if v >= factor:
+            return f"{v / factor:.2f} {prefix}"
+    return f"{v:.0f} B"
+
+
+def render(spec: NetworkSpec, a: Analysis, batch: int = 1) -> str:
+    rows = [("id", "type", "output shape", "params", "FLOPs", "activations")]
+    rows.append(("input", "Input", fmt(tuple(spec.input.shape)), "", "", ""))
+    for i in a.layers.values():
+        mark = "" if i.feeds_output else " *"
+        rows.append((i.layer_id + mark, i.type, fmt(i.output_shape) if i.output_shape else "?",
+                     f"{i.params:,}", si(i.flops), binary_bytes(i.activation_bytes)))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    right = {3, 4, 5}
+    lines = [f"{spec.name}: {len(a.layers)} layers, input {fmt(tuple(spec.input.shape))} -> output "
+             f"{fmt(a.output_shape) if a.output_shape else '?'} ('{a.output_id}')", ""]
+    for n, row in enumerate(rows):
+        cells = [c.rjust(w) if k in right else c.ljust(w) for k, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines += ["", "per sample (FLOPs: 2 per multiply-add; activations: fp32 outputs of every layer):",
+              f"  parameters        {a.total_params:,} ({binary_bytes(4 * a.total_params)} in fp32)",
+              f"  forward FLOPs     {si(a.total_flops)}",
+              f"  training FLOPs    {si(a.train_flops)} (forward + backward, ~3x forward)",
+              f"  activations       {binary_bytes(a.activation_bytes)}"]
+    if batch > 1:
+        lines += [f"per step of batch {batch}:",
+                  f"  inference FLOPs   {si(a.total_flops * batch)}",
+                  f"  training FLOPs    {si(a.train_flops * batch)}",
+                  f"  activations       {binary_bytes(a.activation_bytes * batch)}"]
+    for w in a.warnings:
+        lines.append(f"warning: {w}")
+    if a.warnings:
+        lines.append("(* = does not feed the output; not built, not in the totals)")
+    return "\n".join(lines)

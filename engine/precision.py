@@ -1,0 +1,89 @@
+"""What each precision means on a device (DESIGN.md "Measuring honestly"), and the torch switches
+for it. `fp32` is strict fp32: TF32 off for matmul and cuDNN; `tf32` turns both on; fp16 runs under
+autocast with a grad scaler; bf16 under autocast alone.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import torch
+
+from engine.errors import BadRunInput
+
+
+@dataclass
+class PrecisionPlan:
+    name: str
+    autocast_dtype: torch.dtype | None  # None: no autocast at all (not even a disabled one)
+    grad_scaler: bool
+    notes: list[str] = field(default_factory=list)  # quality notes for the result
+    quantize_linear: bool = False  # int8: dynamic quantization of Linear layers (CPU inference)
+
+    def autocast(self, device_type: str) -> Callable[[], contextlib.AbstractContextManager]:
+        """A factory for the step's autocast context; nullcontext when there is none (cheaper than
+        a disabled autocast, which still enters and leaves dispatcher state every step)."""
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext
+        dtype = self.autocast_dtype
+        return lambda: torch.autocast(device_type, dtype=dtype)
+
+
+def plan_precision(precision: str, device: torch.device, mode: str) -> PrecisionPlan:
+    cuda = device.type == "cuda"
+    if precision == "int8":
+        if cuda or mode != "infer":
+            raise BadRunInput("precision int8 is supported only for inference on the CPU so far (dynamic "
+                              "quantization of Linear layers); use --mode infer --device cpu, or fp16/bf16")
+        return PrecisionPlan("int8", None, False, ["int8 here is dynamic quantization: Linear layers run with "
+                                                   "int8 weights and activations; other layers stay fp32"],
+                             quantize_linear=True)
+    if precision in ("fp32", "tf32"):
+        notes = []
+        if precision == "tf32" and not cuda:
+            notes.append("tf32 is a GPU tensor-core mode: on the CPU this run is plain fp32")
+        elif precision == "tf32" and torch.cuda.get_device_capability(device)[0] < 8:
+            notes.append("this GPU has no TF32 tensor cores (before Ampere): tf32 runs as fp32")
+        return PrecisionPlan(precision, None, False, notes)
+    dtype = torch.float16 if precision == "fp16" else torch.bfloat16
+    if cuda and precision == "bf16" and not torch.cuda.is_bf16_supported():
+        raise BadRunInput(f"precision bf16: {torch.cuda.get_device_name(device)} does not support bfloat16")
+    notes = []
+    if not cuda:
+        notes.append(f"{precision} on the CPU runs under CPU autocast; most CPUs gain little or lose speed")
+    return PrecisionPlan(precision, dtype, precision == "fp16" and mode == "train", notes)
+
+
+def quantize_linear_int8(model: torch.nn.Module) -> tuple[torch.nn.Module, int]:
+    """Dynamic int8 quantization of every Linear layer (CPU). Returns the model and how many layers
+    were quantized. torch marks this API deprecated in favour of torchao; its warnings are not the
+    user's concern."""
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+    n = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8), n
+
+
+@contextlib.contextmanager
+def backend_flags(precision: str, cudnn_benchmark: bool, threads: int | None) -> Iterator[None]:
+    """Set TF32, cuDNN autotune and CPU threads for the run; put the previous values back after,
+    so runs in one process (tests, the benchmark) do not leak settings into each other."""
+    tf32 = precision == "tf32"
+    saved = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
+             torch.backends.cudnn.benchmark, torch.get_num_threads())
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    torch.backends.cudnn.benchmark = cudnn_benchmark
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved[0], saved[1]
+        torch.backends.cudnn.benchmark = saved[2]
+        if threads:
+            torch.set_num_threads(saved[3])

@@ -1,0 +1,60 @@
+"""The desktop app: `python main.py [FILE]`. Opens the main window on FILE, else on the default
+project (the LeNet preset). Never imports torch: the window must be up in under 2 s."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.editor.document import Document
+from gui.editor.file_actions import load_preset, preset_names
+from gui.main_window import MainWindow
+from gui.resources import theme
+
+DEFAULT_PRESET = "lenet"
+# Set by bench/bench_gui_startup.py: print a line once the window is on screen, then quit.
+STARTUP_PROBE = "TRADEOFF_LAB_STARTUP_PROBE"
+
+
+def default_document() -> Document:
+    doc = Document()
+    if DEFAULT_PRESET in preset_names():
+        try:
+            doc.load(load_preset(DEFAULT_PRESET))
+        except (ValueError, OSError, KeyError):
+            pass  # a broken preset install leaves an empty canvas rather than no app
+    return doc
+
+
+def create_window(file: str | None = None) -> MainWindow:
+    """The window with its document (tests and screenshots use this without running the loop)."""
+    doc = default_document()
+    window = MainWindow(doc)
+    if file:
+        window.actions_.files.open_path(Path(file), confirmed=True)
+    return window
+
+
+def main(argv: list[str]) -> int:
+    args = [a for a in argv if not a.startswith("-")]
+    if len(args) > 1:
+        sys.stderr.write("usage: main.py [FILE]  (or a sub-command: main.py --help)\n")
+        return 2
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tradeoff-lab"])
+    app.setOrganizationName("tradeoff-lab")
+    app.setApplicationName("tradeoff-lab")
+    app.setApplicationDisplayName("Tradeoff Lab")
+    theme.apply(app)
+    window = create_window(args[0] if args else None)
+    window.show()
+    if os.environ.get(STARTUP_PROBE):
+        def probe() -> None:
+            print(f"window-shown torch_loaded={'torch' in sys.modules}", flush=True)
+            window.actions_.files.confirm_discard = lambda: True  # no prompt in the benchmark
+            window.close()
+            app.quit()
+        QTimer.singleShot(0, probe)
+    return app.exec()

@@ -1,0 +1,276 @@
+"""The Compare tab: pick a baseline and an objective; see the table, the Pareto plots, the
+recommendation and the findings of the runs chosen in History or produced by a sweep."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import compare
+from engine.findings import findings
+from engine.result import RunResult
+from gui.compare.export import ExportThread
+from gui.compare.pareto_plot import ParetoPlot
+from gui.compare.table_model import RUN_ID_ROLE, CompareTableModel, SortProxy
+
+EMPTY_TEXT = ("Nothing to compare yet.\n\nSelect runs in the History tab and press Compare, "
+              "or run a grid with Sweep ▸ New sweep…")
+
+
+class CompareView(QWidget):
+    open_run_requested = Signal(str)
+    export_finished = Signal(list)  # paths written
+
+    def __init__(self, store_path: str | Path | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CompareView")
+        self.store_path = store_path
+        self.results: list[RunResult] = []
+        self.skipped: list[tuple[dict, str]] = []
+        self.baseline_id: str | None = None
+        self._export: ExportThread | None = None
+        self._build()
+
+    # ---- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.title = QLabel("Compare")
+        self.title.setObjectName("InspectorTitle")
+        self.baseline = QComboBox()
+        self.baseline.setMinimumContentsLength(18)
+        self.baseline.setToolTip("Every ratio in the table is relative to this run")
+        self.objective = QComboBox()
+        for key, label in compare.OBJECTIVES.items():
+            self.objective.addItem(label, key)
+        self.mem_limit = QDoubleSpinBox(suffix=" MiB", decimals=0, maximum=10_000_000, singleStep=256)
+        self.mem_limit.setSpecialValueText("no limit")
+        self.mem_limit.setToolTip("Leave out runs whose peak memory is above this (0: no limit)")
+        self.acc_floor = QDoubleSpinBox(suffix=" %", decimals=1, maximum=100, singleStep=1)
+        self.acc_floor.setSpecialValueText("no floor")
+        self.acc_floor.setToolTip("Leave out runs whose accuracy is below this (0: no floor)")
+        self.eta = QDoubleSpinBox(decimals=2, minimum=0, maximum=1, singleStep=0.1, value=0.5, prefix="η = ")
+        self.eta.setToolTip("Zeus's weight: 1 = energy only, 0 = time only")
+        self.export_button = QPushButton("Export report…")
+        self.export_button.setToolTip("Write HTML, PDF, CSV and JSON reports of these runs")
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        for text, w in (("Baseline", self.baseline), ("Objective", self.objective), ("Memory ≤", self.mem_limit),
+                        ("Accuracy ≥", self.acc_floor)):
+            lbl = QLabel(text)
+            lbl.setObjectName("Muted")
+            top.addWidget(lbl)
+            top.addWidget(w)
+        top.addWidget(self.eta)
+        top.addSpacing(12)
+        top.addWidget(self.export_button)
+
+        self.recommendation = QLabel()
+        self.recommendation.setObjectName("Recommendation")
+        self.recommendation.setWordWrap(True)
+        self.recommendation.setStyleSheet("QLabel#Recommendation { background: #EFF6FF; border: 1px solid #BFDBFE;"
+                                          " border-radius: 8px; padding: 8px 12px; color: #1E3A8A; }")
+        self.model = CompareTableModel(self)
+        self.proxy = SortProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.AscendingOrder)  # run order until the user sorts by a column
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip("Double-click a run to open it")
+        self.table.doubleClicked.connect(lambda ix: self.open_run_requested.emit(ix.data(RUN_ID_ROLE)))
+
+        self.plots = [ParetoPlot(p) for p in compare.PARETO_PLOTS]
+        plots_box = QWidget()
+        plots_layout = QHBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        for p in self.plots:
+            p.run_clicked.connect(self.open_run_requested)
+            plots_layout.addWidget(p)
+        self.findings_list = QListWidget()
+        self.findings_list.setWordWrap(True)
+        self.findings_list.setAlternatingRowColors(True)
+        self.findings_list.setSpacing(3)
+        find_box = QWidget()
+        fl = QVBoxLayout(find_box)
+        fl.setContentsMargins(0, 0, 0, 0)
+        head = QLabel("FINDINGS")
+        head.setObjectName("SectionTitle")
+        fl.addWidget(head)
+        fl.addWidget(self.findings_list)
+        bottom = QSplitter(Qt.Horizontal)
+        bottom.addWidget(plots_box)
+        bottom.addWidget(find_box)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 1)
+        bottom.setSizes([1000, 360])
+        find_box.setMinimumWidth(260)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(bottom)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([330, 420])
+        self.table.setMinimumHeight(160)
+
+        content = QWidget()
+        cl = QVBoxLayout(content)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.recommendation)
+        cl.addWidget(self.splitter, 1)
+        self.empty = QLabel(EMPTY_TEXT)
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setObjectName("Muted")
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.empty)
+        self.pages.addWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addLayout(top)
+        layout.addWidget(self.pages, 1)
+
+        self.baseline.currentIndexChanged.connect(self._baseline_changed)
+        for w in (self.objective, ):
+            w.currentIndexChanged.connect(self._update_recommendation)
+        for w in (self.mem_limit, self.acc_floor, self.eta):
+            w.valueChanged.connect(self._update_recommendation)
+        self.export_button.clicked.connect(self._ask_export)
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.baseline, self.objective, self.mem_limit, self.acc_floor, self.eta, self.export_button):
+            w.setEnabled(on)
+        self.pages.setCurrentIndex(1 if on else 0)
+
+    # ---- data in --------------------------------------------------------------------------
+    def _store(self):
+        from engine.store import RunStore
+        return RunStore(self.store_path)
+
+    def show_runs(self, run_ids: list[str]) -> list[str]:
+        """Compare these runs from the history; returns the ids that were not found."""
+        store = self._store()
+        found = [r for r in (store.get(i) for i in run_ids) if r is not None]
+        self.set_results(found, title=f"Comparing {len(found)} runs")
+        return [i for i in run_ids if i not in {r.run_id for r in found}]
+
+    def show_sweep(self, folder: str | Path) -> None:
+        """Compare the runs of a sweep folder, naming the configurations it skipped."""
+        from engine.sweep import load_state
+        state = load_state(folder)
+        store = self._store()
+        results = [r for r in (store.get(e.run_id) for e in state.entries if e.run_id and e.status != "pending") if r]
+        skipped = [(e.config, e.reason or "skipped") for e in state.entries if e.status == "skipped"]
+        self.set_results(results, title=f"Sweep of {state.grid.network}: {len(results)} runs", skipped=skipped)
+
+    def set_results(self, results: list[RunResult], title: str | None = None, skipped=()) -> None:
+        self.results, self.skipped = list(results), list(skipped)
+        self.title.setText(title or f"Comparing {len(results)} runs")
+        labels = compare.short_labels(self.results)
+        base = compare.baseline_of(self.results)
+        self.baseline_id = base.run_id if base else None
+        self.baseline.blockSignals(True)
+        self.baseline.clear()
+        for r in self.results:
+            self.baseline.addItem(f"{labels[r.run_id]} ({r.status})" if r.status != "ok" else labels[r.run_id], r.run_id)
+        if self.baseline_id:
+            self.baseline.setCurrentIndex(self.baseline.findData(self.baseline_id))
+        self.baseline.blockSignals(False)
+        self._set_enabled(bool(self.results))
+        self.model.set_results(self.results, self.baseline_id)
+        self.table.resizeColumnsToContents()
+        for p in self.plots:
+            p.set_results(self.results, labels)
+        self.findings_list.clear()
+        found = findings(self.results, self.skipped)
+        for f in found:
+            item = QListWidgetItem("• " + f.text)
+            item.setToolTip(", ".join(f"{k} = {compare.format_number(v)}" for k, v in f.numbers.items()) or f.kind)
+            item.setData(Qt.UserRole, list(f.run_ids))
+            self.findings_list.addItem(item)
+        if not found and self.results:
+            self.findings_list.addItem("No findings yet: compare runs that differ in one setting.")
+        self._update_recommendation()
+
+    # ---- reactions ------------------------------------------------------------------------
+    def _baseline_changed(self, index: int) -> None:
+        self.baseline_id = self.baseline.itemData(index)
+        self.model.set_results(self.results, self.baseline_id)
+
+    def recommendation_now(self) -> compare.Recommendation | None:
+        if not self.results:
+            return None
+        return compare.recommend(self.results, self.objective.currentData(),
+                                 memory_limit_bytes=self.mem_limit.value() * 2**20 or None,
+                                 accuracy_floor=self.acc_floor.value() / 100 or None, eta=self.eta.value())
+
+    def _update_recommendation(self, *_args) -> None:
+        self.eta.setVisible(self.objective.currentData() == "time_energy")
+        rec = self.recommendation_now()
+        if rec is None:
+            self.recommendation.setText("")
+            return
+        text = "★ " + rec.text if rec.run_id else rec.text
+        self.recommendation.setText(text)
+        self.recommendation.setToolTip("\n".join(rec.excluded) or "No run was left out by the constraints")
+        if rec.run_id:
+            self._select(rec.run_id)
+
+    def _select(self, run_id: str) -> None:
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(RUN_ID_ROLE) == run_id:
+                self.table.selectRow(row)
+                return
+
+    # ---- export ---------------------------------------------------------------------------
+    def _ask_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export report", str(Path.home() / "tradeoff-report.html"),
+                                              "Report (*.html *.pdf *.csv *.json)")
+        if path:
+            self.export_report(path)
+
+    def export_report(self, path: str | Path) -> ExportThread:
+        """Write path's .html, .pdf, .csv and .json in the background; export_finished reports the files."""
+        self.export_button.setEnabled(False)
+        self.export_button.setText("Exporting…")
+        thread = ExportThread(self.results, path, self.baseline_id, self.skipped, None, self)
+        thread.done.connect(self._exported)
+        thread.failed.connect(self._export_failed)
+        thread.finished.connect(self._export_done)
+        self._export = thread
+        thread.start()
+        return thread
+
+    def _exported(self, paths: list) -> None:
+        self.export_finished.emit(paths)
+        self.window().statusBar().showMessage(f"Report written: {', '.join(Path(p).name for p in paths)}", 10000) \
+            if hasattr(self.window(), "statusBar") else None
+
+    def _export_failed(self, message: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+        QMessageBox.warning(self, "Export report", message)
+
+    def _export_done(self) -> None:
+        self.export_button.setEnabled(bool(self.results))
+        self.export_button.setText("Export report…")

@@ -1,0 +1,48 @@
+"""Copy, cut and paste of layers through the system clipboard. Copied layers keep their wires to
+each other; pasting gives them fresh ids, offset so the copy does not hide the original."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QGuiApplication
+
+from engine.spec import LayerSpec
+from gui.editor.document import Document
+
+CLIP_MIME = "application/x-tradeoff-lab-layers"
+CLIP_FORMAT = "tradeoff-lab/layers"
+PASTE_OFFSET = (36.0, 36.0)
+
+
+def copy_layers(doc: Document, ids: list[str]) -> int:
+    spec = doc.current
+    wanted = set(ids)
+    layers = [layer for layer in spec.layers if layer.id in wanted]
+    if not layers:
+        return 0
+    payload = {"format": CLIP_FORMAT, "layers": [layer.model_dump(mode="json") for layer in layers],
+               "layout": {layer.id: list(spec.layout.get(layer.id, (0.0, 0.0))) for layer in layers}}
+    text = json.dumps(payload, indent=1)
+    mime = QMimeData()
+    mime.setData(CLIP_MIME, text.encode("utf-8"))
+    mime.setText(text)
+    QGuiApplication.clipboard().setMimeData(mime)
+    return len(layers)
+
+
+def paste_layers(doc: Document) -> list[str]:
+    mime = QGuiApplication.clipboard().mimeData()
+    if mime is None:
+        return []
+    raw = bytes(mime.data(CLIP_MIME).data()).decode("utf-8") if mime.hasFormat(CLIP_MIME) else mime.text()
+    try:
+        payload = json.loads(raw)
+        if payload.get("format") != CLIP_FORMAT:
+            return []
+        layers = [LayerSpec.model_validate(layer) for layer in payload["layers"]]
+        layout = {k: (float(v[0]), float(v[1])) for k, v in payload.get("layout", {}).items()}
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+        doc.message.emit("The clipboard holds no layers to paste.")
+        return []
+    return doc.paste(layers, layout, PASTE_OFFSET)

@@ -1,0 +1,96 @@
+"""A table model over engine.store.RunRow: display text per column, raw values for sorting."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtGui import QColor
+
+from engine.store import RunRow
+
+SORT_ROLE = Qt.UserRole + 1
+RUN_ID_ROLE = Qt.UserRole + 2
+STATUS_COLORS = {"ok": "#166534", "cancelled": "#92400E", "oom": "#B91C1C", "failed": "#B91C1C"}
+
+
+def _local_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def _energy(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 1e3:.3g} mJ" if value < 1 else f"{value:.3g} J"
+
+
+# (header, display(row), sort key(row), tooltip)
+COLUMNS = (
+    ("When", lambda r: _local_time(r.created_at), lambda r: r.created_at),
+    ("Network", lambda r: r.network, lambda r: r.network.lower()),
+    ("Device", lambda r: r.device_name or r.device or "?", lambda r: (r.device or "", r.device_name or "")),
+    ("Precision", lambda r: r.precision or "?", lambda r: r.precision or ""),
+    ("Batch", lambda r: _num(r.batch, ","), lambda r: r.batch or 0),
+    ("Mode", lambda r: r.mode or "?", lambda r: r.mode or ""),
+    ("Status", lambda r: r.status, lambda r: r.status),
+    ("Samples/s", lambda r: _num(r.throughput_sps, ",.0f"), lambda r: r.throughput_sps or -1.0),
+    ("Energy/sample", lambda r: _energy(r.energy_per_sample_j), lambda r: r.energy_per_sample_j or -1.0),
+    ("Accuracy", lambda r: "—" if r.accuracy is None else f"{100 * r.accuracy:.1f} %", lambda r: r.accuracy or -1.0),
+)
+NUMERIC = {"Batch", "Samples/s", "Energy/sample", "Accuracy"}
+
+
+class HistoryModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[RunRow] = []
+
+    def set_rows(self, rows: list[RunRow]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent=None) -> int:  # noqa: N802 -- Qt's name
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):  # noqa: N802
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        header, display, key = COLUMNS[index.column()]
+        if role == Qt.DisplayRole:
+            return display(row)
+        if role == SORT_ROLE:
+            return key(row)
+        if role == RUN_ID_ROLE:
+            return row.run_id
+        if role == Qt.TextAlignmentRole and header in NUMERIC:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        if role == Qt.ForegroundRole and header == "Status":
+            return QColor(STATUS_COLORS.get(row.status, "#0F172A"))
+        if role == Qt.ToolTipRole:
+            return f"run {row.run_id} · {row.device or '?'} · {row.created_at} UTC"
+        return None
+
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        key = COLUMNS[column][2]
+        self.layoutAboutToBeChanged.emit()
+        self.rows.sort(key=key, reverse=order == Qt.DescendingOrder)
+        self.layoutChanged.emit()
+
+    def run_id(self, row: int) -> str:
+        return self.rows[row].run_id

@@ -1,0 +1,258 @@
+"""The History tab: every run in the run history (SQLite), newest first, filterable by network,
+device, precision and status, sortable by any column. Open a run to see its card and charts again,
+delete runs, import a result JSON from another machine, or pick several and ask to compare them.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.errors import BadResultFile, BadStoreFile
+from engine.store import RunStore
+from gui.history.model import HistoryModel
+from gui.history.run_view import RunView
+
+STYLE = """
+QWidget#HistoryTop { background: #FFFFFF; border-bottom: 1px solid #E2E8F0; }
+QLabel#PanelTitle { font-size: 13pt; font-weight: 600; color: #0F172A; }
+QTableView { background: #FFFFFF; border: none; gridline-color: #F1F5F9; selection-background-color: #DBEAFE;
+             selection-color: #0F172A; alternate-background-color: #F8FAFC; }
+QHeaderView::section { background: #F8FAFC; color: #475569; border: none; border-bottom: 1px solid #E2E8F0;
+                       padding: 5px 8px; font-weight: 600; }
+QLabel#Placeholder { color: #94A3B8; font-size: 11pt; }
+QLabel#Error { color: #B91C1C; }
+"""
+FILTERS = (("network", "All networks"), ("device", "All devices"), ("precision", "All precisions"),
+           ("status", "All statuses"))
+
+
+class HistoryPanel(QWidget):
+    compare_requested = Signal(list)  # list[str] run ids, two or more
+    run_opened = Signal(str)
+
+    def __init__(self, db_path: str | Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(STYLE)
+        self.db_path = db_path
+        self.model = HistoryModel(self)
+        self.filters: dict[str, QComboBox] = {}
+        top = QWidget()
+        top.setObjectName("HistoryTop")
+        bar = QHBoxLayout(top)
+        bar.setContentsMargins(14, 8, 14, 8)
+        title = QLabel("History")
+        title.setObjectName("PanelTitle")
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        for key, everything in FILTERS:
+            combo = QComboBox()
+            combo.addItem(everything, None)
+            combo.setMinimumContentsLength(10)
+            combo.currentIndexChanged.connect(self._reload_rows)
+            self.filters[key] = combo
+            bar.addWidget(combo)
+        bar.addStretch(1)
+        self.count = QLabel()
+        self.count.setObjectName("Muted")
+        bar.addWidget(self.count)
+        self.open_button = QPushButton("Open")
+        self.compare_button = QPushButton("Compare")
+        self.delete_button = QPushButton("Delete")
+        self.import_button = QPushButton("Import result JSON…")
+        self.refresh_button = QPushButton("Refresh")
+        for b in (self.open_button, self.compare_button, self.delete_button, self.import_button, self.refresh_button):
+            bar.addWidget(b)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.setShowGrid(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.sortByColumn(0, Qt.DescendingOrder)
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.view = RunView()
+        self.placeholder = QLabel("Select a run and press Open (or double-click it) to see its charts and summary.")
+        self.placeholder.setObjectName("Placeholder")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        self.detail = QStackedWidget()
+        self.detail.addWidget(self.placeholder)
+        self.detail.addWidget(self.view)
+        split = QSplitter(Qt.Vertical)
+        upper = QWidget()
+        ucol = QVBoxLayout(upper)
+        ucol.setContentsMargins(0, 0, 0, 0)
+        ucol.addWidget(self.table)
+        ucol.addWidget(self.error)
+        split.addWidget(upper)
+        split.addWidget(self.detail)
+        split.setStretchFactor(1, 3)
+        split.setSizes([240, 640])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(top)
+        layout.addWidget(split, 1)
+
+        self.open_button.clicked.connect(self.open_selected)
+        self.table.doubleClicked.connect(lambda _i: self.open_selected())
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
+        self.import_button.clicked.connect(self._import_dialog)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.refresh()
+
+    # --- data ---------------------------------------------------------------------------------
+    def store(self) -> RunStore:
+        return RunStore(self.db_path)
+
+    def refresh(self, *_args) -> None:
+        """Reload filter choices and rows (runs from the CLI or another process appear here)."""
+        try:
+            everything = self.store().list()
+        except BadStoreFile as exc:
+            self._show_error(str(exc))
+            return
+        for key, combo in self.filters.items():
+            values = sorted({getattr(r, key) for r in everything if getattr(r, key)})
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(dict(FILTERS)[key], None)
+            for v in values:
+                label = v
+                if key == "device":
+                    names = {r.device_name for r in everything if r.device == v and r.device_name}
+                    label = f"{v} · {sorted(names)[0]}" if names else v
+                combo.addItem(label, v)
+            combo.setCurrentIndex(max(0, combo.findData(current)) if current is not None else 0)
+            combo.blockSignals(False)
+        self._reload_rows()
+
+    def _reload_rows(self, *_args) -> None:
+        selected = set(self.selected_ids())
+        kw = {key: combo.currentData() for key, combo in self.filters.items()}
+        try:
+            rows = self.store().list(**kw)
+        except BadStoreFile as exc:
+            self._show_error(str(exc))
+            return
+        self.error.hide()
+        self.model.set_rows(rows)
+        header = self.table.horizontalHeader()
+        self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        total = len(rows)
+        self.count.setText(f"{total} run{'s' if total != 1 else ''}")
+        sel = self.table.selectionModel()
+        for i, row in enumerate(self.model.rows):
+            if row.run_id in selected:
+                sel.select(self.model.index(i, 0), sel.Select | sel.Rows)
+        self._selection_changed()
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.model.run_id(r) for r in rows if r < len(self.model.rows)]
+
+    def select_ids(self, run_ids: list[str]) -> None:
+        sel = self.table.selectionModel()
+        sel.clearSelection()
+        for i, row in enumerate(self.model.rows):
+            if row.run_id in run_ids:
+                sel.select(self.model.index(i, 0), sel.Select | sel.Rows)
+
+    def _selection_changed(self, *_args) -> None:
+        n = len(self.selected_ids())
+        self.open_button.setEnabled(n == 1)
+        self.delete_button.setEnabled(n >= 1)
+        self.compare_button.setEnabled(n >= 2)
+        self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")
+        self.compare_button.setToolTip("" if n >= 2 else "Select two or more runs (Ctrl/Shift+click) to compare")
+
+    # --- actions ------------------------------------------------------------------------------
+    def open_run(self, run_id: str) -> bool:
+        try:
+            result = self.store().get(run_id)
+        except BadStoreFile as exc:
+            self._show_error(str(exc))
+            return False
+        if result is None:
+            self._show_error(f"run {run_id} is no longer in the history")
+            return False
+        self.view.show_result(result)
+        self.detail.setCurrentWidget(self.view)
+        self.run_opened.emit(run_id)
+        return True
+
+    def open_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            self.open_run(ids[0])
+
+    def compare_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) >= 2:
+            self.compare_requested.emit(ids)
+
+    def delete_selected(self, confirm: bool = True) -> int:
+        ids = self.selected_ids()
+        if not ids:
+            return 0
+        if confirm:
+            answer = QMessageBox.question(self, "Delete runs",
+                                          f"Delete {len(ids)} run{'s' if len(ids) > 1 else ''} from the history? "
+                                          "This cannot be undone.")
+            if answer != QMessageBox.Yes:
+                return 0
+        removed = self.store().delete(ids)
+        if self.view.result is not None and self.view.result.run_id in ids:
+            self.view.result = None
+            self.detail.setCurrentWidget(self.placeholder)
+        self.refresh()
+        return removed
+
+    def import_path(self, path: str | Path) -> str | None:
+        """Import a result JSON; returns the error message (also shown in the panel), or None."""
+        try:
+            result = self.store().import_json(path)
+        except (BadResultFile, BadStoreFile) as exc:
+            self._show_error(f"Import failed: {exc}")
+            return str(exc)
+        self.refresh()
+        self.select_ids([result.run_id])
+        self.open_run(result.run_id)
+        return None
+
+    def _import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a run result", str(Path.home()), "Run result (*.json)")
+        if path and (error := self.import_path(path)):
+            QMessageBox.warning(self, "Import failed", error)
+
+    def _show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def showEvent(self, event) -> None:  # noqa: N802 -- runs made elsewhere appear when the tab is shown
+        super().showEvent(event)
+        self.refresh()

@@ -1,0 +1,36 @@
+"""A stored run shown again: its summary card and its charts, drawn from RunResult alone."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.result import RunResult
+from gui.run.chart_specs import ChartContext
+from gui.run.charts import ChartGrid
+from gui.run.live_data import LiveRun
+from gui.run.summary_card import SummaryCard
+
+
+class RunView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.result: RunResult | None = None
+        self.card = SummaryCard()
+        self.charts = ChartGrid()
+        self.no_series = QLabel()
+        self.no_series.setObjectName("Muted")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.card)
+        layout.addWidget(self.no_series)
+        layout.addWidget(self.charts, 1)
+
+    def show_result(self, result: RunResult) -> None:
+        self.result = result
+        self.card.show_result(result)
+        live = LiveRun.from_series(result.series or {})
+        ctx = ChartContext.from_config(result.config, finished=True, notes=dict(result.unavailable))
+        self.charts.bind(live, ctx, live_updates=False)
+        empty = not result.series
+        self.no_series.setText("This result carries no time series (written without them); the charts are empty."
+                               if empty else "")
+        self.no_series.setVisible(empty)

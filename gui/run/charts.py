@@ -1,0 +1,255 @@
+"""The grid of live charts (pyqtgraph), drawn from a LiveRun's ring buffers.
+
+Smoothness rules (EXAMPLES.md): every curve is created once; a timer calls setData at ~25 fps only
+for curves whose buffer changed; curves use peak downsampling and clip-to-view, so an hour of
+history costs the same per frame as a minute. All x axes are linked (time since the timed window
+began); hovering shows every chart's values at that time.
+"""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGraphicsTextItem, QVBoxLayout, QWidget
+
+import gui.run.pyside_fix  # noqa: F401 -- before any Qt call (see the module)
+from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason
+from gui.run.live_data import LiveRun
+
+COLUMNS = 3
+FPS = 25
+
+
+def _fmt(value: float, units: str, si: bool) -> str:
+    if not np.isfinite(value):
+        return "–"
+    if si and units:
+        return pg.siFormat(value, precision=3, suffix=units)
+    return f"{value:,.3g} {units}".strip() if abs(value) < 1e4 else f"{value:,.0f} {units}".strip()
+
+
+def _update_min_height_only(label) -> None:
+    bounds = label.itemRect()
+    label.setMinimumWidth(0)
+    label.setMinimumHeight(bounds.height())
+    label._sizeHint = {Qt.SizeHint.MinimumSize: (0, bounds.height()),
+                       Qt.SizeHint.PreferredSize: (0, bounds.height()),  # equal columns
+                       Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+    label.updateGeometry()
+
+
+def _forward_fill(y: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(y)
+    if not finite.any():
+        return y
+    idx = np.where(finite, np.arange(y.size), 0)
+    np.maximum.accumulate(idx, out=idx)
+    out = y[idx]
+    out[: np.argmax(finite)] = np.nan
+    return out
+
+
+class _Chart:
+    """One PlotItem with its curves, overlay text and hover cursor."""
+
+    def __init__(self, spec: ChartSpec, plot: pg.PlotItem) -> None:
+        self.spec = spec
+        self.plot = plot
+        self.curves = []
+        self.versions: list[int] = []
+        for c in spec.curves:
+            pen = pg.mkPen(c.color, width=1.6, style=Qt.PenStyle.DashLine if c.dashed else Qt.PenStyle.SolidLine)
+            item = plot.plot([], [], pen=pen, name=c.name)
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            self.curves.append(item)
+            self.versions.append(-1)
+        axis = plot.getAxis("left")
+        axis.enableAutoSIPrefix(spec.si_prefix)
+        plot.setLabel("left", units=spec.units or None)
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#999", width=1, style=Qt.PenStyle.DotLine))
+        self.cursor.setVisible(False)
+        plot.addItem(self.cursor, ignoreBounds=True)
+        # In the scene, not parented to the ViewBox: a child of the ViewBox crashes PySide6 6.12 at
+        # interpreter exit (a refcount error in its teardown) once curves hold data.
+        self.overlay = QGraphicsTextItem()
+        plot.scene().addItem(self.overlay)
+        self.overlay.setZValue(1000)
+        self.overlay.setDefaultTextColor(pg.mkColor("#666"))
+        font = QFont()
+        font.setPointSizeF(9)
+        self.overlay.setFont(font)
+        self.overlay.setVisible(False)
+        plot.vb.sigResized.connect(self._place_overlay)
+        self.reason: str | None = None
+        # A long title or hover readout may clip; it must not widen the grid past the window (pyqtgraph's
+        # LabelItem makes its text width a minimum size; this one keeps only the height).
+        plot.titleLabel.updateMin = types.MethodType(_update_min_height_only, plot.titleLabel)
+        self.set_title()
+
+    def set_title(self, readout: list[str] | None = None) -> None:
+        parts = [f"<span style='font-weight:600;color:#222'>{self.spec.title}</span>"]
+        for i, c in enumerate(self.spec.curves):
+            text = c.name if readout is None else f"{c.name} {readout[i]}"
+            if len(self.spec.curves) > 1 or readout is not None:
+                parts.append(f"<span style='color:{c.color}'>{'╌' if c.dashed else '━'} {text}</span>")
+        self.plot.setTitle("&nbsp;&nbsp;".join(parts), size="9pt")
+
+    def set_reason(self, reason: str | None, waiting: bool, waiting_text: str = "Waiting for data…") -> None:
+        text = reason or (waiting_text if waiting else None)
+        self.reason = reason
+        if text is None:
+            self.overlay.setVisible(False)
+            return
+        color = "#666" if reason else "#aaa"
+        self.overlay.setHtml(f"<div style='text-align:center;color:{color}'>{text}</div>")
+        self.overlay.setVisible(True)
+        self._place_overlay()
+
+    def _place_overlay(self) -> None:
+        rect = self.plot.vb.sceneBoundingRect()
+        self.overlay.setTextWidth(max(80.0, rect.width() - 16))
+        h = self.overlay.boundingRect().height()
+        self.overlay.setPos(rect.left() + 8, rect.top() + (rect.height() - h) / 2)
+
+
+class ChartGrid(QWidget):
+    redrawn = Signal()  # after each frame that changed a curve (the benchmark counts these)
+
+    def __init__(self, parent: QWidget | None = None, fps: int = FPS) -> None:
+        super().__init__(parent)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self.view.ci.setSpacing(4)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self.charts: dict[str, _Chart] = {}
+        first = None
+        for i, spec in enumerate(CHARTS):
+            plot = self.view.addPlot(row=i // COLUMNS, col=i % COLUMNS)
+            plot.getAxis("left").setWidth(58)
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            self.charts[spec.key] = _Chart(spec, plot)
+            if i >= len(CHARTS) - COLUMNS:  # the time axis is named once, on the bottom row
+                plot.setLabel("bottom", "time in the timed window", units="s")
+        self.live = LiveRun()
+        self.context = ChartContext()
+        self.paused = False
+        self.frames = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / fps))
+        self._timer.timeout.connect(self.redraw)
+        self._hover = pg.SignalProxy(self.view.scene().sigMouseMoved, rateLimit=30, slot=self._on_hover)
+        for chart in self.charts.values():
+            chart.set_reason(None, waiting=True, waiting_text="No run yet: press Start.")
+
+    # --- binding ------------------------------------------------------------------------------
+    def bind(self, live: LiveRun, context: ChartContext, live_updates: bool = True) -> None:
+        """Show another run: a live one (redraws on a timer) or a stored one (drawn once)."""
+        self.live, self.context = live, context
+        for chart in self.charts.values():
+            chart.versions = [-1] * len(chart.curves)
+            for item in chart.curves:
+                item.setData([], [])
+        self.reset_zoom()
+        if live_updates:
+            self._timer.start()
+        else:
+            self._timer.stop()
+        self.redraw(force=True)
+
+    def set_context(self, context: ChartContext) -> None:
+        self.context = context
+        self.redraw(force=True)
+
+    def stop_updates(self) -> None:
+        self._timer.stop()
+        self.redraw(force=True)
+
+    # --- drawing ------------------------------------------------------------------------------
+    def redraw(self, force: bool = False) -> None:
+        if self.paused and not force:
+            return
+        changed = False
+        for chart in self.charts.values():
+            for i, curve in enumerate(chart.spec.curves):
+                ring = self.live.ring(self.context.group(curve))
+                version = ring.version if ring is not None else -1
+                if version == chart.versions[i] and not force:
+                    continue
+                chart.versions[i] = version
+                if ring is None or not len(ring):
+                    chart.curves[i].setData([], [])
+                    continue
+                y = ring.view(curve.field)
+                y = y * chart.spec.scale if chart.spec.scale != 1.0 else y.copy()  # a copy: the ring reuses slots
+                if curve.hold:
+                    y = _forward_fill(y)
+                chart.curves[i].setData(ring.view("t_s").copy(), y, connect="finite")
+                changed = True
+            self._update_reason(chart)
+        if changed:
+            self.frames += 1
+            self.redrawn.emit()
+
+    def _update_reason(self, chart: _Chart) -> None:
+        reason = chart_reason(chart.spec, self.context, self.live)
+        has_any = any(curve_reason(c, self.context, self.live) is None and self._has_data(c) for c in chart.spec.curves)
+        chart.set_reason(reason, waiting=not has_any and reason is None)
+
+    def _has_data(self, curve) -> bool:
+        ring = self.live.ring(self.context.group(curve))
+        return ring is not None and len(ring) > 0
+
+    # --- pause / zoom -------------------------------------------------------------------------
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if not paused:
+            self.redraw(force=True)
+
+    def reset_zoom(self) -> None:
+        for chart in self.charts.values():
+            chart.plot.enableAutoRange()
+
+    # --- hover readout ------------------------------------------------------------------------
+    def _on_hover(self, args) -> None:
+        pos = args[0]
+        x = None
+        for chart in self.charts.values():
+            if chart.plot.sceneBoundingRect().contains(pos):
+                x = chart.plot.vb.mapSceneToView(pos).x()
+                break
+        for chart in self.charts.values():
+            chart.cursor.setVisible(x is not None)
+            if x is None:
+                chart.set_title()
+                continue
+            chart.cursor.setValue(x)
+            chart.set_title(self.readout(chart.spec.key, x))
+
+    def readout(self, key: str, x: float) -> list[str]:
+        """The value of each curve of a chart nearest to time x, formatted with units."""
+        chart = self.charts[key]
+        out = []
+        for curve in chart.spec.curves:
+            ring = self.live.ring(self.context.group(curve))
+            if ring is None or not len(ring):
+                out.append("–")
+                continue
+            t = ring.view("t_s")
+            i = int(np.clip(np.searchsorted(t, x), 0, len(t) - 1))
+            if i > 0 and abs(t[i - 1] - x) < abs(t[i] - x):
+                i -= 1
+            value = ring.view(curve.field)[i] * chart.spec.scale
+            out.append(_fmt(value, chart.spec.units, chart.spec.si_prefix))
+        return out

@@ -1,0 +1,336 @@
+"""The Run tab: options and the memory estimate on the left; progress, the summary card and the live
+charts on the right. Layout and wiring only; the work is in controller, options, charts, summary_card.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.events import RunStarted, StepMetrics
+from engine.result import NetworkSummary, RunResult
+from gui.run.chart_specs import ChartContext
+from gui.run.charts import ChartGrid
+from gui.run.controller import RunController
+from gui.run.devices import InventoryLoader
+from gui.run.memory_estimate import MemoryEstimate, fmt_bytes, from_analysis
+from gui.run.options import RunOptions
+from gui.run.summary_card import SummaryCard
+
+STYLE = """
+QWidget#RunSide { background: #FFFFFF; }
+QScrollArea#RunSideScroll { border: none; border-right: 1px solid #E2E8F0; background: #FFFFFF; }
+QLabel#PanelTitle { font-size: 13pt; font-weight: 600; color: #0F172A; }
+QLabel#Section { color: #64748B; font-size: 8pt; font-weight: 700; padding-top: 8px; }
+QLabel#Estimate { color: #0F172A; background: #F8FAFC; border: 1px solid #E2E8F0; border-radius: 8px; padding: 8px; }
+QLabel#Estimate[bad="true"] { background: #FEF2F2; border: 1px solid #FECACA; color: #991B1B; }
+QLabel#Why { color: #B91C1C; }
+QPushButton#Start { background: #2563EB; color: white; border: none; border-radius: 8px; padding: 8px 18px;
+                    font-weight: 600; }
+QPushButton#Start:disabled { background: #CBD5E1; color: #F8FAFC; }
+QPushButton#Stop { background: #FFFFFF; color: #B91C1C; border: 1px solid #FECACA; border-radius: 8px;
+                   padding: 8px 18px; font-weight: 600; }
+QPushButton#Stop:disabled { color: #CBD5E1; border: 1px solid #E2E8F0; }
+QLabel#Status { font-size: 11pt; font-weight: 600; color: #0F172A; }
+QLabel#Clock { color: #475569; }
+QProgressBar { border: none; background: #E2E8F0; border-radius: 4px; height: 8px; }
+QProgressBar::chunk { background: #2563EB; border-radius: 4px; }
+QFrame#ChartBar { background: transparent; }
+"""
+PHASES = {"idle-baseline": "Measuring idle power…", "warmup": "Warming up (not timed)…", "timed": "Running",
+          "done": "Finishing…"}
+
+
+def _label(text: str, name: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName(name)
+    return label
+
+
+class RunPanel(QWidget):
+    run_finished = Signal(object)  # RunResult (the history refreshes on it)
+
+    def __init__(self, doc, db_path: str | None = None, controller: RunController | None = None,
+                 load_inventory: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.setStyleSheet(STYLE)
+        self.controller = controller or RunController(db_path=db_path)
+        self.controller.setParent(self)
+        self.estimate: MemoryEstimate | None = None
+        self._total_steps: int | None = None
+        self._total_seconds: float | None = None
+
+        self.options = RunOptions()
+        self.estimate_label = _label("", "Estimate")
+        self.estimate_label.setWordWrap(True)
+        self.why = _label("", "Why")
+        self.why.setWordWrap(True)
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("Start")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("Stop")
+        self.stop_button.setEnabled(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 1)
+        buttons.addWidget(self.stop_button, 1)
+        side = QWidget()
+        side.setObjectName("RunSide")
+        col = QVBoxLayout(side)
+        col.setContentsMargins(14, 12, 14, 12)
+        col.addWidget(_label("Run", "PanelTitle"))
+        self.network_label = _label("", "CardMeta")
+        col.addWidget(self.network_label)
+        col.addWidget(_label("SETTINGS", "Section"))
+        col.addWidget(self.options)
+        col.addWidget(_label("MEMORY ESTIMATE", "Section"))
+        col.addWidget(self.estimate_label)
+        col.addSpacing(6)
+        col.addLayout(buttons)
+        col.addWidget(self.why)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("RunSideScroll")
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(350)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+
+        self.status = _label("Ready", "Status")
+        self.clock = _label("", "Clock")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(8)
+        self.pause = QToolButton()
+        self.pause.setText("Pause charts")
+        self.pause.setCheckable(True)
+        self.reset = QToolButton()
+        self.reset.setText("Reset zoom")
+        hint = _label("drag to pan · wheel to zoom · hover for values", "Clock")
+        top = QHBoxLayout()
+        top.addWidget(self.status)
+        top.addStretch(1)
+        top.addWidget(self.clock)
+        bar = QHBoxLayout()
+        bar.addWidget(hint)
+        bar.addStretch(1)
+        bar.addWidget(self.pause)
+        bar.addWidget(self.reset)
+        self.card = SummaryCard()
+        self.card.hide()
+        self.charts = ChartGrid()
+        right = QWidget()
+        rcol = QVBoxLayout(right)
+        rcol.setContentsMargins(12, 10, 12, 8)
+        rcol.addLayout(top)
+        rcol.addWidget(self.progress)
+        rcol.addWidget(self.card)
+        rcol.addLayout(bar)
+        rcol.addWidget(self.charts, 1)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([360, 1100])
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(split)
+
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.controller.stop)
+        self.pause.toggled.connect(self.charts.set_paused)
+        self.reset.clicked.connect(self.charts.reset_zoom)
+        self.card.use_batch.connect(self.options.set_batch)
+        self.options.changed.connect(self.refresh)
+        doc.spec_changed.connect(self.refresh)
+        c = self.controller
+        c.state_changed.connect(self._state)
+        c.started.connect(self._started)
+        c.phase_changed.connect(lambda phase: self.status.setText(PHASES.get(phase, phase)))
+        c.progress.connect(self._progress)
+        c.finished.connect(self._finished)
+        c.failed_to_start.connect(self._failed_to_start)
+        self.inventory = InventoryLoader(self)
+        self.inventory.loaded.connect(self.options.set_inventory)
+        if load_inventory:
+            self.inventory.start()
+        self.refresh()
+
+    # --- before a run -------------------------------------------------------------------------
+    def problem(self) -> str | None:
+        """Why the run cannot start now, or None."""
+        if self.controller.is_active:
+            return "A run is in progress."
+        analysis = self.doc.analysis
+        if not analysis.ok:
+            n = len(analysis.problems)
+            more = f" (and {n - 1} more)" if n > 1 else ""
+            return f"Fix the network first: {analysis.problems[0]}{more}"
+        if not analysis.layers:
+            return "The network is empty: add layers in the editor."
+        if (msg := self.options.dataset_problem()) is not None:
+            return msg
+        try:
+            self.options.config()
+        except ValueError as exc:
+            return f"Settings: {exc}"
+        return None
+
+    def refresh(self, *_args) -> None:
+        spec = self.doc.spec
+        if self.options.input_shape != list(spec.input.shape):
+            self.options.set_input_shape(list(spec.input.shape))  # re-enters refresh once, via changed
+        analysis = self.doc.analysis
+        self.network_label.setText(f"{spec.name} · {analysis.total_params:,} parameters · "
+                                   f"{analysis.total_flops / 1e6:,.1f} MFLOPs/sample" if analysis.ok else spec.name)
+        self._update_estimate()
+        why = self.problem()
+        self.start_button.setEnabled(why is None)
+        self.start_button.setToolTip(why or "Start the run in a separate worker process")
+        self.why.setText("" if self.controller.is_active else (why or ""))
+
+    def _update_estimate(self) -> None:
+        analysis = self.doc.analysis
+        if not analysis.ok or not analysis.layers:
+            self.estimate = None
+            self.estimate_label.setText("No estimate: the network has errors." if not analysis.ok else "—")
+            self._set_bad(False)
+            return
+        device = self.options.current_device()
+        o = self.options
+        self.estimate = e = from_analysis(analysis, list(self.doc.spec.input.shape), o.batch.value(),
+                                          o.precision.currentText(), o.mode.currentData(), "sgd",
+                                          on_gpu=device.key != "cpu", capacity_bytes=device.mem_bytes)
+        cap = f" of {fmt_bytes(e.capacity_bytes)}" if e.capacity_bytes else ""
+        lines = [f"<b>~{fmt_bytes(e.total_bytes)}</b>{cap} {e.place} (estimated)",
+                 f"weights {fmt_bytes(e.weights_bytes)}"
+                 + (f" · gradients {fmt_bytes(e.gradients_bytes)} · optimizer {fmt_bytes(e.optimizer_bytes)}"
+                    if e.gradients_bytes else ""),
+                 f"activations {fmt_bytes(e.activations_bytes)} (batch {o.batch.value()}, "
+                 f"{o.precision.currentText()}) · input {fmt_bytes(e.input_bytes)} · runtime {fmt_bytes(e.runtime_bytes)}"]
+        if e.fits is False:
+            best = e.largest_batch()
+            lines.append(f"⚠ Will not fit in {fmt_bytes(e.capacity_bytes)}. "
+                         + (f"Largest batch that fits: {best:,}." if best else "Not even batch 1 fits."))
+        self.estimate_label.setText("<br>".join(lines))
+        self._set_bad(e.fits is False)
+
+    def _set_bad(self, bad: bool) -> None:
+        self.estimate_label.setProperty("bad", "true" if bad else "false")
+        self.estimate_label.style().unpolish(self.estimate_label)
+        self.estimate_label.style().polish(self.estimate_label)
+
+    # --- a run --------------------------------------------------------------------------------
+    def start(self) -> bool:
+        why = self.problem()
+        if why is not None:
+            self.why.setText(why)
+            return False
+        config = self.options.config()
+        spec = self.doc.spec
+        analysis = self.doc.analysis
+        network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops)
+        self.card.hide()
+        self._total_steps, self._total_seconds = config.steps, config.seconds
+        self.controller.start(spec.to_json(), config, network)
+        self.charts.bind(self.controller.live, ChartContext.from_config(config.model_dump()))
+        self.doc.set_read_only(True)
+        self.progress.setValue(0)
+        self.status.setText("Starting the worker process…")
+        self.clock.setText("")
+        self.refresh()
+        return True
+
+    def _state(self, state: str) -> None:
+        active = state != "idle"
+        self.stop_button.setEnabled(state in ("starting", "running"))
+        self.options.set_enabled_for_run(not active)
+        if state == "stopping":
+            self.status.setText("Stopping…")
+        self.refresh()
+
+    def _started(self, event: RunStarted) -> None:
+        ctx = self.charts.context
+        ctx.availability = event.availability
+        self._total_steps, self._total_seconds = event.total_steps, event.total_seconds
+        self.charts.set_context(ctx)
+        self.status.setText(f"{event.network_name} on {event.device_name}")
+
+    def _progress(self, m: StepMetrics) -> None:
+        if m.t_s < 0:
+            return
+        if self._total_steps:
+            frac = m.step / self._total_steps
+        elif self._total_seconds:
+            frac = m.t_s / self._total_seconds
+        else:
+            frac = 0.0
+        self.progress.setValue(int(1000 * min(1.0, max(0.0, frac))))
+        remaining = f" · {m.remaining_s:.0f} s left" if m.remaining_s is not None else ""
+        self.clock.setText(f"step {m.step:,} · {m.throughput_sps:,.0f} samples/s · {m.elapsed_s:.1f} s elapsed{remaining}")
+        ctx = self.charts.context
+        ctx.elapsed_s = m.t_s
+        if self.controller.state == "running" and self.controller.phase in ("timed", ""):
+            self.status.setText("Running")
+
+    def _finished(self, result: RunResult) -> None:
+        self.doc.set_read_only(False)
+        ctx = self.charts.context
+        ctx.finished = True
+        ctx.notes = dict(result.unavailable)
+        self.charts.stop_updates()
+        suggested, note = self._oom_suggestion(result)
+        self.card.show_result(result, suggested, note)
+        self.card.show()
+        words = {"ok": "Finished", "cancelled": "Stopped (kept as cancelled)", "oom": "Out of memory",
+                 "failed": "Failed"}
+        self.status.setText(words.get(result.status, result.status))
+        if result.status == "ok":
+            self.progress.setValue(1000)
+        self.refresh()
+        self.run_finished.emit(result)
+
+    def _oom_suggestion(self, result: RunResult) -> tuple[int | None, str]:
+        if result.status != "oom" or self.estimate is None:
+            return None, ""
+        batch = int(result.config.get("batch") or 1)
+        best = self.estimate.largest_batch()
+        if best is None:
+            return None, "The device's memory size is unknown, so no batch can be suggested."
+        note = f"Estimate for batch {batch}: ~{fmt_bytes(self.estimate.total_bytes)} of {fmt_bytes(self.estimate.capacity_bytes)}."
+        if best >= batch:  # the estimate was optimistic for this net: halve, the usual next try
+            best = max(1, batch // 2)
+            note += " The estimate was too optimistic here; halving the batch is the next try."
+        return (best or None), note
+
+    def _failed_to_start(self, message: str) -> None:
+        self.doc.set_read_only(False)
+        self.charts.stop_updates()
+        self.status.setText("Could not start")
+        self.why.setText(message)
+        self.refresh()
+        self.why.setText(message)
+
+    def shutdown(self) -> None:
+        """Stop a running worker before the window closes."""
+        if self.controller.is_active:
+            self.controller.shutdown()
+            self.doc.set_read_only(False)
+
+    def confirm_close(self) -> bool:
+        if not self.controller.is_active:
+            return True
+        answer = QMessageBox.question(self, "A run is in progress", "Stop the run and close?")
+        return answer == QMessageBox.Yes
+

@@ -1,0 +1,176 @@
+"""The card shown when a run ends (and when a past run is opened): the headline numbers, quality
+warnings, and for a failed run what went wrong (out of memory: the batch that fits by the estimate).
+Built from a RunResult alone, so the history shows exactly what the live run showed.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from engine.result import RunResult
+from gui.run.memory_estimate import fmt_bytes
+
+STYLE = """
+QFrame#RunCard { background: #FFFFFF; border: 1px solid #E2E8F0; border-radius: 10px; }
+QLabel#CardTitle { font-size: 11pt; font-weight: 600; color: #0F172A; }
+QLabel#CardMeta { color: #64748B; }
+QLabel#Tile { color: #0F172A; font-size: 12pt; font-weight: 600; }
+QLabel#TileLabel { color: #64748B; font-size: 8pt; }
+QLabel#Chip { border-radius: 9px; padding: 2px 10px; font-weight: 600; font-size: 8pt; }
+QLabel#Banner { border-radius: 8px; padding: 8px 10px; }
+QLabel#Notes { color: #92400E; }
+QLabel#Unavailable { color: #64748B; }
+"""
+CHIP = {"ok": ("#166534", "#DCFCE7", "finished"), "cancelled": ("#92400E", "#FEF3C7", "cancelled"),
+        "oom": ("#991B1B", "#FEE2E2", "out of memory"), "failed": ("#991B1B", "#FEE2E2", "failed")}
+
+
+def _si(value: float | None, unit: str, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    for prefix, scale in (("k", 1e3), ("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9)):
+        if abs(value) >= scale or scale == 1e-9:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def tiles(result: RunResult) -> list[tuple[str, str, str]]:
+    """(value, label, tooltip) for each headline number; unavailable ones say why in the tooltip."""
+    why = result.unavailable
+    st, e, p, m = result.step_time_s, result.energy_per_sample_j, result.power_w, result.memory_bytes
+    method = result.energy_j.gpu_method
+    energy_note = "estimated from instant power" if method == "integrated-instant-power" else (
+        "measured (NVML energy counter)" if method == "counter" else "")
+    if e.total is None and result.energy_j.cpu is not None and result.samples:
+        cpu_js = result.energy_j.cpu / result.samples
+        j_total, j_label, j_tip = _si(cpu_js, "J"), "J/sample (CPU package, RAPL)", "measured by RAPL"
+    else:
+        j_total, j_label = _si(e.total, "J"), "J/sample (GPU total)"
+        j_tip = energy_note or why.get("energy_j.gpu") or why.get("energy") or why.get("gpu") or ""
+    tp = f"{result.throughput_sps:,.0f} /s" if result.throughput_sps is not None else "—"
+    peak = " · ".join(x for x in (
+        f"{fmt_bytes(m.gpu_peak_allocated)} alloc" if m.gpu_peak_allocated is not None else "",
+        f"{fmt_bytes(m.gpu_peak_reserved)} reserved" if m.gpu_peak_reserved is not None else "") if x)
+    acc = "—" if result.accuracy is None else f"{100 * result.accuracy:.1f} %"
+    if result.loss is not None:
+        acc += f"  (loss {result.loss:.3g})"
+    return [
+        (tp, "throughput (samples/s)", f"{result.samples:,} samples in {result.steps:,} timed steps"),
+        (f"{_si(st.p50, 's')} / {_si(st.p99, 's')}", "step latency p50 / p99", "over the timed window"),
+        (j_total, j_label, j_tip),
+        (_si(e.dynamic, "J"), "J/sample above idle", f"idle power {p.gpu_idle:.0f} W subtracted"
+         if p.gpu_idle is not None else why.get("gpu", "needs the GPU's idle power")),
+        (f"{_si(p.gpu_mean, 'W')} / {_si(p.gpu_max, 'W')}", "GPU power avg / peak", why.get("power_w.gpu", "")),
+        (peak or "—", "peak GPU memory", why.get("memory_bytes.gpu", "no GPU in this run") if not peak else ""),
+        (fmt_bytes(m.host_peak_rss) if m.host_peak_rss is not None else "—", "peak host RSS", "the run process"),
+        (acc, "held-out accuracy" if result.config.get("mode", "train") == "train" else "accuracy (training only)",
+         "on held-out samples of the data set"),
+    ]
+
+
+class SummaryCard(QFrame):
+    use_batch = Signal(int)  # the OOM card's "Use batch N"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("RunCard")
+        self.setStyleSheet(STYLE)
+        self.suggested_batch: int | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(14, 10, 14, 10)
+        self._layout.setSpacing(6)
+        head = QHBoxLayout()
+        self.chip = QLabel()
+        self.chip.setObjectName("Chip")
+        self.title = QLabel()
+        self.title.setObjectName("CardTitle")
+        self.meta = QLabel()
+        self.meta.setObjectName("CardMeta")
+        head.addWidget(self.chip)
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.meta)
+        self._layout.addLayout(head)
+        self.banner = QLabel()
+        self.banner.setObjectName("Banner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.fix = QPushButton()
+        self.fix.clicked.connect(lambda: self.suggested_batch and self.use_batch.emit(self.suggested_batch))
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.fix, 0, Qt.AlignVCenter)
+        self._layout.addLayout(banner_row)
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(24)
+        self.grid.setVerticalSpacing(0)
+        self._layout.addLayout(self.grid)
+        self.notes = QLabel()
+        self.notes.setObjectName("Notes")
+        self.notes.setWordWrap(True)
+        self.unavailable = QLabel()
+        self.unavailable.setObjectName("Unavailable")
+        self.unavailable.setWordWrap(True)
+        self._layout.addWidget(self.notes)
+        self._layout.addWidget(self.unavailable)
+        self.values: dict[str, QLabel] = {}
+
+    def show_result(self, result: RunResult, suggested_batch: int | None = None, estimate_text: str = "") -> None:
+        fg, bg, word = CHIP.get(result.status, CHIP["failed"])
+        self.chip.setText(word)
+        self.chip.setStyleSheet(f"color:{fg}; background:{bg};")
+        c = result.config
+        self.title.setText(f"{result.network.name} · {result.hardware.get('device_name') or c.get('device', '?')}")
+        self.meta.setText(f"{c.get('precision', '?')} · batch {c.get('batch', '?')} · {c.get('mode', '?')} · "
+                          f"{result.measured_s or 0:.1f} s timed · {result.created_at[:19].replace('T', ' ')} UTC")
+        self._banner(result, suggested_batch, estimate_text)
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.values = {}
+        for i, (value, label, tip) in enumerate(tiles(result)):
+            v, lab = QLabel(value), QLabel(label)
+            v.setObjectName("Tile")
+            lab.setObjectName("TileLabel")
+            for w in (v, lab):
+                w.setToolTip(tip)
+            self.grid.addWidget(v, (i // 4) * 2, i % 4)
+            self.grid.addWidget(lab, (i // 4) * 2 + 1, i % 4)
+            self.values[label] = v
+        quality = result.quality
+        self.notes.setText("".join(f"⚠ {html.escape(q)}<br>" for q in quality))
+        self.notes.setVisible(bool(quality))
+        missing = "; ".join(f"{k}: {v}" for k, v in result.unavailable.items())
+        self.unavailable.setText(f"Unavailable — {html.escape(missing)}" if missing else "")
+        self.unavailable.setVisible(bool(missing))
+
+    def _banner(self, result: RunResult, suggested: int | None, estimate_text: str) -> None:
+        self.suggested_batch = None
+        self.fix.hide()
+        text, style = "", ""
+        batch = result.config.get("batch")
+        if result.status == "oom":
+            text = (f"<b>Out of memory</b> at batch {batch} on "
+                    f"{html.escape(str(result.hardware.get('device_name') or result.config.get('device')))}: "
+                    f"{html.escape(result.error or '')}")
+            if estimate_text:
+                text += f"<br>{html.escape(estimate_text)}"
+            if suggested:
+                text += f"<br>By the estimate, the largest batch that fits is <b>{suggested:,}</b>."
+                self.suggested_batch = suggested
+                self.fix.setText(f"Use batch {suggested:,}")
+                self.fix.show()
+            style = "background:#FEF2F2; color:#991B1B; border:1px solid #FECACA;"
+        elif result.status == "failed":
+            text = f"<b>The run failed.</b> {html.escape(result.error or '')}"
+            style = "background:#FEF2F2; color:#991B1B; border:1px solid #FECACA;"
+        elif result.status == "cancelled":
+            text = (f"<b>Stopped</b> after {result.steps:,} timed steps: the numbers cover the part that ran. "
+                    f"{html.escape(result.error or '')}")
+            style = "background:#FFFBEB; color:#92400E; border:1px solid #FDE68A;"
+        self.banner.setText(text)
+        self.banner.setStyleSheet(style)
+        self.banner.setVisible(bool(text))

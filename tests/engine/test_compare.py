@@ -1,0 +1,100 @@
+"""Comparison table ratios, Pareto fronts and recommendations under constraints (synthetic runs)."""
+from __future__ import annotations
+
+import pytest
+
+from engine import compare
+from tests.engine.fake_runs import make_run, sweep_runs
+
+
+def test_ratios_are_relative_to_the_chosen_baseline():
+    a = make_run("a", throughput_sps=1000, energy_per_sample_j=2e-3)
+    b = make_run("b", precision="bf16", throughput_sps=3000, energy_per_sample_j=1e-3)
+    rows = {r.run_id: r for r in compare.table([a, b], baseline_id="a")}
+    assert rows["b"].ratios["throughput_sps"] == pytest.approx(3.0)
+    assert rows["b"].ratios["energy_per_sample_j"] == pytest.approx(0.5)
+    assert rows["a"].ratios["throughput_sps"] == pytest.approx(1.0)
+    rows_b = {r.run_id: r for r in compare.table([a, b], baseline_id="b")}
+    assert rows_b["a"].ratios["throughput_sps"] == pytest.approx(1 / 3)
+
+
+def test_default_baseline_is_the_first_ok_run_and_missing_values_have_no_ratio():
+    oom = make_run("oom", status="oom")
+    cpu = make_run("cpu", device="cpu", energy_per_sample_j=None, throughput_sps=500)
+    gpu = make_run("gpu", throughput_sps=1000)
+    rows = {r.run_id: r for r in compare.table([oom, cpu, gpu])}
+    assert rows["gpu"].ratios["throughput_sps"] == pytest.approx(2.0)  # baseline: cpu, the first ok run
+    assert rows["oom"].ratios["throughput_sps"] is None
+    assert rows["gpu"].ratios["energy_per_sample_j"] is None  # the baseline has no energy
+
+
+def test_short_labels_name_only_what_varies():
+    labels = compare.short_labels(sweep_runs())
+    assert labels["r0"] == "fp32 b32" and labels["r5"] == "bf16 b2048"
+
+
+@pytest.mark.parametrize("points, xb, yb, front", [
+    ({"a": (1, 10), "b": (2, 20), "c": (2, 5), "d": (3, 30)}, "lower", "higher", {"a", "b", "d"}),
+    ({"a": (1, 10), "b": (1, 10), "c": (2, 5)}, "lower", "higher", {"a", "b"}),  # ties both stay
+    ({"a": (1, 1), "b": (2, 2)}, "lower", "lower", {"a"}),
+    ({"a": (1, 1), "b": (2, 2)}, "higher", "higher", {"b"}),
+    ({}, "lower", "lower", set()),
+])
+def test_pareto_front(points, xb, yb, front):
+    assert compare.pareto_front(points, xb, yb) == front
+
+
+def test_plot_points_skip_failed_runs_and_missing_values():
+    runs = sweep_runs() + [make_run("x", status="oom"), make_run("cpu", device="cpu", energy_per_sample_j=None)]
+    pts = compare.plot_points(runs, compare.PARETO_PLOTS[0])
+    assert set(pts) == {f"r{i}" for i in range(6)}
+
+
+def test_recommendation_per_objective():
+    runs = sweep_runs()
+    assert compare.recommend(runs, "max_throughput").run_id == "r5"  # bf16, largest batch
+    assert compare.recommend(runs, "min_energy").run_id == "r5"
+    assert compare.recommend(runs, "min_latency").run_id == "r3"  # bf16, smallest batch
+    rec = compare.recommend(runs, "time_energy", eta=0.5)
+    assert rec.run_id == "r5" and "Zeus" in rec.text and "η=0.5" in rec.text
+
+
+def test_zeus_cost_weighs_energy_and_time():
+    fast_hungry = make_run("f", throughput_sps=2000, energy_per_sample_j=0.5)
+    slow_frugal = make_run("s", throughput_sps=1000, energy_per_sample_j=0.2)
+    # eta=1: energy only; eta=0: time only (MAXPOWER * s/sample)
+    assert compare.recommend([fast_hungry, slow_frugal], "time_energy", eta=1.0, max_power_w=700).run_id == "s"
+    assert compare.recommend([fast_hungry, slow_frugal], "time_energy", eta=0.0, max_power_w=700).run_id == "f"
+    assert compare.zeus_cost(slow_frugal, 0.5, 700) == pytest.approx(0.5 * 0.2 + 0.5 * 700 / 1000)
+
+
+def test_recommendation_respects_memory_limit_and_accuracy_floor():
+    runs = sweep_runs()
+    rec = compare.recommend(runs, "max_throughput", memory_limit_bytes=600 * 2**20)
+    assert rec.run_id == "r4" and any("over the limit" in e for e in rec.excluded)
+    rec = compare.recommend(runs, "max_throughput", accuracy_floor=0.945)
+    assert rec.run_id == "r2"  # bf16 runs are below the floor
+    rec = compare.recommend(runs, "max_throughput", memory_limit_bytes=1)
+    assert rec.run_id is None and "No recommendation" in rec.text
+
+
+def test_recommendation_without_energy_says_why():
+    cpu = [make_run("c1", device="cpu", energy_per_sample_j=None), make_run("c2", device="cpu", batch=32,
+                                                                            energy_per_sample_j=None)]
+    assert compare.recommend(cpu, "min_energy").run_id is None
+    assert "power readings" in compare.recommend(cpu, "time_energy").text
+    with pytest.raises(ValueError, match="objective"):
+        compare.recommend(cpu, "fastest please")
+
+
+def test_missing_reason_quotes_the_runs_own_reason():
+    cpu = [make_run("c1", device="cpu", energy_per_sample_j=None)]
+    assert "RAPL" in compare.missing_reason(cpu, compare.METRIC["energy_per_sample_j"])
+    assert compare.missing_reason(cpu, compare.METRIC["throughput_sps"]) is None
+
+
+def test_format_number():
+    assert compare.format_number(23712.4) == "23,712"
+    assert compare.format_number(45.23) == "45.2"
+    assert compare.format_number(0.031234) == "0.0312"
+    assert compare.format_ratio(5.123) == "5.12×"

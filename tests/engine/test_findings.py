@@ -1,0 +1,86 @@
+"""Findings: plain-language statements computed from the data, each with its numbers; none without data."""
+from __future__ import annotations
+
+import pytest
+
+from engine.findings import findings
+from tests.engine.fake_runs import make_run, sweep_runs
+
+
+def texts(fs):
+    return [f.text for f in fs]
+
+
+def test_precision_finding_has_the_measured_ratios():
+    fs = findings(sweep_runs())
+    lever = [f for f in fs if f.kind == "lever"]
+    assert len(lever) == 1
+    f = lever[0]
+    assert f.text.startswith("bf16 vs fp32")
+    assert "2.00× the throughput" in f.text and "2.00× less energy per sample" in f.text
+    assert f.numbers["throughput_ratio"] == pytest.approx(2.0)
+    assert f.numbers["energy_per_sample_ratio"] == pytest.approx(0.5)
+    assert f.numbers["pairs"] == 3 and len(f.run_ids) == 6
+
+
+def test_channels_last_finding_and_slowdown_wording():
+    runs = [make_run("a", throughput_sps=1000), make_run("b", channels_last=True, throughput_sps=500)]
+    (f,) = [f for f in findings(runs) if f.kind == "lever"]
+    assert "channels-last vs contiguous" in f.text and "2.00× less throughput" in f.text
+
+
+def test_device_finding_compares_gpu_to_cpu_and_labels_estimates():
+    runs = [make_run("c", device="cpu", throughput_sps=1000, energy_per_sample_j=0.05),
+            make_run("g", device="cuda", throughput_sps=20000, energy_per_sample_j=0.001,
+                     energy_method="integrated-instant-power")]
+    (f,) = [f for f in findings(runs) if f.kind == "lever"]
+    assert f.text.startswith("GPU vs CPU") and "20.00× the throughput" in f.text
+    assert "50.00× less energy per sample (estimated)" in f.text
+
+
+def test_no_energy_no_energy_statement():
+    runs = [make_run("a", device="cpu", energy_per_sample_j=None), make_run("b", device="cpu", precision="bf16",
+                                                                            energy_per_sample_j=None, throughput_sps=5000)]
+    all_text = " ".join(texts(findings(runs)))
+    assert "energy" not in all_text
+    assert "0.50×" not in all_text and "bf16 vs fp32" in all_text
+
+
+def test_unmatched_runs_give_no_lever_finding():
+    # different precision AND different batch: no matched pair, so no precision claim
+    runs = [make_run("a", batch=32), make_run("b", precision="bf16", batch=256)]
+    assert not [f for f in findings(runs) if f.kind == "lever"]
+
+
+def test_batch_saturation():
+    tps = {32: 10000, 256: 20000, 1024: 20500, 4096: 20800}
+    runs = [make_run(f"b{b}", batch=b, throughput_sps=t) for b, t in tps.items()]
+    (f,) = [f for f in findings(runs) if f.kind == "batch"]
+    assert "stops growing beyond batch 256" in f.text and f.numbers["batch"] == 256
+
+
+def test_batch_still_growing_and_falling():
+    growing = [make_run(f"b{b}", batch=b, throughput_sps=b * 10) for b in (32, 256, 1024)]
+    assert "still grows" in texts(findings(growing))[1] or any("still grows" in t for t in texts(findings(growing)))
+    falling = [make_run(f"b{b}", batch=b, throughput_sps=t) for b, t in ((32, 100), (256, 1000), (1024, 500))]
+    assert any("falls at large batches" in t and "best at batch 256" in t for t in texts(findings(falling)))
+
+
+def test_oom_failed_and_skipped_are_named():
+    runs = [make_run("ok", batch=256), make_run("o", batch=8192, status="oom", error="CUDA out of memory"),
+            make_run("f", batch=512, status="failed", error="device lost")]
+    skipped = [({"device": "cuda", "precision": "fp32", "mode": "train", "batch": 16384}, "batch 8192 ran out of memory")]
+    t = texts(findings(runs, skipped))
+    assert any("Batch 8192 ran out of memory" in x for x in t)
+    assert any("failed: device lost" in x for x in t)
+    assert any("b16384 was skipped: batch 8192 ran out of memory" in x for x in t)
+
+
+def test_no_runs_no_findings_and_single_run_no_comparisons():
+    assert findings([]) == []
+    assert findings([make_run("a")]) == []
+
+
+def test_accuracy_spread():
+    runs = [make_run("a", accuracy=0.98), make_run("b", precision="bf16", accuracy=0.90)]
+    assert any("Accuracy ranges from 90.0%" in t for t in texts(findings(runs)))

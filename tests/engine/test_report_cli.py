@@ -1,0 +1,102 @@
+"""`main.py report` and `main.py sweep` argument handling: run selection, clear errors (exit 2), outputs."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+
+import pytest
+
+from engine.cli import BadInput
+from engine.cli import report as report_cli
+from engine.cli import sweep as sweep_cli
+from engine.store import RunStore
+from engine.sweep import Grid, SweepState
+from tests.engine.fake_runs import make_run
+
+
+def parse(module, argv):
+    parser = argparse.ArgumentParser()
+    module.add_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(argv)
+
+
+@pytest.fixture
+def db(tmp_path):
+    store = RunStore(tmp_path / "runs.sqlite")
+    for i, b in enumerate((32, 256, 1024)):
+        store.add(make_run(f"run{i}", device="cpu", batch=b, throughput_sps=1000.0 * (i + 1), energy_per_sample_j=None,
+                           created_at=f"2026-11-26T08:0{i}:00+00:00"))
+    return tmp_path / "runs.sqlite"
+
+
+def test_report_last_n_writes_csv_in_run_order(db, tmp_path, capsys):
+    args = parse(report_cli, ["report", "--last", "2", "--csv", str(tmp_path / "r.csv"), "--db", str(db)])
+    assert report_cli.main(args) == 0
+    with (tmp_path / "r.csv").open() as fh:
+        assert [r["run_id"] for r in csv.DictReader(fh)] == ["run1", "run2"]  # oldest first
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_report_by_run_ids_with_baseline(db, tmp_path):
+    args = parse(report_cli, ["report", "run2", "run0", "--json", str(tmp_path / "r.json"), "--baseline", "run0",
+                              "--db", str(db)])
+    assert report_cli.main(args) == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [r["run_id"] for r in doc["runs"]] == ["run2", "run0"] and doc["baseline_run_id"] == "run0"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["report", "--last", "2"], "name at least one output"),
+    (["report", "--csv", "X"], "exactly one of"),
+    (["report", "nope", "--csv", "X"], "run 'nope' is not in the run history"),
+    (["report", "run0", "--csv", "X", "--baseline", "run9"], "--baseline 'run9' is not one of the runs"),
+    (["report", "run0", "--csv", "/no/such/folder/r.csv"], "does not exist"),
+    (["report", "--last", "0", "--csv", "X"], "--last"),
+])
+def test_report_bad_input_is_one_clear_message(db, argv, words):
+    with pytest.raises(BadInput, match=words):
+        report_cli.main(parse(report_cli, argv + ["--db", str(db)]))
+
+
+def test_report_on_empty_history(tmp_path):
+    with pytest.raises(BadInput, match="has no runs yet"):
+        report_cli.main(parse(report_cli, ["report", "--last", "3", "--csv", "x", "--db", str(tmp_path / "e.sqlite")]))
+
+
+def test_report_from_a_sweep_folder_names_skipped_runs(db, tmp_path):
+    state = SweepState.new(Grid(network="lenet", devices=["cpu"], precisions=["fp32"], batches=[32, 256, 1024, 4096]))
+    for e, rid in zip(state.entries, ("run0", "run1", None, None), strict=True):
+        e.status, e.run_id = ("ok", rid) if rid else ("pending", None)
+    state.entries[3].status, state.entries[3].reason = "skipped", "batch 1024 ran out of memory"
+    state.save(tmp_path / "sw")
+    args = parse(report_cli, ["report", "--sweep", str(tmp_path / "sw"), "--json", str(tmp_path / "r.json"),
+                              "--db", str(db)])
+    assert report_cli.main(args) == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert [r["run_id"] for r in doc["runs"]] == ["run0", "run1"]
+    assert doc["skipped"][0]["reason"] == "batch 1024 ran out of memory"
+
+
+def test_sweep_dry_run_prints_the_plan(tmp_path, capsys):
+    args = parse(sweep_cli, ["sweep", "lenet", "--devices", "cpu", "--precisions", "fp32,bf16", "--batches",
+                             "32,256,1024", "--seconds", "5", "--out", str(tmp_path / "s"), "--dry-run"])
+    assert sweep_cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "6 of 6 runs to do" in out and "roughly" in out
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["sweep", "--devices", "cpu", "--batches", "32"], "give a network"),
+    (["sweep", "lenet", "--batches", "32"], "give --devices and --batches"),
+    (["sweep", "lenet", "--devices", "cpu", "--batches", "32,x"], "--batches"),
+    (["sweep", "lenet", "--devices", "cpu", "--batches", "32", "--precisions", "fp64"], "unknown precision 'fp64'"),
+    (["sweep", "lenet", "--devices", "tpu", "--batches", "32"], "tpu"),
+    (["sweep", "lenet", "--devices", "cpu", "--batches", "32", "--channels-last-options", "maybe"], "not on or off"),
+    (["sweep", "lenet", "--devices", "cpu", "--batches", "32", "--compile-options", "fast"], "'fast'"),
+    (["sweep", "--resume", "/no/such/sweep"], "no sweep state here"),
+])
+def test_sweep_bad_input_is_one_clear_message(argv, words):
+    with pytest.raises(BadInput, match=words):
+        sweep_cli.main(parse(sweep_cli, argv + ["--dry-run"]))

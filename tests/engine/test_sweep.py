@@ -1,0 +1,176 @@
+"""Sweep grid, plan, state file, OOM skipping, failure handling, cancel and resume (fake runner, no torch)."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from engine.sweep import BadSweep, Grid, SweepState, describe, format_duration, load_state, plan
+from engine.sweep_runner import RunOutcome, SweepRun
+
+
+def grid(**kw) -> Grid:
+    base = dict(network="lenet", devices=["cpu"], precisions=["fp32", "bf16"], batches=[1024, 32, 256],
+                seconds=5, cooldown_s=2.0)
+    return Grid(**{**base, **kw})
+
+
+class FakeRunner:
+    """Records the configurations it ran; `fates` maps (precision, batch) -> status."""
+
+    def __init__(self, fates=None, on_call=None):
+        self.calls, self.fates, self.on_call = [], fates or {}, on_call
+
+    def __call__(self, config, network, result_path, cancel):
+        self.calls.append(config)
+        if self.on_call:
+            out = self.on_call(self, config, cancel)
+            if out:
+                return out
+        status = self.fates.get((config.precision, config.batch), "ok")
+        run_id = f"{config.precision}-{config.batch}"
+        result_path.write_text(json.dumps({"run_id": run_id, "status": status}))
+        return RunOutcome(status, run_id, "CUDA out of memory" if status == "oom" else
+                          ("boom" if status == "failed" else None), 1000.0 if status == "ok" else None)
+
+
+def run(state, folder, runner, events=None, sleeps=None):
+    sweep = SweepRun(state, folder, runner=runner, on_progress=(events.append if events is not None else lambda p: None),
+                     sleep=(sleeps.append if sleeps is not None else lambda s: None), store_results=False)
+    return sweep, sweep.run()
+
+
+def test_grid_orders_batches_innermost_and_ascending():
+    configs = grid().configs()
+    assert [(c.precision, c.batch) for c in configs] == [
+        ("fp32", 32), ("fp32", 256), ("fp32", 1024), ("bf16", 32), ("bf16", 256), ("bf16", 1024)]
+    assert all(c.seconds == 5 and c.device == "cpu" for c in configs)
+
+
+def test_grid_levers_multiply_the_runs():
+    g = grid(channels_last=[False, True], compile_modes=[None, "default"], modes=["train", "infer"])
+    assert len(g.configs()) == 2 * 3 * 2 * 2 * 2
+    assert "+CL" in describe(g.configs()[-1]) and "+compile:default" in describe(g.configs()[-1])
+
+
+@pytest.mark.parametrize("kw, words", [
+    (dict(precisions=["fp64"]), "unknown precision 'fp64'"),
+    (dict(batches=[0, 32]), "batch sizes must be >= 1"),
+    (dict(steps=10), "either seconds or steps"),
+])
+def test_grid_rejects_bad_input_with_a_clear_message(kw, words):
+    with pytest.raises(ValueError, match=words):
+        grid(**kw)
+
+
+def test_grid_rejects_a_bad_device_naming_it():
+    with pytest.raises(BadSweep, match="gpu7"):
+        grid(devices=["gpu7"]).configs()
+
+
+def test_plan_counts_runs_and_adds_cooldowns():
+    p = plan(grid())
+    assert p.runs == 6
+    assert p.total_s == pytest.approx(sum(p.run_estimates_s) + 5 * 2.0)
+    assert all(e > 5 for e in p.run_estimates_s)  # at least the timed window
+    compiled = plan(grid(compile_modes=["default"]))
+    assert compiled.total_s > p.total_s + 100  # compiling is slow and the plan says so
+    assert format_duration(75) == "1 min 15 s" and format_duration(3720) == "1 h 02 min"
+
+
+def test_runs_each_config_once_with_cooldowns_between(tmp_path):
+    runner, events, sleeps = FakeRunner(), [], []
+    _, state = run(SweepState.new(grid()), tmp_path, runner, events, sleeps)
+    assert len(runner.calls) == 6
+    assert sleeps == [2.0] * 5  # between runs, not before the first or after the last
+    assert state.counts() == {"ok": 6}
+    assert [e.event for e in events].count("run_finished") == 6
+    assert events[-1].event == "done" and events[-1].done == 6 and events[-1].eta_s == 0
+    assert load_state(tmp_path).counts() == {"ok": 6}  # saved
+
+
+def test_oom_skips_larger_batches_of_same_device_precision_and_continues(tmp_path):
+    runner = FakeRunner({("fp32", 256): "oom", ("bf16", 32): "failed"})
+    events = []
+    _, state = run(SweepState.new(grid()), tmp_path, runner, events)
+    by = {(e.config["precision"], e.config["batch"]): e for e in state.entries}
+    assert by["fp32", 256].status == "oom" and "out of memory" in by["fp32", 256].reason
+    assert by["fp32", 1024].status == "skipped" and "batch 256 ran out of memory" in by["fp32", 1024].reason
+    assert by["bf16", 32].status == "failed" and by["bf16", 32].reason == "boom"
+    assert by["bf16", 256].status == "ok" and by["bf16", 1024].status == "ok"  # other precision unaffected
+    assert [(c.precision, c.batch) for c in runner.calls] == [("fp32", 32), ("fp32", 256), ("bf16", 32),
+                                                             ("bf16", 256), ("bf16", 1024)]
+    assert any(e.event == "run_skipped" and e.label.endswith("b1024") for e in events)
+
+
+def test_cancel_mid_run_keeps_finished_runs_and_resume_runs_only_the_rest(tmp_path):
+    def cancel_on_third(runner, config, cancel):
+        if len(runner.calls) == 3:
+            sweep.cancel()
+            return RunOutcome("cancelled", "x", "cancelled by the user")
+        return None
+    runner = FakeRunner(on_call=cancel_on_third)
+    events = []
+    sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=runner, on_progress=events.append,
+                     sleep=lambda s: None, store_results=False)
+    state = sweep.run()
+    assert sweep.cancelled and events[-1].event == "cancelled"
+    assert state.counts() == {"ok": 2, "pending": 4}  # the cancelled run counts as not done
+
+    resumed = load_state(tmp_path)
+    runner2 = FakeRunner()
+    _, final = run(resumed, tmp_path, runner2)
+    assert [(c.precision, c.batch) for c in runner2.calls] == [("fp32", 1024), ("bf16", 32), ("bf16", 256),
+                                                              ("bf16", 1024)]
+    assert final.counts() == {"ok": 6}
+    assert final.run_ids()[:2] == ["fp32-32", "fp32-256"]  # the finished runs were kept, not redone
+
+
+def test_cancel_during_cooldown_stops_before_the_next_run(tmp_path):
+    runner = FakeRunner()
+    sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=runner, store_results=False)
+    sweep._sleep = lambda s: sweep.cancel()
+    sweep.run()
+    assert len(runner.calls) == 1
+
+
+def test_eta_uses_measured_run_times(tmp_path):
+    events = []
+    run(SweepState.new(grid(cooldown_s=0)), tmp_path, FakeRunner(), events)
+    finished = [e for e in events if e.event == "run_finished"]
+    assert finished[0].eta_s is not None and finished[-1].eta_s == 0
+    assert all(a.eta_s >= b.eta_s for a, b in zip(finished, finished[1:], strict=False))
+
+
+def test_load_state_names_the_file_for_bad_folders(tmp_path):
+    with pytest.raises(BadSweep, match="no sweep state here"):
+        load_state(tmp_path)
+    (tmp_path / "sweep.json").write_text("{not json")
+    with pytest.raises(BadSweep, match="sweep.json: cannot be read"):
+        load_state(tmp_path)
+    (tmp_path / "sweep.json").write_text(json.dumps({"format": "other"}))
+    with pytest.raises(BadSweep, match="not a Tradeoff Lab sweep"):
+        load_state(tmp_path)
+
+
+def test_progress_events_are_json_lines(tmp_path):
+    events = []
+    run(SweepState.new(grid(batches=[32], precisions=["fp32"])), tmp_path, FakeRunner(), events)
+    decoded = [json.loads(e.to_json()) for e in events]
+    assert [d["event"] for d in decoded] == ["planned", "run_started", "run_finished", "done"]
+    assert decoded[2]["throughput_sps"] == 1000.0 and decoded[2]["status"] == "ok"
+
+
+def test_runner_runs_in_a_thread_safe_way_with_cancel_event(tmp_path):
+    # The cancel event handed to the runner is the sweep's own: setting it from another thread is seen.
+    seen = threading.Event()
+
+    def wait_for_cancel(runner, config, cancel):
+        threading.Timer(0.05, sweep.cancel).start()
+        seen.set() if cancel.wait(2) else None
+        return RunOutcome("cancelled")
+    sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=FakeRunner(on_call=wait_for_cancel),
+                     sleep=lambda s: None, store_results=False)
+    sweep.run()
+    assert seen.is_set()

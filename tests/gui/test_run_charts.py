@@ -1,0 +1,134 @@
+"""Live data buffers and charts, driven by scripted events (no worker, no torch)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.events import RunStarted, StepMetrics, TelemetryBatch
+from gui.run.chart_specs import CHARTS, ChartContext, chart_reason
+from gui.run.live_data import LiveRun
+from gui.run.replay import make_script
+from gui.run.ring import Ring
+from hw.samples import Availability, GpuSample, HostSample
+
+
+def _feed(kind="gpu", seconds=3.0, mode="train"):
+    live, started = LiveRun(), None
+    for _, e in make_script(kind=kind, seconds=seconds, mode=mode).events:
+        if isinstance(e, StepMetrics):
+            live.add_step(e)
+        elif isinstance(e, TelemetryBatch):
+            live.add_telemetry(e)
+        elif isinstance(e, RunStarted):
+            started = e
+    return live, started
+
+
+def test_ring_keeps_the_newest_rows_contiguous_and_bounded():
+    ring = Ring(("t_s", "v"), capacity=5)
+    for i in range(12):
+        ring.append({"t_s": i, "v": None if i == 11 else 10 * i})
+    assert len(ring) == 5 and ring.total == 12
+    assert ring.view("t_s").tolist() == [7, 8, 9, 10, 11]
+    assert np.isnan(ring.view("v")[-1]) and ring.last("v") == 100
+    ring.extend({"t_s": np.arange(20, 28), "v": np.zeros(8)})
+    assert ring.view("t_s").tolist() == [23, 24, 25, 26, 27]
+    assert ring.nbytes == 2 * 2 * 5 * 8  # fixed, however much is appended
+
+
+def test_energy_per_sample_counts_from_the_timed_window_and_falls_back_to_integrated_power():
+    live = LiveRun()
+    live.add_step(StepMetrics(t_s=1.0, step=10, samples=1000, throughput_sps=1000.0, step_time_p50_s=0.01,
+                              step_time_p99_s=0.02))
+    live.add_telemetry(TelemetryBatch(gpu=(GpuSample(t_s=-0.5, index=0, energy_j=500.0),
+                                           GpuSample(t_s=0.0, index=0, energy_j=600.0),
+                                           GpuSample(t_s=1.0, index=0, energy_j=700.0))))
+    assert live.gpus[0].view("energy_per_sample_j")[-1] == pytest.approx(100.0 / 1000)
+    est = LiveRun()
+    est.add_step(StepMetrics(t_s=2.0, step=1, samples=200, throughput_sps=100.0, step_time_p50_s=None,
+                             step_time_p99_s=None))
+    est.add_telemetry(TelemetryBatch(gpu=(GpuSample(t_s=0.0, index=1, power_instant_w=100.0),
+                                          GpuSample(t_s=2.0, index=1, power_instant_w=100.0))))
+    assert est.gpus[1].view("energy_per_sample_j")[-1] == pytest.approx(200.0 / 200)
+    assert est.gpu_energy_estimated(1)
+
+
+def test_a_stored_series_loads_back_into_the_same_buffers():
+    live, _ = _feed(seconds=2.0)
+    series = live.to_series(max_points=100)
+    assert len(series["steps"]["t_s"]) == 100 and "gpu0" in series and "host" in series
+    back = LiveRun.from_series(series)
+    assert len(back.steps) == 100
+    assert np.nanmax(back.gpus[0].view("power_instant_w")) == pytest.approx(
+        np.nanmax(np.array(series["gpu0"]["power_instant_w"], dtype=float)))
+
+
+def test_charts_say_why_a_metric_is_unavailable_on_a_cpu_inference_run():
+    live, started = _feed(kind="cpu", mode="infer")
+    ctx = ChartContext(gpu_index=None, mode="infer", availability=started.availability, elapsed_s=3)
+    reasons = {c.key: chart_reason(c, ctx, live) for c in CHARTS}
+    assert reasons["power"] == "No GPU in this run: it runs on the CPU."
+    assert reasons["loss"].startswith("Inference run")
+    assert "RAPL needs root" in reasons["energy"]
+    assert reasons["throughput"] is None and reasons["host_memory"] is None and reasons["cpu_util"] is None
+
+
+def test_a_gpu_source_reported_unavailable_names_its_reason():
+    live = LiveRun()
+    live.add_telemetry(TelemetryBatch(gpu=(GpuSample(t_s=0.1, index=0, util_gpu_pct=50.0),),
+                                      host=(HostSample(t_s=0.1, process_rss_bytes=1),)))
+    why = "NVML_FI_DEV_POWER_INSTANT is not supported on this GPU (needs Hopper or newer)"
+    ctx = ChartContext(gpu_index=0, availability=(Availability("gpu0.power_instant", False, why),
+                                                  Availability("gpu0.power_avg", False, why)))
+    power = next(c for c in CHARTS if c.key == "power")
+    assert chart_reason(power, ctx, live) == why
+    sample_off = ChartContext(gpu_index=0, sample_hz=0)
+    assert "Telemetry is off" in chart_reason(power, sample_off, LiveRun())
+
+
+def test_chart_grid_draws_every_curve_once_per_change_and_reads_values_under_the_cursor(qtbot):
+    from gui.run.charts import ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.resize(1200, 800)
+    grid.show()
+    live, started = _feed(seconds=2.0)
+    grid.bind(live, ChartContext(gpu_index=0, availability=started.availability), live_updates=False)
+    tp = grid.charts["throughput"].curves[0]
+    x, y = tp.getData()
+    assert len(x) > 0 and np.nanmax(y) > 20_000
+    assert all(not c.overlay.isVisible() for c in grid.charts.values())
+    frames = grid.frames
+    grid.redraw()  # nothing changed: nothing redrawn
+    assert grid.frames == frames
+    readout = grid.readout("power", 1.0)
+    assert readout[0].endswith("W") and readout[1].endswith("W")
+    assert grid.readout("accuracy", 1.9)[0].endswith("%") or grid.readout("accuracy", 1.9)[0] == "–"
+
+
+def test_paused_charts_keep_collecting_and_catch_up_on_resume(qtbot):
+    from gui.run.charts import ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    live = LiveRun()
+    grid.bind(live, ChartContext(gpu_index=None), live_updates=False)
+    grid.set_paused(True)
+    live.add_step(StepMetrics(t_s=0.5, step=1, samples=64, throughput_sps=128.0, step_time_p50_s=0.5,
+                              step_time_p99_s=0.5))
+    grid.redraw()
+    assert len(grid.charts["throughput"].curves[0].getData()[0] or []) == 0
+    grid.set_paused(False)
+    assert len(grid.charts["throughput"].curves[0].getData()[0]) == 1
+
+
+def test_cpu_run_shows_the_reason_in_each_gpu_chart_area(qtbot):
+    from gui.run.charts import ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.show()
+    live, started = _feed(kind="cpu", seconds=1.0)
+    grid.bind(live, ChartContext(gpu_index=None, availability=started.availability, finished=True),
+              live_updates=False)
+    for key in ("power", "gpu_memory", "gpu_util", "sm_clock", "temperature"):
+        overlay = grid.charts[key].overlay
+        assert overlay.isVisible() and "No GPU in this run" in overlay.toPlainText()
