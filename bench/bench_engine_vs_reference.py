@@ -25,7 +25,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT / "reference" / "reference_loop.py"
+# reference/ is git-ignored (a copy of ../shared/reference): look in both places; --reference overrides.
+REFERENCE = next((p for p in (ROOT / "reference" / "reference_loop.py",
+                              ROOT.parent / "shared" / "reference" / "reference_loop.py",
+                              ROOT / "shared" / "reference" / "reference_loop.py") if p.is_file()),
+                 ROOT / "reference" / "reference_loop.py")
 
 # name -> settings, and the ratio the issue requires on GPU / CPU
 CONFIGS = {
@@ -38,14 +42,16 @@ CPU_CONFIGS = ("lenet-fp32-b256-train",)
 REQUIRED = {"cuda": 0.98, "cpu": 0.95}
 
 
-def _reference_cmd(cfg: dict, device: str, seconds: float, warmup: int) -> list[str]:
-    cmd = [sys.executable, str(REFERENCE), "--net", cfg["net"], "--device", device, "--precision", cfg["precision"],
+def _reference_cmd(cfg: dict, device: str, seconds: float, warmup: int, ref: Path) -> list[str]:
+    cmd = [sys.executable, str(ref), "--net", cfg["net"], "--device", device, "--precision", cfg["precision"],
            "--batch", str(cfg["batch"]), "--mode", cfg["mode"], "--seconds", str(seconds), "--warmup", str(warmup)]
     return cmd + (["--channels-last"] if cfg["channels_last"] else [])
 
 
-def _engine_cmd(cfg: dict, device: str, seconds: float, warmup: int, models: str, sample_hz: float) -> list[str]:
-    child = dict(cfg, device=device, seconds=seconds, warmup=warmup, models=models, sample_hz=sample_hz)
+def _engine_cmd(cfg: dict, device: str, seconds: float, warmup: int, models: str, sample_hz: float,
+                ref: Path) -> list[str]:
+    child = dict(cfg, device=device, seconds=seconds, warmup=warmup, models=models, sample_hz=sample_hz,
+                 reference=str(ref))
     return [sys.executable, str(Path(__file__).resolve()), "--engine-child", json.dumps(child)]
 
 
@@ -77,7 +83,7 @@ def engine_child(child: dict) -> None:
         import importlib.util
 
         from engine.result import NetworkSummary
-        spec = importlib.util.spec_from_file_location("reference_loop", REFERENCE)
+        spec = importlib.util.spec_from_file_location("reference_loop", child["reference"])
         ref = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(ref)
         make, shape = ref.NETS[child["net"]]
@@ -106,12 +112,16 @@ def main() -> int:
                    help="engine side: presets built by engine.build, or the reference's nn.Modules")
     p.add_argument("--sample-hz", type=float, default=10.0, help="engine telemetry rate (0: off)")
     p.add_argument("--out", help="write the results as JSON here")
+    p.add_argument("--reference", type=Path, default=None, help=f"reference_loop.py (default {REFERENCE})")
     p.add_argument("--engine-child", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.engine_child:
         engine_child(json.loads(a.engine_child))
         return 0
 
+    ref = (a.reference or REFERENCE).resolve()
+    if not ref.is_file():
+        p.error(f"{ref}: no reference loop there (give --reference PATH)")
     import torch
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
     kind = "cuda" if device.startswith("cuda") else "cpu"
@@ -130,8 +140,8 @@ def main() -> int:
             order = ("ref", "eng") if rep % 2 == 0 else ("eng", "ref")
             got = {}
             for side in order:
-                cmd = _reference_cmd(cfg, device, a.seconds, a.warmup) if side == "ref" else \
-                    _engine_cmd(cfg, device, a.seconds, a.warmup, a.models, a.sample_hz)
+                cmd = _reference_cmd(cfg, device, a.seconds, a.warmup, ref) if side == "ref" else \
+                    _engine_cmd(cfg, device, a.seconds, a.warmup, a.models, a.sample_hz, ref)
                 got[side] = _run(cmd)["throughput_sps"]
             ref_sps.append(got["ref"])
             eng_sps.append(got["eng"])
@@ -151,7 +161,7 @@ def main() -> int:
         doc = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "device": device, "device_name": device_name,
                "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
                "host_cpu": _cpu_model(), "repeats": a.repeats, "seconds": a.seconds, "warmup": a.warmup,
-               "models": a.models, "sample_hz": a.sample_hz, "command": " ".join(sys.argv), "results": rows}
+               "models": a.models, "sample_hz": a.sample_hz, "reference": str(ref), "command": " ".join(sys.argv), "results": rows}
         Path(a.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         print(f"written to {a.out}")
     return 0 if all(r["passed"] for r in rows) else 1

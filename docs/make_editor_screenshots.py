@@ -45,6 +45,10 @@ def main() -> int:
     files, editor, doc = window.actions_.files, window.editor, window.doc
     files.confirm_discard = lambda: True
 
+    def fail(title: str, text: str) -> None:  # no modal dialog offscreen: report and stop
+        raise SystemExit(f"{title}: {text}")
+    files.show_error = fail
+
     files.new()
     settle(app)
     shot(window, app, "empty")

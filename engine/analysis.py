@@ -68,8 +68,10 @@ class Analysis:
         return [p for p in self.problems if p.layer_id == layer_id]
 
 
-MAX_PARAMS = 10**10  # beyond this no machine could hold the weights (40 GB fp32 and more)
-MAX_ACTIVATION_BYTES = 10**12  # per sample: 1 TB of activations cannot be built either
+# Beyond these a spec is a typo (an extra zero), not a network: 1e10 parameters need 40 GB of fp32
+# weights and ~160 GB to train (gradients and optimiser state), more than any one machine here has.
+MAX_PARAMS = 10**10
+MAX_ACTIVATION_BYTES = 10**12  # per sample
 TRAIN_FLOPS_FACTOR = 3  # backward costs about twice the forward (gradients of inputs and weights)
 
 
@@ -244,11 +246,11 @@ def analyze(spec: NetworkSpec) -> Analysis:
 
     if result.total_params > MAX_PARAMS:
         problems.append(Problem(biggest[1], f"the network has {result.total_params:.3g} parameters, more than any "
-                                f"machine could build (limit {MAX_PARAMS:.0e}); this layer alone has "
-                                f"{biggest[0]:.3g}", "params"))
+                                f"machine could train (limit {MAX_PARAMS:.0e}); this layer alone has "
+                                f"{biggest[0]:.3g}"))
     if result.activation_bytes > MAX_ACTIVATION_BYTES:
         problems.append(Problem(None, f"activations need {result.activation_bytes:.3g} bytes per sample, more than "
-                                f"any machine could hold (limit {MAX_ACTIVATION_BYTES:.0e})", "input"))
+                                f"any machine could hold (limit {MAX_ACTIVATION_BYTES:.0e})"))
     if spec.num_classes is not None:
         if spec.num_classes < 1:
             problems.append(Problem(None, f"num_classes must be at least 1, got {spec.num_classes}", "num_classes"))

@@ -53,8 +53,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("energy_per_sample_j", "Energy per sample", "mJ", 1e3, "lower", lambda r: r.energy_per_sample_j.total),
     Metric("energy_dynamic_per_sample_j", "Above-idle energy per sample", "mJ", 1e3, "lower",
            lambda r: r.energy_per_sample_j.dynamic),
-    Metric("power_mean_w", "Mean power", "W", 1.0, "lower", lambda r: r.power_w.gpu_mean),
-    Metric("power_max_w", "Peak power", "W", 1.0, "lower", lambda r: r.power_w.gpu_max),
+    Metric("power_mean_w", "GPU power (mean)", "W", 1.0, "lower", lambda r: r.power_w.gpu_mean),
+    Metric("power_max_w", "GPU power (peak)", "W", 1.0, "lower", lambda r: r.power_w.gpu_max),
     Metric("peak_mem_bytes", "Peak memory", "MiB", 1 / 2**20, "lower", peak_mem_bytes),
     Metric("accuracy", "Accuracy", "%", 100.0, "higher", lambda r: r.accuracy),
 )
@@ -186,6 +186,17 @@ def plot_points(results: Sequence[RunResult], plot: ParetoPlot) -> dict[str, tup
     return out
 
 
+# Where a run says why a metric is missing: RunResult.unavailable keys, per kind of device.
+_UNAVAILABLE_KEYS = {
+    "energy_per_sample_j": {"cpu": ("energy_j.cpu", "energy_per_sample_j"), "gpu": ("energy_j.gpu", "energy_per_sample_j")},
+    "energy_dynamic_per_sample_j": {"cpu": ("energy_j.cpu", "energy_per_sample_j"), "gpu": ("energy_j.gpu_dynamic",)},
+    "power_mean_w": {"cpu": ("power_w.gpu_mean",), "gpu": ("power_w.gpu_mean",)},
+    "power_max_w": {"cpu": ("power_w.gpu_max",), "gpu": ("power_w.gpu_max",)},
+    "peak_mem_bytes": {"cpu": ("memory_bytes.host_peak_rss",), "gpu": ("memory_bytes.gpu_peak_allocated",)},
+    "accuracy": {"cpu": ("accuracy",), "gpu": ("accuracy",)},
+}
+
+
 def missing_reason(results: Sequence[RunResult], metric: Metric) -> str | None:
     """Why a metric is missing on every ok run (the runs' own `unavailable` reasons), or None if some have it."""
     ok = [r for r in results if r.status == "ok"]
@@ -193,14 +204,18 @@ def missing_reason(results: Sequence[RunResult], metric: Metric) -> str | None:
         return "no run finished"
     if any(metric.value(r) is not None for r in ok):
         return None
-    reasons = set()
+    reasons: list[str] = []
     for r in ok:
-        for k, why in r.unavailable.items():
-            if _reason_matches(metric.key, k):
-                reasons.add(why)
+        kind = "gpu" if str(r.config.get("device", "cpu")).startswith("cuda") else "cpu"
+        keys = _UNAVAILABLE_KEYS.get(metric.key, {}).get(kind, ())
+        why = next((r.unavailable[k] for k in keys if k in r.unavailable), None)
+        if why is None:  # older results: match loosely on the key's words
+            why = next((v for k, v in r.unavailable.items() if _reason_matches(metric.key, k)), None)
+        if why and why not in reasons:
+            reasons.append(why)
     if metric.key == "accuracy" and not reasons:
-        reasons.add("the runs did not evaluate accuracy (synthetic data or inference)")
-    return "; ".join(sorted(reasons)) or "not recorded by these runs"
+        reasons.append("the runs did not evaluate accuracy (synthetic data or inference)")
+    return "; ".join(reasons) or "not recorded by these runs"
 
 
 def _reason_matches(metric_key: str, unavailable_key: str) -> bool:

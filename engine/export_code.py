@@ -19,7 +19,7 @@ from engine.spec import INPUT_ID, NetworkSpec
 
 
 def _size(v: Any) -> str:
-    """An "int2" value: 3 stays 3, [3, 3] becomes 3, [3, 1] becomes (3, 1)."""
+    """An "int_or_pair" value: 3 stays 3, [3, 3] becomes 3, [3, 1] becomes (3, 1)."""
     h, w = pair(v)
     return repr(h) if h == w else repr((h, w))
 
@@ -32,7 +32,7 @@ def _args(values: dict[str, Any], layer_type: str, order: list[str]) -> list[str
         value, p = values[name], spec.param(name)
         if p is not None and value == p.default:
             continue
-        out.append(f"{name}={_size(value) if p is not None and p.type == 'int2' and value is not None else repr(value)}")
+        out.append(f"{name}={_size(value) if p is not None and p.type == 'int_or_pair' and value is not None else repr(value)}")
     return out
 
 
@@ -135,3 +135,6 @@ def export_code(spec: NetworkSpec) -> str:
         lines.insert(lines.index("        super().__init__()") + 1, "        pass")
     assert prod(in_shape) >= 1
     return "\n".join(lines) + "\n"
+
+
+spec_to_code = export_code  # the name the GUI's exporter looks for

@@ -156,7 +156,13 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
         sat = next(i for i in range(len(runs)) if max(tps[i:]) <= tps[i] * (1 + SATURATION_GAIN))
         ids = tuple(r.run_id for r in runs)
         b = [r.config["batch"] for r in runs]
-        if sat < len(runs) - 1:
+        falls = best < len(runs) - 1 and tps[-1] < tps[best] * 0.9
+        if falls:
+            out.append(Finding("batch", f"Throughput peaks at batch {b[best]} ({where}): "
+                               f"{format_number(tps[best])} samples/s, falling to {tps[-1] / tps[best]:.2f}× that "
+                               f"({format_number(tps[-1])} samples/s) at batch {b[-1]}.",
+                               ids, {"batch": b[best], "ratio": tps[-1] / tps[best]}))
+        elif sat < len(runs) - 1:
             gain = max(tps[sat:]) / tps[sat] - 1
             out.append(Finding("batch", f"Throughput stops growing beyond batch {b[sat]} ({where}): "
                                f"{format_number(tps[sat])} samples/s there, at most {gain:+.0%} at larger batches "
@@ -166,10 +172,6 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
                                f"{tps[-1] / tps[0]:.1f}× from batch {b[0]} to {b[-1]} "
                                f"({format_number(tps[0])} → {format_number(tps[-1])} samples/s).",
                                ids, {"ratio": tps[-1] / tps[0]}))
-        if best < len(runs) - 1 and tps[-1] < tps[best] * 0.9:
-            out.append(Finding("batch", f"Throughput falls at large batches ({where}): best at batch {b[best]} "
-                               f"({format_number(tps[best])} samples/s), {tps[-1] / tps[best]:.2f}× that at batch {b[-1]}.",
-                               ids, {"batch": b[best], "ratio": tps[-1] / tps[best]}))
         mems = [peak_mem_bytes(r) for r in runs]
         if all(m for m in mems) and mems[-1] > mems[0] * 1.2:
             out.append(Finding("memory", f"Peak memory grows from {mems[0] / 2**20:,.0f} MiB at batch {b[0]} to "

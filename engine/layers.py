@@ -5,15 +5,16 @@ constraints); `engine.analysis` checks a layer's parameters against the same sch
 (`check_params`), so what the inspector offers and what the validator accepts cannot drift apart.
 
 Parameter types:
-  "int"    an integer (bools are refused although Python counts them as ints)
-  "int2"   an integer or a pair [height, width], as PyTorch accepts for kernel_size etc.
-  "float"  a number
-  "bool"   true or false
-  "choice" one of `choices` (strings)
+  "int"          an integer (bools are refused although Python counts them as ints)
+  "int_or_pair"  an integer or a pair [height, width], as PyTorch accepts for kernel_size etc.
+  "float"        a number
+  "bool"         true or false
+  "choice"       one of `choices` (strings)
 `nullable` parameters also accept null, whose meaning the doc says (pooling stride: the kernel size).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ GROUPS: tuple[str, ...] = ("Convolution", "Pooling", "Activation", "Normalisatio
 @dataclass(frozen=True)
 class ParamSpec:
     name: str
-    type: str  # "int" | "int2" | "float" | "bool" | "choice"
+    type: str  # "int" | "int_or_pair" | "float" | "bool" | "choice"
     default: Any  # ignored when required
     doc: str
     min: float | None = None
@@ -55,30 +56,30 @@ class LayerType:
 
 
 def _kernel(default: int = 3) -> ParamSpec:
-    return ParamSpec("kernel_size", "int2", default, "window size, or [height, width]", min=1, required=False)
+    return ParamSpec("kernel_size", "int_or_pair", default, "window size, or [height, width]", min=1, required=False)
 
 
 def _padding(doc: str = "zeros added on each side, or [height, width]") -> ParamSpec:
-    return ParamSpec("padding", "int2", 0, doc, min=0)
+    return ParamSpec("padding", "int_or_pair", 0, doc, min=0)
 
 
-_POOL_STRIDE = ParamSpec("stride", "int2", None, "step of the window; null: the kernel size", min=1, nullable=True)
+_POOL_STRIDE = ParamSpec("stride", "int_or_pair", None, "step of the window; null: the kernel size", min=1, nullable=True)
 _CEIL = ParamSpec("ceil_mode", "bool", False, "round the output size up instead of down")
-_OUTPUT_SIZE = ParamSpec("output_size", "int2", 1, "output height and width, or [height, width]", min=1)
+_OUTPUT_SIZE = ParamSpec("output_size", "int_or_pair", 1, "output height and width, or [height, width]", min=1)
 
 _TYPES: tuple[LayerType, ...] = (
     LayerType("Conv2d", "Convolution", "2-D convolution; groups = in channels makes it depthwise", (
         ParamSpec("out_channels", "int", 16, "number of output channels (filters)", min=1, required=True),
         _kernel(3),
-        ParamSpec("stride", "int2", 1, "step of the kernel, or [height, width]", min=1),
+        ParamSpec("stride", "int_or_pair", 1, "step of the kernel, or [height, width]", min=1),
         _padding(),
-        ParamSpec("dilation", "int2", 1, "spacing between kernel taps, or [height, width]", min=1),
+        ParamSpec("dilation", "int_or_pair", 1, "spacing between kernel taps, or [height, width]", min=1),
         ParamSpec("groups", "int", 1, "channel groups; must divide in and out channels", min=1),
         ParamSpec("bias", "bool", True, "add a learnable bias per output channel"),
     )),
     LayerType("MaxPool2d", "Pooling", "maximum over each window", (
         _kernel(2), _POOL_STRIDE, _padding("implicit -inf padding; at most half the kernel"),
-        ParamSpec("dilation", "int2", 1, "spacing between window taps", min=1), _CEIL,
+        ParamSpec("dilation", "int_or_pair", 1, "spacing between window taps", min=1), _CEIL,
     )),
     LayerType("AvgPool2d", "Pooling", "average over each window", (
         _kernel(2), _POOL_STRIDE, _padding("zero padding; at most half the kernel"), _CEIL,
@@ -89,7 +90,7 @@ _TYPES: tuple[LayerType, ...] = (
     LayerType("AdaptiveMaxPool2d", "Pooling", "max pooling to a fixed output size (1: global max)", (_OUTPUT_SIZE,)),
     LayerType("ReLU", "Activation", "max(0, x)"),
     LayerType("LeakyReLU", "Activation", "x if x > 0 else negative_slope * x", (
-        ParamSpec("negative_slope", "float", 0.01, "slope for negative inputs", min=0.0),
+        ParamSpec("negative_slope", "float", 0.01, "slope for negative inputs"),
     )),
     LayerType("GELU", "Activation", "Gaussian error linear unit", (
         ParamSpec("approximate", "choice", "none", "exact ('none') or the tanh approximation", choices=("none", "tanh")),
@@ -136,7 +137,7 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
         items = [value]
         if not _check_int(value):
             return f"must be an integer, got {value!r}"
-    elif spec.type == "int2":
+    elif spec.type == "int_or_pair":
         if _check_int(value):
             items = [value]
         elif isinstance(value, list | tuple) and len(value) == 2 and all(_check_int(v) for v in value):
@@ -144,8 +145,8 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
         else:
             return f"must be an integer or [height, width], got {value!r}"
     else:  # float
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            return f"must be a number, got {value!r}"
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            return f"must be a finite number, got {value!r}"
         items = [value]
     for v in items:
         if spec.min is not None and v < spec.min:
@@ -179,7 +180,7 @@ def check_params(layer_type: LayerType, params: dict[str, Any]) -> tuple[dict[st
 
 
 def pair(value: int | list[int] | tuple[int, int]) -> tuple[int, int]:
-    """An "int2" value as (height, width)."""
+    """An "int_or_pair" value as (height, width)."""
     if isinstance(value, int):
         return value, value
     return int(value[0]), int(value[1])

@@ -91,10 +91,31 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
     run_.probabilities = probabilities
     with backend_flags(config.precision, config.cudnn_benchmark, config.threads):
         torch.manual_seed(config.seed)
-        model = make_model()  # on the CPU first: a bad spec is bad input, not a failed run
-        data = load_dataset(config.dataset, input_shape, num_classes, device, config.seed,
+        # Model (built on the CPU) and data are handed over in a list that execute() empties, so no
+        # frame here keeps device memory alive when an OOM must free it.
+        parts = [make_model(), _load_data(config, input_shape, num_classes, device)]
+        return run_.execute(parts, on_event, should_stop)
+
+
+def _short_error(exc: BaseException, limit: int = 2000) -> str:
+    """The error for the result: type and message, cut (a torch.compile failure can be pages long)."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def _load_data(config: RunConfig, input_shape: tuple[int, ...], num_classes: int | None,
+               device: torch.device) -> Any:
+    """The data set on the device; a data set that does not fit is bad input too (nothing ran yet)."""
+    try:
+        return load_dataset(config.dataset, input_shape, num_classes, device, config.seed,
                             config.channels_last and len(input_shape) == 3)
-        return run_.execute(model, data, on_event, should_stop)
+    except BadRunInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, name the data set
+        if is_oom(exc):
+            raise BadRunInput(f"data set {config.dataset}: does not fit on {device}: "
+                              f"{oom_message(exc, device, config.batch)}") from None
+        raise BadRunInput(f"data set {config.dataset}: cannot be loaded ({type(exc).__name__}: {exc})") from None
 
 
 class _Run:
@@ -111,7 +132,7 @@ class _Run:
                                   "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes)}
 
     # -- the whole run ---------------------------------------------------------------------------
-    def execute(self, model: torch.nn.Module, data: Any, on_event: Callable[[Any], None],
+    def execute(self, parts: list[Any], on_event: Callable[[Any], None],
                 should_stop: Callable[[], bool]) -> RunResult:
         cfg = self.config
         hardware = hardware_info(self.device)
@@ -123,12 +144,16 @@ class _Run:
         status, error = "ok", None
         self.telemetry.start()
         try:
-            status = self._body(model, data)
+            data = parts.pop()
+            status = self._body(parts.pop(), data)
+        except KeyboardInterrupt:  # a second Ctrl+C in the CLI: stop now, but still write the result
+            status = "cancelled"
         except Exception as exc:  # noqa: BLE001 - a run failure is a result, never a crash
             status = "oom" if is_oom(exc) else "failed"
-            error = oom_message(exc, self.device, cfg.batch) if status == "oom" else f"{type(exc).__name__}: {exc}"
+            error = oom_message(exc, self.device, cfg.batch) if status == "oom" else _short_error(exc)
         finally:
-            model = data = None  # drop every reference to device memory before freeing it
+            parts.clear()
+            data = None  # drop every reference to device memory before freeing it
             for name in ("step", "model", "data", "timer", "loss_reader"):
                 self.__dict__.pop(name, None)
         if status in ("oom", "failed"):

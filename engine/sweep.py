@@ -110,6 +110,13 @@ def describe(config: RunConfig | dict) -> str:
     return label
 
 
+def redundant_reason(config: RunConfig, grid: Grid) -> str | None:
+    """Why a configuration would only repeat another run of the grid (it is skipped, not run)."""
+    if config.precision == "tf32" and config.device == "cpu" and "fp32" in grid.precisions:
+        return "tf32 is a GPU tensor-core mode; on the CPU it is plain fp32, measured by the fp32 run"
+    return None
+
+
 @dataclass(frozen=True)
 class Plan:
     runs: int
@@ -130,7 +137,8 @@ def estimate_run_s(config: RunConfig) -> float:
 
 
 def plan(grid: Grid) -> Plan:
-    configs = grid.configs()
+    """The runs that will actually run (redundant ones are left out) and their rough durations."""
+    configs = [c for c in grid.configs() if not redundant_reason(c, grid)]
     return Plan(len(configs), tuple(estimate_run_s(c) for c in configs), grid.cooldown_s)
 
 
@@ -167,7 +175,11 @@ class SweepState(BaseModel):
 
     @classmethod
     def new(cls, grid: Grid, db_path: str | None = None) -> SweepState:
-        entries = [SweepEntry(index=i, config=c.model_dump(mode="json")) for i, c in enumerate(grid.configs())]
+        entries = []
+        for i, c in enumerate(grid.configs()):
+            why = redundant_reason(c, grid)
+            entries.append(SweepEntry(index=i, config=c.model_dump(mode="json"), status="skipped" if why else "pending",
+                                      reason=why))
         return cls(grid=grid, db_path=db_path, entries=entries)
 
     def pending(self) -> list[SweepEntry]:

@@ -53,11 +53,12 @@ class SweepDialog(QDialog):
     sweep_finished = Signal(str, list)  # sweep folder, run ids of the runs it holds
 
     def __init__(self, network: str, db_path: str | None = None, sweeps_dir: str | Path | None = None,
-                 parent=None) -> None:
+                 parent=None, display_name: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New sweep")
         self.setMinimumWidth(640)
         self.network, self.db_path = network, db_path
+        self.display_name = display_name or network
         self.sweeps_dir = Path(sweeps_dir) if sweeps_dir else None
         self.folder: Path | None = None
         self.process: QProcess | None = None
@@ -70,7 +71,8 @@ class SweepDialog(QDialog):
     # ---- form -----------------------------------------------------------------------------
     def _build(self) -> None:
         form = QFormLayout()
-        net = QLabel(self.network)
+        net = QLabel(self.display_name)
+        net.setToolTip(self.network)
         net.setTextInteractionFlags(Qt.TextSelectableByMouse)
         form.addRow("Network", net)
         self.devices_box, self.device_checks = _checks([("CPU", "cpu")], {"cpu"})
@@ -345,7 +347,9 @@ def network_argument(doc) -> str:
 
 def open_sweep_dialog(parent, doc, compare_view, show_compare=lambda: None, db_path=None) -> SweepDialog:
     """The Sweep menu's action: a dialog on the document's network whose results land in compare_view."""
-    dialog = SweepDialog(network_argument(doc), db_path=db_path, parent=parent)
+    saved = doc.path is not None and not doc.dirty
+    name = f"{doc.spec.name} ({doc.path.name})" if saved else f"{doc.spec.name} (as shown in the editor)"
+    dialog = SweepDialog(network_argument(doc), db_path=db_path, parent=parent, display_name=name)
     dialog.setAttribute(Qt.WA_DeleteOnClose)
 
     def finished(folder: str, _run_ids: list) -> None:

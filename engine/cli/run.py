@@ -152,7 +152,7 @@ class _CtrlC:
         if self._set:
             raise KeyboardInterrupt
         self._set = True
-        sys.stderr.write("\nstopping: the run ends after this step (Ctrl+C again to abort)\n")
+        sys.stderr.write("\nstopping: the run ends after this step (Ctrl+C again to stop at once)\n")
 
     def is_set(self) -> bool:
         return self._set

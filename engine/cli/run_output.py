@@ -32,16 +32,18 @@ class Progress:
             self._update(self._describe(event), event)
 
     def _describe(self, m: StepMetrics) -> str:
+        """One compact line (fits 80 columns beside the bar for typical figures)."""
         total = f"/{self._total_steps:,}" if self._total_steps else ""
         parts = [f"step {m.step:,}{total}", f"{f.num(m.throughput_sps)} samples/s",
                  f"p50 {f.seconds(m.step_time_p50_s)}"]
         if m.loss is not None:
-            parts.append(f"loss {m.loss:.4f}")
+            parts.append(f"loss {m.loss:.3f}")
         if m.accuracy is not None:
             parts.append(f"acc {f.pct(m.accuracy)}")
-        parts.append(f"elapsed {f.seconds(m.elapsed_s)}")
+        clock = f"{_clock(m.elapsed_s)} elapsed"
         if m.remaining_s is not None:
-            parts.append(f"remaining {f.seconds(m.remaining_s)}")
+            clock += f", {_clock(m.remaining_s)} left"
+        parts.append(clock)
         return "  ".join(parts)
 
     def _update(self, text: str, m: StepMetrics | None) -> None:
@@ -50,9 +52,10 @@ class Progress:
             return
         if self._live is None:
             from rich.console import Console
-            from rich.progress import BarColumn, TextColumn
             from rich.progress import Progress as RichProgress
-            self._live = RichProgress(BarColumn(bar_width=30), TextColumn("{task.description}"),
+            from rich.progress import TextColumn
+            # Text only: a bar would push the figures past 80 columns; the percentage says as much.
+            self._live = RichProgress(TextColumn("{task.description}"),
                                       console=Console(file=self._out), transient=True, refresh_per_second=8)
             self._live.start()
             self._task = self._live.add_task(text, total=1.0, completed=0)
@@ -60,7 +63,7 @@ class Progress:
         if m is not None:
             done = m.step / self._total_steps if self._total_steps else \
                 (m.elapsed_s / self._total_s if self._total_s else 0.0)
-        self._live.update(self._task, description=text, completed=min(done, 1.0))
+        self._live.update(self._task, description=f"{min(done, 1.0):4.0%}  {text}", completed=min(done, 1.0))
 
     def _line(self, text: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -72,6 +75,10 @@ class Progress:
         if self._live is not None:
             self._live.stop()
             self._live = None
+
+
+def _clock(s: float) -> str:
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)}:{int(s % 60):02d}"
 
 
 def summary_lines(r: Any) -> list[str]:

@@ -119,7 +119,7 @@ def _network_info(r: RunResult) -> NetworkInfo:
         if info is not None:
             row.output_shape = "×".join(map(str, info.output_shape)) if info.output_shape else "?"
             row.n_params = f"{info.params:,}"
-            row.flops = compare.format_number(info.flops) if info.flops else "0"
+            row.flops = f"{info.flops:,}"
         layers.append(row)
     if not spec:
         note = "The runs did not store the network spec."
@@ -160,6 +160,9 @@ def _method(results: Sequence[RunResult]) -> list[str]:
                      "(no energy counter on that GPU).")
     if any(r.energy_j.cpu is not None for r in results):
         lines.append("CPU energy measured with RAPL (package domain).")
+    if not any(r.energy_per_sample_j.total for r in results):
+        why = compare.missing_reason(results, compare.METRIC["energy_per_sample_j"])
+        lines.append(f"Energy: not measured here — {why}. No estimate is put in its place.")
     if any(r.power_w.gpu_idle for r in results):
         lines.append("Energy above idle subtracts the idle power measured just before each run.")
     lines.append("Peak memory: GPU peak allocated on GPU runs, peak resident set of the worker on CPU runs.")
@@ -197,6 +200,9 @@ def build(results: Sequence[RunResult], baseline_id: str | None = None,
         if why and any(r.status == "ok" for r in results):
             unavailable.append((f"{m.label}", why))
     keys = shown_metrics(results)
+    if any(m == "Energy per sample" for m, _ in unavailable):
+        why = dict(unavailable)["Energy per sample"]
+        summary += f" Energy was not measured here: {why.rstrip('.')}. Energy columns and plots are left out."
     recs = [compare.recommend(results, obj) for obj in compare.OBJECTIVES]
     return ReportData(
         title=title or f"Tradeoff Lab report: {', '.join(nets)}",

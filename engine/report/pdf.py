@@ -71,8 +71,9 @@ def _comparison(data: ReportData, st, width: float):
     for i, row in enumerate(data.rows, start=1):
         label = escape(row.label) + (" <i>(baseline)</i>" if row.is_baseline else "")
         label += f"<br/><font color='{MUTED}' size='6.5'>{escape(row.run_id)}</font>"
-        for q in row.quality:
-            label += f"<br/><font color='#8a5a00' size='6.5'>⚠ {escape(q)}</font>"
+        if row.quality:  # the warnings themselves are listed under Quality; the table stays compact
+            n = len(row.quality)
+            label += f"<br/><font color='#8a5a00' size='6.5'>⚠ {n} quality warning{'s' if n > 1 else ''}</font>"
         color = GOOD if row.status == "ok" else BAD
         cells = [Paragraph(label, st["cell"]), Paragraph(f"<font color='{color}'>{row.status}</font>", st["cell"])]
         for c in row.cells:
@@ -141,7 +142,7 @@ def _network(data: ReportData, st, width: float) -> list:
 def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.units import cm
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
     path = Path(path)
     font, bold = _fonts()
     st = _styles(font, bold)
@@ -170,10 +171,13 @@ def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     if data.recommendations:
         story += _h("Recommendations", st["h3"], 3)
         story += [Paragraph(escape(rec.text), st["rec"]) for rec in data.recommendations]
-    story += [*_h("Comparison", st["h2"], 5), _comparison(data, st, width),
-              Paragraph("Ratios are each run's value divided by the baseline's; green is better, red worse.", st["meta"]),
-              PageBreak(), Paragraph("Charts", st["h2"])]
-    story += _charts(charts, st, width, height)
+    story += [*_h("Comparison", st["h2"], 5),
+              Paragraph("Ratios (small figures) are each run's value divided by the baseline's; green is better, "
+                        "red worse.", st["meta"]), Spacer(1, 3), _comparison(data, st, width),
+              *_h("Charts", st["h2"], 11)]
+    story += _charts([c for c in charts if c.png], st, width, height)
+    story += [Paragraph(f"<b>{escape(c.title)}</b> — {escape(c.caption)}", st["bullet"], bulletText="•")
+              for c in charts if not c.png]
     story += _h("Quality", st["h2"])
     if data.quality:
         story += [Paragraph(f"<b>{escape(lbl)}</b>: {escape(q)}", st["bullet"], bulletText="•") for lbl, q in data.quality]

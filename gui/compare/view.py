@@ -97,7 +97,7 @@ class CompareView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setToolTip("Double-click a run to open it")
         self.table.doubleClicked.connect(lambda ix: self.open_run_requested.emit(ix.data(RUN_ID_ROLE)))
 
@@ -182,7 +182,8 @@ class CompareView(QWidget):
         store = self._store()
         results = [r for r in (store.get(e.run_id) for e in state.entries if e.run_id and e.status != "pending") if r]
         skipped = [(e.config, e.reason or "skipped") for e in state.entries if e.status == "skipped"]
-        self.set_results(results, title=f"Sweep of {state.grid.network}: {len(results)} runs", skipped=skipped)
+        names = sorted({r.network.name for r in results}) or [Path(state.grid.network).stem]
+        self.set_results(results, title=f"Sweep of {', '.join(names)}: {len(results)} runs", skipped=skipped)
 
     def set_results(self, results: list[RunResult], title: str | None = None, skipped=()) -> None:
         self.results, self.skipped = list(results), list(skipped)

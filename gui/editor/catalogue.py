@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# The order the seminar introduces the building blocks; groups the engine adds go after these.
-GROUP_ORDER = ("Convolution", "Pooling", "Activation", "Normalisation", "Regularisation", "Affine",
-               "Structure", "Output")
+from engine.layers import GROUPS, LAYER_TYPES
+
+# The order the seminar introduces the building blocks (the engine's); groups it adds go after these.
+GROUP_ORDER = GROUPS
 MULTI_INPUT = {"Add", "Concat"}
 _PREFIX = {"Conv2d": "conv", "MaxPool2d": "pool", "AvgPool2d": "avgpool", "AdaptiveAvgPool2d": "gap",
            "AdaptiveMaxPool2d": "gmp", "ReLU": "relu", "LeakyReLU": "lrelu", "GELU": "gelu",
@@ -21,14 +22,17 @@ _SHORT = {"out_channels": "", "out_features": "", "kernel_size": "k", "stride": 
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter as the inspector needs it (mirrors engine.layers.ParamSpec)."""
     name: str
-    kind: str  # "int" | "int_or_pair" | "float" | "bool" | "choice" | "int_or_none"
+    kind: str  # "int" | "int_or_pair" | "float" | "bool" | "choice"
     default: Any
     doc: str = ""
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[Any, ...] = ()
     required: bool = False
+    nullable: bool = False
+    spec: Any = None  # the engine's ParamSpec, for its own value check
 
 
 @dataclass(frozen=True)
@@ -37,27 +41,10 @@ class LayerKind:
     group: str
     doc: str
     params: tuple[Param, ...]
+    multi_input: bool = False
 
-
-def _engine_catalogue() -> dict[str, Any]:
-    try:
-        from engine.layers import LAYER_TYPES
-    except ImportError:  # the engine part has not landed: an empty palette, not a crash
-        return {}
-    return dict(LAYER_TYPES)
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _param(name: str, raw: Any) -> Param:
-    kind = str(_get(raw, "kind", None) or _get(raw, "type", "int"))
-    return Param(name=name, kind=kind, default=_get(raw, "default"), doc=_get(raw, "doc", "") or "",
-                 minimum=_get(raw, "minimum", _get(raw, "min")), maximum=_get(raw, "maximum", _get(raw, "max")),
-                 choices=tuple(_get(raw, "choices", ()) or ()), required=bool(_get(raw, "required", False)))
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
 
 
 _KINDS: dict[str, LayerKind] | None = None
@@ -66,14 +53,12 @@ _KINDS: dict[str, LayerKind] | None = None
 def kinds() -> dict[str, LayerKind]:
     global _KINDS
     if _KINDS is None:
-        out = {}
-        for type_name, raw in _engine_catalogue().items():
-            params = _get(raw, "params", {}) or {}
-            items = params.items() if isinstance(params, dict) else ((_get(p, "name"), p) for p in params)
-            out[type_name] = LayerKind(type=type_name, group=str(_get(raw, "group", "Other")),
-                                       doc=str(_get(raw, "doc", "") or ""),
-                                       params=tuple(_param(n, p) for n, p in items))
-        _KINDS = out
+        _KINDS = {
+            name: LayerKind(type=name, group=t.group, doc=t.doc, multi_input=t.max_inputs != 1,
+                            params=tuple(Param(name=p.name, kind=p.type, default=p.default, doc=p.doc, minimum=p.min,
+                                               maximum=p.max, choices=tuple(p.choices), required=p.required,
+                                               nullable=p.nullable, spec=p) for p in t.params))
+            for name, t in LAYER_TYPES.items()}
     return _KINDS
 
 
@@ -96,11 +81,16 @@ def grouped() -> list[tuple[str, list[LayerKind]]]:
 
 def accepts_many(type_name: str) -> bool:
     k = kind(type_name)
-    raw = _engine_catalogue().get(type_name)
-    many = _get(raw, "multi_input", None) if raw is not None else None
-    if many is None:
-        many = _get(raw, "max_inputs", 1) != 1 if raw is not None and _get(raw, "max_inputs") else None
-    return bool(many) if many is not None else (type_name in MULTI_INPUT or (k is None and False))
+    return k.multi_input if k else type_name in MULTI_INPUT
+
+
+def initial_params(type_name: str) -> dict[str, Any]:
+    """What a newly dropped layer starts with: its required parameters and its kernel size, so the
+    node is valid at once and shows its key numbers."""
+    k = kind(type_name)
+    if k is None:
+        return {}
+    return {p.name: p.default for p in k.params if p.required or p.name == "kernel_size"}
 
 
 def id_prefix(type_name: str) -> str:

@@ -16,6 +16,7 @@ from engine.analysis import Analysis, Problem, analyze
 from engine.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, InputSpec, LayerSpec, NetworkSpec
 from gui.editor import catalogue
 from gui.editor.commands import MoveNodes, SpecEdit
+from gui.editor.graph import fix_output, reaches
 from gui.editor.layout import auto_layout, needs_layout
 
 Pos = tuple[float, float]
@@ -32,22 +33,6 @@ def safe_analyze(spec: NetworkSpec) -> Analysis:
         return analyze(spec)
     except Exception as exc:  # noqa: BLE001 - shown to the user as a network problem instead of a crash
         return Analysis(problems=[Problem(None, f"analysis failed: {type(exc).__name__}: {exc}")])
-
-
-def _sinks(spec: NetworkSpec) -> list[str]:
-    used = {src for layer in spec.layers for src in layer.inputs}
-    return [layer.id for layer in spec.layers if layer.id not in used]
-
-
-def _fix_output(spec: NetworkSpec) -> None:
-    """Keep `output` on the end of the chain while building: when the current output is gone or now
-    feeds another layer and exactly one layer has no consumer, that layer becomes the output."""
-    ids = {layer.id for layer in spec.layers}
-    sinks = _sinks(spec)
-    if (spec.output not in ids or spec.output not in sinks) and len(sinks) == 1:
-        spec.output = sinks[0]
-    elif spec.output is not None and spec.output not in ids:
-        spec.output = None
 
 
 class Document(QObject):
@@ -138,7 +123,7 @@ class Document(QObject):
             self.message.emit("The network is read-only while it runs.")
             return False
         if structural:
-            _fix_output(after)
+            fix_output(after)
         if after == self._spec:
             return False
         self.undo_stack.push(SpecEdit(self, self._spec, after, text))
@@ -156,7 +141,8 @@ class Document(QObject):
     def add_layer(self, type_name: str, pos: Pos, inputs: list[str] | None = None) -> str | None:
         after = self.spec
         layer_id = self.new_id(type_name)
-        after.layers.append(LayerSpec(id=layer_id, type=type_name, params={}, inputs=list(inputs or [])))
+        after.layers.append(LayerSpec(id=layer_id, type=type_name, params=catalogue.initial_params(type_name),
+                                      inputs=list(inputs or [])))
         after.layout[layer_id] = (float(pos[0]), float(pos[1]))
         return layer_id if self._push(after, f"Add {type_name}") else None
 
@@ -167,7 +153,8 @@ class Document(QObject):
         if target is None or slot >= len(target.inputs) or target.inputs[slot] != src:
             return None
         layer_id = self.new_id(type_name)
-        after.layers.insert(after.layers.index(target), LayerSpec(id=layer_id, type=type_name, inputs=[src]))
+        after.layers.insert(after.layers.index(target), LayerSpec(id=layer_id, type=type_name, inputs=[src],
+                                                                  params=catalogue.initial_params(type_name)))
         target.inputs[slot] = layer_id
         after.layout[layer_id] = (float(pos[0]), float(pos[1]))
         return layer_id if self._push(after, f"Insert {type_name}") else None
@@ -208,7 +195,7 @@ class Document(QObject):
             return False
         if src in target.inputs and not catalogue.accepts_many(target.type):
             return False
-        if self._reaches(dst, src):
+        if reaches(self._spec, dst, src):
             self.message.emit(f"Connecting {src} → {dst} would make a cycle.")
             return False
         if catalogue.accepts_many(target.type):
@@ -216,22 +203,6 @@ class Document(QObject):
         else:
             target.inputs = [src]  # a one-input layer: the new wire replaces the old one
         return self._push(after, f"Connect {src} → {dst}")
-
-    def _reaches(self, start: str, goal: str) -> bool:
-        """True if a path start -> ... -> goal exists (then goal -> start would close a cycle)."""
-        consumers: dict[str, list[str]] = {}
-        for layer in self._spec.layers:
-            for src in layer.inputs:
-                consumers.setdefault(src, []).append(layer.id)
-        stack, seen = [start], set()
-        while stack:
-            node = stack.pop()
-            if node == goal:
-                return True
-            if node not in seen:
-                seen.add(node)
-                stack.extend(consumers.get(node, ()))
-        return False
 
     def set_param(self, layer_id: str, name: str, value: object) -> bool:
         """Set a parameter; None removes it (the layer uses its default)."""
@@ -245,14 +216,21 @@ class Document(QObject):
             layer.params[name] = value
         return self._push(after, f"Set {layer_id}.{name}")
 
-    def rename(self, old: str, new: str) -> str | None:
-        """Rename a layer, updating every reference; returns why it was refused, or None."""
+    def id_problem(self, old: str, new: str) -> str | None:
+        """Why `new` cannot replace the id `old`, or None."""
         if new == old:
             return None
         if not ID_PATTERN.match(new) or len(new) > MAX_ID_LEN:
             return "an id starts with a letter or _, then letters, digits or _ (at most 64)"
         if new == INPUT_ID or self._spec.layer(new) is not None:
             return f"'{new}' is already used"
+        return None
+
+    def rename(self, old: str, new: str) -> str | None:
+        """Rename a layer, updating every reference; returns why it was refused, or None."""
+        reason = self.id_problem(old, new)
+        if reason or new == old:
+            return reason
         after = self.spec
         for layer in after.layers:
             if layer.id == old:

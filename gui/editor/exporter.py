@@ -1,6 +1,7 @@
 """Export the network as PyTorch code or ONNX. The GUI process never imports torch, so the export
 runs in a child process (`python main.py export SPEC --onnx OUT`) on a temporary copy of the spec;
-the window stays responsive and reports the outcome when the child ends."""
+the window stays responsive and reports the outcome when the child ends. PyTorch code comes from
+the torch-free code generator, in this process."""
 from __future__ import annotations
 
 import sys
@@ -9,21 +10,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
+from engine import export_code
 from engine.paths import ROOT
+from engine.spec import spec_from_json
 from gui.editor.file_io import SaveError, atomic_write_text
 
 FORMATS = {"onnx": ("--onnx", "ONNX model (*.onnx)", ".onnx"), "pytorch": ("--pytorch", "Python code (*.py)", ".py")}
 
 
-def _code_in_process(spec_json: str) -> str | None:
-    """PyTorch code without a child process when the engine's code generator is torch-free."""
-    try:
-        from engine import export_code
-    except ImportError:
-        return None
-    if "torch" in sys.modules or not hasattr(export_code, "spec_to_code"):
-        return None
-    from engine.spec import spec_from_json
+def _code_in_process(spec_json: str) -> str:
+    """PyTorch code is generated in this process: engine.export_code is torch-free (the layering
+    test imports every gui module, this one included, and checks torch stays out)."""
     return export_code.spec_to_code(spec_from_json(spec_json))
 
 
@@ -47,18 +44,12 @@ class Exporter(QObject):
         self._out = Path(out)
         if fmt == "pytorch":
             try:
-                code = _code_in_process(spec_json)
-            except ValueError as exc:  # a spec the generator refuses: say why
+                atomic_write_text(self._out, _code_in_process(spec_json))
+            except (ValueError, SaveError) as exc:  # a spec the generator refuses, or an unwritable path
                 self.finished.emit(False, f"PyTorch export failed: {exc}")
                 return True
-            if code is not None:
-                try:
-                    atomic_write_text(self._out, code)
-                except SaveError as exc:
-                    self.finished.emit(False, str(exc))
-                    return True
-                self.finished.emit(True, f"Exported PyTorch code to {self._out}")
-                return True
+            self.finished.emit(True, f"Exported PyTorch code to {self._out}")
+            return True
         self._tmp = tempfile.TemporaryDirectory(prefix="tradeoff-export-")
         spec_path = Path(self._tmp.name) / "spec.json"
         spec_path.write_text(spec_json, encoding="utf-8")
@@ -67,7 +58,6 @@ class Exporter(QObject):
         self.process.setProcessChannelMode(QProcess.MergedChannels)
         self.process.finished.connect(self._done)
         self.process.errorOccurred.connect(self._failed_to_start)
-        self._fmt = fmt
         self.process.start(sys.executable, [str(ROOT / "main.py"), "export", str(spec_path), FORMATS[fmt][0],
                                             str(self._out)])
         return True
@@ -79,7 +69,7 @@ class Exporter(QObject):
     def _done(self, code: int, status: QProcess.ExitStatus) -> None:
         output = bytes(self.process.readAll().data()).decode("utf-8", "replace").strip() if self.process else ""
         if code == 0 and status == QProcess.NormalExit and self._out is not None and self._out.exists():
-            self._finish(True, f"Exported {self._fmt.upper() if self._fmt == 'onnx' else 'PyTorch code'} to {self._out}")
+            self._finish(True, f"Exported ONNX to {self._out}")
         else:
             last = output.splitlines()[-1] if output else f"exit code {code}"
             self._finish(False, f"Export failed: {last}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 import shiboken6
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -63,6 +62,7 @@ class Inspector(QScrollArea):
         self.setObjectName("Inspector")
         self.doc, self.scene = doc, scene
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the content fits the width instead
         self.setFrameShape(QFrame.NoFrame)
         self.pages = QStackedWidget()
         self.setWidget(self.pages)
@@ -131,7 +131,7 @@ class Inspector(QScrollArea):
         self.layer_problems = _problems_label()
         v.addWidget(self.layer_problems)
         id_form = QFormLayout()
-        self.layer_id_edit = FieldEditor(lambda t: (t.strip(), None), tooltip="The layer's id, used in the spec")
+        self.layer_id_edit = FieldEditor(self._parse_id, tooltip="The layer's id, used in the spec")
         self.layer_id_edit.committed.connect(self._rename)
         id_form.addRow("Id", self.layer_id_edit)
         v.addLayout(id_form)
@@ -225,8 +225,8 @@ class Inspector(QScrollArea):
             self.layer_stats.setText(
                 f"<table cellspacing=3><tr><td>Shape</td><td><b>{units.shape(info.output_shape)}</b></td></tr>"
                 f"<tr><td>Parameters</td><td><b>{info.params:,}</b></td></tr>"
-                f"<tr><td>Compute</td><td><b>{units.flops(info.flops)}</b> per sample</td></tr>"
-                f"<tr><td>Activations</td><td><b>{units.bytes_(info.activation_bytes)}</b> per sample (fp32)</td>"
+                f"<tr><td>Compute</td><td><b>{units.flops(info.flops)}</b> / sample</td></tr>"
+                f"<tr><td>Activations</td><td><b>{units.bytes_(info.activation_bytes)}</b> / sample (fp32)</td>"
                 "</tr></table>")
         self.pages.setCurrentWidget(self.layer_page)
 
@@ -256,12 +256,11 @@ class Inspector(QScrollArea):
         if self._layer_id is not None:
             self.doc.set_param(self._layer_id, name, value)
 
+    def _parse_id(self, text: str):
+        new = text.strip()
+        reason = self.doc.id_problem(self._layer_id, new) if self._layer_id else None
+        return (None, reason) if reason else (new, None)
+
     def _rename(self, new_id: str) -> None:
-        if self._layer_id is None:
-            return
-        old = self._layer_id
-        reason = self.doc.rename(old, new_id)
-        if reason:
-            self.layer_id_edit._show_error(reason)
-        else:
+        if self._layer_id is not None and self.doc.rename(self._layer_id, new_id) is None:
             self.scene.select_ids([new_id])

@@ -18,7 +18,26 @@ TARGET_ASPECT = 1.7  # width / height of the laid-out network, about a screen's
 
 
 def needs_layout(spec: NetworkSpec) -> bool:
-    return INPUT_ID not in spec.layout or any(layer.id not in spec.layout for layer in spec.layers)
+    """A spec whose layout misses nodes, or whose nodes would overlap at our card size (a layout
+    made by another tool or by hand with smaller boxes), is laid out afresh when opened."""
+    if INPUT_ID not in spec.layout or any(layer.id not in spec.layout for layer in spec.layers):
+        return True
+    return _overlaps([spec.layout[INPUT_ID]] + [spec.layout[layer.id] for layer in spec.layers])
+
+
+def _overlaps(points: list[tuple[float, float]]) -> bool:
+    """True if two cards (with room for their ports) overlap. Grid hashing keeps it linear."""
+    w, h = NODE_W + 8, NODE_H + 16
+    cells: dict[tuple[int, int], list[tuple[float, float]]] = defaultdict(list)
+    for x, y in points:
+        cx, cy = int(x // w), int(y // h)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                for ox, oy in cells.get((cx + dx, cy + dy), ()):
+                    if abs(ox - x) < w and abs(oy - y) < h:
+                        return True
+        cells[(cx, cy)].append((x, y))
+    return False
 
 
 def _ranks(spec: NetworkSpec) -> dict[str, int]:

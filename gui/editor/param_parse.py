@@ -9,9 +9,10 @@ import math
 import re
 from typing import Any
 
+from engine.layers import check_value
 from gui.editor.catalogue import Param
 
-_SPLIT = re.compile(r"[\s,x×*]+")
+_SPLIT = re.compile(r"[\s,×*]+|(?<=\d)[xX](?=\d)")  # "3, 32, 32", "3 32 32", "3x32x32"
 
 
 def _bounds(p: Param, v: float) -> str | None:
@@ -32,18 +33,29 @@ def _int(text: str, p: Param) -> tuple[Any, str | None]:
 
 
 def parse(p: Param, text: str) -> tuple[Any, str | None]:
-    """Empty text means 'use the default' (the value None removes the parameter from the spec)."""
+    """Empty text means 'use the default' (the value None removes the parameter from the spec).
+    A parsed value also passes the engine's own check (engine.layers.check_value), so the editor
+    refuses exactly what the validator would flag."""
+    value, reason = _parse(p, text)
+    if reason is None and value is not None and p.spec is not None:
+        problem = check_value(p.spec, value)
+        if problem:
+            return None, problem
+    return value, reason
+
+
+def _parse(p: Param, text: str) -> tuple[Any, str | None]:
     text = text.strip()
     if text == "":
         if p.required:
             return None, f"{p.name} is required"
         return None, None
     kind = p.kind
-    if kind in ("int", "int_or_none"):
-        if kind == "int_or_none" and text.lower() == "none":
-            return None, None
+    if p.nullable and text.lower() in ("none", "null"):
+        return None, None
+    if kind == "int":
         return _int(text, p)
-    if kind in ("int_or_pair", "int_or_tuple", "pair"):
+    if kind == "int_or_pair":
         parts = [t for t in _SPLIT.split(text.strip("()[] ")) if t]
         if len(parts) not in (1, 2):
             return None, "give one number (3) or two (3, 5)"

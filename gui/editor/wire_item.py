@@ -11,10 +11,28 @@ WIRE_BAD = QColor("#DC2626")
 
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
-    """A vertical S-curve from a (output, below a node) to b (input, above a node)."""
-    dy = max(40.0, abs(b.y() - a.y()) * 0.5)
+    """From a (output, below a node) to b (input, above a node): a vertical S-curve when b is below
+    a; when b is above (the next column of a wrapped layout), a rounded route down, across through
+    the gap between the columns, up, and down into b, so it never cuts through cards."""
     path = QPainterPath(a)
-    path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+    if b.y() >= a.y() + 24 or abs(b.x() - a.x()) < 1:
+        dy = max(40.0, abs(b.y() - a.y()) * 0.5)
+        path.cubicTo(QPointF(a.x(), a.y() + dy), QPointF(b.x(), b.y() - dy), b)
+        return path
+    r, drop = 14.0, 22.0
+    mid = (a.x() + b.x()) / 2
+    sx = 1.0 if mid > a.x() else -1.0  # heading right or left from a
+    tx = 1.0 if b.x() > mid else -1.0  # heading right or left into b
+    low, high = a.y() + drop, b.y() - drop
+    path.lineTo(a.x(), low - r)
+    path.quadTo(a.x(), low, a.x() + sx * r, low)
+    path.lineTo(mid - sx * r, low)
+    path.quadTo(mid, low, mid, low - r)
+    path.lineTo(mid, high + r)
+    path.quadTo(mid, high, mid + tx * r, high)
+    path.lineTo(b.x() - tx * r, high)
+    path.quadTo(b.x(), high, b.x(), high + r)
+    path.lineTo(b)
     return path
 
 

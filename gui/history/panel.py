@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -168,7 +168,7 @@ class HistoryPanel(QWidget):
         sel = self.table.selectionModel()
         for i, row in enumerate(self.model.rows):
             if row.run_id in selected:
-                sel.select(self.model.index(i, 0), sel.Select | sel.Rows)
+                sel.select(self.model.index(i, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
         self._selection_changed()
 
     def selected_ids(self) -> list[str]:
@@ -180,7 +180,7 @@ class HistoryPanel(QWidget):
         sel.clearSelection()
         for i, row in enumerate(self.model.rows):
             if row.run_id in run_ids:
-                sel.select(self.model.index(i, 0), sel.Select | sel.Rows)
+                sel.select(self.model.index(i, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
 
     def _selection_changed(self, *_args) -> None:
         n = len(self.selected_ids())

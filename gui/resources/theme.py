@@ -46,6 +46,12 @@ QLabel#StatLabel { font-size: 8pt; color: #64748B; }
 QPushButton#ProblemsButton { border: 1px solid #BBF7D0; background: #F0FDF4; color: #166534; border-radius: 14px;
                              padding: 5px 14px; font-weight: 600; }
 QPushButton#ProblemsButton[bad="true"] { border: 1px solid #FECACA; background: #FEF2F2; color: #B91C1C; }
+QScrollBar:vertical { background: transparent; width: 10px; margin: 2px; }
+QScrollBar:horizontal { background: transparent; height: 10px; margin: 2px; }
+QScrollBar::handle { background: #CBD5E1; border-radius: 3px; min-height: 24px; min-width: 24px; }
+QScrollBar::handle:hover { background: #94A3B8; }
+QScrollBar::add-line, QScrollBar::sub-line { width: 0; height: 0; }
+QScrollBar::add-page, QScrollBar::sub-page { background: transparent; }
 QSplitter::handle { background: #E2E8F0; }
 QSplitter::handle:horizontal { width: 1px; }
 QStatusBar { background: #FFFFFF; color: #475569; border-top: 1px solid #E2E8F0; }

@@ -85,11 +85,15 @@ class LiveRun:
         for h in batch.host:
             self._add_host(h)
 
-    def _add_gpu(self, g: GpuSample) -> None:
-        ring = self.gpus.get(g.index)
+    def gpu_ring(self, index: int) -> Ring:
+        ring = self.gpus.get(index)
         if ring is None:
-            ring = self.gpus[g.index] = Ring(GPU_FIELDS, self.capacity)
-            self._gpu_energy[g.index] = _EnergyCounter()
+            ring = self.gpus[index] = Ring(GPU_FIELDS, self.capacity)
+            self._gpu_energy[index] = _EnergyCounter()
+        return ring
+
+    def _add_gpu(self, g: GpuSample) -> None:
+        ring = self.gpu_ring(g.index)
         power = g.power_instant_w if g.power_instant_w is not None else g.power_avg_w
         energy = self._gpu_energy[g.index].update(g.t_s, g.energy_j, power)
         ring.append({
@@ -146,7 +150,7 @@ class LiveRun:
             elif group == "host":
                 ring = live.host
             elif group.startswith("gpu") and group[3:].isdigit():
-                ring = live.gpus.setdefault(int(group[3:]), Ring(GPU_FIELDS, live.capacity))
+                ring = live.gpu_ring(int(group[3:]))
             else:
                 continue
             n = len(data["t_s"])

@@ -3,6 +3,8 @@ charts on the right. Layout and wiring only; the work is in controller, options,
 """
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -70,6 +72,7 @@ class RunPanel(QWidget):
         self.estimate: MemoryEstimate | None = None
         self._total_steps: int | None = None
         self._total_seconds: float | None = None
+        self._progress_at = 0.0
 
         self.options = RunOptions()
         self.estimate_label = _label("", "Estimate")
@@ -268,8 +271,10 @@ class RunPanel(QWidget):
         self.status.setText(f"{event.network_name} on {event.device_name}")
 
     def _progress(self, m: StepMetrics) -> None:
-        if m.t_s < 0:
+        now = time.monotonic()
+        if m.t_s < 0 or now - self._progress_at < 0.25:  # 4 Hz is plenty for a clock; repaints cost
             return
+        self._progress_at = now
         if self._total_steps:
             frac = m.step / self._total_steps
         elif self._total_seconds:

@@ -154,4 +154,16 @@ def make_script(kind: str = "gpu", seconds: float = 10.0, step_hz: float = 100.0
         quality=[] if seconds >= 10 else ["timed window under 10 s: the energy counter moves every ~100 ms"],
         unavailable={} if gpu else {"gpu": "no GPU in this run (CPU)", "energy_j.cpu": "RAPL needs root"},
     )
+    result.series = _series(out)
     return Script(events=out, result=result)
+
+
+def _series(events: list[tuple[float, object]]) -> dict:
+    from gui.run.live_data import LiveRun  # numpy only
+    live = LiveRun(capacity=max(16, len(events)))
+    for _, e in events:
+        if isinstance(e, StepMetrics):
+            live.add_step(e)
+        elif isinstance(e, TelemetryBatch):
+            live.add_telemetry(e)
+    return live.to_series()

@@ -29,7 +29,7 @@ def test_catalogue_has_every_issue_type_with_group_doc_and_schema():
     for t in LAYER_TYPES.values():
         assert t.group in GROUPS and t.doc and "\n" not in t.doc
         for p in t.params:
-            assert p.type in {"int", "int2", "float", "bool", "choice"}
+            assert p.type in {"int", "int_or_pair", "float", "bool", "choice"}
             assert check_value(p, p.default) is None, (t.name, p.name)
     conv = LAYER_TYPES["Conv2d"]
     assert [p.name for p in conv.params] == ["out_channels", "kernel_size", "stride", "padding", "dilation",
@@ -190,3 +190,15 @@ def test_300_layer_spec_analyses_in_well_under_50_ms():
         a = analyze(spec)
     assert a.ok and len(a.layers) == 300
     assert (time.perf_counter() - t0) / 5 < 0.05
+
+
+def test_catalogue_analysis_presets_and_code_export_never_load_torch():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, engine.layers, engine.shapes, engine.analysis, engine.presets, engine.pynames, "
+            "engine.export_code, engine.cli.validate; print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"

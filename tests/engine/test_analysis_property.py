@@ -72,3 +72,29 @@ def valid_specs(draw):
 @given(valid_specs())
 def test_random_valid_specs_agree_with_torch(spec):
     compare_with_torch(spec, batch=2)
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-3, 40) | st.floats(allow_nan=True) |
+                           st.sampled_from(["none", "tanh", "", "x"]),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                         max_size=2), max_leaves=4)
+IDS = st.sampled_from(["a", "b", "c", "input", "9x", "", "a b", "class"])
+ANY_LAYER = st.fixed_dictionaries({
+    "id": IDS, "type": st.sampled_from([*IMAGE_KINDS, *ANY_KINDS, "Linear", "Add", "Concat", "Nope"]),
+    "params": st.dictionaries(st.sampled_from(["out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+                                               "bias", "out_features", "p", "output_size", "ceil_mode", "affine",
+                                               "approximate", "eps", "bogus"]), JSON_VALUES, max_size=4),
+    "inputs": st.lists(IDS, max_size=3)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=3), st.lists(ANY_LAYER, max_size=6),
+       st.one_of(st.none(), IDS), st.one_of(st.none(), st.integers(-1, 12)))
+def test_analyze_never_raises_and_every_problem_is_explained(shape, layers, output, num_classes):
+    spec = spec_from_dict({"input": {"shape": shape}, "layers": layers, "output": output, "num_classes": num_classes})
+    a = analyze(spec)
+    for p in a.problems:
+        assert p.message and str(p)
+    if a.ok:  # whatever analyze accepts, torch builds, with the same shapes
+        assert a.output_shape is not None and all(d >= 1 for d in a.output_shape)
+        compare_with_torch(spec)

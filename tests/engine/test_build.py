@@ -88,10 +88,16 @@ def test_bad_spec_raises_value_error_naming_the_layer():
 
 def test_hostile_ids_that_clash_with_python_or_module_attributes():
     ids = ["forward", "training", "class", "None", "self", "x", "torch", "cuda", "_private", "ends_with_softmax",
-           "layer_class", "add", "cat"]
+           "layer_class", "add", "cat", "relu1", "flatten"]
     layers, prev = [], "input"
     for lid in ids:
         layers.append({"id": lid, "type": "Conv2d", "params": {"out_channels": 2, "kernel_size": 1}, "inputs": [prev]})
+        prev = lid
+    for lid, kind in [("torch_", "ReLU"), ("F", "MaxPool2d"), ("getattr", "Sigmoid"), ("nn", "Tanh"),
+                      ("print", "AvgPool2d"), ("def", "GELU"), ("relu", "LeakyReLU"), ("True", "AdaptiveMaxPool2d")]:
+        params = {"output_size": 4} if kind == "AdaptiveMaxPool2d" else \
+            {"kernel_size": 1} if kind.endswith("Pool2d") else {}
+        layers.append({"id": lid, "type": kind, "params": params, "inputs": [prev]})
         prev = lid
     layers.append({"id": "sum", "type": "Add", "inputs": [prev, "input"]})
     layers.append({"id": "join", "type": "Concat", "inputs": ["sum", "forward", "input"]})
@@ -117,3 +123,31 @@ def test_reserved_attribute_list_covers_this_torch():
     from engine.pynames import MODULE_ATTRIBUTES
     public = {n for n in dir(fx.GraphModule(nn.Module(), fx.Graph())) if not n.startswith("_")}
     assert public <= MODULE_ATTRIBUTES, sorted(public - MODULE_ATTRIBUTES)
+
+
+def test_model_info_survives_deepcopy_pickle_and_compile():
+    import copy
+    import pickle
+
+    model = build_model(load_preset("seminar-cnn"))
+    for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert other.ends_with_softmax is True and other.module_names == model.module_names
+    assert build_model(load_preset("lenet")).ends_with_softmax is False  # each build has its own class
+    assert model.ends_with_softmax is True
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", ["resnet9", "mobilenet-small", "seminar-cnn"])
+def test_built_presets_train_on_cuda_bf16_channels_last(name):
+    spec = load_preset(name)
+    model = build_model(spec, logits=True).cuda().to(memory_format=torch.channels_last)
+    x = torch.randn(8, *spec.input.shape, device="cuda").to(memory_format=torch.channels_last)
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        out = model(x)
+        loss = torch.nn.functional.cross_entropy(out.float(), torch.zeros(8, dtype=torch.long, device="cuda"))
+    loss.backward()
+    assert out.shape == (8, 10) and all(p.grad is not None for p in model.parameters())
+    compiled = torch.compile(build_model(spec).cuda().eval())
+    with torch.inference_mode():
+        assert compiled(x.contiguous()).shape == (8, 10)

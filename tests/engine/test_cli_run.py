@@ -58,7 +58,7 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "\x1b[" not in p.stdout  # no terminal control codes in a log
     progress = [line for line in p.stdout.splitlines() if line.startswith("step ")]
-    assert progress and "samples/s" in progress[0] and "remaining" in progress[0]
+    assert progress and "samples/s" in progress[0] and "elapsed" in progress[0] and "left" in progress[0]
 
 
 @pytest.mark.parametrize("args, words", [

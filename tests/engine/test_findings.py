@@ -63,7 +63,9 @@ def test_batch_still_growing_and_falling():
     growing = [make_run(f"b{b}", batch=b, throughput_sps=b * 10) for b in (32, 256, 1024)]
     assert "still grows" in texts(findings(growing))[1] or any("still grows" in t for t in texts(findings(growing)))
     falling = [make_run(f"b{b}", batch=b, throughput_sps=t) for b, t in ((32, 100), (256, 1000), (1024, 500))]
-    assert any("falls at large batches" in t and "best at batch 256" in t for t in texts(findings(falling)))
+    t = texts(findings(falling))
+    assert any("Throughput peaks at batch 256" in x and "0.50× that" in x for x in t)
+    assert not any("stops growing" in x for x in t)  # one statement about the curve, not two
 
 
 def test_oom_failed_and_skipped_are_named():

@@ -174,3 +174,15 @@ def test_runner_runs_in_a_thread_safe_way_with_cancel_event(tmp_path):
                      sleep=lambda s: None, store_results=False)
     sweep.run()
     assert seen.is_set()
+
+
+def test_tf32_on_the_cpu_is_skipped_as_a_repeat_of_fp32(tmp_path):
+    g = grid(devices=["cpu", "cuda"], precisions=["fp32", "tf32"], batches=[32])
+    assert plan(g).runs == 3  # cpu fp32, cuda fp32, cuda tf32
+    state = SweepState.new(g)
+    skipped = [e for e in state.entries if e.status == "skipped"]
+    assert [e.label for e in skipped] == ["cpu tf32 train b32"] and "plain fp32" in skipped[0].reason
+    runner = FakeRunner()
+    run(state, tmp_path, runner)
+    assert [(c.device, c.precision) for c in runner.calls] == [("cpu", "fp32"), ("cuda", "fp32"), ("cuda", "tf32")]
+    assert plan(grid(precisions=["tf32"], batches=[32])).runs == 1  # without fp32 in the grid it runs

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from engine.spec import INPUT_ID, load_spec
 from gui.editor import settings
+from tests.gui.conftest import make_window
 
 
 def _errors(window) -> list[tuple[str, str]]:
@@ -131,7 +132,8 @@ def test_unsaved_changes_prompt_cancel_save_discard(window, tmp_path):
     assert files.new() and doc.current.layers == []
 
 
-def test_close_asks_and_remembers_window_layout(window, qtbot):
+def test_close_asks_and_remembers_window_layout(qtbot):
+    window = make_window(qtbot)  # its own window: this test closes it
     files = window.actions_.files
     window.doc.set_network(name="dirty")
     files.ask_unsaved = lambda: QMessageBox.Cancel

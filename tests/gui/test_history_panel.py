@@ -1,0 +1,122 @@
+"""The history panel over a real RunStore: newest first, filters, sorting, open, delete, import,
+and multi-select for compare."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import Qt
+
+from engine.store import RunStore
+from gui.run.replay import make_script
+
+
+def _result(kind, created, network="lenet", status="ok", precision=None, throughput=None):
+    r = make_script(kind=kind, seconds=1.0, network=network).result
+    r.created_at = created
+    r.status = status
+    if precision:
+        r.config["precision"] = precision
+    if throughput is not None:
+        r.throughput_sps = throughput
+    return r
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = RunStore(tmp_path / "runs.sqlite")
+    s.add(_result("gpu", "2026-11-26T08:00:00+00:00", throughput=900.0))
+    s.add(_result("cpu", "2026-11-26T09:00:00+00:00", network="mlp", status="cancelled", throughput=50.0))
+    s.add(_result("gpu", "2026-11-26T07:00:00+00:00", precision="fp32", throughput=3000.0))
+    return s
+
+
+@pytest.fixture
+def panel(qtbot, store):
+    from gui.history.panel import HistoryPanel
+    p = HistoryPanel(db_path=store.path)
+    qtbot.addWidget(p)
+    p.resize(1300, 900)
+    return p
+
+
+def _column(panel, header):
+    from gui.history.model import COLUMNS
+    col = [c[0] for c in COLUMNS].index(header)
+    return [panel.model.index(r, col).data() for r in range(panel.model.rowCount())]
+
+
+def test_lists_every_run_newest_first(panel):
+    assert _column(panel, "Network") == ["mlp", "lenet", "lenet"]
+    assert _column(panel, "Status") == ["cancelled", "ok", "ok"]
+    assert panel.count.text() == "3 runs"
+
+
+def test_filters_by_network_device_precision_and_status(panel):
+    f = panel.filters
+    f["network"].setCurrentIndex(f["network"].findData("lenet"))
+    assert _column(panel, "Network") == ["lenet", "lenet"]
+    f["precision"].setCurrentIndex(f["precision"].findData("fp32"))
+    assert panel.model.rowCount() == 1
+    f["network"].setCurrentIndex(0)
+    f["precision"].setCurrentIndex(0)
+    f["status"].setCurrentIndex(f["status"].findData("cancelled"))
+    assert _column(panel, "Network") == ["mlp"]
+    f["status"].setCurrentIndex(0)
+    f["device"].setCurrentIndex(f["device"].findData("cuda:0"))
+    assert panel.model.rowCount() == 2 and "H100" in f["device"].currentText()
+
+
+def test_sorts_numbers_as_numbers(panel):
+    panel.table.sortByColumn(7, Qt.AscendingOrder)  # Samples/s
+    assert _column(panel, "Samples/s") == ["50", "900", "3,000"]
+
+
+def test_opening_a_run_shows_its_card_and_charts_again(panel, store):
+    run_id = panel.model.rows[1].run_id
+    panel.select_ids([run_id])
+    panel.open_button.click()
+    assert panel.detail.currentWidget() is panel.view
+    assert panel.view.card.title.text().startswith("lenet")
+    x, _y = panel.view.charts.charts["throughput"].curves[0].getData()
+    assert len(x) > 10
+    power_x, _ = panel.view.charts.charts["power"].curves[0].getData()
+    assert len(power_x) > 5
+
+
+def test_delete_removes_the_selected_runs(panel, store):
+    gone = panel.model.rows[0].run_id
+    panel.select_ids([gone])
+    panel.open_selected()
+    assert panel.delete_selected(confirm=False) == 1
+    assert store.get(gone) is None and panel.model.rowCount() == 2
+    assert panel.detail.currentWidget() is panel.placeholder
+
+
+def test_selecting_several_runs_asks_to_compare_them(panel, qtbot):
+    ids = [r.run_id for r in panel.model.rows[:2]]
+    assert not panel.compare_button.isEnabled()
+    panel.select_ids(ids)
+    assert panel.compare_button.isEnabled() and panel.compare_button.text() == "Compare 2"
+    with qtbot.waitSignal(panel.compare_requested) as got:
+        panel.compare_button.click()
+    assert sorted(got.args[0]) == sorted(ids)
+
+
+def test_import_adds_a_result_json_from_another_machine_and_bad_files_are_named(panel, tmp_path, store):
+    other = _result("gpu", "2026-11-26T10:00:00+00:00", network="resnet9")
+    path = tmp_path / "from-server.json"
+    path.write_text(other.model_dump_json())
+    assert panel.import_path(path) is None
+    assert _column(panel, "Network")[0] == "resnet9"
+    assert panel.view.result.run_id == other.run_id
+    bad = tmp_path / "notes.json"
+    bad.write_text(json.dumps({"hello": 1}))
+    error = panel.import_path(bad)
+    assert error and "notes.json" in error and panel.error.isVisibleTo(panel)
+
+
+def test_runs_added_elsewhere_appear_on_refresh(panel, store):
+    store.add(_result("cpu", "2026-11-26T11:00:00+00:00", network="cli-run"))
+    panel.refresh()
+    assert _column(panel, "Network")[0] == "cli-run"
