@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -62,8 +63,8 @@ def _last_json_line(out: str) -> dict:
     raise ValueError("no JSON line in the output")
 
 
-def _run(cmd: list[str]) -> dict:
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+def _run(cmd: list[str], env: dict | None = None) -> dict:
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... exited {proc.returncode}: {proc.stderr.strip()[-1500:]}")
     return _last_json_line(proc.stdout)
@@ -111,6 +112,8 @@ def main() -> int:
     p.add_argument("--models", choices=("preset", "reference"), default="preset",
                    help="engine side: presets built by engine.build, or the reference's nn.Modules")
     p.add_argument("--sample-hz", type=float, default=10.0, help="engine telemetry rate (0: off)")
+    p.add_argument("--cpu-threads", type=int, default=None, metavar="N",
+                   help="OMP/MKL threads for both sides (default: torch's own choice, as a user gets)")
     p.add_argument("--out", help="write the results as JSON here")
     p.add_argument("--reference", type=Path, default=None, help=f"reference_loop.py (default {REFERENCE})")
     p.add_argument("--engine-child", help=argparse.SUPPRESS)
@@ -132,6 +135,9 @@ def main() -> int:
     device_name = torch.cuda.get_device_name(torch.device(device)) if kind == "cuda" else _cpu_model()
     print(f"device {device} ({device_name}), torch {torch.__version__}, {a.repeats} alternating repeats of "
           f"{a.seconds:g} s, engine models: {a.models}", flush=True)
+    env = None
+    if a.cpu_threads:
+        env = dict(os.environ, OMP_NUM_THREADS=str(a.cpu_threads), MKL_NUM_THREADS=str(a.cpu_threads))
     rows = []
     for name in names:
         cfg = CONFIGS[name]
@@ -142,7 +148,7 @@ def main() -> int:
             for side in order:
                 cmd = _reference_cmd(cfg, device, a.seconds, a.warmup, ref) if side == "ref" else \
                     _engine_cmd(cfg, device, a.seconds, a.warmup, a.models, a.sample_hz, ref)
-                got[side] = _run(cmd)["throughput_sps"]
+                got[side] = _run(cmd, env)["throughput_sps"]
             ref_sps.append(got["ref"])
             eng_sps.append(got["eng"])
             pairs.append(got["eng"] / got["ref"])
@@ -161,7 +167,8 @@ def main() -> int:
         doc = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "device": device, "device_name": device_name,
                "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
                "host_cpu": _cpu_model(), "repeats": a.repeats, "seconds": a.seconds, "warmup": a.warmup,
-               "models": a.models, "sample_hz": a.sample_hz, "reference": str(ref), "command": " ".join(sys.argv), "results": rows}
+               "models": a.models, "sample_hz": a.sample_hz, "reference": str(ref),
+               "cpu_threads": a.cpu_threads, "command": " ".join(sys.argv), "results": rows}
         Path(a.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         print(f"written to {a.out}")
     return 0 if all(r["passed"] for r in rows) else 1

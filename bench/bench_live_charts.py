@@ -36,8 +36,8 @@ def stream_worker(seconds: float, spec_json, config_json, events, stop, db_path)
     import random
 
     from engine.events import RunFinished, RunStarted, StepMetrics, TelemetryBatch
-    from hw.samples import GpuSample, HostSample
     from gui.run.replay import make_script
+    from hw.samples import GpuSample, HostSample
     rng = random.Random(1)
     result = make_script(kind="gpu", seconds=0.1).result
     events.put(RunStarted(run_id=result.run_id, network_name="lenet", device_name="bench GPU", config_json="{}",
@@ -114,10 +114,10 @@ def main() -> int:
     parser.add_argument("--append", action="store_true", help="append the results to bench/RESULTS.md")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import gui  # noqa: F401 -- applies the PySide6 workaround first
     from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
+    import gui  # noqa: F401 -- applies the PySide6 workaround first
     from gui.run.controller import RunController
     from gui.run.demo import StaticDocument
     from gui.run.panel import RunPanel

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any
 
-from engine.layers import LAYER_TYPES, LayerType, check_params
+from engine.layers import LAYER_TYPES, MAX_VALUE, LayerType, check_params
 from engine.shapes import RULES, Shape, ShapeError, fmt
 from engine.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, LayerSpec, NetworkSpec
 
@@ -182,8 +182,9 @@ def analyze(spec: NetworkSpec) -> Analysis:
     result = Analysis()
     problems = result.problems
     input_shape: Shape | None = tuple(spec.input.shape)
-    if any(d < 1 for d in input_shape):
-        problems.append(Problem(INPUT_ID, f"input shape {fmt(input_shape)} must be positive in every dimension",
+    if any(d < 1 or d > MAX_VALUE for d in input_shape):
+        shown = f" {fmt(input_shape)}" if all(abs(d) <= MAX_VALUE for d in input_shape) else ""
+        problems.append(Problem(INPUT_ID, f"input shape{shown}: every dimension must be between 1 and {MAX_VALUE}",
                                 "shape"))
         input_shape = None
     if not spec.layers:

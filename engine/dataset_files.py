@@ -165,7 +165,7 @@ def _read_classes(root: Path, classes: list[str], channels: int, size: tuple[int
     return np.stack(xs), np.asarray(ys, dtype=np.int64)
 
 
-def read_folder(root: Path, channels: int, size: tuple[int, int]) -> Images:
+def read_folder(root: Path, channels: int, size: tuple[int, int], max_classes: int | None = None) -> Images:
     """root/<class>/*.png, or root/train/<class>/ with root/val|test/<class>/ as the held-out split.
     Images are converted to the net's channel count and size while they are read."""
     if not root.is_dir():
@@ -177,6 +177,9 @@ def read_folder(root: Path, channels: int, size: tuple[int, int]) -> Images:
     classes = [p.name for p in _class_dirs(train_root)]
     if len(classes) < 2:
         raise BadRunInput(f"folder:{train_root}: needs at least 2 class subfolders, found {len(classes)}")
+    if max_classes is not None and len(classes) > max_classes:  # say so before reading every image
+        raise BadRunInput(f"folder:{train_root}: the net has {max_classes} outputs but the folder has "
+                          f"{len(classes)} classes ({', '.join(classes[:5])}{', ...' if len(classes) > 5 else ''})")
     x, y = _read_classes(train_root, classes, channels, size)
     if held is None:
         return _split(f"folder:{root.name}", x, y, len(classes), 255.0)

@@ -171,7 +171,7 @@ def load_dataset(name: str, input_shape: tuple[int, ...], num_classes: int | Non
             channels, size = input_shape[0], (input_shape[1], input_shape[2])
         else:
             channels, size = 1, _target_chw(name, input_shape, (1, 1, 1))[1:]
-        images = files.read_folder(path, channels, size)
+        images = files.read_folder(path, channels, size, num_classes)
     if num_classes is None:
         raise BadRunInput(f"data set {name}: the net's output is not a vector of class scores, so it cannot "
                           f"be trained or scored on labelled data (end with Flatten and Linear)")

@@ -20,10 +20,36 @@ class OnnxUnavailable(RuntimeError):
     """The `onnx` package is missing (pip install onnx); the message says so."""
 
 
+class OnnxExportError(ValueError):
+    """The net has something ONNX cannot express; the message names the layer where known."""
+
+
+def onnx_problems(spec: NetworkSpec) -> list[str]:
+    """What ONNX cannot express, found before the exporter fails with a page of IR. Torch-free.
+
+    ONNX has no adaptive pooling: the exporter turns it into a fixed pool, which exists only where
+    the output size divides the input size (global pooling, output 1, always works)."""
+    from engine.analysis import analyze
+    from engine.layers import pair
+
+    analysis = analyze(spec)
+    problems = []
+    for layer in spec.layers:
+        info = analysis.layers.get(layer.id)
+        if layer.type.startswith("Adaptive") and info is not None and info.feeds_output and info.input_shapes:
+            _, h, w = info.input_shapes[0]
+            oh, ow = pair(layer.params.get("output_size", 1))
+            if h % oh or w % ow:
+                problems.append(f"layer '{layer.id}': ONNX cannot express {layer.type} from {h}x{w} to {oh}x{ow}; "
+                                f"use an output size that divides the input (1 always does)")
+    return problems
+
+
 def export_onnx(spec: NetworkSpec, path: str | Path, opset: int = OPSET) -> Path:
     """Write the net to `path` and check the file with onnx.checker; returns the path.
 
-    Raises ValueError naming the layer for a spec with errors, OnnxUnavailable without onnx."""
+    Raises ValueError naming the layer for a spec with errors (OnnxExportError for what ONNX cannot
+    express), OnnxUnavailable without onnx."""
     try:
         import onnx
     except ImportError:
@@ -32,13 +58,20 @@ def export_onnx(spec: NetworkSpec, path: str | Path, opset: int = OPSET) -> Path
 
     from engine.build import build_model
 
-    model = build_model(spec).eval()
+    model = build_model(spec).eval()  # first: a spec with errors is refused naming its layers
+    problems = onnx_problems(spec)
+    if problems:
+        raise OnnxExportError("; ".join(problems))
     x = torch.zeros(1, *spec.input.shape)
     out = Path(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice (see module doc)
-        torch.onnx.export(model, (x,), str(out), dynamo=False, opset_version=opset,
-                          input_names=["input"], output_names=["output"],
-                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        try:
+            torch.onnx.export(model, (x,), str(out), dynamo=False, opset_version=opset,
+                              input_names=["input"], output_names=["output"],
+                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; the user needs one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise OnnxExportError(f"ONNX export failed: {first[:300]}") from exc
     onnx.checker.check_model(onnx.load(str(out)))
     return out

@@ -189,7 +189,7 @@ def failure_findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict,
         elif r.status == "failed":
             out.append(Finding("failed", f"{describe(r.config)} failed: {r.error or 'no reason recorded'}.", (r.run_id,)))
     for config, reason in skipped:
-        out.append(Finding("skipped", f"{describe(config)} was skipped: {reason}.", (),
+        out.append(Finding("skipped", f"{describe(config)} was not run: {reason}.", (),
                            {"batch": float(config.get("batch", 0))}))
     return out
 

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+MAX_VALUE = 2**31 - 1  # no sensible size or count is larger; huge JSON ints would overflow float formatting
 GROUPS: tuple[str, ...] = ("Convolution", "Pooling", "Activation", "Normalisation", "Affine", "Structure", "Output")
 
 
@@ -149,6 +150,8 @@ def check_value(spec: ParamSpec, value: Any) -> str | None:
             return f"must be a finite number, got {value!r}"
         items = [value]
     for v in items:
+        if abs(v) > MAX_VALUE:
+            return f"is too large (at most {MAX_VALUE})"
         if spec.min is not None and v < spec.min:
             return f"must be at least {spec.min:g}, got {value!r}"
         if spec.max is not None and v > spec.max:

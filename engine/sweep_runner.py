@@ -23,7 +23,8 @@ from engine.sweep import SweepEntry, SweepState, oom_key
 
 POLL_S = 0.2
 TICK_S = 1.0
-STOP_GRACE_S = 10.0  # after SIGINT the run may write its cancelled result; then terminate, then kill
+STOP_GRACE_S = 10.0
+EXIT_BAD_INPUT = 2  # engine.cli's exit code for a configuration refused before running  # after SIGINT the run may write its cancelled result; then terminate, then kill
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RunOutcome:
     run_id: str | None = None
     error: str | None = None
     throughput_sps: float | None = None
+    bad_input: bool = False  # the run refused its configuration before running (e.g. no such device)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,10 @@ def _read_outcome(result_path: Path, returncode: int, stderr: str) -> RunOutcome
         data = json.loads(result_path.read_text(encoding="utf-8"))
         return RunOutcome(data.get("status", "failed"), data.get("run_id"), data.get("error"), data.get("throughput_sps"))
     except (OSError, json.JSONDecodeError):
-        tail = " ".join(stderr.strip().splitlines()[-3:])[-400:]
+        lines = stderr.strip().splitlines()
+        if returncode == EXIT_BAD_INPUT and lines:  # `main.py run` refused the configuration: say why, plainly
+            return RunOutcome("failed", None, lines[-1].removeprefix("error: "), bad_input=True)
+        tail = " ".join(lines[-3:])[-400:]
         return RunOutcome("failed", None, f"worker exited with code {returncode} and wrote no result"
                           + (f": {tail}" if tail else ""))
 
@@ -144,6 +149,7 @@ class SweepRun:
         self.store_results = store_results
         self._t0 = time.monotonic()
         self._run_walls: list[float] = []
+        self._refused: set[int] = set()  # entries whose configuration `main.py run` refused (bad input)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -182,6 +188,18 @@ class SweepRun:
                 limits[key] = min(limits.get(key, e.config["batch"]), e.config["batch"])
         return limits
 
+    def _skip_reason(self, entry: SweepEntry) -> str | None:
+        """Larger batches after an OOM; the same device and precision after a refused configuration."""
+        limit = self._oom_limits().get(oom_key(entry.config))
+        if limit is not None and entry.config["batch"] > limit:
+            return f"batch {limit} ran out of memory on the same device, precision and mode"
+        c = entry.config
+        refused = next((e for e in self.state.entries if e.index in self._refused and
+                        (e.config["device"], e.config["precision"]) == (c["device"], c["precision"])), None)
+        if refused is not None:
+            return f"{c['device']} {c['precision']} was refused: {refused.reason}"
+        return None
+
     def run(self) -> SweepState:
         self._emit("planned")
         ran_one = False
@@ -191,9 +209,9 @@ class SweepRun:
                 continue
             if self.cancelled:
                 break
-            limit = self._oom_limits().get(oom_key(entry.config))
-            if limit is not None and entry.config["batch"] > limit:
-                entry.status, entry.reason = "skipped", f"batch {limit} ran out of memory on the same device, precision and mode"
+            why = self._skip_reason(entry)
+            if why:
+                entry.status, entry.reason = "skipped", why
                 self.state.save(self.folder)
                 self._emit("run_skipped", entry)
                 continue
@@ -227,6 +245,8 @@ class SweepRun:
         entry.wall_s = round(time.monotonic() - start, 2)
         entry.status = "pending" if outcome.status == "cancelled" else outcome.status
         entry.run_id, entry.reason = outcome.run_id, outcome.error
+        if outcome.bad_input:
+            self._refused.add(entry.index)
         if outcome.status != "cancelled":
             self._run_walls.append(entry.wall_s)
             if self.store_results and outcome.run_id:

@@ -48,8 +48,10 @@ def main(argv: list[str]) -> int:
     app.setApplicationName("tradeoff-lab")
     app.setApplicationDisplayName("Tradeoff Lab")
     theme.apply(app)
-    window = create_window(args[0] if args else None)
+    window = create_window()
     window.show()
+    if args:  # after the window is up, so a bad file's message has the window behind it
+        QTimer.singleShot(0, lambda: window.actions_.files.open_path(Path(args[0]), confirmed=True))
     if os.environ.get(STARTUP_PROBE):
         def probe() -> None:
             print(f"window-shown torch_loaded={'torch' in sys.modules}", flush=True)

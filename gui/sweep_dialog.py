@@ -8,45 +8,22 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
 from PySide6.QtCore import QProcess, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QDialog,
-    QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
-from engine.sweep import BadSweep, Grid, format_duration, plan
+from engine.sweep import BadSweep, format_duration, plan
+from gui.sweep_form import SweepForm
 
 MAIN_PY = Path(__file__).resolve().parents[1] / "main.py"
-PRECISION_CHOICES = ("fp32", "tf32", "fp16", "bf16")
-COMPILE_CHOICES = (("none", None), ("default", "default"), ("reduce-overhead", "reduce-overhead"))
 KILL_AFTER_MS = 20_000  # the sweep stops its current run on SIGTERM; kill only if it hangs
-
-
-def _checks(options, checked) -> tuple[QWidget, list[QCheckBox]]:
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    boxes = []
-    for label, value in options:
-        cb = QCheckBox(label)
-        cb.setProperty("value", value)
-        cb.setChecked(value in checked)
-        row.addWidget(cb)
-        boxes.append(cb)
-    row.addStretch(1)
-    return box, boxes
 
 
 class SweepDialog(QDialog):
@@ -70,40 +47,8 @@ class SweepDialog(QDialog):
 
     # ---- form -----------------------------------------------------------------------------
     def _build(self) -> None:
-        form = QFormLayout()
-        net = QLabel(self.display_name)
-        net.setToolTip(self.network)
-        net.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        form.addRow("Network", net)
-        self.devices_box, self.device_checks = _checks([("CPU", "cpu")], {"cpu"})
-        form.addRow("Devices", self.devices_box)
-        box, self.precision_checks = _checks([(p, p) for p in PRECISION_CHOICES], {"fp32"})
-        form.addRow("Precisions", box)
-        self.batches = QLineEdit("32,256,1024")
-        self.batches.setPlaceholderText("comma list, e.g. 32,256,1024")
-        form.addRow("Batch sizes", self.batches)
-        box, self.mode_checks = _checks([("train", "train"), ("infer", "infer")], {"train"})
-        form.addRow("Modes", box)
-        box, self.cl_checks = _checks([("contiguous", False), ("channels-last", True)], {False})
-        form.addRow("Memory format", box)
-        box, self.compile_checks = _checks(COMPILE_CHOICES, {None})
-        form.addRow("torch.compile", box)
-        length = QWidget()
-        lrow = QHBoxLayout(length)
-        lrow.setContentsMargins(0, 0, 0, 0)
-        self.length_value = QDoubleSpinBox(decimals=0, minimum=1, maximum=100_000, value=5)
-        self.length_unit = QComboBox()
-        self.length_unit.addItems(["seconds", "steps"])
-        lrow.addWidget(self.length_value)
-        lrow.addWidget(self.length_unit)
-        lrow.addStretch(1)
-        form.addRow("Length per run", length)
-        self.cooldown = QDoubleSpinBox(decimals=0, minimum=0, maximum=600, value=5, suffix=" s")
-        self.cooldown.setToolTip("Rest between runs, so the heat of one run does not bias the next")
-        self.cooldown.setMaximumWidth(120)
-        self.length_value.setMaximumWidth(120)
-        form.addRow("Cool-down", self.cooldown)
-
+        self.form = SweepForm(self.network, self.display_name)
+        self.form_box = self.form
         self.plan_label = QLabel()
         self.plan_label.setObjectName("Stats")
         self.plan_label.setWordWrap(True)
@@ -127,8 +72,6 @@ class SweepDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.start_button)
         layout = QVBoxLayout(self)
-        self.form_box = QWidget()
-        self.form_box.setLayout(form)
         layout.addWidget(self.form_box)
         layout.addWidget(self.plan_label)
         layout.addWidget(self.progress)
@@ -136,82 +79,31 @@ class SweepDialog(QDialog):
         layout.addWidget(self.log, 1)
         layout.addLayout(buttons)
 
-        for cb in self._all_checks():
-            cb.toggled.connect(self._update_plan)
-        self.batches.textChanged.connect(self._update_plan)
-        for w in (self.length_value, self.cooldown):
-            w.valueChanged.connect(self._update_plan)
-        self.length_unit.currentIndexChanged.connect(self._update_plan)
+        self.form.changed.connect(self._update_plan)
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
 
-    def _all_checks(self) -> list[QCheckBox]:
-        return self.device_checks + self.precision_checks + self.mode_checks + self.cl_checks + self.compile_checks
-
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
-        """Offer these (key, label) devices, e.g. from gui.run.devices' inventory; CPU stays checked."""
-        row = self.devices_box.layout()
-        for cb in self.device_checks:
-            row.removeWidget(cb)
-            cb.deleteLater()
-        self.device_checks = []
-        for i, (key, label) in enumerate(devices):
-            cb = QCheckBox(label)
-            cb.setProperty("value", key)
-            cb.setChecked(key == "cpu")
-            cb.toggled.connect(self._update_plan)
-            row.insertWidget(i, cb)
-            self.device_checks.append(cb)
-        self._update_plan()
-
-    @staticmethod
-    def _chosen(boxes: list[QCheckBox]) -> list:
-        return [cb.property("value") for cb in boxes if cb.isChecked()]
-
-    def grid(self) -> Grid:
-        """The grid the form describes; raises ValueError with a message for the user."""
-        try:
-            batches = [int(b) for b in self.batches.text().replace(" ", "").split(",") if b]
-        except ValueError:
-            raise ValueError("Batch sizes: give whole numbers separated by commas, e.g. 32,256,1024") from None
-        names = {"devices": "Devices", "precisions": "Precisions", "batches": "Batch sizes", "modes": "Modes",
-                 "channels_last": "Memory format", "compile_modes": "torch.compile"}
-        length = self.length_value.value()
-        by_seconds = self.length_unit.currentText() == "seconds"
-        try:
-            grid = Grid(network=self.network, devices=self._chosen(self.device_checks),
-                        precisions=self._chosen(self.precision_checks), batches=batches,
-                        modes=self._chosen(self.mode_checks), channels_last=self._chosen(self.cl_checks),
-                        compile_modes=self._chosen(self.compile_checks), seconds=length if by_seconds else None,
-                        steps=None if by_seconds else int(length), cooldown_s=self.cooldown.value())
-            grid.configs()
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = names.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "Grid"
-            msg = "choose at least one" if err["type"] == "too_short" else err["msg"]
-            raise ValueError(f"{field}: {msg}") from None
-        except BadSweep as exc:
-            raise ValueError(str(exc)) from None
-        return grid
+        self.form.set_devices(devices)
 
     def _update_plan(self, *_args) -> None:
         if self.process is not None:
             return
         try:
-            p = plan(self.grid())
+            p = plan(self.form.grid())
         except ValueError as exc:
             self.plan_label.setText(f"<span style='color:#B91C1C'>{exc}</span>")
             self.start_button.setEnabled(False)
             return
         self.plan_label.setText(f"<b>{p.runs} run{'s' if p.runs != 1 else ''}</b>, roughly "
                                 f"<b>{format_duration(p.total_s)}</b> — one at a time, each in a fresh worker, "
-                                f"{self.cooldown.value():g} s cool-down between runs.")
+                                f"{self.form.cooldown.value():g} s cool-down between runs.")
         self.start_button.setEnabled(True)
 
     # ---- running --------------------------------------------------------------------------
     def command(self, folder: Path) -> list[str]:
-        g = self.grid()
+        g = self.form.grid()
         args = [str(MAIN_PY), "sweep", g.network, "--devices", ",".join(g.devices),
                 "--precisions", ",".join(g.precisions), "--batches", ",".join(map(str, g.batches)),
                 "--modes", ",".join(g.modes), "--channels-last-options", ",".join("on" if c else "off" for c in g.channels_last),
@@ -236,6 +128,8 @@ class SweepDialog(QDialog):
         except ValueError as exc:
             self.status.setText(str(exc))
             return
+        self._buffer, self._stderr, self.last_progress = b"", b"", None
+        self.log.clear()
         self.process = QProcess(self)
         self.process.setWorkingDirectory(str(MAIN_PY.parent))
         self.process.readyReadStandardOutput.connect(self._read_stdout)
@@ -304,7 +198,8 @@ class SweepDialog(QDialog):
     def _finished(self, code: int, _status) -> None:
         self._read_stdout()
         self.cancel_button.hide()
-        self.close_button.setText("Close")
+        self.form_box.setEnabled(True)  # change the grid and go again (a new sweep folder)
+        self.start_button.show()
         err = self._stderr.decode("utf-8", "replace").strip()
         if code == 2 and err:
             self.status.setText(f"<span style='color:#B91C1C'>{err.splitlines()[-1]}</span>")
@@ -313,6 +208,9 @@ class SweepDialog(QDialog):
             self.status.setText(self.status.text() + f" {len(run_ids)} runs go to the Compare tab.")
             self.sweep_finished.emit(str(self.folder), run_ids)
         self.process = None
+        self._stderr = b""
+        self.start_button.setText("Start another sweep" if run_ids else "Start sweep")
+        self._update_plan()
 
     def _run_ids(self) -> list[str]:
         from engine.sweep import load_state

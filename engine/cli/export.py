@@ -12,7 +12,9 @@ from engine.cli.netload import load_network
 
 
 def add_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("export", help="export a network as PyTorch code or ONNX", description=__doc__)
+    p = subparsers.add_parser("export", help="export a network as PyTorch code or ONNX",
+                              description="Write a network as readable PyTorch code (a self-contained nn.Module "
+                                          "class) and/or as an ONNX model with a dynamic batch dimension.")
     p.add_argument("net", metavar="NET", help="a preset name (lenet, mlp, resnet9, ...) or a spec file")
     p.add_argument("--pytorch", metavar="F.py", help="write readable PyTorch code for the net to this file")
     p.add_argument("--onnx", metavar="F.onnx", help="write the net as an ONNX model to this file")
@@ -40,10 +42,10 @@ def main(args: argparse.Namespace) -> int:
                 from engine.export_code import export_code
                 path.write_text(export_code(spec), encoding="utf-8")
             else:
-                from engine.export_onnx import OnnxUnavailable, export_onnx
+                from engine.export_onnx import OnnxExportError, OnnxUnavailable, export_onnx
                 try:
                     export_onnx(spec, path)
-                except OnnxUnavailable as exc:
+                except (OnnxUnavailable, OnnxExportError) as exc:
                     raise BadInput(str(exc)) from None
         except OSError as exc:
             raise BadInput(f"{path}: cannot write ({exc.strerror})") from None

@@ -35,6 +35,9 @@ def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
         if e.status == "skipped":
             skipped.append((e.config, e.reason or "skipped"))
             continue
+        if e.status == "failed" and not e.run_id:  # refused or crashed before writing a result
+            skipped.append((e.config, f"it failed before running ({e.reason or 'no reason recorded'})"))
+            continue
         if not e.run_id or e.status == "pending":
             continue
         r = store.get(e.run_id)

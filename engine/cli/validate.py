@@ -17,7 +17,10 @@ from engine.spec import NetworkSpec
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("validate", help="check a network; per-layer shapes, params, FLOPs, memory",
-                              description=__doc__)
+                              description="Check a network and show, per layer, its output shape, parameters, "
+                                          "forward FLOPs (2 per multiply-add) and activation bytes, with totals "
+                                          "for the net and a training step. A broken network lists every error, "
+                                          "each naming its layer, and exits with code 2.")
     p.add_argument("net", metavar="NET", help="a preset name (lenet, mlp, resnet9, ...) or a spec file")
     p.add_argument("--json", action="store_true", help="print the analysis as JSON")
     p.add_argument("--batch", type=int, default=1, metavar="N",

@@ -182,6 +182,8 @@ class CompareView(QWidget):
         store = self._store()
         results = [r for r in (store.get(e.run_id) for e in state.entries if e.run_id and e.status != "pending") if r]
         skipped = [(e.config, e.reason or "skipped") for e in state.entries if e.status == "skipped"]
+        skipped += [(e.config, f"it failed before running ({e.reason or 'no reason recorded'})")
+                    for e in state.entries if e.status == "failed" and not e.run_id]
         names = sorted({r.network.name for r in results}) or [Path(state.grid.network).stem]
         self.set_results(results, title=f"Sweep of {', '.join(names)}: {len(results)} runs", skipped=skipped)
 

@@ -16,7 +16,7 @@ from engine.analysis import Analysis, Problem, analyze
 from engine.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, InputSpec, LayerSpec, NetworkSpec
 from gui.editor import catalogue
 from gui.editor.commands import MoveNodes, SpecEdit
-from gui.editor.graph import fix_output, reaches
+from gui.editor.graph import copy_spec, fix_output, reaches
 from gui.editor.layout import auto_layout, needs_layout
 
 Pos = tuple[float, float]
@@ -60,7 +60,7 @@ class Document(QObject):
     # ---- reading -------------------------------------------------------------------------------
     @property
     def spec(self) -> NetworkSpec:
-        return self._spec.model_copy(deep=True)
+        return copy_spec(self._spec)
 
     @property
     def current(self) -> NetworkSpec:
@@ -94,7 +94,7 @@ class Document(QObject):
     # ---- whole-document operations ---------------------------------------------------------------
     def load(self, spec: NetworkSpec, path: Path | None = None) -> None:
         """Replace the document (open, new, preset); not undoable, clears the history."""
-        spec = spec.model_copy(deep=True)
+        spec = copy_spec(spec)
         if needs_layout(spec):
             spec.layout = auto_layout(spec)
         self.undo_stack.clear()

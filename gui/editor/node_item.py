@@ -114,6 +114,9 @@ class NodeItem(QGraphicsItem):
         color = group_color(c.group)
         card = QRectF(0, 0, NODE_W, NODE_H)
         selected = self.isSelected()
+        if option.levelOfDetailFromTransform(p.worldTransform()) < 0.4:
+            self._paint_far(p, c, color, card, selected)  # text would be unreadable: skip it
+            return
         # Shadow, then the card.
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(15, 23, 42, 22))
@@ -159,6 +162,16 @@ class NodeItem(QGraphicsItem):
         if c.is_output:
             self._pill(p, "OUTPUT", QColor("#16A34A"))
         self._ports(p, c, color)
+        if c.problems:
+            self._badge(p, len(c.problems))
+
+    def _paint_far(self, p: QPainter, c: NodeContent, color: QColor, card: QRectF, selected: bool) -> None:
+        """Zoomed far out: a tinted card in the group colour, the problem badge, no text."""
+        tint = QColor(color)
+        tint.setAlpha(60)
+        p.setPen(QPen(ERROR if c.problems else (ACCENT if selected else color), 6 if (selected or c.problems) else 2))
+        p.setBrush(tint)
+        p.drawRoundedRect(card, 8, 8)
         if c.problems:
             self._badge(p, len(c.problems))
 

@@ -7,8 +7,14 @@ to an input port (or a node's body): connect; drag nodes: move (one undo step on
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
+from PySide6.QtGui import QAction, QColor, QPen
+from PySide6.QtWidgets import (
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneDragDropEvent,
+    QGraphicsSceneMouseEvent,
+    QMenu,
+)
 
 from engine.spec import INPUT_ID
 from gui.editor.document import Document
@@ -203,6 +209,35 @@ class EditorScene(QGraphicsScene):
         if node is not None:
             self.node_activated.emit(node.node_id)
         super().mouseDoubleClickEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        node = self.node_at(event.scenePos())
+        if node is None:
+            return super().contextMenuEvent(event)
+        if not node.isSelected():
+            self.select_ids([node.node_id])
+        menu = QMenu()
+        menu.addActions(self.context_actions(node.node_id, menu))
+        menu.exec(event.screenPos())
+
+    def context_actions(self, node_id: str, parent=None) -> list[QAction]:
+        """Right-click on a node: what makes sense for that node."""
+        doc = self.doc
+        actions = []
+
+        def add(text: str, slot, enabled: bool = True) -> None:
+            action = QAction(text, parent or self)
+            action.setEnabled(enabled and not doc.read_only)
+            action.triggered.connect(lambda _c=False: slot())
+            actions.append(action)
+        if node_id != INPUT_ID:
+            layer = doc.current.layer(node_id)
+            add("Set as network output", lambda: doc.set_network(output=node_id), doc.current.output != node_id)
+            add("Disconnect inputs", lambda: doc.remove([], [(s, node_id, i) for i, s in enumerate(layer.inputs)]),
+                bool(layer and layer.inputs))
+            add("Delete", lambda: doc.remove(self.selected_ids() or [node_id],
+                                             self.selected_wires()))
+        return actions
 
     def connect_ids(self, src: str, dst: str) -> bool:
         """The wiring gesture without the mouse (keyboard users, tests)."""

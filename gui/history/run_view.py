@@ -15,7 +15,8 @@ class RunView(QWidget):
         super().__init__(parent)
         self.result: RunResult | None = None
         self.card = SummaryCard()
-        self.charts = ChartGrid()
+        self.charts = ChartGrid(columns=4)  # the history pane is wide and short: 3 rows of 4
+        self.charts.setMinimumHeight(420)
         self.no_series = QLabel()
         self.no_series.setObjectName("Muted")
         layout = QVBoxLayout(self)

@@ -129,5 +129,11 @@ def chart_reason(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | No
     reasons = [curve_reason(c, ctx, live) for c in chart.curves]
     if all(reasons):
         # one reason per distinct cause, the GPU's first
-        return " ".join(dict.fromkeys(r for r in reasons if r))
+        return " ".join(dict.fromkeys(_sentence(r) for r in reasons if r))
     return None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?", ")")) else text + "."

@@ -132,7 +132,7 @@ class _Chart:
 class ChartGrid(QWidget):
     redrawn = Signal()  # after each frame that changed a curve (the benchmark counts these)
 
-    def __init__(self, parent: QWidget | None = None, fps: int = FPS) -> None:
+    def __init__(self, parent: QWidget | None = None, fps: int = FPS, columns: int = COLUMNS) -> None:
         super().__init__(parent)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -143,14 +143,14 @@ class ChartGrid(QWidget):
         self.charts: dict[str, _Chart] = {}
         first = None
         for i, spec in enumerate(CHARTS):
-            plot = self.view.addPlot(row=i // COLUMNS, col=i % COLUMNS)
+            plot = self.view.addPlot(row=i // columns, col=i % columns)
             plot.getAxis("left").setWidth(58)
             if first is None:
                 first = plot
             else:
                 plot.setXLink(first)
             self.charts[spec.key] = _Chart(spec, plot)
-            if i >= len(CHARTS) - COLUMNS:  # the time axis is named once, on the bottom row
+            if i >= len(CHARTS) - columns:  # the time axis is named once, on the bottom row
                 plot.setLabel("bottom", "time in the timed window", units="s")
         self.live = LiveRun()
         self.context = ChartContext()

@@ -68,6 +68,11 @@ class StaticDocument(QObject):
         return self._spec.model_copy(deep=True)
 
     @property
+    def current(self) -> NetworkSpec:
+        """The spec without a copy (read only), as Document.current."""
+        return self._spec
+
+    @property
     def analysis(self) -> Analysis:
         return self._analysis
 

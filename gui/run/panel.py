@@ -191,7 +191,7 @@ class RunPanel(QWidget):
         return None
 
     def refresh(self, *_args) -> None:
-        spec = self.doc.spec
+        spec = self.doc.current  # read only: no copy on every edit (editor's 50 ms budget)
         if self.options.input_shape != list(spec.input.shape):
             self.options.set_input_shape(list(spec.input.shape))  # re-enters refresh once, via changed
         analysis = self.doc.analysis
@@ -212,7 +212,7 @@ class RunPanel(QWidget):
             return
         device = self.options.current_device()
         o = self.options
-        self.estimate = e = from_analysis(analysis, list(self.doc.spec.input.shape), o.batch.value(),
+        self.estimate = e = from_analysis(analysis, list(self.doc.current.input.shape), o.batch.value(),
                                           o.precision.currentText(), o.mode.currentData(), "sgd",
                                           on_gpu=device.key != "cpu", capacity_bytes=device.mem_bytes)
         cap = f" of {fmt_bytes(e.capacity_bytes)}" if e.capacity_bytes else ""
@@ -303,6 +303,8 @@ class RunPanel(QWidget):
         self.status.setText(words.get(result.status, result.status))
         if result.status == "ok":
             self.progress.setValue(1000)
+        timed = f" in {result.measured_s:.1f} s timed" if result.measured_s else ""
+        self.clock.setText(f"{result.steps:,} steps · {result.samples:,} samples{timed}")
         self.refresh()
         self.run_finished.emit(result)
 

@@ -70,6 +70,25 @@ def tiles(result: RunResult) -> list[tuple[str, str, str]]:
     ]
 
 
+def _friendly(key: str) -> str:
+    k = key.lower()
+    if "gpu" in k:
+        return "GPU figures"
+    if "rapl" in k or k.endswith(".cpu"):
+        return "CPU energy"
+    if k.startswith("energy_per_sample"):
+        return "energy per sample"
+    return key
+
+
+def unavailable_groups(unavailable: dict[str, str]) -> dict[str, set[str]]:
+    """reason -> the kinds of figure it hides: one short line per cause instead of one per field."""
+    groups: dict[str, set[str]] = {}
+    for key, reason in unavailable.items():
+        groups.setdefault(reason, set()).add(_friendly(key))
+    return groups
+
+
 class SummaryCard(QFrame):
     use_batch = Signal(int)  # the OOM card's "Use batch N"
 
@@ -143,9 +162,12 @@ class SummaryCard(QFrame):
         quality = result.quality
         self.notes.setText("".join(f"⚠ {html.escape(q)}<br>" for q in quality))
         self.notes.setVisible(bool(quality))
-        missing = "; ".join(f"{k}: {v}" for k, v in result.unavailable.items())
-        self.unavailable.setText(f"Unavailable — {html.escape(missing)}" if missing else "")
-        self.unavailable.setVisible(bool(missing))
+        groups = unavailable_groups(result.unavailable)
+        text = " · ".join(f"{', '.join(sorted(names))}: {html.escape(reason)}" for reason, names in groups.items())
+        self.unavailable.setText(f"<b>Unavailable</b> — {text}" if text else "")
+        self.unavailable.setToolTip("<br>".join(f"{html.escape(k)}: {html.escape(v)}"
+                                                for k, v in result.unavailable.items()))
+        self.unavailable.setVisible(bool(text))
 
     def _banner(self, result: RunResult, suggested: int | None, estimate_text: str) -> None:
         self.suggested_batch = None

@@ -202,3 +202,13 @@ def test_catalogue_analysis_presets_and_code_export_never_load_torch():
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_absurd_numbers_are_errors_not_crashes():
+    huge = 10**400  # JSON allows integers of any size
+    assert errors(net([L("a", "ReLU", "input")], shape=(huge,)))[0][:2] == ("input", "shape")
+    probs = errors(net([L("f", "Flatten", "input"), L("a", "Linear", "f", out_features=huge)]))
+    assert probs == [("a", "out_features", "out_features is too large (at most 2147483647)")]
+    assert any("cannot" in m or "could" in m for _, _, m in errors(net(
+        [L("a", "Conv2d", "input", out_channels=2**31 - 1)], shape=(2**31 - 1, 2**31 - 1, 2**31 - 1))))
+    assert errors(net([L("a", "LeakyReLU", "input", negative_slope=float("inf"))]))[0][1] == "negative_slope"

@@ -55,3 +55,15 @@ def test_residual_net_exports(tmp_path):
     path = export_onnx(spec, tmp_path / "r.onnx")
     ops = {n.op_type for n in onnx.load(str(path)).graph.node}
     assert {"Conv", "Add", "Concat"} <= ops
+
+
+def test_what_onnx_cannot_express_is_named_before_exporting(tmp_path):
+    from engine.export_onnx import OnnxExportError
+
+    def spec(out_size):
+        return spec_from_dict({"input": {"shape": [3, 7, 7]}, "layers": [
+            {"id": "gap", "type": "AdaptiveAvgPool2d", "params": {"output_size": out_size}, "inputs": ["input"]},
+            {"id": "f", "type": "Flatten", "inputs": ["gap"]}]})
+    with pytest.raises(OnnxExportError, match="layer 'gap': ONNX cannot express AdaptiveAvgPool2d from 7x7 to 2x2"):
+        export_onnx(spec(2), tmp_path / "x.onnx")
+    assert export_onnx(spec([7, 1]), tmp_path / "y.onnx").exists()

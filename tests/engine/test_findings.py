@@ -75,7 +75,7 @@ def test_oom_failed_and_skipped_are_named():
     t = texts(findings(runs, skipped))
     assert any("Batch 8192 ran out of memory" in x for x in t)
     assert any("failed: device lost" in x for x in t)
-    assert any("b16384 was skipped: batch 8192 ran out of memory" in x for x in t)
+    assert any("b16384 was not run: batch 8192 ran out of memory" in x for x in t)
 
 
 def test_no_runs_no_findings_and_single_run_no_comparisons():

@@ -186,3 +186,17 @@ def test_tf32_on_the_cpu_is_skipped_as_a_repeat_of_fp32(tmp_path):
     run(state, tmp_path, runner)
     assert [(c.device, c.precision) for c in runner.calls] == [("cpu", "fp32"), ("cuda", "fp32"), ("cuda", "tf32")]
     assert plan(grid(precisions=["tf32"], batches=[32])).runs == 1  # without fp32 in the grid it runs
+
+
+def test_a_refused_device_and_precision_is_not_tried_again(tmp_path):
+    def refuse_cuda(runner, config, cancel):
+        if config.device == "cuda":
+            return RunOutcome("failed", None, "--device: no CUDA GPU here", bad_input=True)
+        return None
+    runner = FakeRunner(on_call=refuse_cuda)
+    _, state = run(SweepState.new(grid(devices=["cuda", "cpu"], precisions=["fp32"])), tmp_path, runner)
+    statuses = [(e.config["device"], e.config["batch"], e.status) for e in state.entries]
+    assert statuses == [("cuda", 32, "failed"), ("cuda", 256, "skipped"), ("cuda", 1024, "skipped"),
+                        ("cpu", 32, "ok"), ("cpu", 256, "ok"), ("cpu", 1024, "ok")]
+    assert "was refused: --device: no CUDA GPU here" in state.entries[1].reason
+    assert len(runner.calls) == 4

@@ -62,3 +62,9 @@ def test_cancel_interrupts_the_worker_and_reports_cancelled(monkeypatch, tmp_pat
     assert out.status == "cancelled"
     assert time.monotonic() - t0 < 10
     assert json.loads((tmp_path / "r.json").read_text())["status"] == "cancelled"  # the worker ended cleanly
+
+
+def test_a_refused_configuration_reports_the_runs_own_message(monkeypatch, tmp_path):
+    fake(monkeypatch, "import sys; sys.stderr.write('error: --device: cuda:3 is not present (1 GPU)\\n'); sys.exit(2)")
+    out = sr.make_subprocess_runner(None)(RunConfig(), "lenet", tmp_path / "r.json", threading.Event())
+    assert out.status == "failed" and out.bad_input and out.error == "--device: cuda:3 is not present (1 GPU)"

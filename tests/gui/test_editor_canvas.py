@@ -114,3 +114,27 @@ def test_scene_updates_items_in_place(window):
     doc.undo_stack.undo()
     doc.undo_stack.undo()
     assert a not in editor.scene.nodes
+
+
+def test_rubber_band_selects_several_nodes(window):
+    editor = window.editor  # LeNet, laid out in columns
+    editor.canvas.zoom_fit()
+    nodes = editor.scene.nodes
+    first = ["input", "conv1", "relu1"]
+    top = nodes["input"].sceneBoundingRect()
+    bottom = nodes["relu1"].sceneBoundingRect()
+    start = top.topLeft() + QPointF(-20, -20)
+    end = QPointF(top.right() - 40, bottom.bottom() - 10)
+    drag_mouse(editor.canvas, start, end, steps=6)
+    assert set(first) <= set(editor.scene.selected_ids())
+    assert "fc3" not in editor.scene.selected_ids()
+    assert editor.inspector.pages.currentWidget() is editor.inspector.multi
+
+
+def test_context_menu_sets_the_output(window):
+    editor = window.editor
+    actions = editor.scene.context_actions("relu3")
+    names = [a.text() for a in actions]
+    assert "Set as network output" in names
+    next(a for a in actions if a.text() == "Set as network output").trigger()
+    assert editor.doc.current.output == "relu3"

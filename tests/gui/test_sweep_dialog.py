@@ -116,3 +116,12 @@ def test_progress_lines_update_eta(dialog):
     dialog.handle_line("not json")  # ignored, no crash
 
 
+
+
+def test_a_refused_sweep_shows_the_message(dialog, qtbot, tmp_path):
+    (sd.MAIN_PY).write_text("import sys; sys.stderr.write('error: lenet9: no such preset or spec file\\n'); sys.exit(2)")
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(dialog.process is None), timeout=20000)
+    assert "no such preset or spec file" in dialog.status.text()
+    assert not dialog.cancel_button.isVisible()
+    assert dialog.start_button.isVisible() and dialog.form_box.isEnabled()  # fix the grid, try again

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# One device call: environment, GPU tests, and the benchmarks, results under $OUT.
+# Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
+#   bash bench/gpu_session.sh [smoke|tests|bench|sweep]...
+set -uo pipefail
+export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+for stage in "$@"; do
+  case $stage in
+    smoke)
+      nvidia-smi --query-gpu=name,driver_version,power.limit,temperature.gpu --format=csv | tee "$OUT/smoke.txt"
+      python3 -c 'import torch,sys; print(sys.version, torch.__version__, torch.version.cuda, torch.cuda.get_device_name())' | tee -a "$OUT/smoke.txt"
+      python3 main.py hw 2>&1 | tee -a "$OUT/smoke.txt"
+      python3 main.py run lenet --device cuda --steps 200 --json "$OUT/run_lenet.json" 2>&1 | tail -15 | tee -a "$OUT/smoke.txt"
+      ;;
+    tests)
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine tests/hw 2>&1 | tail -30 | tee "$OUT/gpu_tests.txt"
+      ;;
+    bench)
+      python3 bench/bench_engine_vs_reference.py --device cuda --repeats ${REPEATS:-3} --seconds ${SECONDS_PER_RUN:-5} \
+        --out "$OUT/engine_vs_reference.json" 2>&1 | tail -20 | tee "$OUT/bench.txt"
+      ;;
+    overhead)
+      python3 bench/bench_sampler_overhead.py --device cuda --seconds 10 --repeats 3 --record "$OUT/overhead.md" 2>&1 | tail -15
+      ;;
+    energy)
+      python3 bench/bench_energy_agreement.py --device cuda:0 --seconds 20 --record "$OUT/energy.md" 2>&1 | tail -15
+      ;;
+    sweep)
+      python3 main.py sweep resnet9 --devices cpu,cuda --precisions fp32,tf32,bf16 --batches 64,256,512 \
+        --seconds ${SWEEP_SECONDS:-4} --out "$OUT/sweep" 2>&1 | tail -25
+      python3 main.py report --last 18 --html "$OUT/resnet9_sweep.html" --pdf "$OUT/resnet9_sweep.pdf" \
+        --csv "$OUT/resnet9_sweep.csv" --json "$OUT/resnet9_sweep.json" 2>&1 | tail -5
+      ;;
+  esac
+done
