@@ -70,9 +70,32 @@ def _run(cmd: list[str], env: dict | None = None) -> dict:
     return _last_json_line(proc.stdout)
 
 
-def engine_child(child: dict) -> None:
+def _load_reference(path: str):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("reference_loop", path)
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    return ref
+
+
+def reference_in_process(ref, cmd: list[str]) -> dict:
+    """reference_loop.main() in this process, with the command line it would get as a script."""
+    import contextlib
+    import io
+    out, argv = io.StringIO(), sys.argv
+    sys.argv = [cmd[1], *cmd[2:]]
+    try:
+        with contextlib.redirect_stdout(out):
+            ref.main()
+    finally:
+        sys.argv = argv
+    return _last_json_line(out.getvalue())
+
+
+def engine_child(child: dict, quiet: bool = False) -> dict:
     """One engine run in this process; prints one JSON line like the reference does."""
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from engine.config import RunConfig
     from engine.runloop import run, run_model
 
@@ -81,24 +104,21 @@ def engine_child(child: dict) -> None:
                        channels_last=child["channels_last"], sample_hz=child["sample_hz"], idle_baseline_s=0.0,
                        dataset="synthetic")
     if child["models"] == "reference":
-        import importlib.util
-
         from engine.result import NetworkSummary
-        spec = importlib.util.spec_from_file_location("reference_loop", child["reference"])
-        ref = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(ref)
-        make, shape = ref.NETS[child["net"]]
+        make, shape = _load_reference(child["reference"]).NETS[child["net"]]
         result = run_model(make, NetworkSummary(name=child["net"], params=0, flops_per_sample=0), shape, 10, config)
     else:
         from engine.presets import resolve_net
         result = run(resolve_net(child["net"]), config)
     if result.status != "ok":
         raise SystemExit(f"engine run {result.status}: {result.error}")
-    print(json.dumps({"throughput_sps": result.throughput_sps, "steps": result.steps,
-                      "seconds": result.measured_s, "step_ms_p50": result.step_time_s.p50 * 1e3,
-                      "device_name": result.hardware.get("device_name"),
-                      "gpu_peak_allocated_bytes": result.memory_bytes.gpu_peak_allocated,
-                      "energy_per_sample_j": result.energy_per_sample_j.total}), flush=True)
+    line = {"throughput_sps": result.throughput_sps, "steps": result.steps, "seconds": result.measured_s,
+            "step_ms_p50": result.step_time_s.p50 * 1e3, "device_name": result.hardware.get("device_name"),
+            "gpu_peak_allocated_bytes": result.memory_bytes.gpu_peak_allocated,
+            "energy_per_sample_j": result.energy_per_sample_j.total}
+    if not quiet:
+        print(json.dumps(line), flush=True)
+    return line
 
 
 def main() -> int:
@@ -114,6 +134,9 @@ def main() -> int:
     p.add_argument("--sample-hz", type=float, default=10.0, help="engine telemetry rate (0: off)")
     p.add_argument("--cpu-threads", type=int, default=None, metavar="N",
                    help="OMP/MKL threads for both sides (default: torch's own choice, as a user gets)")
+    p.add_argument("--in-process", action="store_true",
+                   help="run both sides in this one process (reference_loop.main() and engine.runloop.run), "
+                        "alternating: no start-up per run, so many short repeats fit; for noisy shared CPUs")
     p.add_argument("--out", help="write the results as JSON here")
     p.add_argument("--reference", type=Path, default=None, help=f"reference_loop.py (default {REFERENCE})")
     p.add_argument("--engine-child", help=argparse.SUPPRESS)
@@ -134,7 +157,10 @@ def main() -> int:
         p.error(f"unknown config(s) {unknown}; known: {', '.join(CONFIGS)}")
     device_name = torch.cuda.get_device_name(torch.device(device)) if kind == "cuda" else _cpu_model()
     print(f"device {device} ({device_name}), torch {torch.__version__}, {a.repeats} alternating repeats of "
-          f"{a.seconds:g} s, engine models: {a.models}", flush=True)
+          f"{a.seconds:g} s, engine models: {a.models}{', in one process' if a.in_process else ''}", flush=True)
+    ref_module = _load_reference(str(ref)) if a.in_process else None
+    if a.in_process and a.cpu_threads:
+        torch.set_num_threads(a.cpu_threads)
     env = None
     if a.cpu_threads:
         env = dict(os.environ, OMP_NUM_THREADS=str(a.cpu_threads), MKL_NUM_THREADS=str(a.cpu_threads))
@@ -148,7 +174,12 @@ def main() -> int:
             for side in order:
                 cmd = _reference_cmd(cfg, device, a.seconds, a.warmup, ref) if side == "ref" else \
                     _engine_cmd(cfg, device, a.seconds, a.warmup, a.models, a.sample_hz, ref)
-                got[side] = _run(cmd, env)["throughput_sps"]
+                if not a.in_process:
+                    got[side] = _run(cmd, env)["throughput_sps"]
+                elif side == "ref":
+                    got[side] = reference_in_process(ref_module, cmd)["throughput_sps"]
+                else:
+                    got[side] = engine_child(json.loads(cmd[-1]), quiet=True)["throughput_sps"]
             ref_sps.append(got["ref"])
             eng_sps.append(got["eng"])
             pairs.append(got["eng"] / got["ref"])
@@ -168,7 +199,7 @@ def main() -> int:
                "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
                "host_cpu": _cpu_model(), "repeats": a.repeats, "seconds": a.seconds, "warmup": a.warmup,
                "models": a.models, "sample_hz": a.sample_hz, "reference": str(ref),
-               "cpu_threads": a.cpu_threads, "command": " ".join(sys.argv), "results": rows}
+               "cpu_threads": a.cpu_threads, "in_process": a.in_process, "command": " ".join(sys.argv), "results": rows}
         Path(a.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         print(f"written to {a.out}")
     return 0 if all(r["passed"] for r in rows) else 1

@@ -8,7 +8,7 @@ rm -rf wheels && mkdir -p wheels/dl wheels/site
 PIP=${PIP:-python3 -m pip}
 $PIP download -q --only-binary=:all: --python-version 3.12 --implementation cp --abi cp312 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
-    -d wheels/dl pydantic pydantic-core platformdirs annotated-types typing-inspection typing-extensions \
+    -d wheels/dl pydantic pydantic-core platformdirs annotated-types typing-inspection typing-extensions reportlab \
     psutil nvidia-ml-py  # hw/ telemetry: host metrics, NVML
 for w in wheels/dl/*.whl; do python3 -m zipfile -e "$w" wheels/site; done
 ls wheels/dl

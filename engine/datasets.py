@@ -95,6 +95,7 @@ class ImageData(DataSet):
         scaled = images.train_x.astype("float32") / images.max_value
         self._scale = 1.0 / images.max_value
         self._mean, self._std = float(scaled.mean()), float(scaled.std()) or 1.0
+        self._luma = torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)  # RGB -> grey
         self._gen = torch.Generator(device=device).manual_seed(seed)
         self._perm: torch.Tensor | None = None
         self._pos = 0
@@ -103,8 +104,7 @@ class ImageData(DataSet):
         x = (xb.float() * self._scale - self._mean) / self._std
         c, h, w = self._target
         if x.shape[1] != c:  # grey -> RGB repeats; RGB -> grey takes the luminance
-            x = x.expand(-1, c, -1, -1) if x.shape[1] == 1 else \
-                (x * x.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+            x = x.expand(-1, c, -1, -1) if x.shape[1] == 1 else (x * self._luma).sum(1, keepdim=True)
         if x.shape[2:] != (h, w):
             down = h < x.shape[2] or w < x.shape[3]
             x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=down)

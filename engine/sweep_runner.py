@@ -150,6 +150,7 @@ class SweepRun:
         self._t0 = time.monotonic()
         self._run_walls: list[float] = []
         self._refused: set[int] = set()  # entries whose configuration `main.py run` refused (bad input)
+        self._emit_lock = threading.Lock()  # the ticker thread and the sweep both report; lines must not mix
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -173,6 +174,11 @@ class SweepRun:
 
     def _emit(self, event: str, entry: SweepEntry | None = None, current_elapsed_s: float = 0.0,
               throughput_sps: float | None = None) -> None:
+        with self._emit_lock:
+            self._emit_locked(event, entry, current_elapsed_s, throughput_sps)
+
+    def _emit_locked(self, event: str, entry: SweepEntry | None, current_elapsed_s: float,
+                     throughput_sps: float | None) -> None:
         self.on_progress(SweepProgress(
             event=event, total=len(self.state.entries), done=self._done(),
             index=entry.index if entry else None, label=entry.label if entry else None,

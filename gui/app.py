@@ -29,10 +29,10 @@ def default_document() -> Document:
     return doc
 
 
-def create_window(file: str | None = None) -> MainWindow:
+def create_window(file: str | None = None, defer_views: bool = False) -> MainWindow:
     """The window with its document (tests and screenshots use this without running the loop)."""
     doc = default_document()
-    window = MainWindow(doc)
+    window = MainWindow(doc, defer_views=defer_views)
     if file:
         window.actions_.files.open_path(Path(file), confirmed=True)
     return window
@@ -48,15 +48,20 @@ def main(argv: list[str]) -> int:
     app.setApplicationName("tradeoff-lab")
     app.setApplicationDisplayName("Tradeoff Lab")
     theme.apply(app)
-    window = create_window()
+    window = create_window(defer_views=True)
     window.show()
+    app.processEvents()  # the first frame: the editor is usable while the other tabs load
+    probe = bool(os.environ.get(STARTUP_PROBE))
+    if probe:
+        print(f"window-shown torch_loaded={'torch' in sys.modules}", flush=True)
+    window.add_views()
     if args:  # after the window is up, so a bad file's message has the window behind it
         QTimer.singleShot(0, lambda: window.actions_.files.open_path(Path(args[0]), confirmed=True))
-    if os.environ.get(STARTUP_PROBE):
-        def probe() -> None:
-            print(f"window-shown torch_loaded={'torch' in sys.modules}", flush=True)
+    if probe:
+        def done() -> None:
+            print(f"views-ready torch_loaded={'torch' in sys.modules}", flush=True)
             window.actions_.files.confirm_discard = lambda: True  # no prompt in the benchmark
             window.close()
             app.quit()
-        QTimer.singleShot(0, probe)
+        QTimer.singleShot(0, done)
     return app.exec()

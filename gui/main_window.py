@@ -2,23 +2,22 @@
 view is built in its own package and given the Document. Other views join as one more tab here."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar, QToolButton
 
-from gui.compare import CompareView
 from gui.editor import settings
 from gui.editor.actions import EditorActions
 from gui.editor.document import Document
 from gui.editor.editor_view import EditorView
-from gui.history.panel import HistoryPanel
-from gui.run.panel import RunPanel
-from gui.sweep_dialog import open_sweep_dialog
+from gui.resources.toolbar_icons import toolbar_icon
 
 APP_NAME = "Tradeoff Lab"
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Document, defer_views: bool = False) -> None:
+        """defer_views: build the Run, History and Compare tabs later (`add_views`), so the editor
+        is on screen first; app startup uses it to stay within its 2 s budget."""
         super().__init__()
         self.doc = doc
         self.setObjectName("MainWindow")
@@ -27,16 +26,8 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.editor = EditorView(doc)
         self.tabs.addTab(self.editor, "Editor")
-        self.run_panel = RunPanel(doc)  # issue 5: run the net, live charts
-        self.tabs.addTab(self.run_panel, "Run")
-        self.history = HistoryPanel()
-        self.tabs.addTab(self.history, "History")
-        self.compare = CompareView()  # issue 6: runs picked in History or produced by a sweep
-        self.tabs.addTab(self.compare, "Compare")
         self.setCentralWidget(self.tabs)
-        self.run_panel.run_finished.connect(self.history.refresh)
-        self.history.compare_requested.connect(self._compare_runs)
-        self.compare.open_run_requested.connect(self._open_run)
+        self.run_panel = self.history = self.compare = None
         self.actions_ = EditorActions(self.editor, self)
         self.actions_.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._menus()
@@ -48,6 +39,29 @@ class MainWindow(QMainWindow):
         doc.spec_changed.connect(self._title)
         self._title()
         self._restore()
+        if not defer_views:
+            self.add_views()
+
+    def add_views(self) -> None:
+        """The tabs of the other parts (they import pyqtgraph and numpy: a third of startup)."""
+        if self.run_panel is not None:
+            return
+        from gui.compare import CompareView
+        from gui.history.panel import HistoryPanel
+        from gui.run.panel import RunPanel
+        from gui.sweep_dialog import open_sweep_dialog
+        self.run_panel = RunPanel(self.doc)  # issue 5: run the net, live charts
+        self.tabs.addTab(self.run_panel, "Run")
+        self.history = HistoryPanel()
+        self.tabs.addTab(self.history, "History")
+        self.compare = CompareView()  # issue 6: runs picked in History or produced by a sweep
+        self.tabs.addTab(self.compare, "Compare")
+        self.run_panel.run_finished.connect(self.history.refresh)
+        self.history.compare_requested.connect(self._compare_runs)
+        self.compare.open_run_requested.connect(self._open_run)
+        sweep = self.menuBar().addMenu("S&weep")
+        self.new_sweep_action = sweep.addAction("New sweep…", lambda: open_sweep_dialog(
+            self, self.doc, self.compare, show_compare=self._show_sweep_results))
 
     def _menus(self) -> None:
         a = self.actions_
@@ -70,17 +84,30 @@ class MainWindow(QMainWindow):
         view.addActions([a.zoom_in, a.zoom_out, a.zoom_fit])
         view.addSeparator()
         view.addAction(a.tidy)
-        sweep = self.menuBar().addMenu("S&weep")
-        self.new_sweep_action = sweep.addAction("New sweep…", lambda: open_sweep_dialog(
-            self, self.doc, self.compare, show_compare=self._show_sweep_results))
 
     def _toolbar(self) -> None:
         a = self.actions_
         bar = QToolBar("Main")
         bar.setObjectName("MainToolbar")
         bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        bar.setIconSize(QSize(18, 18))
+        for action, icon in ((a.new, "new"), (a.open, "open"), (a.save, "save"), (a.undo, "undo"), (a.redo, "redo"),
+                             (a.tidy, "tidy"), (a.zoom_fit, "fit"), (a.export_pytorch, "code"),
+                             (a.export_onnx, "model")):
+            action.setIcon(toolbar_icon(icon))
+        a.zoom_fit.setIconText("Fit")
+        a.tidy.setIconText("Tidy")
+        a.export_pytorch.setIconText("PyTorch")
         bar.addActions([a.new, a.open, a.save])
+        presets = QToolButton()
+        presets.setText("Presets")
+        presets.setIcon(toolbar_icon("presets"))
+        presets.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        presets.setMenu(a.presets_menu)
+        presets.setPopupMode(QToolButton.InstantPopup)
+        presets.setToolTip("Open a preset network (LeNet, ResNet-9, ...)")
+        bar.addWidget(presets)
         bar.addSeparator()
         bar.addActions([a.undo, a.redo])
         bar.addSeparator()
@@ -123,10 +150,11 @@ class MainWindow(QMainWindow):
         if not self.actions_.files.confirm_discard():
             event.ignore()
             return
-        if not self.run_panel.confirm_close():
+        if self.run_panel is not None and not self.run_panel.confirm_close():
             event.ignore()
             return
-        self.run_panel.shutdown()
+        if self.run_panel is not None:
+            self.run_panel.shutdown()
         settings.save_bytes("window/geometry", self.saveGeometry())
         settings.save_bytes("window/state", self.saveState())
         settings.save_bytes("window/editor_splitter", self.editor.splitter.saveState())

@@ -44,7 +44,8 @@ class SweepForm(QWidget):
     def __init__(self, network: str, display_name: str | None = None, parent=None) -> None:
         super().__init__(parent)
         self.network, self.display_name = network, display_name or network
-        form = QFormLayout()
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
         net = QLabel(self.display_name)
         net.setToolTip(self.network)
         net.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -78,7 +79,6 @@ class SweepForm(QWidget):
         self.length_value.setMaximumWidth(120)
         form.addRow("Cool-down", self.cooldown)
 
-        self.setLayout(form)
         for cb in self._all_checks():
             cb.toggled.connect(self.changed)
         self.batches.textChanged.connect(self.changed)

@@ -114,6 +114,10 @@ def main(args: argparse.Namespace) -> int:
         if args.resume:
             folder = Path(args.resume)
             state = load_state(folder)
+            given = [f"--{n}" for n in ("devices", "batches", "seconds", "steps") if getattr(args, n) is not None]
+            if (args.network or given) and not args.progress_jsonl:
+                print(f"note: resuming {folder} with the grid it was started with; "
+                      f"{', '.join(([args.network] if args.network else []) + given)} ignored", flush=True)
             if args.db:
                 state.db_path = args.db
         else:

@@ -127,14 +127,22 @@ def _network_info(r: RunResult) -> NetworkInfo:
 
 
 def _environment(results: Sequence[RunResult]) -> list[tuple[str, str]]:
-    keys = [("device_name", "Device"), ("cpu_model", "CPU"), ("driver", "Driver"), ("torch", "PyTorch"),
-            ("cuda", "CUDA"), ("host", "Host"), ("os", "OS"), ("python", "Python")]
+    keys = [("device_name", "Device"), ("cpu_model", "CPU"), ("cpu_cores", "CPU cores"),
+            ("host_mem_bytes", "Host memory"), ("driver", "Driver"), ("nvidia_driver", "NVIDIA driver"),
+            ("torch", "PyTorch"), ("cuda", "CUDA"), ("cudnn", "cuDNN"), ("host", "Host"), ("os", "OS"),
+            ("python", "Python")]
     out = []
     for key, label in keys:
-        vals = sorted({str(r.hardware.get(key)) for r in results if r.hardware.get(key)})
-        if vals:
+        vals = sorted({_env_value(key, r.hardware.get(key)) for r in results if r.hardware.get(key)})
+        if vals and not (key == "nvidia_driver" and any(lbl == "Driver" for lbl, _ in out)):
             out.append((label, ", ".join(vals)))
     return out
+
+
+def _env_value(key: str, value) -> str:
+    if key == "host_mem_bytes" and isinstance(value, int | float):
+        return f"{value / 2**30:.0f} GiB"
+    return str(value)
 
 
 def _method(results: Sequence[RunResult]) -> list[str]:

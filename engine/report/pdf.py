@@ -122,12 +122,16 @@ def _charts(charts: list[Chart], st, width: float, height: float) -> list:
 
 
 def _network(data: ReportData, st, width: float) -> list:
-    from reportlab.platypus import LongTable, Paragraph
+    """The section: per network a heading and its layer table, kept on one page when it fits one
+    (the section heading travels with the first table, never alone at a page's foot)."""
+    from reportlab.platypus import KeepTogether, LongTable, Paragraph
     out = []
-    for n in data.networks:
-        out += _h(f"{n.name} — {n.params:,} parameters, {n.flops_per_sample:,} FLOPs per sample (forward)", st["h3"])
+    for i, n in enumerate(data.networks):
+        part = [Paragraph("Network", st["h2"])] if i == 0 else []
+        part += [Paragraph(escape(f"{n.name} — {n.params:,} parameters, {n.flops_per_sample:,} FLOPs per sample "
+                                 "(forward)"), st["h3"])]
         if n.note:
-            out.append(Paragraph(escape(n.note), st["meta"]))
+            part.append(Paragraph(escape(n.note), st["meta"]))
         if n.layers:
             head = [Paragraph(h, st["headl"]) for h in ("Layer", "Type", "Parameters")] + \
                    [Paragraph(h, st["head"]) for h in ("Output shape", "Weights", "FLOPs")]
@@ -135,7 +139,11 @@ def _network(data: ReportData, st, width: float) -> list:
                              [Paragraph(escape(v), st["cellr"]) for v in (lr.output_shape, lr.n_params, lr.flops)]
                              for lr in n.layers]
             w = [width * f for f in (0.14, 0.13, 0.39, 0.12, 0.1, 0.12)]
-            out.append(LongTable(rows, colWidths=w, repeatRows=1, style=_table_style()))
+            part.append(LongTable(rows, colWidths=w, repeatRows=1, style=_table_style()))
+        if len(n.layers) <= 30:
+            out.append(KeepTogether(part))
+        else:
+            out += part
     return out
 
 
@@ -148,7 +156,7 @@ def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     st = _styles(font, bold)
     page_w, page_h = landscape(A4)
     margin = 1.5 * cm
-    width, height = page_w - 2 * margin, page_h - 2 * margin
+    width, height = page_w - 2 * margin - 12, page_h - 2 * margin - 12  # frames pad 6 pt each side
 
     def footer(canvas, doc) -> None:
         canvas.saveState()
@@ -178,7 +186,7 @@ def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     story += _charts([c for c in charts if c.png], st, width, height)
     story += [Paragraph(f"<b>{escape(c.title)}</b> — {escape(c.caption)}", st["bullet"], bulletText="•")
               for c in charts if not c.png]
-    story += _h("Quality", st["h2"])
+    story += _h("Quality", st["h2"], 2.5)
     if data.quality:
         story += [Paragraph(f"<b>{escape(lbl)}</b>: {escape(q)}", st["bullet"], bulletText="•") for lbl, q in data.quality]
     else:
@@ -187,7 +195,7 @@ def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
         story += _h("Not measured", st["h3"], 2)
         story += [Paragraph(f"<b>{escape(m)}</b>: {escape(why)}", st["bullet"], bulletText="•")
                   for m, why in data.unavailable]
-    story += [*_h("Network", st["h2"], 6), *_network(data, st, width), *_h("Environment", st["h2"])]
+    story += [*_network(data, st, width), *_h("Environment", st["h2"])]
     story += [Paragraph(f"<font color='{MUTED}'>{escape(k)}:</font> {escape(v)}", st["base"]) for k, v in data.environment]
     story += _h("Method", st["h2"])
     story += [Paragraph(escape(m), st["bullet"], bulletText="•") for m in data.method]

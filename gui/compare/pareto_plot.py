@@ -11,6 +11,7 @@ from engine.result import RunResult
 
 PALETTE = {"fp32": "#1F5FA8", "tf32": "#2A9D8F", "bf16": "#E07A1F", "fp16": "#C2398D", "int8": "#6B4FBB"}
 FRONT = "#D62828"
+MAX_LABELS = 12
 
 
 class ParetoPlot(QWidget):
@@ -30,6 +31,7 @@ class ParetoPlot(QWidget):
         item.setLabel("bottom", f"{plot.x.label} ({plot.x.unit})")
         item.setLabel("left", f"{plot.y.label} ({plot.y.unit})")
         item.setMenuEnabled(False)
+        item.getViewBox().setDefaultPadding(0.08)
         item.getAxis("left").setWidth(74)
         self.front_line = pg.PlotDataItem(pen=pg.mkPen(FRONT, width=1.5))
         self.rings = pg.ScatterPlotItem(size=17, pen=pg.mkPen(FRONT, width=2), brush=None)
@@ -50,6 +52,31 @@ class ParetoPlot(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(self.stack)
         self._labels: dict[str, str] = {}
+        self.empty_reason = ""
+        self._texts: list[pg.TextItem] = []
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.points)
+
+    def _label_points(self, by_id, sx: float, sy: float) -> None:
+        """Name each dot when there are few (hover names them all); the front's labels are dark."""
+        item = self.widget.getPlotItem()
+        for text in self._texts:
+            item.removeItem(text)
+        self._texts = []
+        if not self.points or len(self.points) > MAX_LABELS:
+            return
+        xs = [x for x, _ in self.points.values()]
+        right_edge = min(xs) + 0.7 * (max(xs) - min(xs))
+        for rid, (x, y) in self.points.items():
+            # labels of dots near the right edge go to their left, so they are not cut off
+            anchor = (1.08, 1.0) if len(xs) > 1 and x > right_edge else (-0.08, 1.0)
+            text = pg.TextItem(self._labels.get(rid, rid), color="#0F172A" if rid in self.front else "#64748B",
+                               anchor=anchor)
+            text.setPos(x * sx, y * sy)
+            item.addItem(text)
+            self._texts.append(text)
 
     def _tip(self, x, y, data) -> str:
         run_id = data
@@ -75,12 +102,14 @@ class ParetoPlot(QWidget):
         if not self.points:
             missing = [m for m in (p.x, p.y) if compare.missing_reason(results, m)]
             why = "; ".join(f"{m.label}: {compare.missing_reason(results, m)}" for m in missing) or "no finished run"
+            self.empty_reason = f"{why}."
             self.empty.setText(f"{p.title}\n\nNot drawn: {why}.")
             self.stack.setCurrentWidget(self.empty)
             self.dots.setData([])
             self.rings.setData([])
             self.front_line.setData([], [])
             self.front = set()
+            self._label_points({}, 1.0, 1.0)
             return
         self.stack.setCurrentWidget(self.widget)
         self.front = compare.pareto_front(self.points, p.x.better, p.y.better)
@@ -96,5 +125,6 @@ class ParetoPlot(QWidget):
         self.dots.setData(spots)
         front = sorted((self.points[i][0] * sx, self.points[i][1] * sy) for i in self.front)
         self.rings.setData(pos=front)
+        self._label_points(by_id, sx, sy)
         self.front_line.setData([f[0] for f in front], [f[1] for f in front])
         self.widget.getPlotItem().enableAutoRange()

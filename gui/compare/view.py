@@ -103,11 +103,17 @@ class CompareView(QWidget):
 
         self.plots = [ParetoPlot(p) for p in compare.PARETO_PLOTS]
         plots_box = QWidget()
-        plots_layout = QHBoxLayout(plots_box)
-        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_column = QVBoxLayout(plots_box)
+        plots_column.setContentsMargins(0, 0, 0, 0)
+        plots_row = QHBoxLayout()
         for p in self.plots:
             p.run_clicked.connect(self.open_run_requested)
-            plots_layout.addWidget(p)
+            plots_row.addWidget(p)
+        plots_column.addLayout(plots_row, 1)
+        self.not_drawn = QLabel()  # plots without data are hidden; this line says why
+        self.not_drawn.setObjectName("Muted")
+        self.not_drawn.setWordWrap(True)
+        plots_column.addWidget(self.not_drawn)
         self.findings_list = QListWidget()
         self.findings_list.setWordWrap(True)
         self.findings_list.setAlternatingRowColors(True)
@@ -203,8 +209,14 @@ class CompareView(QWidget):
         self._set_enabled(bool(self.results))
         self.model.set_results(self.results, self.baseline_id)
         self.table.resizeColumnsToContents()
+        notes = []
         for p in self.plots:
             p.set_results(self.results, labels)
+            p.setVisible(p.has_data)
+            if not p.has_data:
+                notes.append(f"<b>{p.plot_def.title}</b>: {p.empty_reason}")
+        self.not_drawn.setText("Not drawn — " + "<br>".join(notes) if notes else "")
+        self.not_drawn.setVisible(bool(notes))
         self.findings_list.clear()
         found = findings(self.results, self.skipped)
         for f in found:

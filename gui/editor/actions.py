@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
@@ -47,10 +48,14 @@ class EditorActions(QObject):
                                       tip="Write the network as a PyTorch nn.Module")
         self.export_onnx = _action(self, "ONNX…", lambda: self.export("onnx"), tip="Write the network as ONNX")
         self.quit = _action(self, "&Quit", window.close, K.Quit)
-        self.undo = doc.undo_stack.createUndoAction(self, "&Undo")
-        self.undo.setShortcut(QKeySequence(K.Undo))
-        self.redo = doc.undo_stack.createRedoAction(self, "&Redo")
-        self.redo.setShortcut(QKeySequence(K.Redo))
+        self.undo = _action(self, "&Undo", lambda: self._step(undo=True), K.Undo)
+        self.redo = _action(self, "&Redo", lambda: self._step(undo=False), K.Redo)
+        self.undo.setIconText("Undo")  # the toolbar keeps a short label; the menu names the edit
+        self.redo.setIconText("Redo")
+        stack = doc.undo_stack
+        for signal in (stack.canUndoChanged, stack.canRedoChanged, stack.undoTextChanged, stack.redoTextChanged):
+            signal.connect(self._update_undo)
+        self._update_undo()
         self.cut = _action(self, "Cu&t", editor.cut, K.Cut, "Cut the selected layers")
         self.copy = _action(self, "&Copy", editor.copy, K.Copy, "Copy the selected layers")
         self.paste = _action(self, "&Paste", editor.paste, K.Paste, "Paste layers")
@@ -70,7 +75,27 @@ class EditorActions(QObject):
         self.export_menu.addActions([self.export_pytorch, self.export_onnx])
         doc.read_only_changed.connect(self._read_only)
 
+    def _step(self, undo: bool) -> None:
+        """Undo/redo, refused while the network is read-only (a run is using it)."""
+        doc = self.editor.doc
+        if doc.read_only:
+            self.status.emit("The network is read-only while it runs.")
+            return
+        doc.undo_stack.undo() if undo else doc.undo_stack.redo()
+
+    def _update_undo(self, *_args) -> None:
+        stack, free = self.editor.doc.undo_stack, not self.editor.doc.read_only
+        if not (shiboken6.isValid(stack) and shiboken6.isValid(self.undo)):
+            return  # torn down: the stack announces its own destruction
+        self.undo.setEnabled(stack.canUndo() and free)
+        self.redo.setEnabled(stack.canRedo() and free)
+        self.undo.setText(f"&Undo {stack.undoText()}".rstrip())
+        self.redo.setText(f"&Redo {stack.redoText()}".rstrip())
+        self.undo.setIconText("Undo")
+        self.redo.setIconText("Redo")
+
     def _read_only(self, value: bool) -> None:
+        self._update_undo()
         for a in (self.new, self.open, self.cut, self.paste, self.delete, self.tidy):
             a.setEnabled(not value)
         self.recent_menu.setEnabled(not value)

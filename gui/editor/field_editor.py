@@ -79,5 +79,10 @@ def param_editor(p: Param) -> QWidget:
         for c in p.choices:
             combo.addItem(str(c), c)
         return combo
-    default = "" if p.default is None else f"default {param_parse.to_text(p.default)}"
+    if p.default is not None:
+        default = f"default {param_parse.to_text(p.default)}"
+    elif "null:" in p.doc:  # e.g. pooling stride: "...; null: the kernel size"
+        default = "default: " + p.doc.split("null:", 1)[1].strip()
+    else:
+        default = "" if p.required else "default: none"
     return FieldEditor(lambda text: param_parse.parse(p, text), placeholder=default, tooltip=p.doc)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QLabel,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -130,6 +131,11 @@ class Inspector(QScrollArea):
         v.addWidget(self.layer_doc)
         self.layer_problems = _problems_label()
         v.addWidget(self.layer_problems)
+        self.drop_unknown = QPushButton()
+        self.drop_unknown.setObjectName("FixButton")
+        self.drop_unknown.clicked.connect(self._remove_unknown)
+        self.drop_unknown.hide()
+        v.addWidget(self.drop_unknown)
         id_form = QFormLayout()
         self.layer_id_edit = FieldEditor(self._parse_id, tooltip="The layer's id, used in the spec")
         self.layer_id_edit.committed.connect(self._rename)
@@ -144,6 +150,7 @@ class Inspector(QScrollArea):
         self.layer_stats = QLabel()
         self.layer_stats.setObjectName("Stats")
         self.layer_stats.setTextFormat(Qt.RichText)
+        self.layer_stats.setWordWrap(True)  # never wider than the panel (no horizontal scrolling)
         v.addWidget(self.layer_stats)
         v.addStretch(1)
         self.pages.addWidget(page)
@@ -178,7 +185,7 @@ class Inspector(QScrollArea):
         n_layer = sum(1 for p in analysis.problems if p.layer_id not in (None, INPUT_ID))
         if n_layer:
             problems.append(f"{n_layer} problem{'s' if n_layer > 1 else ''} on layers: see the red badges.")
-        _show_problems(self.net_problems, problems)
+        _show_problems(self.net_problems, problems if spec.layers else [])  # empty: the canvas says what to do
         self.pages.setCurrentWidget(self.network_page)
 
     def _show_multi(self, ids: list[str]) -> None:
@@ -218,6 +225,9 @@ class Inspector(QScrollArea):
         problems = [f"{p.field}: {p.message}" if p.field else p.message
                     for p in self.doc.analysis.problems_for(layer_id)]
         _show_problems(self.layer_problems, problems)
+        unknown = self._unknown_params()
+        self.drop_unknown.setVisible(bool(unknown) and kind is not None)
+        self.drop_unknown.setText(f"Remove unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
         info = self.doc.analysis.layers.get(layer_id)
         if info is None or info.output_shape is None:
             self.layer_stats.setText("<span style='color:#64748B'>Unknown until the problems above are fixed.</span>")
@@ -255,6 +265,19 @@ class Inspector(QScrollArea):
     def _set(self, name: str, value) -> None:
         if self._layer_id is not None:
             self.doc.set_param(self._layer_id, name, value)
+
+    def _unknown_params(self) -> list[str]:
+        """Parameters in the spec that the layer type does not have (a hand-edited or older file)."""
+        layer = self.doc.current.layer(self._layer_id) if self._layer_id else None
+        kind = catalogue.kind(layer.type) if layer else None
+        return [n for n in layer.params if kind.param(n) is None] if kind else []
+
+    def _remove_unknown(self) -> None:
+        names, layer_id = self._unknown_params(), self._layer_id
+        self.doc.undo_stack.beginMacro(f"Remove unknown parameters of {layer_id}")
+        for name in names:
+            self.doc.set_param(layer_id, name, None)
+        self.doc.undo_stack.endMacro()
 
     def _parse_id(self, text: str):
         new = text.strip()

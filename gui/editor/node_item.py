@@ -51,6 +51,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node_id
         self.content: NodeContent | None = None
+        self.wire_target = False  # a wire being dragged would connect here on release
         self.wires: list = []  # WireItems attached to this node; they follow it when it moves
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
@@ -98,6 +99,16 @@ class NodeItem(QGraphicsItem):
             tip.append("<span style='color:#DC2626'><b>Problem:</b> " + "<br>".join(content.problems) + "</span>")
         self.setToolTip("<br>".join(t for t in tip if t))
         self.update()
+
+    def set_wire_target(self, on: bool) -> None:
+        if on != self.wire_target:
+            self.wire_target = on
+            self.update()
+
+    def hoverMoveEvent(self, event) -> None:
+        # A crosshair over a port says "drag from here to connect".
+        self.setCursor(Qt.CrossCursor if self.port_at(event.scenePos()) else Qt.ArrowCursor)
+        super().hoverMoveEvent(event)
 
     def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
         if change == QGraphicsItem.ItemPositionHasChanged:
@@ -147,8 +158,9 @@ class NodeItem(QGraphicsItem):
         p.drawText(QRectF(40, 6, NODE_W - 48, 14), Qt.AlignLeft | Qt.AlignVCenter, c.type_name)
         p.setFont(_SMALL_FONT)
         p.setPen(MUTED)
-        p.drawText(QRectF(40, 20, NODE_W - 48, 12), Qt.AlignLeft | Qt.AlignVCenter,
-                   p.fontMetrics().elidedText(self.node_id, Qt.ElideRight, int(NODE_W - 48)))
+        id_w = NODE_W - 48 - (62 if c.is_output else 0)  # room for the OUTPUT pill on this row
+        p.drawText(QRectF(40, 20, id_w, 12), Qt.AlignLeft | Qt.AlignVCenter,
+                   p.fontMetrics().elidedText(self.node_id, Qt.ElideRight, int(id_w)))
         if c.params_line:
             p.drawText(QRectF(12, 34, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
                        p.fontMetrics().elidedText(c.params_line, Qt.ElideRight, int(NODE_W - 20)))
@@ -178,7 +190,7 @@ class NodeItem(QGraphicsItem):
     def _pill(self, p: QPainter, text: str, color: QColor) -> None:
         p.setFont(_SMALL_FONT)
         w = p.fontMetrics().horizontalAdvance(text) + 10
-        r = QRectF(NODE_W - w - 8, NODE_H - 18, w, 13)
+        r = QRectF(NODE_W - w - 8, 20, w, 13)
         p.setPen(Qt.NoPen)
         p.setBrush(color)
         p.drawRoundedRect(r, 6, 6)
@@ -189,6 +201,12 @@ class NodeItem(QGraphicsItem):
         p.setPen(QPen(QColor("white"), 2))
         p.setBrush(color)
         if c.has_input_port:
+            if self.wire_target:
+                p.setPen(QPen(ACCENT, 3))
+                p.setBrush(QColor("white"))
+                p.drawEllipse(QPointF(NODE_W / 2, 0), PORT_R + 3, PORT_R + 3)
+                p.setPen(QPen(QColor("white"), 2))
+                p.setBrush(color)
             p.drawEllipse(QPointF(NODE_W / 2, 0), PORT_R, PORT_R)
         p.drawEllipse(QPointF(NODE_W / 2, NODE_H), PORT_R, PORT_R)
 

@@ -44,6 +44,7 @@ class EditorScene(QGraphicsScene):
         self._drag_from: tuple[str, str] | None = None  # (node id, 'out' | 'in')
         self._press_pos: dict[str, QPointF] = {}
         self._hot_wire: WireItem | None = None
+        self._target: NodeItem | None = None  # highlighted while a wire is dragged over it
         self.setBackgroundBrush(QColor("#F8FAFC"))
         doc.spec_changed.connect(self.sync)
         self.sync()
@@ -178,14 +179,15 @@ class EditorScene(QGraphicsScene):
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._drag_wire is not None:
             self._update_drag_wire(event.scenePos())
+            target = self.node_at(event.scenePos())
+            self._set_target(target if target is not None and target.node_id != self._drag_from[0] else None)
             event.accept()
             return
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._drag_wire is not None:
-            self.removeItem(self._drag_wire)
-            self._drag_wire = None
+            self._cancel_wire()
             node_id, port = self._drag_from
             self._drag_from = None
             target = self.node_at(event.scenePos())
@@ -203,6 +205,27 @@ class EditorScene(QGraphicsScene):
         self._press_pos = {}
         if moved and not self.doc.move(moved):
             self.sync()  # refused (read-only): put the nodes back where the spec has them
+
+    def _set_target(self, node: NodeItem | None) -> None:
+        if self._target is not None and self._target is not node and self._target.scene() is self:
+            self._target.set_wire_target(False)
+        self._target = node
+        if node is not None:
+            node.set_wire_target(True)
+
+    def _cancel_wire(self) -> None:
+        self._set_target(None)
+        if self._drag_wire is not None:
+            self.removeItem(self._drag_wire)
+            self._drag_wire = None
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Escape and self._drag_wire is not None:
+            self._cancel_wire()  # Esc drops the wire being dragged
+            self._drag_from = None
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         node = self.node_at(event.scenePos())

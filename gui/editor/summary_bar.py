@@ -60,8 +60,10 @@ class SummaryBar(QFrame):
         self.act.value.setText(units.bytes_(a.activation_bytes))
         self.weights.value.setText("  ·  ".join(units.bytes_(a.total_params * b) for _, b in BYTES_PER_WEIGHT))
         n = len(a.problems)
-        self.problems.setText("✓  No problems" if n == 0 else f"⚠  {n} problem{'s' if n > 1 else ''}")
-        self.problems.setProperty("bad", n > 0)
+        empty = not self.doc.current.layers  # a fresh canvas is not a mistake: no red alarm
+        self.problems.setText("Empty network" if empty else "✓  No problems" if n == 0
+                              else f"⚠  {n} problem{'s' if n > 1 else ''}")
+        self.problems.setProperty("bad", n > 0 and not empty)
         self.problems.setToolTip("" if n == 0 else "\n".join(str(p) for p in a.problems[:12]))
         self.problems.style().unpolish(self.problems)
         self.problems.style().polish(self.problems)

@@ -10,7 +10,8 @@ ACCENT = "#2563EB"
 STYLE = """
 QMainWindow, QWidget#Central { background: #F1F5F9; }
 QToolBar { background: #FFFFFF; border: none; border-bottom: 1px solid #E2E8F0; padding: 4px 8px; spacing: 2px; }
-QToolBar QToolButton { padding: 5px 10px; border-radius: 6px; color: #1E293B; }
+QToolBar QToolButton { padding: 5px 9px; border-radius: 6px; color: #1E293B; }
+QToolBar QToolButton::menu-indicator { image: none; width: 0; }
 QToolBar QToolButton:hover { background: #EFF6FF; color: #1D4ED8; }
 QToolBar QToolButton:pressed { background: #DBEAFE; }
 QToolBar QToolButton:disabled { color: #94A3B8; }
@@ -40,6 +41,9 @@ QLabel#Stats { color: #0F172A; }
 QLabel#Multi { background: #FFFFFF; color: #0F172A; }
 QLabel#Problems { background: #FEF2F2; color: #991B1B; border: 1px solid #FECACA; border-radius: 8px;
                   padding: 8px 10px; }
+QPushButton#FixButton { background: #FFFFFF; border: 1px solid #FCA5A5; color: #B91C1C; border-radius: 6px;
+                        padding: 5px 10px; text-align: left; }
+QPushButton#FixButton:hover { background: #FEF2F2; }
 QFrame#SummaryBar { background: #FFFFFF; border-top: 1px solid #E2E8F0; }
 QLabel#StatValue { font-size: 12pt; font-weight: 600; color: #0F172A; }
 QLabel#StatLabel { font-size: 8pt; color: #64748B; }

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsTextItem, QVBoxLayout, QWidget
 
-import gui.run.pyside_fix  # noqa: F401 -- before any Qt call (see the module)
 from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason
 from gui.run.live_data import LiveRun
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-import gui.run.pyside_fix  # noqa: F401 -- before any Qt call (see the module)
 from engine.config import RunConfig
 from engine.events import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from engine.result import NetworkSummary, RunResult, StepTimes

@@ -92,6 +92,11 @@ class InventoryLoader(QObject):
     def start(self) -> None:
         self._proc.start(sys.executable, [str(MAIN_PY), "hw", "--json"])
 
+    def stop(self) -> None:
+        if self._proc.state() != QProcess.ProcessState.NotRunning:
+            self._proc.kill()
+            self._proc.waitForFinished(1000)
+
     def _done(self, code: int, _status) -> None:
         out = bytes(self._proc.readAllStandardOutput()).decode("utf-8", "replace")
         if code != 0:

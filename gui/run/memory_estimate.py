@@ -81,6 +81,34 @@ def from_analysis(analysis, input_shape: list[int], batch: int, precision: str, 
                     precision, mode, optimizer, on_gpu, capacity_bytes)
 
 
+def describe_html(e: MemoryEstimate, batch: int, precision: str) -> str:
+    """The estimate for the run panel: total, breakdown, and a warning with the batch that fits."""
+    cap = f" of {fmt_bytes(e.capacity_bytes)}" if e.capacity_bytes else ""
+    lines = [f"<b>~{fmt_bytes(e.total_bytes)}</b>{cap} {e.place} (estimated)",
+             f"weights {fmt_bytes(e.weights_bytes)}"
+             + (f" · gradients {fmt_bytes(e.gradients_bytes)} · optimizer {fmt_bytes(e.optimizer_bytes)}"
+                if e.gradients_bytes else ""),
+             f"activations {fmt_bytes(e.activations_bytes)} (batch {batch}, {precision}) · "
+             f"input {fmt_bytes(e.input_bytes)} · runtime {fmt_bytes(e.runtime_bytes)}"]
+    if e.fits is False:
+        best = e.largest_batch()
+        lines.append(f"⚠ Will not fit in {fmt_bytes(e.capacity_bytes)}. "
+                     + (f"Largest batch that fits: {best:,}." if best else "Not even batch 1 fits."))
+    return "<br>".join(lines)
+
+
+def oom_suggestion(e: MemoryEstimate, batch: int) -> tuple[int | None, str]:
+    """After an out-of-memory run at `batch`: the batch to try next, and a note saying why."""
+    best = e.largest_batch()
+    if best is None:
+        return None, "The device's memory size is unknown, so no batch can be suggested."
+    note = f"Estimate for batch {batch}: ~{fmt_bytes(e.total_bytes)} of {fmt_bytes(e.capacity_bytes)}."
+    if best >= batch:  # the estimate was optimistic for this net: halving is the usual next try
+        best = max(1, batch // 2)
+        note += " The estimate was too optimistic here; halving the batch is the next try."
+    return (best or None), note
+
+
 def fmt_bytes(n: float | None) -> str:
     if n is None:
         return "?"

@@ -25,7 +25,7 @@ from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.controller import RunController
 from gui.run.devices import InventoryLoader
-from gui.run.memory_estimate import MemoryEstimate, fmt_bytes, from_analysis
+from gui.run.memory_estimate import MemoryEstimate, describe_html, from_analysis, oom_suggestion
 from gui.run.options import RunOptions
 from gui.run.summary_card import SummaryCard
 
@@ -166,9 +166,14 @@ class RunPanel(QWidget):
         c.failed_to_start.connect(self._failed_to_start)
         self.inventory = InventoryLoader(self)
         self.inventory.loaded.connect(self.options.set_inventory)
-        if load_inventory:
-            self.inventory.start()
+        self._load_inventory = load_inventory  # on first show: the app starts fast, editor tests spawn nothing
         self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 -- Qt's name
+        super().showEvent(event)
+        if self._load_inventory:
+            self._load_inventory = False
+            self.inventory.start()
 
     # --- before a run -------------------------------------------------------------------------
     def problem(self) -> str | None:
@@ -215,18 +220,7 @@ class RunPanel(QWidget):
         self.estimate = e = from_analysis(analysis, list(self.doc.current.input.shape), o.batch.value(),
                                           o.precision.currentText(), o.mode.currentData(), "sgd",
                                           on_gpu=device.key != "cpu", capacity_bytes=device.mem_bytes)
-        cap = f" of {fmt_bytes(e.capacity_bytes)}" if e.capacity_bytes else ""
-        lines = [f"<b>~{fmt_bytes(e.total_bytes)}</b>{cap} {e.place} (estimated)",
-                 f"weights {fmt_bytes(e.weights_bytes)}"
-                 + (f" · gradients {fmt_bytes(e.gradients_bytes)} · optimizer {fmt_bytes(e.optimizer_bytes)}"
-                    if e.gradients_bytes else ""),
-                 f"activations {fmt_bytes(e.activations_bytes)} (batch {o.batch.value()}, "
-                 f"{o.precision.currentText()}) · input {fmt_bytes(e.input_bytes)} · runtime {fmt_bytes(e.runtime_bytes)}"]
-        if e.fits is False:
-            best = e.largest_batch()
-            lines.append(f"⚠ Will not fit in {fmt_bytes(e.capacity_bytes)}. "
-                         + (f"Largest batch that fits: {best:,}." if best else "Not even batch 1 fits."))
-        self.estimate_label.setText("<br>".join(lines))
+        self.estimate_label.setText(describe_html(e, o.batch.value(), o.precision.currentText()))
         self._set_bad(e.fits is False)
 
     def _set_bad(self, bad: bool) -> None:
@@ -311,15 +305,7 @@ class RunPanel(QWidget):
     def _oom_suggestion(self, result: RunResult) -> tuple[int | None, str]:
         if result.status != "oom" or self.estimate is None:
             return None, ""
-        batch = int(result.config.get("batch") or 1)
-        best = self.estimate.largest_batch()
-        if best is None:
-            return None, "The device's memory size is unknown, so no batch can be suggested."
-        note = f"Estimate for batch {batch}: ~{fmt_bytes(self.estimate.total_bytes)} of {fmt_bytes(self.estimate.capacity_bytes)}."
-        if best >= batch:  # the estimate was optimistic for this net: halve, the usual next try
-            best = max(1, batch // 2)
-            note += " The estimate was too optimistic here; halving the batch is the next try."
-        return (best or None), note
+        return oom_suggestion(self.estimate, int(result.config.get("batch") or 1))
 
     def _failed_to_start(self, message: str) -> None:
         self.doc.set_read_only(False)
@@ -330,7 +316,8 @@ class RunPanel(QWidget):
         self.why.setText(message)
 
     def shutdown(self) -> None:
-        """Stop a running worker before the window closes."""
+        """Stop a running worker (and the inventory process) before the window closes."""
+        self.inventory.stop()
         if self.controller.is_active:
             self.controller.shutdown()
             self.doc.set_read_only(False)

@@ -175,9 +175,10 @@ class SummaryCard(QFrame):
         text, style = "", ""
         batch = result.config.get("batch")
         if result.status == "oom":
-            text = (f"<b>Out of memory</b> at batch {batch} on "
-                    f"{html.escape(str(result.hardware.get('device_name') or result.config.get('device')))}: "
-                    f"{html.escape(result.error or '')}")
+            device = html.escape(str(result.hardware.get('device_name') or result.config.get('device')))
+            error = result.error or ""
+            at_batch = "" if f"batch {batch}" in error else f" at batch {batch}"
+            text = f"<b>Out of memory</b>{at_batch} on {device}: {html.escape(error)}"
             if estimate_text:
                 text += f"<br>{html.escape(estimate_text)}"
             if suggested:

@@ -100,3 +100,27 @@ def test_sweep_dry_run_prints_the_plan(tmp_path, capsys):
 def test_sweep_bad_input_is_one_clear_message(argv, words):
     with pytest.raises(BadInput, match=words):
         sweep_cli.main(parse(sweep_cli, argv + ["--dry-run"]))
+
+
+def test_sweep_progress_jsonl_prints_only_json_lines_and_resume_finishes(tmp_path, capsys, monkeypatch):
+    import engine.sweep_runner as sr
+    calls = []
+
+    def fake_runner_factory(db_path):
+        def runner(config, network, result_path, cancel):
+            calls.append(config.batch)
+            result_path.write_text(json.dumps({"run_id": f"b{config.batch}", "status": "ok"}))
+            return sr.RunOutcome("ok", f"b{config.batch}", None, 100.0)
+        return runner
+    monkeypatch.setattr(sr, "make_subprocess_runner", fake_runner_factory)
+    monkeypatch.setattr(sr, "_store_result", lambda path, db: None)
+    args = parse(sweep_cli, ["sweep", "lenet", "--devices", "cpu", "--batches", "8,16", "--steps", "5",
+                             "--cooldown", "0", "--out", str(tmp_path / "s"), "--progress-jsonl"])
+    assert sweep_cli.main(args) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    events = [json.loads(line)["event"] for line in lines]  # every line is JSON
+    assert events[0] == "planned" and events[-1] == "done" and events.count("run_finished") == 2
+    assert calls == [8, 16]
+    # resuming a finished sweep runs nothing again
+    assert sweep_cli.main(parse(sweep_cli, ["sweep", "--resume", str(tmp_path / "s")])) == 0
+    assert calls == [8, 16] and "0 of 2 runs to do" in capsys.readouterr().out

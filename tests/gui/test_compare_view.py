@@ -109,9 +109,9 @@ def test_findings_are_listed_with_their_numbers(view):
 def test_cpu_only_runs_say_why_energy_plots_are_empty(view):
     view.set_results([make_run(f"c{b}", device="cpu", batch=b, throughput_sps=b * 10.0, energy_per_sample_j=None)
                       for b in (32, 256, 1024)])
-    assert view.plots[0].stack.currentWidget() is view.plots[0].empty
-    assert "RAPL" in view.plots[0].empty.text()
-    assert view.plots[1].stack.currentWidget() is view.plots[1].widget  # step time vs memory has data
+    assert not view.plots[0].isVisible() and not view.plots[2].isVisible()  # no energy: hidden, and said why
+    assert "Throughput vs energy per sample" in view.not_drawn.text() and "RAPL" in view.not_drawn.text()
+    assert view.plots[1].isVisible()  # step time vs memory has data
     assert "Energy per sample" not in [view.model.headerData(c, Qt.Horizontal).split("\n")[0]
                                    for c in range(view.model.columnCount())]
 

@@ -138,3 +138,50 @@ def test_context_menu_sets_the_output(window):
     assert "Set as network output" in names
     next(a for a in actions if a.text() == "Set as network output").trigger()
     assert editor.doc.current.output == "relu3"
+
+
+def test_read_only_network_refuses_every_gesture(window):
+    editor = window.editor
+    doc = editor.doc
+    doc.set_param("conv1", "out_channels", 8)
+    before = doc.spec
+    doc.set_read_only(True)
+    try:
+        assert not window.actions_.undo.isEnabled()
+        window.actions_.undo.trigger()
+        drop(editor.canvas, mime_for("ReLU"), QPointF(900, 900))
+        editor.scene.select_ids(["relu1"])
+        window.actions_.delete.trigger()
+        editor.canvas.zoom_fit()
+        item = editor.scene.nodes["conv1"]
+        start = item.sceneBoundingRect().center() + QPointF(-60, 0)
+        drag_mouse(editor.canvas, start, start + QPointF(80, 0))
+        assert doc.spec == before
+        assert item.pos() == QPointF(*before.layout["conv1"])  # snapped back
+        assert not editor.inspector.isEnabled() and not editor.palette.isEnabled()
+    finally:
+        doc.set_read_only(False)
+    assert window.actions_.undo.isEnabled()
+
+
+def test_delete_a_selected_wire(window):
+    editor = window.editor
+    editor.scene.clearSelection()
+    editor.scene.wires[("conv1", "relu1", 0)].setSelected(True)
+    window.actions_.delete.trigger()
+    assert editor.doc.current.layer("relu1").inputs == []
+    assert ("conv1", "relu1", 0) not in editor.scene.wires
+    assert editor.doc.analysis.problems_for("relu1")  # a layer with no input is marked
+
+
+def test_zoom_actions_and_fit(window):
+    canvas = window.editor.canvas
+    canvas.resetTransform()
+    window.actions_.zoom_in.trigger()
+    assert canvas.zoom() > 1.0
+    window.actions_.zoom_out.trigger()
+    window.actions_.zoom_out.trigger()
+    assert canvas.zoom() < 1.0
+    window.actions_.zoom_fit.trigger()
+    visible = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
+    assert visible.contains(window.editor.scene.itemsBoundingRect())

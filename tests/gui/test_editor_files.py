@@ -153,3 +153,26 @@ def test_recent_menu_lists_opened_files(window, tmp_path):
     window.actions_._fill_recent()
     texts = [a.text() for a in window.actions_.recent_menu.actions()]
     assert "a.json" in texts
+
+
+def test_specs_with_structural_errors_open_without_crashing(window, tmp_path):
+    spec = {"format": "tradeoff-lab/network", "version": 1, "name": "messy", "input": {"shape": [3, 16, 16]},
+            "layers": [{"id": "a", "type": "Conv2d", "params": {"out_channels": 4}, "inputs": ["b"]},
+                       {"id": "b", "type": "ReLU", "inputs": ["a"]},
+                       {"id": "a", "type": "ReLU", "inputs": ["input"]},
+                       {"id": "w", "type": "Wobble", "inputs": ["input"]},
+                       {"id": "bad id", "type": "ReLU", "inputs": ["nowhere"]}],
+            "output": "zzz", "layout": {"a": [0, 0]}}
+    path = tmp_path / "messy.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    assert window.actions_.files.open_path(path)
+    doc, scene = window.doc, window.editor.scene
+    messages = " ".join(str(p) for p in doc.analysis.problems)
+    assert "Wobble" in messages and "cycle" in messages.lower()
+    assert scene.nodes["w"].content.problems
+    for node_id in ("a", "b", "w", "bad id"):
+        scene.select_ids([node_id])  # the inspector copes with every one of them
+    window.editor.tidy()
+    window.editor.select_all()
+    window.editor.delete_selection()
+    assert doc.current.layers == []

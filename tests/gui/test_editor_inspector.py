@@ -157,3 +157,22 @@ def test_double_click_in_the_palette_chains_under_the_selection(window):
     assert editor.doc.current.layer(relu).inputs == [bn]
     editor.doc.undo_stack.undo()
     assert editor.doc.current.layer(relu).inputs == [conv]
+
+
+def test_unknown_parameters_from_a_file_can_be_removed(window, tmp_path):
+    import json
+    spec = {"format": "tradeoff-lab/network", "version": 1, "input": {"shape": [1, 8, 8]},
+            "layers": [{"id": "c", "type": "Conv2d", "params": {"out_channels": 2, "colour": "red"},
+                        "inputs": ["input"]}], "output": "c"}
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    assert window.actions_.files.open_path(path)
+    editor = window.editor
+    inspector = _select(editor, "c")
+    assert "colour" in inspector.layer_problems.text()
+    assert not inspector.drop_unknown.isHidden()
+    inspector.drop_unknown.click()
+    assert editor.doc.current.layer("c").params == {"out_channels": 2}
+    assert editor.doc.analysis.ok and inspector.drop_unknown.isHidden()
+    editor.doc.undo_stack.undo()
+    assert "colour" in editor.doc.current.layer("c").params

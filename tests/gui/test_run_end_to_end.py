@@ -40,3 +40,20 @@ def test_the_device_list_is_gathered_by_a_child_process(qtbot):
     inv = got.args[0]
     assert inv.devices[0].key == "cpu"
     assert inv.error is not None or inv.devices[0].mem_bytes, json.dumps(inv.raw)[:200]
+
+
+def test_stopping_a_real_run_ends_it_within_two_seconds_and_keeps_it_as_cancelled(qtbot, tmp_path):
+    import time
+    db = tmp_path / "runs.sqlite"
+    ctl = RunController(db_path=str(db))
+    done = []
+    ctl.finished.connect(done.append)
+    ctl.start(spec_from_dict(LENET).to_json(),
+              RunConfig(device="cpu", batch=16, seconds=120, warmup=1, dataset="digits", idle_baseline_s=0.0))
+    qtbot.waitUntil(lambda: ctl.live.last_step is not None and ctl.live.last_step.t_s > 0, timeout=120_000)
+    t0 = time.monotonic()
+    ctl.stop()
+    qtbot.waitUntil(lambda: bool(done), timeout=5_000)
+    assert time.monotonic() - t0 < 2.0
+    assert done[0].status == "cancelled"
+    assert RunStore(db).get(done[0].run_id).status == "cancelled"

@@ -178,3 +178,14 @@ def test_summary_card_shows_unavailable_numbers_as_dashes_with_reasons(qtbot, st
     assert "RAPL" in card.unavailable.text()
     if status == "failed":
         assert "exit code 9" in card.banner.text()
+
+
+def test_after_an_oom_the_next_batch_comes_from_the_estimate_or_halves_when_it_was_optimistic():
+    from gui.run.memory_estimate import oom_suggestion
+    tight = estimate(10**6, 10**6, [10**6], 784, batch=4096, precision="fp32", mode="train", capacity_bytes=2**31)
+    best, note = oom_suggestion(tight, 4096)
+    assert best == tight.largest_batch() and best < 4096 and "Estimate for batch 4096" in note
+    roomy = estimate(10**3, 10**3, [10**3], 784, batch=256, precision="fp32", mode="train", capacity_bytes=2**34)
+    assert oom_suggestion(roomy, 256)[0] == 128
+    unknown = estimate(10**3, 10**3, [10**3], 784, batch=256, precision="fp32", mode="train", capacity_bytes=None)
+    assert oom_suggestion(unknown, 256)[0] is None

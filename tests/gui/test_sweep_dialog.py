@@ -53,16 +53,16 @@ def dialog(qtbot, tmp_path, monkeypatch):
 
 def test_plan_shows_run_count_and_duration(dialog):
     assert "3 runs" in dialog.plan_label.text() and "roughly" in dialog.plan_label.text()
-    dialog.precision_checks[3].setChecked(True)  # bf16
-    dialog.mode_checks[1].setChecked(True)  # infer
+    dialog.form.precision_checks[3].setChecked(True)  # bf16
+    dialog.form.mode_checks[1].setChecked(True)  # infer
     assert "12 runs" in dialog.plan_label.text()
 
 
 @pytest.mark.parametrize("change, words", [
-    (lambda d: d.batches.setText("32,abc"), "Batch sizes: give whole numbers"),
-    (lambda d: d.batches.setText(""), "Batch sizes: choose at least one"),
-    (lambda d: d.precision_checks[0].setChecked(False), "Precisions: choose at least one"),
-    (lambda d: d.device_checks[0].setChecked(False), "Devices: choose at least one"),
+    (lambda d: d.form.batches.setText("32,abc"), "Batch sizes: give whole numbers"),
+    (lambda d: d.form.batches.setText(""), "Batch sizes: choose at least one"),
+    (lambda d: d.form.precision_checks[0].setChecked(False), "Precisions: choose at least one"),
+    (lambda d: d.form.device_checks[0].setChecked(False), "Devices: choose at least one"),
 ])
 def test_bad_grid_disables_start_and_says_why(dialog, change, words):
     change(dialog)
@@ -72,11 +72,11 @@ def test_bad_grid_disables_start_and_says_why(dialog, change, words):
 
 def test_command_carries_the_whole_grid(dialog, tmp_path):
     dialog.set_devices([("cpu", "CPU"), ("cuda:0", "GPU 0")])
-    dialog.device_checks[1].setChecked(True)
-    dialog.cl_checks[1].setChecked(True)
-    dialog.compile_checks[1].setChecked(True)
-    dialog.length_unit.setCurrentText("steps")
-    dialog.length_value.setValue(50)
+    dialog.form.device_checks[1].setChecked(True)
+    dialog.form.cl_checks[1].setChecked(True)
+    dialog.form.compile_checks[1].setChecked(True)
+    dialog.form.length_unit.setCurrentText("steps")
+    dialog.form.length_value.setValue(50)
     cmd = " ".join(dialog.command(tmp_path / "s"))
     for part in ("sweep lenet", "--devices cpu,cuda:0", "--precisions fp32", "--batches 32,256,1024",
                  "--channels-last-options off,on", "--compile-options none,default", "--steps 50",
@@ -85,7 +85,7 @@ def test_command_carries_the_whole_grid(dialog, tmp_path):
 
 
 def test_runs_the_sweep_with_live_progress_and_hands_over_the_runs(dialog, qtbot):
-    dialog.batches.setText("32,256")
+    dialog.form.batches.setText("32,256")
     with qtbot.waitSignal(dialog.sweep_finished, timeout=30000) as blocker:
         dialog.start()
     folder, run_ids = blocker.args
@@ -97,7 +97,7 @@ def test_runs_the_sweep_with_live_progress_and_hands_over_the_runs(dialog, qtbot
 
 
 def test_cancel_stops_the_sweep(dialog, qtbot):
-    dialog.length_unit.setCurrentText("steps")  # the fake sweep runs slowly with --steps
+    dialog.form.length_unit.setCurrentText("steps")  # the fake sweep runs slowly with --steps
     dialog.start()
     qtbot.waitUntil(lambda: bool(dialog.last_progress) and dialog.last_progress["event"] == "run_started",
                     timeout=20000)
