@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import keyword
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,9 +12,7 @@ from engine.analysis import analyze
 from engine.build import build_model
 from engine.presets import load_preset, preset_names
 from engine.spec import NetworkSpec, spec_from_dict
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "reference"))
-import reference_loop  # noqa: E402
+from tests.engine import reference_nets as reference_loop
 
 
 def compare_with_torch(spec: NetworkSpec, batch: int = 2) -> None:
