@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -179,3 +180,19 @@ def load_dataset(name: str, input_shape: tuple[int, ...], num_classes: int | Non
         raise BadRunInput(f"data set {name}: the net has {num_classes} outputs but {images.name} has "
                           f"{images.num_classes} classes")
     return ImageData(images, tuple(input_shape), device, seed, channels_last)
+
+
+def load_for_run(config: Any, input_shape: tuple[int, ...], num_classes: int | None,
+                 device: torch.device) -> DataSet:
+    """The data set on the device; a data set that does not fit is bad input too (nothing ran yet)."""
+    from engine.device import is_oom, oom_message
+    try:
+        return load_dataset(config.dataset, input_shape, num_classes, device, config.seed,
+                            config.channels_last and len(input_shape) == 3)
+    except BadRunInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, name the data set
+        if is_oom(exc):
+            raise BadRunInput(f"data set {config.dataset}: does not fit on {device}: "
+                              f"{oom_message(exc, device, config.batch)}") from None
+        raise BadRunInput(f"data set {config.dataset}: cannot be loaded ({type(exc).__name__}: {exc})") from None

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from engine.config import RunConfig
-from engine.datasets import load_dataset
+from engine.datasets import load_for_run
 from engine.device import free_device_memory, hardware_info, is_oom, oom_message, resolve_device
 from engine.errors import BadRunInput
 from engine.events import PhaseChanged, RunFinished, RunStarted, StepMetrics
@@ -30,7 +30,15 @@ from engine.precision import backend_flags, plan_precision, quantize_linear_int8
 from engine.result import NetworkSummary, RunResult
 from engine.result_fill import fill_result
 from engine.result_series import SeriesRecorder, new_run_id, quantile, utc_now_iso
-from engine.run_steps import LossReader, evaluate, make_infer_step, make_optimizer, make_train_step
+from engine.run_steps import (
+    LossReader,
+    direct_forward,
+    evaluate,
+    gc_frozen,
+    make_infer_step,
+    make_optimizer,
+    make_train_step,
+)
 from engine.spec import NetworkSpec
 from engine.step_timer import make_step_timer
 from engine.telemetry import Telemetry
@@ -93,7 +101,7 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
         torch.manual_seed(config.seed)
         # Model (built on the CPU) and data are handed over in a list that execute() empties, so no
         # frame here keeps device memory alive when an OOM must free it.
-        parts = [make_model(), _load_data(config, input_shape, num_classes, device)]
+        parts = [make_model(), load_for_run(config, input_shape, num_classes, device)]
         return run_.execute(parts, on_event, should_stop)
 
 
@@ -101,21 +109,6 @@ def _short_error(exc: BaseException, limit: int = 2000) -> str:
     """The error for the result: type and message, cut (a torch.compile failure can be pages long)."""
     text = f"{type(exc).__name__}: {exc}".strip()
     return text if len(text) <= limit else text[:limit] + " [...]"
-
-
-def _load_data(config: RunConfig, input_shape: tuple[int, ...], num_classes: int | None,
-               device: torch.device) -> Any:
-    """The data set on the device; a data set that does not fit is bad input too (nothing ran yet)."""
-    try:
-        return load_dataset(config.dataset, input_shape, num_classes, device, config.seed,
-                            config.channels_last and len(input_shape) == 3)
-    except BadRunInput:
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever went wrong, name the data set
-        if is_oom(exc):
-            raise BadRunInput(f"data set {config.dataset}: does not fit on {device}: "
-                              f"{oom_message(exc, device, config.batch)}") from None
-        raise BadRunInput(f"data set {config.dataset}: cannot be loaded ({type(exc).__name__}: {exc})") from None
 
 
 class _Run:
@@ -186,7 +179,7 @@ class _Run:
         self.model, self.data = model, data
         if self.probabilities is None:
             self.probabilities = bool(getattr(model, "ends_with_softmax", False))
-        forward = torch.compile(model, mode=cfg.compile) if cfg.compile else model
+        forward = torch.compile(model, mode=cfg.compile) if cfg.compile else direct_forward(model)
         if cfg.mode == "train":
             model.train()
             opt = make_optimizer(cfg.optimizer, model, cfg.lr)
@@ -199,7 +192,7 @@ class _Run:
             torch.cuda.synchronize(dev)
             self.telemetry.measure_idle(cfg.idle_baseline_s)
         grad_mode = torch.inference_mode() if cfg.mode == "infer" else contextlib.nullcontext()
-        with grad_mode:
+        with grad_mode, gc_frozen():
             self.emit(PhaseChanged(t_s=0.0, phase="warmup"))
             if cfg.warmup == 0:
                 self.m["notes"].append("no warm-up: first-step costs (allocation, autotune, compilation) are timed")
@@ -234,6 +227,7 @@ class _Run:
         t0 = self.t_window = clock()
         self.t_end = t0 + cfg.seconds if cfg.seconds else float("inf")
         self.n_last, self.t_last, self.next_telemetry = 0, t0, t0 + TELEMETRY_EVERY_S
+        self.mem: tuple[int, int] | None = None
         self.next_eval = t0 + cfg.eval_every_s if cfg.mode == "train" and data.has_heldout else float("inf")
         next_check = min(t0 + REPORT_EVERY_S, self.t_end)
         n, loss, status = 0, None, "ok"
@@ -279,8 +273,10 @@ class _Run:
             remaining = (cfg.steps - n) * elapsed / n if n else None
         else:
             remaining = max(0.0, cfg.seconds - elapsed)
-        alloc = torch.cuda.memory_allocated(self.device) if self.cuda else None
-        reserved = torch.cuda.memory_reserved(self.device) if self.cuda else None
+        if self.cuda and (force or t >= self.next_telemetry or self.mem is None):
+            # memory_allocated() builds the allocator's whole stats dict: read it at 2 Hz, not 10
+            self.mem = (torch.cuda.memory_allocated(self.device), torch.cuda.memory_reserved(self.device))
+        alloc, reserved = self.mem or (None, None)
         if tput is not None or force:
             metrics = StepMetrics(t_s=t - self.t_window, step=n, samples=n * cfg.batch, throughput_sps=tput or 0.0,
                                   step_time_p50_s=quantile(recent, 0.5), step_time_p99_s=quantile(recent, 0.99),

@@ -22,6 +22,7 @@ from engine.errors import BadResultFile, BadStoreFile
 from engine.result import RunResult
 
 SCHEMA_VERSION = 1
+RESULT_VERSION = 1  # RunResult.version this app reads
 _BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA = """
@@ -186,6 +187,10 @@ def read_result_file(path: str | Path) -> RunResult:
         raise BadResultFile(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     if not isinstance(data, dict):
         raise BadResultFile(f"{p}: expected a JSON object (a run result), got {type(data).__name__}")
+    version = data.get("version", 1)
+    if not isinstance(version, int) or version > RESULT_VERSION:
+        raise BadResultFile(f"{p}: result version {version!r} is newer than this app reads ({RESULT_VERSION}); "
+                            f"update Tradeoff Lab")
     try:
         return RunResult.model_validate(data)
     except ValidationError as exc:

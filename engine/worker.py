@@ -72,7 +72,7 @@ class _StopFlag:
 
     def _watch(self) -> None:
         while not self._closing:
-            if self._event.wait(0.05):
+            if self._event.wait(1.0):  # returns at once when set; the timeout only checks _closing
                 self._set = True
                 return
 

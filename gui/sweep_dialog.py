@@ -258,6 +258,8 @@ def open_sweep_dialog(parent, doc, compare_view, show_compare=lambda: None, db_p
         from gui.run.devices import InventoryLoader
         loader = InventoryLoader(dialog)
         loader.loaded.connect(lambda inv: dialog.set_devices([(d.key, d.label) for d in inv.devices]))
+        # Closed before the inventory is in: end the child now, not in ~QProcess ("destroyed while running").
+        dialog.finished.connect(loader.stop)
         loader.start()
     except ImportError:  # the run panel's inventory is optional here: CPU alone still sweeps
         pass

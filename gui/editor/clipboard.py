@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from engine.spec import LayerSpec
 from gui.editor.document import Document
 
-CLIP_MIME = "application/x-tradeoff-lab-layers"
+CLIP_MIME = "application/x-tradeoff-lab-layers"  # read when present (older builds wrote it)
 CLIP_FORMAT = "tradeoff-lab/layers"
 PASTE_OFFSET = (36.0, 36.0)
 
@@ -23,11 +22,11 @@ def copy_layers(doc: Document, ids: list[str]) -> int:
         return 0
     payload = {"format": CLIP_FORMAT, "layers": [layer.model_dump(mode="json") for layer in layers],
                "layout": {layer.id: list(spec.layout.get(layer.id, (0.0, 0.0))) for layer in layers}}
-    text = json.dumps(payload, indent=1)
-    mime = QMimeData()
-    mime.setData(CLIP_MIME, text.encode("utf-8"))
-    mime.setText(text)
-    QGuiApplication.clipboard().setMimeData(mime)
+    # As plain text, which Qt wraps in a QMimeData it makes itself. A QMimeData made here would be
+    # a Python object that the clipboard owns; Qt deletes it only at process exit (offscreen, from a
+    # C++ static destructor), after Python has finalized, and that deletion calls into Python:
+    # a segfault at exit (the tests' exit code 139). paste_layers reads the text back.
+    QGuiApplication.clipboard().setText(json.dumps(payload, indent=1))
     return len(layers)
 
 

@@ -77,6 +77,7 @@ def test_import_json_made_elsewhere(store, tmp_path):
     ("{not json", "not valid JSON"),
     ("[1, 2]", "expected a JSON object"),
     (json.dumps({"run_id": "x"}), "not a run result"),
+    (json.dumps({"version": 7, "run_id": "x"}), "newer than this app reads"),
 ])
 def test_import_json_bad_files_name_the_file(store, tmp_path, content, words):
     path = tmp_path / "bad.json"

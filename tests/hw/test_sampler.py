@@ -70,7 +70,10 @@ def test_schedule_is_drift_free_and_on_the_run_clock():
     assert 20 <= len(ts) <= 32  # ~30 at 100 Hz in 0.3 s, on a shared CPU
     # on the fixed grid: sample k sits near start + k/hz, not drifting by the tick's own cost
     offsets = [(t - ts[0]) * 100.0 for t in ts]
-    assert max(abs(o - round(o)) for o in offsets) < 0.45
+    # Most samples sit on the grid; a schedule that slept a period after each tick would drift off it
+    # and spread these phases evenly (median ~0.25). A loaded CI core delays a few ticks, not most.
+    phases = sorted(abs(o - round(o)) for o in offsets)
+    assert phases[len(phases) // 2] < 0.2
     assert len(host) == len(gpu)
 
 
