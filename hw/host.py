@@ -106,12 +106,16 @@ class HostReader:
         """Peak RSS: the sampled peak (children included), or the kernel's own high-water mark of
         this process when that is higher (a 10 Hz sampler can miss a short spike)."""
         peak = self.peak_rss_bytes
-        try:
-            import resource  # Unix only
-        except ImportError:
-            return peak
-        if self.pid == os.getpid() and self._proc is not None:
-            maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-            maxrss *= 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-            peak = max(peak or 0, maxrss)
-        return peak
+        maxrss = self_max_rss_bytes() if self.pid == os.getpid() and self._proc is not None else None
+        return peak if maxrss is None else max(peak or 0, maxrss)
+
+
+def self_max_rss_bytes() -> int | None:
+    """The kernel's high-water mark of this process's RSS (None off Unix). The sampler process adds
+    it for the run process, whose own counter it cannot read."""
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return None
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return maxrss * (1 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB on Linux

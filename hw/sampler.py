@@ -2,21 +2,28 @@
 
     sampler = Sampler(gpu_indices=[0], hz=10.0, clock=time.perf_counter, t0=run_t0, pid=os.getpid())
     sampler.availability                 # tuple[Availability, ...], fixed after construction
-    sampler.start()                      # thread starts; samples on a drift-free schedule
+    sampler.start()                      # sampling starts, on a drift-free schedule
     idle = sampler.measure_idle(1.0)     # blocks ~1 s before the run: IdleBaseline (power per GPU)
-    sampler.mark_window_start()          # asks the sampler thread to read the energy counters now
+    sampler.mark_window_start()          # asks the sampler to read the energy counters now
     ...timed steps...                    #   (a counter read costs ~4 ms: never in the caller's loop)
     sampler.mark_window_end()            # returns at once too
     gpu, host = sampler.drain()          # samples gathered since the last drain
     summary = sampler.stop()             # joins the thread -> WindowSummary
 
-`hz=0` means no thread at all (sampling off): every figure None, with the reason. Timestamps are
+By default the polling runs in its own process (hw/sampler_proc.py: NVML and psutil calls in a thread
+of the run process contend for its GIL and slow launch-bound runs ~2 %); this object is then a thin
+handle: marks and stop are messages, samples arrive in batches and drain() returns what has come.
+`in_process=True` (automatic when a fake NVML, a fake RAPL root or a custom clock is injected: they
+cannot cross a process boundary) polls in a thread here instead, with the same loop: the child runs
+this very class in-process. If the child cannot start, polling falls back to a thread, with a quality
+note. `hz=0` means no thread at all (sampling off): every figure None, with the reason. Timestamps are
 `clock() - t0`, the run's own clock, so telemetry and step metrics line up. Without marks the window
 is the whole sampling period. Nothing here raises for a missing reading; a GPU lost mid-run ends the
 sampling of that GPU only.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -24,9 +31,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hw.host import HostReader
+from hw.host import HostReader, self_max_rss_bytes
 from hw.nvml import Nvml, NvmlGpu
 from hw.rapl import RAPL_ROOT, RaplReader
+from hw.sampler_proc import SamplerProcess, SamplerStartError, shared_clock_problem
 from hw.samples import Availability, GpuSample, HostSample, IdleBaseline, WindowSummary
 from hw.window import GpuWindow, summarize
 
@@ -38,8 +46,9 @@ class Sampler:
     def __init__(self, gpu_indices: Sequence[int] = (), hz: float = 10.0,
                  clock: Callable[[], float] = time.perf_counter, t0: float | None = None,
                  pid: int | None = None, *, nvml_module: Any = None, rapl_root: str = RAPL_ROOT,
-                 energy_every_s: float = 1.0):
+                 energy_every_s: float = 1.0, in_process: bool | None = None):
         self.hz = max(0.0, float(hz))
+        self._pid = os.getpid() if pid is None else pid
         self._clock = clock
         self._t0 = clock() if t0 is None else t0
         self.gpu_indices = tuple(dict.fromkeys(int(i) for i in gpu_indices))  # each GPU once, in order
@@ -62,6 +71,9 @@ class Sampler:
         self.cpu_s: float | None = None
         self.wall_s: float | None = None
         self._last_energy_t = -1e9
+        self._stop_t: float | None = None
+        self._child: SamplerProcess | None = None
+        self._started = False
         self._nvml = Nvml(nvml_module)
         self._gpus: list[NvmlGpu] = []
         self._host: HostReader | None = None
@@ -69,6 +81,22 @@ class Sampler:
         if self.hz == 0:
             self.availability: tuple[Availability, ...] = (Availability("telemetry", False, _OFF),)
             return
+        if in_process is None:
+            in_process = nvml_module is not None or rapl_root != RAPL_ROOT or clock is not time.perf_counter
+        if not in_process:
+            why = shared_clock_problem() or (None if clock is time.perf_counter else "a custom clock")
+            if why is None:
+                try:
+                    self._child = SamplerProcess(dict(gpu_indices=self.gpu_indices, hz=self.hz, t0=self._t0,
+                                                      pid=os.getpid() if pid is None else pid,
+                                                      rapl_root=rapl_root, energy_every_s=energy_every_s),
+                                                 _BUFFER_MAX)
+                    self.availability = self._child.availability
+                    return
+                except SamplerStartError as exc:
+                    why = str(exc)
+            self._quality.append(f"telemetry was polled in the run process ({why}): on launch-bound runs "
+                                 "that can cost about 2 % throughput")
         avail: list[Availability] = []
         if self.gpu_indices:
             self._nvml.open()  # on failure every GPU source carries nvml.reason
@@ -90,10 +118,17 @@ class Sampler:
         return self._clock() - self._t0
 
     def start(self) -> None:
-        if self.hz == 0 or self._thread is not None:
+        self._start(self.now_s())
+
+    def _start(self, t_s: float) -> None:
+        if self.hz == 0 or self._started or self._summary is not None:
+            return
+        self._started = True
+        if self._child is not None:
+            self._child.send("start", t_s)
             return
         if self._win_t[0] is None:  # implicit window until marked: the whole sampling period
-            self._requests.appendleft(("start", self.now_s()))
+            self._requests.appendleft(("start", t_s))
         self._thread = threading.Thread(target=self._run, name="hw-sampler", daemon=True)
         self._thread.start()
 
@@ -103,10 +138,14 @@ class Sampler:
     def mark_window_end(self) -> None:
         self._request("end")
 
-    def _request(self, what: str) -> None:
+    def _request(self, what: str, t_s: float | None = None) -> None:
         if self.hz == 0 or self._summary is not None:  # off, or already stopped
             return
-        self._requests.append((what, self.now_s()))
+        t_s = self.now_s() if t_s is None else t_s
+        if self._child is not None:
+            self._child.send(f"mark_{what}", t_s)
+            return
+        self._requests.append((what, t_s))
         if self._thread is None:  # not started: serve here (only then does the caller pay the read)
             self._serve()
         else:
@@ -114,6 +153,10 @@ class Sampler:
 
     def measure_idle(self, seconds: float) -> IdleBaseline:
         """Blocks `seconds`; mean power per GPU meanwhile (the run has not begun: the GPU is idle)."""
+        if self._child is not None and seconds > 0 and self._summary is None:
+            self._idle = self._child.measure_idle(seconds)
+            if self._idle is not None:
+                return self._idle
         if self.hz == 0 or seconds <= 0 or not any(w.power_key for w in self._windows.values()):
             self._idle = IdleBaseline(0.0, {i: None for i in self.gpu_indices}, {i: None for i in self.gpu_indices})
             return self._idle
@@ -133,6 +176,12 @@ class Sampler:
         return self._idle
 
     def drain(self) -> tuple[tuple[GpuSample, ...], tuple[HostSample, ...]]:
+        if self._child is not None:
+            self._child.pump()
+            gpu, host = tuple(self._child.gpu), tuple(self._child.host)
+            self._child.gpu.clear()
+            self._child.host.clear()
+            return gpu, host
         with self._lock:
             gpu, host = tuple(self._gpu_buf), tuple(self._host_buf)
             self._gpu_buf.clear()
@@ -140,27 +189,50 @@ class Sampler:
         return gpu, host
 
     def stop(self) -> WindowSummary:
+        return self._stop(self.now_s())
+
+    def _stop(self, t_s: float) -> WindowSummary:
         if self._summary is not None:
             return self._summary
         if self.hz == 0:
-            off = {i: None for i in self.gpu_indices}
-            self._summary = WindowSummary(None, off, dict(off), dict(off), dict(off), dict(off), dict(off),
-                                          dict(off), dict(off), None, None, None, [],
-                                          {"gpu_energy": _OFF, "gpu_power": _OFF, "cpu_energy": _OFF,
-                                           "host_peak_rss": _OFF})
+            self._summary = self._empty_summary(_OFF, None, [])
+            return self._summary
+        if self._child is not None:
+            self._summary = self._child_summary(self._child.stop(t_s))
             return self._summary
         if self._thread is not None:
-            self._requests.append(("stop", self.now_s()))
+            self._requests.append(("stop", t_s))
             self._wake.set()
             self._thread.join(timeout=10.0)
             if self._thread.is_alive():
                 self._quality.append("the sampler thread did not stop within 10 s (an NVML call hung)")
         else:
             self._serve()
-            self._close_window(self.now_s())
+            self._close_window(t_s)
         self._nvml.close()
         self._summary = summarize(self)
         return self._summary
+
+    def _child_summary(self, summary: WindowSummary | None) -> WindowSummary:
+        child = self._child
+        rss_ok = any(a.source == "host.process_rss" and a.available for a in self.availability)
+        own = self_max_rss_bytes() if rss_ok and self._pid == os.getpid() else None
+        if summary is None:  # the child died or hung: what arrived stands, the window's figures do not
+            t = f"{self.now_s():.1f}"
+            peak = max(child.peak_rss_seen or 0, own or 0) or None
+            return self._empty_summary(f"{child.dead} before t = {t} s", peak, [
+                f"{child.dead}; telemetry stopped there and the window's energy and power are unavailable"])
+        if own is not None and summary.host_peak_rss_bytes is not None:  # the kernel's high-water mark
+            summary = replace(summary, host_peak_rss_bytes=max(summary.host_peak_rss_bytes, own))
+        return replace(summary, quality=self._quality + list(summary.quality))
+
+    def _empty_summary(self, reason: str, peak_rss: int | None, quality: list[str]) -> WindowSummary:
+        off = {i: None for i in self.gpu_indices}
+        unavailable = {"gpu_energy": reason, "gpu_power": reason, "cpu_energy": reason}
+        if peak_rss is None:
+            unavailable["host_peak_rss"] = reason
+        return WindowSummary(None, off, dict(off), dict(off), dict(off), dict(off), dict(off), dict(off),
+                             dict(off), None, None, peak_rss, self._quality + quality, unavailable)
 
     # ---------------------------------------------------------------- sampler thread
     def _run(self) -> None:
@@ -198,13 +270,14 @@ class Sampler:
                 self.missed += late
                 if self._win_t[0] is not None and self._win_t[1] is None:
                     self.window_missed += late
-        self._close_window(self.now_s())
+        self._close_window(self.now_s() if self._stop_t is None else self._stop_t)
 
     def _serve(self) -> bool:
         """Handle pending marks in order; True when asked to stop."""
         while self._requests:
             what, t_s = self._requests.popleft()
             if what == "stop":
+                self._stop_t = t_s
                 self._serve()
                 return True
             if what == "start":

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from hw.samples import GpuSample, WindowSummary
 
 if TYPE_CHECKING:
-    from hw.sampler import Sampler
+    from hw.sampler import Sampler  # the polling core (in-process mode)
 
 SHORT_WINDOW_S = 10.0  # the counter moves about every 100 ms: under 10 s that is > 1 %
 TEMP_RISE_C = 10.0
