@@ -8,7 +8,7 @@
     ...timed steps...                    #   (a counter read costs ~4 ms: never in the caller's loop)
     sampler.mark_window_end()            # returns at once too
     gpu, host = sampler.drain()          # samples gathered since the last drain
-    summary = sampler.stop()             # joins the thread -> WindowSummary
+    summary = sampler.stop()             # ends sampling (thread or process) -> WindowSummary
 
 By default the polling runs in its own process (hw/sampler_proc.py: NVML and psutil calls in a thread
 of the run process contend for its GIL and slow launch-bound runs ~2 %); this object is then a thin
@@ -31,12 +31,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hw.host import HostReader, self_max_rss_bytes
+from hw.host import HostReader
 from hw.nvml import Nvml, NvmlGpu
 from hw.rapl import RAPL_ROOT, RaplReader
 from hw.sampler_proc import SamplerProcess, SamplerStartError, shared_clock_problem
 from hw.samples import Availability, GpuSample, HostSample, IdleBaseline, WindowSummary
-from hw.window import GpuWindow, summarize
+from hw.window import GpuWindow, empty_summary, summarize
 
 _BUFFER_MAX = 200_000  # undrained samples kept (hours at 10 Hz); older ones are dropped
 _OFF = "sampling off (sample_hz = 0)"
@@ -74,6 +74,7 @@ class Sampler:
         self._stop_t: float | None = None
         self._child: SamplerProcess | None = None
         self._started = False
+        self.on_tick: Callable[[], None] | None = None  # called after each tick (the child forwards)
         self._nvml = Nvml(nvml_module)
         self._gpus: list[NvmlGpu] = []
         self._host: HostReader | None = None
@@ -88,7 +89,7 @@ class Sampler:
             if why is None:
                 try:
                     self._child = SamplerProcess(dict(gpu_indices=self.gpu_indices, hz=self.hz, t0=self._t0,
-                                                      pid=os.getpid() if pid is None else pid,
+                                                      pid=self._pid,
                                                       rapl_root=rapl_root, energy_every_s=energy_every_s),
                                                  _BUFFER_MAX)
                     self.availability = self._child.availability
@@ -195,10 +196,12 @@ class Sampler:
         if self._summary is not None:
             return self._summary
         if self.hz == 0:
-            self._summary = self._empty_summary(_OFF, None, [])
+            self._summary = empty_summary(self.gpu_indices, _OFF, None, [])
             return self._summary
         if self._child is not None:
-            self._summary = self._child_summary(self._child.stop(t_s))
+            rss_ok = any(a.source == "host.process_rss" and a.available for a in self.availability)
+            self._summary = self._child.finish(t_s, self.gpu_indices, self._quality,
+                                               rss_ok and self._pid == os.getpid())
             return self._summary
         if self._thread is not None:
             self._requests.append(("stop", t_s))
@@ -212,27 +215,6 @@ class Sampler:
         self._nvml.close()
         self._summary = summarize(self)
         return self._summary
-
-    def _child_summary(self, summary: WindowSummary | None) -> WindowSummary:
-        child = self._child
-        rss_ok = any(a.source == "host.process_rss" and a.available for a in self.availability)
-        own = self_max_rss_bytes() if rss_ok and self._pid == os.getpid() else None
-        if summary is None:  # the child died or hung: what arrived stands, the window's figures do not
-            t = f"{self.now_s():.1f}"
-            peak = max(child.peak_rss_seen or 0, own or 0) or None
-            return self._empty_summary(f"{child.dead} before t = {t} s", peak, [
-                f"{child.dead}; telemetry stopped there and the window's energy and power are unavailable"])
-        if own is not None and summary.host_peak_rss_bytes is not None:  # the kernel's high-water mark
-            summary = replace(summary, host_peak_rss_bytes=max(summary.host_peak_rss_bytes, own))
-        return replace(summary, quality=self._quality + list(summary.quality))
-
-    def _empty_summary(self, reason: str, peak_rss: int | None, quality: list[str]) -> WindowSummary:
-        off = {i: None for i in self.gpu_indices}
-        unavailable = {"gpu_energy": reason, "gpu_power": reason, "cpu_energy": reason}
-        if peak_rss is None:
-            unavailable["host_peak_rss"] = reason
-        return WindowSummary(None, off, dict(off), dict(off), dict(off), dict(off), dict(off), dict(off),
-                             dict(off), None, None, peak_rss, self._quality + quality, unavailable)
 
     # ---------------------------------------------------------------- sampler thread
     def _run(self) -> None:
@@ -343,6 +325,8 @@ class Sampler:
                     if p is not None:
                         self._idle_acc[s.index][0] += p
                         self._idle_acc[s.index][1] += 1
+        if self.on_tick is not None:
+            self.on_tick()
 
     def _note_lost(self, gpu: NvmlGpu) -> None:
         key = f"gpu{gpu.index}"

@@ -5,21 +5,22 @@ process's GIL; a launch-bound run's main thread (which drops the GIL inside torc
 for the sampler's Python work and the GPU queue drains (lenet b256 fp32 on an H200: 0.98x with a
 10 Hz thread). In a child process that polling shares no GIL with the run.
 
-The child (`multiprocessing` spawn context, hw/ modules only: no torch, no Qt; started in ~0.1-0.3 s)
-runs the ordinary in-process `Sampler` (`in_process=True`: the one polling loop) for the run's pid,
-on the run's clock: `time.perf_counter` is CLOCK_MONOTONIC, one clock for every process on Linux,
-and the run's `t0` is passed along. One pipe carries the run's commands to it, in order (start,
-window marks with the run-clock time they were made, idle, stop): a stop cannot overtake a pending
-end mark, so the final counter read is never lost. Another pipe carries back, from a sender thread
-(so the child's loop never blocks on a slow reader): ("ready", availability), sample batches (one
-per tick or so), the idle baseline, and the final summary. The run process starts no thread: it
-reads what has arrived when it drains. A dead child shows as end-of-file on that pipe.
+The child (`multiprocessing` spawn context, hw/ modules only: no torch, no Qt; started in ~0.2 s)
+runs the ordinary in-process `Sampler` (`in_process=True`: the one polling loop) for the run's
+pid, on the run's clock: `time.perf_counter` is CLOCK_MONOTONIC, one clock for every process on
+Linux, and the run's `t0` is passed along. One pipe carries the run's commands to it, in order
+(start, window marks with the run-clock time they were made, idle, stop): a stop cannot overtake a
+pending end mark, so the final counter read is never lost. Another pipe carries back, from a sender
+thread (so the polling never blocks on a run that drains late): ("ready", availability), each tick's
+samples as soon as it is done, the idle baseline, and the final summary. The run process starts no
+thread: it reads what has arrived when it drains. A dead child shows as end-of-file on that pipe.
 """
 from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
 import queue
+import signal
 import sys
 import threading
 import time
@@ -29,7 +30,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from hw.host import self_max_rss_bytes
 from hw.samples import Availability, GpuSample, HostSample, IdleBaseline, WindowSummary
+from hw.window import empty_summary
 
 READY_TIMEOUT_S = 15.0  # start-up is ~0.2 s, but NVML's init can take seconds without persistence mode
 STOP_TIMEOUT_S = 10.0  # as the thread's join: an NVML call that hangs must not hang the run
@@ -53,6 +56,8 @@ def shared_clock_problem() -> str | None:
 # ------------------------------------------------------------------------------- the child
 def _child_main(commands: Any, results: Any, kwargs: dict) -> None:
     """Runs in the sampler process: the in-process Sampler, driven by the run's commands."""
+    # Ctrl+C in a terminal reaches the whole process group: the run decides when sampling ends
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     outbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def send_all() -> None:  # the only writer of `results`; a blocked write never stalls the loop
@@ -77,32 +82,29 @@ def _serve_run(commands: Any, outbox: queue.SimpleQueue, kwargs: dict) -> None:
     except Exception as exc:  # noqa: BLE001 - reported to the run, which polls in-process instead
         outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
         return
+    core.on_tick = lambda: _forward(core, outbox)  # each tick's samples leave as soon as taken
     outbox.put(("ready", core.availability, tuple(m for m in _HEAVY if m in sys.modules)))
-    every_s = max(1.0 / core.hz, 0.05)  # forward about once per tick
     cpu0: float | None = None
     while True:
         try:
-            msg = commands.recv() if commands.poll(every_s) else None
+            what, arg = commands.recv()  # nothing to do between commands: no periodic wake-ups
         except (EOFError, OSError):  # the run process is gone: nobody to report to
             core.stop()
             return
-        if msg is not None:
-            what, arg = msg
-            if what == "start":
-                cpu0 = time.process_time()
-                core._start(arg)
-            elif what in ("mark_start", "mark_end"):
-                core._request(what.removeprefix("mark_"), arg)
-            elif what == "idle":
-                outbox.put(("idle", core.measure_idle(arg)))
-            elif what == "stop":
-                summary = core._stop(arg)
-                _forward(core, outbox)
-                if cpu0 is not None:  # the whole child's CPU while sampling (loop, forwarding, sending)
-                    summary = replace(summary, sampler_cpu_s=time.process_time() - cpu0)
-                outbox.put(("summary", summary))
-                return
-        _forward(core, outbox)
+        if what == "start":
+            cpu0 = time.process_time()
+            core._start(arg)
+        elif what in ("mark_start", "mark_end"):
+            core._request(what.removeprefix("mark_"), arg)
+        elif what == "idle":
+            outbox.put(("idle", core.measure_idle(arg)))
+        elif what == "stop":
+            summary = core._stop(arg)
+            _forward(core, outbox)
+            if cpu0 is not None:  # the whole child's CPU while sampling (polling, forwarding, sending)
+                summary = replace(summary, sampler_cpu_s=time.process_time() - cpu0)
+            outbox.put(("summary", summary))
+            return
 
 
 def _forward(core: Any, outbox: queue.SimpleQueue) -> None:
@@ -234,6 +236,20 @@ class SamplerProcess:
             self.dead = f"the sampler process sent no summary within {STOP_TIMEOUT_S:g} s (an NVML call hung)"
         self.close()
         return self.summary
+
+    def finish(self, t_s: float, gpu_indices: tuple[int, ...], quality: list[str],
+               own_rss: bool) -> WindowSummary:
+        """stop() made whole: the run's quality notes first; the run process's own RSS high-water
+        mark (own_rss: the sampled pid is this process), which only this process can read."""
+        summary = self.stop(t_s)
+        own = self_max_rss_bytes() if own_rss else None
+        if summary is None:  # died or hung: the samples that arrived stand, the window's figures do not
+            peak = max(self.peak_rss_seen or 0, own or 0) or None
+            return empty_summary(gpu_indices, f"{self.dead} before t = {t_s:.1f} s", peak, quality + [
+                f"{self.dead}; telemetry stopped there and the window's energy and power are unavailable"])
+        if own is not None and summary.host_peak_rss_bytes is not None:
+            summary = replace(summary, host_peak_rss_bytes=max(summary.host_peak_rss_bytes, own))
+        return replace(summary, quality=quality + list(summary.quality))
 
     def close(self) -> None:
         """stop -> join(timeout) -> terminate -> kill: no child outlives the run's sampler."""

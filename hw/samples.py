@@ -74,5 +74,5 @@ class WindowSummary:
     unavailable: dict[str, str]
     sampler_ticks: int = 0
     sampler_missed_ticks: int = 0  # schedule slots skipped because a tick ran late
-    sampler_cpu_s: float | None = None  # CPU time of the sampler thread itself
-    sampler_wall_s: float | None = None  # how long the thread ran (cpu_s / wall_s: its share of a core)
+    sampler_cpu_s: float | None = None  # CPU time of the sampler: its whole process (default), or its thread
+    sampler_wall_s: float | None = None  # how long it sampled (cpu_s / wall_s: its share of a core)

@@ -141,3 +141,14 @@ def summarize(s: Sampler) -> WindowSummary:
                          cpu_energy_j=cpu_j, cpu_dram_energy_j=dram_j, host_peak_rss_bytes=peak,
                          quality=quality, unavailable=unavailable, sampler_ticks=s.ticks,
                          sampler_missed_ticks=s.missed, sampler_cpu_s=s.cpu_s, sampler_wall_s=s.wall_s)
+
+
+def empty_summary(gpu_indices: tuple[int, ...], reason: str, peak_rss: int | None,
+                  quality: list[str]) -> WindowSummary:
+    """A summary without a window: sampling off, or the sampler process died before its summary."""
+    off: dict[int, float | None] = {i: None for i in gpu_indices}
+    unavailable = {"gpu_energy": reason, "gpu_power": reason, "cpu_energy": reason}
+    if peak_rss is None:
+        unavailable["host_peak_rss"] = reason
+    return WindowSummary(None, off, dict(off), dict(off), dict(off), dict(off), dict(off), dict(off),
+                         dict(off), None, None, peak_rss, list(quality), unavailable)

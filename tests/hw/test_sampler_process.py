@@ -92,7 +92,7 @@ def test_marks_are_read_at_once_and_nothing_is_lost_when_the_run_drains_late(tmp
     summary = s.stop()
     _, host = s.drain()
     assert summary.cpu_energy_j == pytest.approx(2.0)
-    assert len(host) == summary.sampler_ticks >= 1000
+    assert len(host) == summary.sampler_ticks >= 500
     assert summary.window_s == pytest.approx(1.55, abs=0.05)
 
 
@@ -115,6 +115,15 @@ def test_a_killed_child_ends_sampling_without_raising():
     assert "ended unexpectedly" in summary.unavailable["gpu_energy"]
     assert summary.host_peak_rss_bytes >= max(h.process_rss_bytes for h in before)
     assert not mp.active_children()
+
+
+def test_ctrl_c_to_the_process_group_leaves_the_child_to_the_run():
+    s = Sampler(gpu_indices=(), hz=50.0)
+    s.start()
+    os.kill(s._child.pid, signal.SIGINT)  # what a terminal's Ctrl+C sends the child too
+    time.sleep(0.1)
+    summary = s.stop()
+    assert summary.sampler_ticks >= 3 and not any("unexpectedly" in q for q in summary.quality)
 
 
 def test_the_run_script_is_not_reimported_in_the_child(tmp_path, monkeypatch):
@@ -148,6 +157,24 @@ def test_a_daemonic_run_process_gets_a_sampler_process_too():
     in_child, got_host, quality, still_daemon = results.get(timeout=20)
     proc.join(5)
     assert in_child and got_host and quality == [] and still_daemon
+
+
+def _hold_a_sampler(results) -> None:
+    s = Sampler(gpu_indices=(), hz=20.0)
+    s.start()
+    results.put(s._child.pid)
+    time.sleep(30)
+
+
+def test_the_child_ends_when_the_run_process_is_killed():
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    proc = ctx.Process(target=_hold_a_sampler, args=(results,), daemon=True)
+    proc.start()
+    child_pid = results.get(timeout=20)
+    proc.kill()  # no stop(), no atexit: the child sees its command pipe close
+    proc.join(5)
+    assert _wait_gone(child_pid, timeout_s=3.0)
 
 
 def test_a_child_that_cannot_start_falls_back_to_a_thread(monkeypatch):
