@@ -39,7 +39,7 @@ BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, GREY = ("#1f77b4", "#ff7f0e", "#2ca02c"
 
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("throughput", "Throughput", "samples/s",
-              (Curve("steps", "throughput_sps", "samples/s", BLUE),), si_prefix=False),
+              (Curve("steps", "throughput_sps", "samples/s", BLUE),), si_prefix=True),  # 100,000 samples/s would not fit the axis
     ChartSpec("latency", "Step latency (moving window)", "s",
               (Curve("steps", "step_time_p50_s", "p50", BLUE), Curve("steps", "step_time_p99_s", "p99", RED))),
     ChartSpec("power", "GPU power", "W",

@@ -191,13 +191,20 @@ def _derived_energy_per_sample(group: str, cols: dict[str, np.ndarray], steps: A
     else:
         return out
     ok = np.isfinite(st) & np.isfinite(ss)
-    timed = (t >= 0) & np.isfinite(energy)
-    if not ok.any() or not timed.any():
+    read = np.isfinite(t) & np.isfinite(energy)
+    if not ok.any() or read.sum() < 2:
+        return out
+    # The GPU counter is read about once a second (a read costs ~4 ms), so the stored series has
+    # gaps: interpolate between readings, and take the window's start energy at t = 0.
+    tr, er = t[read], energy[read]
+    timed = (t >= 0) & (t <= tr[-1])
+    if tr[0] > 0 or not timed.any():
         return out
     samples = np.interp(t, st[ok], ss[ok], left=0.0)
-    e0 = energy[timed][0]
+    e0 = float(np.interp(0.0, tr, er))
+    e_t = np.interp(t[timed], tr, er)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out[timed] = np.where(samples[timed] > 0, (energy[timed] - e0) / samples[timed], np.nan)
+        out[timed] = np.where(samples[timed] > 0, (e_t - e0) / samples[timed], np.nan)
     return out
 
 

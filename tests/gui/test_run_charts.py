@@ -63,6 +63,21 @@ def test_a_stored_series_loads_back_into_the_same_buffers():
         np.nanmax(np.array(series["gpu0"]["power_instant_w"], dtype=float)))
 
 
+def test_a_stored_gpu_series_with_sparse_counter_reads_gives_energy_per_sample():
+    # As stored: the counter is read about once a second, other ticks carry no energy reading.
+    t = [-0.5 + 0.1 * k for k in range(41)]  # -0.5 .. 3.5 s
+    energy = [1000.0 + 100.0 * (x + 0.5) if k % 10 == 0 else None for k, x in enumerate(t)]  # 100 W
+    steps = {"t_s": [0.5, 1.0, 2.0, 3.0], "throughput_sps": [1000.0] * 4}
+    back = LiveRun.from_series({"steps": steps, "gpu0": {"t_s": t, "energy_j": energy}})
+    per_sample = back.gpus[0].view("energy_per_sample_j")
+    times = back.gpus[0].view("t_s")
+    drawn = np.isfinite(per_sample)
+    assert drawn.sum() >= 25  # a curve, not a few isolated points
+    assert times[drawn].min() >= 0 and times[drawn].max() == pytest.approx(3.5)
+    # 100 W at 1000 samples/s: 0.1 J per sample all along
+    assert per_sample[np.argmin(np.abs(times - 3.0))] == pytest.approx(0.1, rel=0.05)
+
+
 def test_charts_say_why_a_metric_is_unavailable_on_a_cpu_inference_run():
     live, started = _feed(kind="cpu", mode="infer")
     ctx = ChartContext(gpu_index=None, mode="infer", availability=started.availability, elapsed_s=3)
