@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from engine.json_file import parse_json, read_json
+
 SPEC_FORMAT = "tradeoff-lab/network"
 SPEC_VERSION = 1
 ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -92,26 +94,9 @@ def spec_from_dict(data: Any, source: str = "spec") -> NetworkSpec:
 
 
 def spec_from_json(text: str, source: str = "spec") -> NetworkSpec:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecFormatError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    return spec_from_dict(data, source)
+    return spec_from_dict(parse_json(text, source, SpecFormatError), source)
 
 
 def load_spec(path: str | Path) -> NetworkSpec:
     """Read a spec file; raises SpecFormatError with the file name for any unreadable or malformed file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecFormatError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise SpecFormatError(f"{p}: is a folder, not a spec file") from None
-    except PermissionError:
-        raise SpecFormatError(f"{p}: permission denied") from None
-    except UnicodeDecodeError:
-        raise SpecFormatError(f"{p}: not a text file (not UTF-8)") from None
-    except OSError as exc:
-        raise SpecFormatError(f"{p}: cannot be read ({exc.strerror})") from None
-    return spec_from_json(text, str(p))
+    return spec_from_dict(read_json(path, SpecFormatError, "spec file"), str(path))

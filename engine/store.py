@@ -9,7 +9,6 @@ WAL lets readers and one writer proceed together.
 """
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from engine.errors import BadResultFile, BadStoreFile
+from engine.json_file import read_json
 from engine.result import RunResult
 
 SCHEMA_VERSION = 1
@@ -171,20 +171,7 @@ class RunStore:
 def read_result_file(path: str | Path) -> RunResult:
     """Parse a result JSON file; BadResultFile names the file and the problem."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BadResultFile(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise BadResultFile(f"{p}: is a folder, not a result file") from None
-    except UnicodeDecodeError:
-        raise BadResultFile(f"{p}: not a text file (not UTF-8)") from None
-    except OSError as exc:
-        raise BadResultFile(f"{p}: cannot be read ({exc.strerror})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadResultFile(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    data = read_json(p, BadResultFile, "result file")
     if not isinstance(data, dict):
         raise BadResultFile(f"{p}: expected a JSON object (a run result), got {type(data).__name__}")
     version = data.get("version", 1)
