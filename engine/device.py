@@ -35,17 +35,6 @@ def resolve_device(name: str) -> torch.device:
 
 
 @lru_cache(maxsize=1)
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
 def _inventory_summary() -> dict[str, Any]:
     """hw.inventory's machine facts (driver, GPUs, host memory); never fails the run."""
     try:
@@ -58,7 +47,7 @@ def _inventory_summary() -> dict[str, Any]:
 def hardware_info(device: torch.device) -> dict[str, Any]:
     info: dict[str, Any] = _inventory_summary()
     info.update({
-        "device": str(device), "cpu_model": info.get("cpu_model") or cpu_model(), "cpu_count": os.cpu_count(),
+        "device": str(device), "cpu_model": info.get("cpu_model") or platform.processor() or "unknown CPU", "cpu_count": os.cpu_count(),
         "cpu_threads": torch.get_num_threads(), "host": platform.node(), "os": platform.platform(),
         "python": sys.version.split()[0], "torch": torch.__version__, "cuda": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,

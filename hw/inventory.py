@@ -84,8 +84,8 @@ def cpu_info() -> CpuInfo:
         import psutil
         physical = psutil.cpu_count(logical=False)
         mem = int(psutil.virtual_memory().total)
-    except (ImportError, OSError):
-        pass
+    except (ImportError, OSError):  # psutil missing or /proc unreadable: those two facts stay None
+        physical = mem = None
     try:
         usable = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

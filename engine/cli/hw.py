@@ -3,6 +3,7 @@ with the reason where it does not; `--watch` prints a live line per second until
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -147,8 +148,8 @@ def _watch(as_json: bool, lines: int | None) -> int:
     except KeyboardInterrupt:  # Ctrl+C is how --watch ends: no traceback
         sys.stdout.write("\n")
     finally:
-        try:
+        # A second Ctrl+C while the sampler stops must not print a traceback either; its child
+        # process ends by itself once this process is gone.
+        with contextlib.suppress(KeyboardInterrupt):
             sampler.stop()
-        except KeyboardInterrupt:
-            pass
     return 0
