@@ -147,3 +147,58 @@ def test_cpu_run_shows_the_reason_in_each_gpu_chart_area(qtbot):
     for key in ("power", "gpu_memory", "gpu_util", "sm_clock", "temperature"):
         overlay = grid.charts[key].overlay
         assert overlay.isVisible() and "No GPU in this run" in overlay.toPlainText()
+
+
+def test_a_live_frame_is_drawn_in_slices_and_every_chart_catches_up(qtbot):
+    # Issue 5: a frame is spread over SLICES timer ticks so that no tick holds the event loop for the
+    # whole grid; after SLICES ticks every changed curve is drawn, and that counts as one frame.
+    from gui.run.charts import SLICES, ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    live = LiveRun()
+    grid.bind(live, ChartContext(gpu_index=None), live_updates=True)
+    grid._timer.stop()  # the test drives the ticks
+    live.add_step(StepMetrics(t_s=0.5, step=1, samples=64, throughput_sps=128.0, step_time_p50_s=0.5,
+                              step_time_p99_s=0.6, loss=1.0))
+    step_charts = ("throughput", "latency", "loss")
+    frames = grid.frames
+    seen = []
+    for _ in range(SLICES):
+        grid.redraw()
+        seen.append({k for k in step_charts if len(grid.charts[k].curves[0].getData()[0] or [])})
+    assert 0 < len(seen[0]) < len(step_charts)  # the first tick drew only its share
+    assert seen[-1] == set(step_charts)
+    assert grid.frames == frames + 1
+    grid.redraw()  # nothing new: no frame
+    assert grid.frames == frames + 1
+
+
+def test_an_x_range_step_is_spread_over_ticks_and_zoom_stays_linked(qtbot):
+    from gui.run.charts import MAX_X_STEPS_PER_TICK, SLICES, ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.resize(1200, 800)
+    grid.show()
+    live = LiveRun()
+    grid.bind(live, ChartContext(gpu_index=None), live_updates=True)
+    grid._timer.stop()  # the test drives the ticks
+
+    def step(t_s):
+        live.add_step(StepMetrics(t_s=t_s, step=int(t_s), samples=64, throughput_sps=128.0,
+                                  step_time_p50_s=0.5, step_time_p99_s=0.6))
+
+    def rights():
+        return {round(c.plot.vb.viewRange()[0][1], 6) for c in grid.charts.values()}
+    step(1.0)
+    for _ in range(SLICES):
+        grid.redraw()
+    assert len(rights()) == 1
+    step(100.0)  # past the right edge: the followed range steps
+    grid.redraw()
+    moved = sum(round(c.plot.vb.viewRange()[0][1], 6) > 100 for c in grid.charts.values())
+    assert 0 < moved <= MAX_X_STEPS_PER_TICK
+    for _ in range(len(grid.charts)):
+        grid.redraw()
+    assert len(rights()) == 1 and rights().pop() > 100
+    grid.charts["loss"].plot.vb.setXRange(10, 20, padding=0)  # a zoom on one chart moves them all
+    assert {tuple(np.round(c.plot.vb.viewRange()[0], 6)) for c in grid.charts.values()} == {(10.0, 20.0)}
