@@ -49,8 +49,10 @@ class MainWindow(QMainWindow):
         from gui.compare import CompareView
         from gui.history.panel import HistoryPanel
         from gui.run.panel import RunPanel
+        from gui.run.remembered import restore_run_options
         from gui.sweep_dialog import open_sweep_dialog
         self.run_panel = RunPanel(self.doc)  # issue 5: run the net, live charts
+        restore_run_options(self.run_panel.options)
         self.tabs.addTab(self.run_panel, "Run")
         self.history = HistoryPanel()
         self.tabs.addTab(self.history, "History")

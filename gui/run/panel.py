@@ -27,6 +27,7 @@ from gui.run.controller import RunController
 from gui.run.devices import InventoryLoader
 from gui.run.memory_estimate import MemoryEstimate, describe_html, from_analysis, oom_suggestion
 from gui.run.options import RunOptions
+from gui.run.remembered import save_run_options
 from gui.run.summary_card import SummaryCard
 
 STYLE = """
@@ -235,6 +236,7 @@ class RunPanel(QWidget):
             self.why.setText(why)
             return False
         config = self.options.config()
+        save_run_options(self.options)  # the next launch starts from these settings
         spec = self.doc.spec
         analysis = self.doc.analysis
         network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops)
