@@ -164,9 +164,12 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
                                ids, {"batch": b[best], "ratio": tps[-1] / tps[best]}))
         elif sat < len(runs) - 1:
             gain = max(tps[sat:]) / tps[sat] - 1
+            lo, hi = min(tps[sat + 1:]), max(tps[sat + 1:])
+            larger = format_number(hi) if format_number(lo) == format_number(hi) else \
+                f"{format_number(lo)}–{format_number(hi)}"
             out.append(Finding("batch", f"Throughput stops growing beyond batch {b[sat]} ({where}): "
-                               f"{format_number(tps[sat])} samples/s there, at most {gain:+.0%} at larger batches "
-                               f"(up to {b[-1]}).", ids, {"batch": b[sat], "throughput_sps": tps[sat], "gain": gain}))
+                               f"{format_number(tps[sat])} samples/s there; larger batches (up to {b[-1]}) gave "
+                               f"{larger} samples/s.", ids, {"batch": b[sat], "throughput_sps": tps[sat], "gain": gain}))
         else:
             out.append(Finding("batch", f"Throughput still grows at the largest batch tried ({where}): "
                                f"{tps[-1] / tps[0]:.1f}× from batch {b[0]} to {b[-1]} "
