@@ -120,8 +120,8 @@ def main() -> int:
     import gui  # noqa: F401 -- applies the PySide6 workaround first
     from gui.run.charts import SLICES
     from gui.run.controller import RunController
-    from gui.run.demo import StaticDocument
     from gui.run.panel import RunPanel
+    from tests.gui.static_document import StaticDocument
     app = QApplication(sys.argv)
     rss0 = rss_bytes()
     # What the charts cost the GUI thread per tick (CPU time of redraw + paint), apart from waiting

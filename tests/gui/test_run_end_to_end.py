@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 from engine.config import RunConfig
-from engine.spec import spec_from_dict
+from engine.presets import load_preset
 from engine.store import RunStore
 from gui.run.controller import RunController
-from gui.run.demo import LENET
 
 
 def test_a_tiny_cpu_run_finishes_through_the_controller_and_is_stored(qtbot, tmp_path):
@@ -19,7 +18,7 @@ def test_a_tiny_cpu_run_finishes_through_the_controller_and_is_stored(qtbot, tmp
     ctl.failed_to_start.connect(refused.append)
     config = RunConfig(device="cpu", batch=16, steps=20, warmup=2, dataset="digits", idle_baseline_s=0.0,
                        threads=1)
-    ctl.start(spec_from_dict(LENET).to_json(), config)
+    ctl.start(load_preset("lenet").to_json(), config)
     qtbot.waitUntil(lambda: bool(done or refused), timeout=120_000)
     assert not refused, refused
     result = done[0]
@@ -48,7 +47,7 @@ def test_stopping_a_real_run_ends_it_within_two_seconds_and_keeps_it_as_cancelle
     ctl = RunController(db_path=str(db))
     done = []
     ctl.finished.connect(done.append)
-    ctl.start(spec_from_dict(LENET).to_json(),
+    ctl.start(load_preset("lenet").to_json(),
               RunConfig(device="cpu", batch=16, seconds=120, warmup=1, dataset="digits", idle_baseline_s=0.0))
     qtbot.waitUntil(lambda: ctl.live.last_step is not None and ctl.live.last_step.t_s > 0, timeout=120_000)
     t0 = time.monotonic()

@@ -9,11 +9,11 @@ import pytest
 
 from engine.analysis import Problem
 from gui.run.controller import RunController
-from gui.run.demo import StaticDocument, lenet_analysis
 from gui.run.devices import Device, parse_inventory
 from gui.run.memory_estimate import estimate, from_analysis
 from gui.run.options import option_reasons
 from gui.run.replay import make_script, replay_worker
+from tests.gui.static_document import StaticDocument, lenet_analysis
 
 HW_JSON = {  # the shape of `main.py hw --json` (hw.inventory.Inventory.to_dict())
     "cpu": {"model": "AMD EPYC 9454", "arch": "x86_64", "physical_cores": 8, "logical_cores": 16,
