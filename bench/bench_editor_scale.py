@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtGui import QImage, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from engine.spec import InputSpec, LayerSpec, NetworkSpec  # noqa: E402
+from engine.net.spec import InputSpec, LayerSpec, NetworkSpec  # noqa: E402
 
 
 def big_spec(n_layers: int = 300) -> NetworkSpec:

@@ -75,9 +75,9 @@ def main() -> int:
 
     from bench_sampler_overhead import environment, load_net
 
-    from engine.config import RunConfig
-    from engine.events import PhaseChanged, StepMetrics
-    from engine.runloop import run
+    from engine.run.config import RunConfig
+    from engine.run.events import PhaseChanged, StepMetrics
+    from engine.run.loop import run
 
     env = environment(args.device)
     proc = subprocess.Popen([sys.executable, __file__, "--reader", "--nvml-index", str(index)],

@@ -4,7 +4,7 @@
 For each configuration, N repeats alternate the order (reference then engine, engine then reference)
 so drift (clocks, temperature, a neighbour on a shared CPU) hits both sides alike. Each side runs in
 its own fresh process: the reference as `reference/reference_loop.py`, the engine through the run
-loop API (`engine.runloop.run`, telemetry sampler on, as a user's run has it). Throughput is samples
+loop API (`engine.run.loop.run`, telemetry sampler on, as a user's run has it). Throughput is samples
 over the timed window on both sides; the ratio is median(engine) / median(reference).
 
     python bench/bench_engine_vs_reference.py --device cuda --repeats 3 --out bench/gpu.json
@@ -96,19 +96,19 @@ def engine_child(child: dict, quiet: bool = False) -> dict:
     """One engine run in this process; prints one JSON line like the reference does."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from engine.config import RunConfig
-    from engine.runloop import run, run_model
+    from engine.run.config import RunConfig
+    from engine.run.loop import run, run_model
 
     config = RunConfig(device=child["device"], precision=child["precision"], batch=child["batch"],
                        mode=child["mode"], seconds=child["seconds"], warmup=child["warmup"],
                        channels_last=child["channels_last"], sample_hz=child["sample_hz"], idle_baseline_s=0.0,
                        dataset="synthetic")
     if child["models"] == "reference":
-        from engine.result import NetworkSummary
+        from engine.results.result import NetworkSummary
         make, shape = _load_reference(child["reference"]).NETS[child["net"]]
         result = run_model(make, NetworkSummary(name=child["net"], params=0, flops_per_sample=0), shape, 10, config)
     else:
-        from engine.presets import resolve_net
+        from engine.net.presets import resolve_net
         result = run(resolve_net(child["net"]), config)
     if result.status != "ok":
         raise SystemExit(f"engine run {result.status}: {result.error}")
@@ -130,12 +130,12 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=5.0, help="timed seconds per run (both sides)")
     p.add_argument("--warmup", type=int, default=20, help="warm-up steps (both sides; the reference's default)")
     p.add_argument("--models", choices=("preset", "reference"), default="preset",
-                   help="engine side: presets built by engine.build, or the reference's nn.Modules")
+                   help="engine side: presets built by engine.net.build, or the reference's nn.Modules")
     p.add_argument("--sample-hz", type=float, default=10.0, help="engine telemetry rate (0: off)")
     p.add_argument("--cpu-threads", type=int, default=None, metavar="N",
                    help="OMP/MKL threads for both sides (default: torch's own choice, as a user gets)")
     p.add_argument("--in-process", action="store_true",
-                   help="run both sides in this one process (reference_loop.main() and engine.runloop.run), "
+                   help="run both sides in this one process (reference_loop.main() and engine.run.loop.run), "
                         "alternating: no start-up per run, so many short repeats fit; for noisy shared CPUs")
     p.add_argument("--out", help="write the results as JSON here")
     p.add_argument("--reference", type=Path, default=None, help=f"reference_loop.py (default {REFERENCE})")

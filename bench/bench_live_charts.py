@@ -35,7 +35,7 @@ def stream_worker(seconds: float, spec_json, config_json, events, stop, db_path)
     import math
     import random
 
-    from engine.events import RunFinished, RunStarted, StepMetrics, TelemetryBatch
+    from engine.run.events import RunFinished, RunStarted, StepMetrics, TelemetryBatch
     from gui.run.replay import make_script
     from hw.samples import GpuSample, HostSample
     rng = random.Random(1)
@@ -90,7 +90,7 @@ def rss_bytes() -> int:
 
 def long_run_memory(hours: float = 2.0) -> tuple[int, int, int]:
     """Feed `hours` of events straight into the live buffers: their size must not grow."""
-    from engine.events import StepMetrics, TelemetryBatch
+    from engine.run.events import StepMetrics, TelemetryBatch
     from gui.run.live_data import LiveRun
     from hw.samples import GpuSample, HostSample
     live = LiveRun()

@@ -28,11 +28,11 @@ def main() -> int:
     out = Path(args.out or tempfile.mkdtemp(prefix="bench-report-"))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    from engine.report.charts import all_charts
-    from engine.report.html import write_html
-    from engine.report.model import build
-    from engine.report.pdf import write_pdf
-    from engine.report.tabular import write_csv, write_json
+    from engine.results.report.charts import all_charts
+    from engine.results.report.html import write_html
+    from engine.results.report.model import build
+    from engine.results.report.pdf import write_pdf
+    from engine.results.report.tabular import write_csv, write_json
     from tests.engine.fake_runs import many_runs
     runs = many_runs(args.runs)
     phases = [("imports + runs", time.perf_counter() - t0)]

@@ -38,8 +38,8 @@ def load_net(name: str):
         resolve = None
     if resolve is not None:
         return resolve(name)
-    from engine.spec import load_spec
-    for path in (Path(name), ROOT / "assets" / "presets" / f"{name}.json"):
+    from engine.net.spec import load_spec
+    for path in (Path(name), ROOT / "engine" / "assets" / "presets" / f"{name}.json"):
         if path.exists():
             return load_spec(path)
     raise SystemExit(f"cannot find preset {name!r}")
@@ -58,15 +58,15 @@ class SamplerSpy:
             def __init__(self, *a, **kw):
                 super().__init__(*a, **kw)
                 spy.made.append(self)
-        hw.sampler.Sampler = Recorded  # engine.telemetry imports it at run time
+        hw.sampler.Sampler = Recorded  # engine.run.telemetry imports it at run time
 
     def last_summary(self):
         return self.made[-1]._summary if self.made else None
 
 
 def one_run(spec, fields: dict, device: str, seconds: float, warmup: int, hz: float, spy: SamplerSpy) -> dict:
-    from engine.config import RunConfig
-    from engine.runloop import run
+    from engine.run.config import RunConfig
+    from engine.run.loop import run
     # no idle baseline in either: it would rest the card before "on" runs only
     cfg = RunConfig(device=device, seconds=seconds, warmup=warmup, sample_hz=hz, dataset="synthetic",
                     idle_baseline_s=0.0, **fields)

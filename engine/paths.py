@@ -7,8 +7,11 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+# Package data (presets, digits, report template) ships inside the engine package, so an installed
+# copy finds it as well as a source checkout does.
+ASSETS = Path(__file__).resolve().parent / "assets"
+# main.py beside the packages: present in a source checkout, absent in an installed copy.
 ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
 
 
 def data_dir() -> Path:

@@ -1,6 +1,6 @@
 """The sweep grid form: devices x precisions x batches x modes x levers, with a length per run.
 
-Qt only, torch-free: it builds an `engine.sweep.Grid` (which checks it) and says what is wrong in
+Qt only, torch-free: it builds an `engine.sweep.grid.Grid` (which checks it) and says what is wrong in
 words a user can act on. `changed` fires on every edit so the dialog can redraw the plan."""
 from __future__ import annotations
 

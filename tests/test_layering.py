@@ -73,6 +73,6 @@ def test_gui_process_never_loads_torch_pynvml_psutil_indirectly():
 
 
 def test_spec_and_analysis_never_load_torch():
-    loaded = _loaded_after_import(["engine.spec", "engine.analysis", "engine.config", "engine.events",
-                                   "engine.result", "engine.worker"])
+    loaded = _loaded_after_import(["engine.net.spec", "engine.net.analysis", "engine.run.config", "engine.run.events",
+                                   "engine.results.result", "engine.run.worker"])
     assert "torch" not in loaded

@@ -10,6 +10,7 @@ import sys
 # name -> module under engine.cli; each module registers its own arguments.
 COMMANDS = ("hw", "validate", "run", "history", "sweep", "report", "export")
 EXIT_OK, EXIT_BAD_INPUT, EXIT_RUN_FAILED = 0, 2, 3
+__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_OK", "EXIT_RUN_FAILED", "BadInput", "build_parser", "main"]
 
 
 class BadInput(Exception):

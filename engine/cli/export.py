@@ -39,10 +39,10 @@ def main(args: argparse.Namespace) -> int:
     for path, kind in targets:
         try:
             if kind == "code":
-                from engine.export_code import export_code
+                from engine.net.export_code import export_code
                 path.write_text(export_code(spec), encoding="utf-8")
             else:
-                from engine.export_onnx import OnnxExportError, OnnxUnavailable, export_onnx
+                from engine.net.export_onnx import OnnxExportError, OnnxUnavailable, export_onnx
                 try:
                     export_onnx(spec, path)
                 except (OnnxUnavailable, OnnxExportError) as exc:

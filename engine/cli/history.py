@@ -31,7 +31,7 @@ def add_parser(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from engine.errors import BadResultFile, BadStoreFile
-    from engine.store import RunStore
+    from engine.results.store import RunStore
     if args.limit < 0:
         raise BadInput(f"--limit must be 0 or more, got {args.limit}")
     try:

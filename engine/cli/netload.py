@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.cli import BadInput
-from engine.spec import NetworkSpec, SpecFormatError, load_spec
+from engine.net.spec import NetworkSpec, SpecFormatError, load_spec
 
 
 def resolve(name: str) -> NetworkSpec:
-    """A preset name or a spec path (engine.presets.resolve_net where it exists)."""
+    """A preset name or a spec path (engine.net.presets.resolve_net where it exists)."""
     try:
-        from engine.presets import resolve_net
+        from engine.net.presets import resolve_net
     except ImportError:
         resolve_net = None
     try:
@@ -26,7 +26,7 @@ def resolve(name: str) -> NetworkSpec:
 
 def load_network(name: str) -> NetworkSpec:
     """resolve() and check: every problem of the spec, each naming its layer, on one line."""
-    from engine.analysis import analyze
+    from engine.net.analysis import analyze
     spec = resolve(name)
     analysis = analyze(spec)
     if not analysis.ok:

@@ -24,8 +24,8 @@ def add_parser(sub) -> None:
 
 
 def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
-    from engine.result import RunResult
-    from engine.sweep import BadSweep, load_state
+    from engine.results.result import RunResult
+    from engine.sweep.grid import BadSweep, load_state
     try:
         state = load_state(folder)
     except BadSweep as exc:
@@ -77,8 +77,8 @@ def _select(args, store) -> tuple[list, list]:
 
 def main(args: argparse.Namespace) -> int:
     from engine.errors import BadStoreFile
-    from engine.report import make_report
-    from engine.store import RunStore
+    from engine.results.report import make_report
+    from engine.results.store import RunStore
     if not any((args.html, args.pdf, args.csv, args.json)):
         raise BadInput("name at least one output: --html F, --pdf F, --csv F or --json F")
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_OK, EXIT_RUN_FAILED, BadInput
-from engine.config import PRECISIONS
+from engine.run.config import PRECISIONS
 
 # RunConfig field -> the option that sets it, so a validation message names what the user typed.
 _FLAGS = {"device": "--device", "precision": "--precision", "batch": "--batch", "mode": "--mode", "steps": "--steps",
@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     store = None if args.no_store else _open_store(args.db)
 
     from engine.errors import BadRunInput
-    from engine.runloop import run
+    from engine.run.loop import run
 
     progress = Progress(sys.stdout)
     stop = _CtrlC()
@@ -95,7 +95,7 @@ def main(args: argparse.Namespace) -> int:
 def _config(args: argparse.Namespace) -> Any:
     from pydantic import ValidationError
 
-    from engine.config import RunConfig
+    from engine.run.config import RunConfig
     device = args.device or _default_device()
     fields = dict(device=device, precision=args.precision, batch=args.batch, mode=args.mode, steps=args.steps,
                   seconds=args.seconds, warmup=args.warmup, dataset=args.dataset, optimizer=args.optimizer,
@@ -129,7 +129,7 @@ def _check_json_path(path: str | None) -> Path | None:
 
 def _open_store(db: str | None) -> Any:
     from engine.errors import BadStoreFile
-    from engine.store import RunStore
+    from engine.results.store import RunStore
     try:
         return RunStore(db)
     except BadStoreFile as exc:

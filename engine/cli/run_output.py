@@ -6,7 +6,7 @@ import time
 from typing import Any, TextIO
 
 from engine.cli import textfmt as f
-from engine.events import PhaseChanged, RunStarted, StepMetrics
+from engine.run.events import PhaseChanged, RunStarted, StepMetrics
 
 PLAIN_EVERY_S = 2.0
 

@@ -51,7 +51,7 @@ def _split(text: str | None, field: str) -> list[str]:
 def _grid_from_args(args):
     from pydantic import ValidationError
 
-    from engine.sweep import Grid
+    from engine.sweep.grid import Grid
     if not args.network:
         raise BadInput("give a network (preset name or spec path), or --resume DIR")
     if not args.devices or not args.batches:
@@ -88,7 +88,7 @@ def _default_folder(network: str) -> Path:
 
 
 def _printer(jsonl: bool):
-    from engine.sweep import format_duration
+    from engine.sweep.grid import format_duration
 
     def show(p) -> None:
         if jsonl:
@@ -108,8 +108,8 @@ def _printer(jsonl: bool):
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.sweep import BadSweep, SweepState, format_duration, load_state, plan
-    from engine.sweep_runner import SweepRun
+    from engine.sweep.grid import BadSweep, SweepState, format_duration, load_state, plan
+    from engine.sweep.runner import SweepRun
     try:
         if args.resume:
             folder = Path(args.resume)
@@ -129,8 +129,8 @@ def main(args: argparse.Namespace) -> int:
     except BadSweep as exc:
         raise BadInput(str(exc)) from None
     todo = state.pending()
-    from engine.config import RunConfig
-    from engine.sweep import estimate_run_s
+    from engine.run.config import RunConfig
+    from engine.sweep.grid import estimate_run_s
     est = sum(estimate_run_s(RunConfig(**e.config)) for e in todo) + state.grid.cooldown_s * max(0, len(todo) - 1)
     if not args.progress_jsonl:
         total = plan(state.grid).runs

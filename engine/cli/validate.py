@@ -8,11 +8,11 @@ import json
 import sys
 from typing import Any
 
-from engine.analysis import Analysis, Problem, analyze
 from engine.cli import EXIT_BAD_INPUT, EXIT_OK, BadInput
 from engine.cli.netload import resolve
-from engine.shapes import fmt
-from engine.spec import NetworkSpec
+from engine.net.analysis import Analysis, Problem, analyze
+from engine.net.shapes import fmt
+from engine.net.spec import NetworkSpec
 
 
 def add_parser(subparsers: Any) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from engine.result import RunResult
+from engine.results import RunResult
 
 SUFFIXES = (".html", ".pdf", ".csv", ".json")
 
@@ -28,7 +28,7 @@ class ExportThread(QThread):
         self.baseline_id, self.skipped, self.title = baseline_id, list(skipped), title
 
     def run(self) -> None:
-        from engine.report import make_report
+        from engine.results import make_report
         try:
             written = make_report(self.results, baseline_id=self.baseline_id, skipped=self.skipped,
                                   title=self.title, **self.paths)

@@ -23,9 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine import compare
-from engine.findings import findings
-from engine.result import RunResult
+from engine.results import RunResult, compare, findings
 from gui.compare.export import ExportThread
 from gui.compare.pareto_plot import ParetoPlot
 from gui.compare.table_model import RUN_ID_ROLE, CompareTableModel, SortProxy
@@ -171,7 +169,7 @@ class CompareView(QWidget):
 
     # ---- data in --------------------------------------------------------------------------
     def _store(self):
-        from engine.store import RunStore
+        from engine.results import RunStore
         return RunStore(self.store_path)
 
     def show_runs(self, run_ids: list[str]) -> list[str]:

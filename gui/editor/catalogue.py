@@ -1,4 +1,4 @@
-"""The editor's view of the engine's layer catalogue (engine.layers.LAYER_TYPES): palette groups
+"""The editor's view of the engine's layer catalogue (engine.net.layers.LAYER_TYPES): palette groups
 in the order the seminar teaches them, parameter schemas for the inspector, and short labels.
 """
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.layers import GROUPS, LAYER_TYPES
+from engine.net import GROUPS, LAYER_TYPES
 
 # The order the seminar introduces the building blocks (the engine's); groups it adds go after these.
 GROUP_ORDER = GROUPS
@@ -22,7 +22,7 @@ _SHORT = {"out_channels": "", "out_features": "", "kernel_size": "k", "stride": 
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter as the inspector needs it (mirrors engine.layers.ParamSpec)."""
+    """A parameter as the inspector needs it (mirrors engine.net.layers.ParamSpec)."""
     name: str
     kind: str  # "int" | "int_or_pair" | "float" | "bool" | "choice"
     default: Any

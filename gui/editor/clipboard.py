@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtGui import QGuiApplication
 
-from engine.spec import LayerSpec
+from engine.net import LayerSpec
 from gui.editor.document import Document
 
 CLIP_MIME = "application/x-tradeoff-lab-layers"  # read when present (older builds wrote it)

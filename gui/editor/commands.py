@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from engine.spec import NetworkSpec
+from engine.net import NetworkSpec
 
 if TYPE_CHECKING:
     from gui.editor.document import Document

@@ -12,8 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine.analysis import Analysis, Problem, analyze
-from engine.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, InputSpec, LayerSpec, NetworkSpec
+from engine.net import ID_PATTERN, INPUT_ID, MAX_ID_LEN, Analysis, InputSpec, LayerSpec, NetworkSpec, Problem, analyze
 from gui.editor import catalogue
 from gui.editor.commands import MoveNodes, SpecEdit
 from gui.editor.graph import copy_spec, fix_output, reaches

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from engine.spec import INPUT_ID
+from engine.net import INPUT_ID
 from gui.editor import clipboard
 from gui.editor.canvas import CanvasView
 from gui.editor.document import Document

@@ -10,16 +10,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
-from engine import export_code
+from engine.net import export_code_module as export_code
+from engine.net import spec_from_json
 from engine.paths import ROOT
-from engine.spec import spec_from_json
 from gui.editor.file_io import SaveError, atomic_write_text
 
 FORMATS = {"onnx": ("--onnx", "ONNX model (*.onnx)", ".onnx"), "pytorch": ("--pytorch", "Python code (*.py)", ".py")}
 
 
 def _code_in_process(spec_json: str) -> str:
-    """PyTorch code is generated in this process: engine.export_code is torch-free (the layering
+    """PyTorch code is generated in this process: engine.net.export_code is torch-free (the layering
     test imports every gui module, this one included, and checks torch stays out)."""
     return export_code.spec_to_code(spec_from_json(spec_json))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from engine.spec import SpecFormatError
+from engine.net import SpecFormatError
 from gui.editor import settings
 from gui.editor.document import Document, empty_spec
 from gui.editor.file_io import SaveError, open_spec, save_spec
@@ -21,14 +21,14 @@ FILTER = "Network spec (*.json);;All files (*)"
 
 def preset_names() -> list[str]:
     try:
-        from engine.presets import preset_names as names
+        from engine.net import preset_names as names
     except ImportError:  # the engine part that ships presets is not there yet
         return []
     return list(names())
 
 
 def load_preset(name: str):
-    from engine.presets import load_preset as load
+    from engine.net import load_preset as load
     return load(name)
 
 

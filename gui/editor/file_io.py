@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from engine.spec import NetworkSpec, SpecFormatError, load_spec
+from engine.net import NetworkSpec, SpecFormatError, load_spec
 
 
 class SaveError(OSError):

@@ -1,7 +1,7 @@
 """Small graph questions about a spec that edits ask (pure functions, no Qt)."""
 from __future__ import annotations
 
-from engine.spec import InputSpec, LayerSpec, NetworkSpec
+from engine.net import InputSpec, LayerSpec, NetworkSpec
 
 
 def copy_spec(spec: NetworkSpec) -> NetworkSpec:

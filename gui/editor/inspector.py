@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.spec import INPUT_ID
+from engine.net import INPUT_ID
 from gui.editor import catalogue, param_parse, units
 from gui.editor.document import Document
 from gui.editor.field_editor import FieldEditor, param_editor

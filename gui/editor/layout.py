@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from engine.spec import INPUT_ID, NetworkSpec
+from engine.net import INPUT_ID, NetworkSpec
 
 NODE_W, NODE_H = 200.0, 84.0  # the node card's size (gui.editor.node_item draws it)
 GAP_X, GAP_Y = 44.0, 46.0

@@ -2,8 +2,7 @@
 Qt-free apart from NodeContent's use by the items; kept apart from the scene so it is easy to test."""
 from __future__ import annotations
 
-from engine.analysis import Analysis
-from engine.spec import INPUT_ID, NetworkSpec
+from engine.net import INPUT_ID, Analysis, NetworkSpec
 from gui.editor import catalogue, units
 from gui.editor.node_item import NodeContent
 

@@ -9,7 +9,7 @@ import math
 import re
 from typing import Any
 
-from engine.layers import check_value
+from engine.net import check_value
 from gui.editor.catalogue import Param
 
 _SPLIT = re.compile(r"[\s,×*]+|(?<=\d)[xX](?=\d)")  # "3, 32, 32", "3 32 32", "3x32x32"
@@ -34,7 +34,7 @@ def _int(text: str, p: Param) -> tuple[Any, str | None]:
 
 def parse(p: Param, text: str) -> tuple[Any, str | None]:
     """Empty text means 'use the default' (the value None removes the parameter from the spec).
-    A parsed value also passes the engine's own check (engine.layers.check_value), so the editor
+    A parsed value also passes the engine's own check (engine.net.layers.check_value), so the editor
     refuses exactly what the validator would flag."""
     value, reason = _parse(p, text)
     if reason is None and value is not None and p.spec is not None:

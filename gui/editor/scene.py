@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
-from engine.spec import INPUT_ID
+from engine.net import INPUT_ID
 from gui.editor.document import Document
 from gui.editor.layout import NODE_H, NODE_W
 from gui.editor.mirror import node_contents, wire_keys

@@ -1,4 +1,4 @@
-"""A table model over engine.store.RunRow: display text per column, raw values for sorting."""
+"""A table model over engine.results.store.RunRow: display text per column, raw values for sorting."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +6,7 @@ from datetime import datetime
 from PySide6.QtCore import QAbstractTableModel, Qt
 from PySide6.QtGui import QColor
 
-from engine.store import RunRow
+from engine.results import RunRow
 
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import BadResultFile, BadStoreFile
-from engine.store import RunStore
+from engine.results import RunStore
 from gui.history.model import HistoryModel
 from gui.history.run_view import RunView
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from engine.result import RunResult
+from engine.results import RunResult
 from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.live_data import LiveRun

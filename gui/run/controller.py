@@ -16,9 +16,8 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.config import RunConfig
-from engine.events import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
-from engine.result import NetworkSummary, RunResult, StepTimes
+from engine.results import NetworkSummary, RunResult, StepTimes
+from engine.run import PhaseChanged, RunConfig, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from gui.run.child import WorkerFailed, child_main
 from gui.run.live_data import LiveRun
 
@@ -27,7 +26,7 @@ PUMP_BUDGET_S = 0.008  # a pump never holds the event loop longer than this; the
 
 
 def _default_target() -> Callable[..., None]:
-    from engine.worker import run_worker  # torch-free at import (CONTRACTS.md)
+    from engine.run import run_worker  # torch-free at import (CONTRACTS.md)
     return run_worker
 
 
@@ -217,7 +216,7 @@ class RunController(QObject):
     def _finish(self, result: RunResult, store: bool = False) -> None:
         if store:
             try:
-                from engine.store import RunStore
+                from engine.results import RunStore
                 RunStore(self.db_path).add(result)
             except Exception as exc:  # noqa: BLE001 -- the run is over either way; say why it was not kept
                 result.quality.append(f"not kept in the run history: {exc}")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.events import StepMetrics, TelemetryBatch
+from engine.run import StepMetrics, TelemetryBatch
 from gui.run.ring import Ring
 from hw.samples import GpuSample, HostSample
 

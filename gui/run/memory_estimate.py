@@ -75,7 +75,7 @@ def estimate(params: int, activation_bytes_fp32: int, layer_activation_bytes_fp3
 
 def from_analysis(analysis, input_shape: list[int], batch: int, precision: str, mode: str, optimizer: str,
                   on_gpu: bool, capacity_bytes: int | None) -> MemoryEstimate:
-    """The estimate for an engine.analysis.Analysis (its per-layer fp32 activation bytes per sample)."""
+    """The estimate for an engine.net.analysis.Analysis (its per-layer fp32 activation bytes per sample)."""
     layers = [info.activation_bytes for info in analysis.layers.values()]
     return estimate(analysis.total_params, analysis.activation_bytes, layers, math.prod(input_shape), batch,
                     precision, mode, optimizer, on_gpu, capacity_bytes)

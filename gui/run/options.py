@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.config import RunConfig
+from engine.run import RunConfig
 from gui.run.devices import Device, Inventory, cpu_only
 
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8")

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.events import RunStarted, StepMetrics
-from engine.result import NetworkSummary, RunResult
+from engine.results import NetworkSummary, RunResult
+from engine.run import RunStarted, StepMetrics
 from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.controller import RunController

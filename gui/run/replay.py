@@ -1,7 +1,7 @@
 """A stand-in worker that replays scripted events (tests, the live-chart benchmark, demo screenshots).
 
 `replay_worker` has the worker's signature once a script is bound with functools.partial, so the
-controller spawns it exactly as it spawns engine.worker.run_worker. No torch, no Qt.
+controller spawns it exactly as it spawns engine.run.worker.run_worker. No torch, no Qt.
 `make_script` writes a plausible run: a GPU run (every telemetry source available) or a CPU run.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from engine.events import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
-from engine.result import NetworkSummary, RunResult
+from engine.results import NetworkSummary, RunResult
+from engine.run import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from hw.samples import Availability, GpuSample, HostSample
 
 
@@ -57,7 +57,7 @@ def _finish(script: Script, events, db_path, cancelled: bool) -> None:
     if cancelled:
         result.status, result.error = "cancelled", "stopped by the user"
     if db_path is not None:
-        from engine.store import RunStore
+        from engine.results import RunStore
         RunStore(db_path).add(result)
     events.put(RunFinished(run_id=result.run_id, status=result.status, result_json=result.model_dump_json()))
 

@@ -9,7 +9,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from engine.result import RunResult
+from engine.results import RunResult
 from gui.run.memory_estimate import fmt_bytes
 
 STYLE = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from engine.result import RunResult
+from engine.results.result import RunResult
 
 LENET_SPEC = {
     "format": "tradeoff-lab/network", "version": 1, "name": "lenet", "input": {"shape": [1, 28, 28]},

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from engine.analysis import analyze
-from engine.layers import GROUPS, LAYER_TYPES, check_value
-from engine.spec import spec_from_dict
+from engine.net.analysis import analyze
+from engine.net.layers import GROUPS, LAYER_TYPES, check_value
+from engine.net.spec import spec_from_dict
 
 
 def net(layers, shape=(1, 28, 28), **extra):
@@ -197,8 +197,8 @@ def test_catalogue_analysis_presets_and_code_export_never_load_torch():
     import sys
     from pathlib import Path
 
-    code = ("import sys, engine.layers, engine.shapes, engine.analysis, engine.presets, engine.pynames, "
-            "engine.export_code, engine.cli.validate; print('torch' in sys.modules)")
+    code = ("import sys, engine.net.layers, engine.net.shapes, engine.net.analysis, engine.net.presets, engine.net.pynames, "
+            "engine.net.export_code, engine.cli.validate; print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"

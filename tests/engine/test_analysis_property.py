@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.analysis import analyze
-from engine.spec import spec_from_dict
+from engine.net.analysis import analyze
+from engine.net.spec import spec_from_dict
 from tests.engine.test_build import compare_with_torch
 
 SMALL = st.integers(1, 3)

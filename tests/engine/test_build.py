@@ -8,10 +8,10 @@ import torch
 from torch.fx.passes.shape_prop import ShapeProp
 from torch.utils.flop_counter import FlopCounterMode
 
-from engine.analysis import analyze
-from engine.build import build_model
-from engine.presets import load_preset, preset_names
-from engine.spec import NetworkSpec, spec_from_dict
+from engine.net.analysis import analyze
+from engine.net.build import build_model
+from engine.net.presets import load_preset, preset_names
+from engine.net.spec import NetworkSpec, spec_from_dict
 from tests.engine import reference_nets as reference_loop
 
 
@@ -116,7 +116,7 @@ def test_dangling_layers_are_not_built():
 def test_reserved_attribute_list_covers_this_torch():
     from torch import fx, nn
 
-    from engine.pynames import MODULE_ATTRIBUTES
+    from engine.net.pynames import MODULE_ATTRIBUTES
     public = {n for n in dir(fx.GraphModule(nn.Module(), fx.Graph())) if not n.startswith("_")}
     assert public <= MODULE_ATTRIBUTES, sorted(public - MODULE_ATTRIBUTES)
 

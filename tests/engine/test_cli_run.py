@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import COMMANDS
-from engine.result import RunResult
+from engine.results.result import RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["--device", "cpu", "--batch", "16", "--warmup", "1", "--sample-hz", "0"]
@@ -77,7 +77,7 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, words):
 
 
 def test_broken_spec_exits_2_naming_the_layer(tmp_path):
-    spec = json.loads((ROOT / "assets" / "presets" / "lenet.json").read_text())
+    spec = json.loads((ROOT / "engine" / "assets" / "presets" / "lenet.json").read_text())
     spec["layers"][0]["params"]["kernel_size"] = 0
     bad_id = spec["layers"][0]["id"]
     path = tmp_path / "broken.json"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import compare
+from engine.results import compare
 from tests.engine.fake_runs import make_run, sweep_runs
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.datasets import load_dataset, parse_dataset
 from engine.errors import BadRunInput
+from engine.run.datasets import load_dataset, parse_dataset
 
 CPU = torch.device("cpu")
 

@@ -6,11 +6,11 @@ import ast
 import pytest
 import torch
 
-from engine.build import build_model
-from engine.export_code import export_code
-from engine.presets import load_preset, preset_names
-from engine.pynames import class_name
-from engine.spec import NetworkSpec, spec_from_dict
+from engine.net.build import build_model
+from engine.net.export_code import export_code
+from engine.net.presets import load_preset, preset_names
+from engine.net.pynames import class_name
+from engine.net.spec import NetworkSpec, spec_from_dict
 
 
 def run_exported(spec: NetworkSpec) -> None:

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.build import build_model
-from engine.export_onnx import export_onnx
-from engine.presets import load_preset
-from engine.spec import spec_from_dict
+from engine.net.build import build_model
+from engine.net.export_onnx import export_onnx
+from engine.net.presets import load_preset
+from engine.net.spec import spec_from_dict
 
 onnx = pytest.importorskip("onnx")
 
@@ -35,12 +35,12 @@ def test_onnx_file_matches_the_model_at_any_batch(tmp_path, name):
 def test_onnx_export_computes_the_same_function(tmp_path, monkeypatch):
     from onnx.reference import ReferenceEvaluator
 
-    import engine.build
+    import engine.net.build
 
     spec = load_preset("lenet")
     torch.manual_seed(1)
     reference = build_model(spec).eval()
-    monkeypatch.setattr(engine.build, "build_model", lambda s: reference)  # export exactly these weights
+    monkeypatch.setattr(engine.net.build, "build_model", lambda s: reference)  # export exactly these weights
     path = export_onnx(spec, tmp_path / "lenet.onnx")
     x = np.random.default_rng(1).standard_normal((2, 1, 28, 28)).astype(np.float32)
     (out,) = ReferenceEvaluator(onnx.load(str(path))).run(None, {"input": x})
@@ -58,7 +58,7 @@ def test_residual_net_exports(tmp_path):
 
 
 def test_what_onnx_cannot_express_is_named_before_exporting(tmp_path):
-    from engine.export_onnx import OnnxExportError
+    from engine.net.export_onnx import OnnxExportError
 
     def spec(out_size):
         return spec_from_dict({"input": {"shape": [3, 7, 7]}, "layers": [

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.findings import findings
+from engine.results.findings import findings
 from tests.engine.fake_runs import make_run, sweep_runs
 
 

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from engine.analysis import analyze
-from engine.presets import PRESET_DIR, load_preset, preset_names, resolve_net
-from engine.spec import SpecFormatError
+from engine.net.analysis import analyze
+from engine.net.presets import PRESET_DIR, load_preset, preset_names, resolve_net
+from engine.net.spec import SpecFormatError
 
 EXPECTED = {"mlp", "lenet", "resnet9", "seminar-cnn", "vgg-small", "mobilenet-small"}
 # Parameter counts of reference/reference_loop.py's nets (also checked against torch in test_build.py).

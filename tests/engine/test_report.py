@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from engine.report import make_report
-from engine.report.tabular import CSV_COLUMNS
-from engine.result import RunResult
+from engine.results.report import make_report
+from engine.results.report.tabular import CSV_COLUMNS
+from engine.results.result import RunResult
 from tests.engine.fake_runs import make_run, sweep_runs
 
 

@@ -10,8 +10,8 @@ import pytest
 from engine.cli import BadInput
 from engine.cli import report as report_cli
 from engine.cli import sweep as sweep_cli
-from engine.store import RunStore
-from engine.sweep import Grid, SweepState
+from engine.results.store import RunStore
+from engine.sweep.grid import Grid, SweepState
 from tests.engine.fake_runs import make_run
 
 
@@ -103,7 +103,7 @@ def test_sweep_bad_input_is_one_clear_message(argv, words):
 
 
 def test_sweep_progress_jsonl_prints_only_json_lines_and_resume_finishes(tmp_path, capsys, monkeypatch):
-    import engine.sweep_runner as sr
+    import engine.sweep.runner as sr
     calls = []
 
     def fake_runner_factory(db_path):

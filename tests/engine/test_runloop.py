@@ -8,9 +8,9 @@ import torch
 import torch.nn as nn
 
 from engine.errors import BadRunInput
-from engine.events import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
-from engine.result import RunResult
-from engine.runloop import REPORT_EVERY_S, run_model
+from engine.results.result import RunResult
+from engine.run.events import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
+from engine.run.loop import REPORT_EVERY_S, run_model
 from tests.engine.tiny_nets import NETWORK, TinyCNN, fast_config
 
 SHAPE = (1, 8, 8)
@@ -194,8 +194,8 @@ def test_telemetry_batches_arrive_on_the_run_clock():
 
 # -- through run(spec, ...) with the shipped presets ------------------------------------------------
 def test_presets_run_through_the_spec_path():
-    from engine.presets import resolve_net
-    from engine.runloop import run
+    from engine.net.presets import resolve_net
+    from engine.run.loop import run
     r = run(resolve_net("lenet"), fast_config(steps=5, batch=8))
     assert r.status == "ok" and r.network.params == 61706 and r.network.spec["name"] == "lenet"
     # seminar-cnn ends with Softmax: trained on its logits, measured with the Softmax in infer mode
@@ -207,8 +207,8 @@ def test_presets_run_through_the_spec_path():
 
 
 def test_bad_spec_names_the_layer():
-    from engine.presets import resolve_net
-    from engine.runloop import run
+    from engine.net.presets import resolve_net
+    from engine.run.loop import run
     spec = resolve_net("lenet")
     spec.layers[0].params["kernel_size"] = 0
     with pytest.raises(BadRunInput, match=f"'{spec.layers[0].id}'"):

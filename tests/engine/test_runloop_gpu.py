@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.config import RunConfig
 from engine.errors import BadRunInput
-from engine.events import TelemetryBatch
-from engine.runloop import run, run_model
+from engine.run.config import RunConfig
+from engine.run.events import TelemetryBatch
+from engine.run.loop import run, run_model
 from tests.engine.tiny_nets import NETWORK, TinyCNN
 
 pytestmark = [pytest.mark.gpu,
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.gpu,
 
 
 def _preset(name):
-    from engine.presets import resolve_net
+    from engine.net.presets import resolve_net
     return resolve_net(name)
 
 

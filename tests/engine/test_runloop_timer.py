@@ -7,8 +7,8 @@ import contextlib
 import pytest
 import torch
 
-from engine import step_timer
-from engine.step_timer import CudaStepTimer, HostStepTimer
+from engine.run import step_timer
+from engine.run.step_timer import CudaStepTimer, HostStepTimer
 
 
 class FakeDevice:

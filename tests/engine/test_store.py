@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from engine.errors import BadResultFile, BadStoreFile
-from engine.result import NetworkSummary, RunResult
-from engine.store import SCHEMA_VERSION, RunStore
+from engine.results.result import NetworkSummary, RunResult
+from engine.results.store import SCHEMA_VERSION, RunStore
 
 
 def make_result(run_id: str, created_at: str, network: str = "lenet", device: str = "cpu",

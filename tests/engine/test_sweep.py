@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from engine.sweep import BadSweep, Grid, SweepState, describe, format_duration, load_state, plan
-from engine.sweep_runner import RunOutcome, SweepRun
+from engine.sweep.grid import BadSweep, Grid, SweepState, describe, format_duration, load_state, plan
+from engine.sweep.runner import RunOutcome, SweepRun
 
 
 def grid(**kw) -> Grid:

@@ -6,8 +6,8 @@ import sys
 import threading
 import time
 
-import engine.sweep_runner as sr
-from engine.config import RunConfig
+import engine.sweep.runner as sr
+from engine.run.config import RunConfig
 
 WRITE_OK = """
 import json, sys

@@ -10,19 +10,19 @@ import time
 
 import pytest
 
-from engine.config import RunConfig
 from engine.errors import BadRunInput
-from engine.events import RunFinished, RunStarted, StepMetrics
-from engine.result import RunResult
-from engine.store import RunStore
-from engine.worker import _StopFlag, run_worker
+from engine.results.result import RunResult
+from engine.results.store import RunStore
+from engine.run.config import RunConfig
+from engine.run.events import RunFinished, RunStarted, StepMetrics
+from engine.run.worker import _StopFlag, run_worker
 
 FAST = RunConfig(batch=16, steps=10, warmup=1, sample_hz=0, idle_baseline_s=0)
 
 
 def _lenet_json() -> str:
-    presets = pytest.importorskip("engine.presets")
-    pytest.importorskip("engine.build")
+    presets = pytest.importorskip("engine.net.presets")
+    pytest.importorskip("engine.net.build")
     return presets.resolve_net("lenet").to_json()
 
 
@@ -37,7 +37,7 @@ def test_bad_spec_and_bad_config_raise_bad_run_input(tmp_path):
 
 
 def test_result_is_stored_before_run_finished_is_sent(tmp_path, monkeypatch):
-    import engine.runloop
+    import engine.run.loop
     from tests.engine.tiny_nets import NETWORK, TinyCNN
     db = tmp_path / "h.sqlite"
     seen_in_store_at_finish = []
@@ -49,9 +49,9 @@ def test_result_is_stored_before_run_finished_is_sent(tmp_path, monkeypatch):
             super().put(item, *a, **k)
 
     def fake_run(spec, config, on_event, should_stop):
-        return engine.runloop.run_model(TinyCNN, NETWORK, (1, 8, 8), 10, config, on_event, should_stop)
+        return engine.run.loop.run_model(TinyCNN, NETWORK, (1, 8, 8), 10, config, on_event, should_stop)
 
-    monkeypatch.setattr(engine.runloop, "run", fake_run)
+    monkeypatch.setattr(engine.run.loop, "run", fake_run)
     q = CheckingQueue()
     spec = json.dumps({"name": "tiny", "input": {"shape": [1, 8, 8]}, "layers": []})
     run_worker(spec, FAST.model_dump_json(), q, threading.Event(), str(db))
@@ -62,9 +62,9 @@ def test_result_is_stored_before_run_finished_is_sent(tmp_path, monkeypatch):
 
 
 def test_unstorable_history_is_reported_in_the_result(tmp_path, monkeypatch):
-    import engine.runloop
+    import engine.run.loop
     from tests.engine.tiny_nets import NETWORK, TinyCNN
-    monkeypatch.setattr(engine.runloop, "run", lambda spec, config, on_event, should_stop: engine.runloop.run_model(
+    monkeypatch.setattr(engine.run.loop, "run", lambda spec, config, on_event, should_stop: engine.run.loop.run_model(
         TinyCNN, NETWORK, (1, 8, 8), 10, config, on_event, should_stop))
     q = queue.Queue()
     spec = json.dumps({"name": "tiny", "input": {"shape": [1, 8, 8]}, "layers": []})

@@ -1,10 +1,10 @@
-"""Hand-made nets and a fast config for run-loop tests (independent of engine.build)."""
+"""Hand-made nets and a fast config for run-loop tests (independent of engine.net.build)."""
 from __future__ import annotations
 
 import torch.nn as nn
 
-from engine.config import RunConfig
-from engine.result import NetworkSummary
+from engine.results.result import NetworkSummary
+from engine.run.config import RunConfig
 
 
 class TinyCNN(nn.Module):

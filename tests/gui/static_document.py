@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from engine.analysis import Analysis, Problem, analyze
-from engine.presets import load_preset
-from engine.spec import NetworkSpec
+from engine.net.analysis import Analysis, Problem, analyze
+from engine.net.presets import load_preset
+from engine.net.spec import NetworkSpec
 
 
 def lenet_analysis() -> Analysis:

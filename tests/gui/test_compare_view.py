@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.store import RunStore
-from engine.sweep import Grid, SweepState
+from engine.results.store import RunStore
+from engine.sweep.grid import Grid, SweepState
 from gui.compare import CompareView
 from gui.compare.table_model import RUN_ID_ROLE
 from tests.engine.fake_runs import make_run, sweep_runs

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from engine.spec import INPUT_ID
+from engine.net.spec import INPUT_ID
 from gui.editor.palette import mime_for
 from tests.gui.helpers import drag_mouse, drop
 

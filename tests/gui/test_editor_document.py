@@ -1,7 +1,7 @@
 """The editor's document and its undo commands, without a view."""
 from __future__ import annotations
 
-from engine.spec import INPUT_ID, NetworkSpec
+from engine.net.spec import INPUT_ID, NetworkSpec
 from gui.editor.document import Document
 from gui.editor.layout import NODE_H, NODE_W, auto_layout, needs_layout
 
@@ -126,7 +126,7 @@ def test_paste_gives_fresh_ids_and_keeps_inner_wires(doc):
 
 
 def test_auto_layout_places_every_node_without_overlap():
-    from engine.spec import InputSpec, LayerSpec
+    from engine.net.spec import InputSpec, LayerSpec
     layers, prev = [], INPUT_ID
     for i in range(300):
         t = "Add" if i % 10 == 9 else "Conv2d"

@@ -8,7 +8,7 @@ import os
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from engine.spec import INPUT_ID, load_spec
+from engine.net.spec import INPUT_ID, load_spec
 from gui.editor import settings
 from tests.gui.conftest import make_window
 

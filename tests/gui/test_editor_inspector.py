@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.spec import INPUT_ID
+from engine.net.spec import INPUT_ID
 from gui.editor import catalogue
 from gui.editor.field_editor import FieldEditor
 from gui.editor.file_actions import preset_names

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
-from engine.analysis import analyze
-from engine.presets import load_preset
-from engine.spec import INPUT_ID
+from engine.net.analysis import analyze
+from engine.net.presets import load_preset
+from engine.net.spec import INPUT_ID
 from gui.editor.layout import NODE_H, NODE_W
 from tests.gui.helpers import drag_mouse, drop
 

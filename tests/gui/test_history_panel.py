@@ -7,7 +7,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from engine.store import RunStore
+from engine.results.store import RunStore
 from gui.run.replay import make_script
 
 

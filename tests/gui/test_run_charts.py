@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.events import RunStarted, StepMetrics, TelemetryBatch
+from engine.run.events import RunStarted, StepMetrics, TelemetryBatch
 from gui.run.chart_specs import CHARTS, ChartContext, chart_reason
 from gui.run.live_data import LiveRun
 from gui.run.replay import make_script

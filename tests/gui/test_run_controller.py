@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from engine.config import RunConfig
-from engine.result import NetworkSummary
-from engine.store import RunStore
+from engine.results.result import NetworkSummary
+from engine.results.store import RunStore
+from engine.run.config import RunConfig
 from gui.run.controller import RunController
 from gui.run.replay import Script, make_script, replay_worker
 

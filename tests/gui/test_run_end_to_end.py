@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from engine.config import RunConfig
-from engine.presets import load_preset
-from engine.store import RunStore
+from engine.net.presets import load_preset
+from engine.results.store import RunStore
+from engine.run.config import RunConfig
 from gui.run.controller import RunController
 
 

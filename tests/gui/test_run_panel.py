@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from engine.analysis import Problem
+from engine.net.analysis import Problem
 from gui.run.controller import RunController
 from gui.run.devices import Device, parse_inventory
 from gui.run.memory_estimate import estimate, from_analysis

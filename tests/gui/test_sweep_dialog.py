@@ -13,7 +13,7 @@ ROOT = sd.MAIN_PY.parent
 FAKE_SWEEP = textwrap.dedent(f"""
     import json, signal, sys, time
     sys.path.insert(0, {str(ROOT)!r})
-    from engine.sweep import Grid, SweepState
+    from engine.sweep.grid import Grid, SweepState
     args = sys.argv[1:]
     out = args[args.index("--out") + 1]
     state = SweepState.new(Grid(network="lenet", devices=["cpu"], precisions=["fp32"], batches=[32, 256]))

@@ -60,8 +60,8 @@ def test_a_gpu_run_carries_energy_power_and_memory_with_no_quality_warning():
     if not torch.cuda.is_available():
         pytest.skip("no CUDA")
     from engine.cli.netload import resolve
-    from engine.config import RunConfig
-    from engine.runloop import run
+    from engine.run.config import RunConfig
+    from engine.run.loop import run
     cfg = RunConfig(device="cuda", precision="bf16", channels_last=True, batch=512, seconds=12.0, warmup=30)
     # heat the card first: a cold card warms more than 10 °C in the window, which is rightly flagged
     run(resolve("resnet9"), cfg.model_copy(update={"seconds": 8.0, "sample_hz": 0.0}))

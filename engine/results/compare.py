@@ -1,0 +1,310 @@
+"""Comparison of stored runs: table rows with ratios to a baseline, Pareto fronts, recommendations.
+
+Torch-free and Qt-free: the comparison view, the report and the tests all compute from RunResults
+alone (torch.utils.benchmark's lesson: render comparisons from measurements, never from widgets).
+Values are kept in SI units; `Metric.scale`/`unit` say how to show them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from engine.results.result import RunResult
+from engine.sweep.grid import describe
+
+Better = Literal["higher", "lower"]
+
+
+def peak_mem_bytes(r: RunResult) -> float | None:
+    """Memory that limits the batch: GPU peak allocated on GPU runs, process peak RSS on CPU runs."""
+    on_gpu = str(r.config.get("device", "cpu")).startswith("cuda")
+    return r.memory_bytes.gpu_peak_allocated if on_gpu else r.memory_bytes.host_peak_rss
+
+
+def _inv(x: float | None) -> float | None:
+    return 1.0 / x if x else None
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # SI name, e.g. "step_time_p50_s"
+    label: str
+    unit: str  # display unit after scaling
+    scale: float
+    better: Better
+    get: Callable[[RunResult], float | None]
+    digits: int = 3  # significant digits shown
+
+    def value(self, r: RunResult) -> float | None:
+        v = self.get(r)
+        return float(v) if v is not None else None
+
+    def show(self, v: float | None) -> str:
+        if v is None:
+            return "–"
+        return format_number(v * self.scale, self.digits)
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("throughput_sps", "Throughput", "samples/s", 1.0, "higher", lambda r: r.throughput_sps),
+    Metric("step_time_p50_s", "Step p50", "ms", 1e3, "lower", lambda r: r.step_time_s.p50),
+    Metric("step_time_p99_s", "Step p99", "ms", 1e3, "lower", lambda r: r.step_time_s.p99),
+    Metric("energy_per_sample_j", "Energy per sample", "mJ", 1e3, "lower", lambda r: r.energy_per_sample_j.total),
+    Metric("energy_dynamic_per_sample_j", "Above-idle energy per sample", "mJ", 1e3, "lower",
+           lambda r: r.energy_per_sample_j.dynamic),
+    Metric("power_mean_w", "GPU power (mean)", "W", 1.0, "lower", lambda r: r.power_w.gpu_mean),
+    Metric("power_max_w", "GPU power (peak)", "W", 1.0, "lower", lambda r: r.power_w.gpu_max),
+    Metric("peak_mem_bytes", "Peak memory", "MiB", 1 / 2**20, "lower", peak_mem_bytes),
+    Metric("accuracy", "Accuracy", "%", 100.0, "higher", lambda r: r.accuracy),
+)
+METRIC = {m.key: m for m in METRICS}
+
+
+def format_number(x: float, digits: int = 3) -> str:
+    """3 significant digits with thousands separators: 23,712 / 45.2 / 0.0312."""
+    if x == 0:
+        return "0"
+    ax = abs(x)
+    if ax >= 10 ** (digits - 1):
+        return f"{x:,.0f}"
+    from math import floor, log10
+    decimals = max(0, digits - 1 - int(floor(log10(ax))))
+    return f"{x:.{decimals}f}"
+
+
+def format_ratio(r: float | None) -> str:
+    if r is None:
+        return "–"
+    return f"{r:.2f}×" if r < 10 else f"{r:.1f}×" if r < 100 else f"{r:,.0f}×"
+
+
+# Config fields that make runs differ, in the order a label names them.
+LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compile", "dataset")
+
+
+def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
+    """A label per run naming only the config fields that vary among them (else the full label)."""
+    varying = [f for f in LABEL_FIELDS if len({str(r.config.get(f)) for r in results}) > 1]
+    nets = {r.network.name for r in results}
+    out = {}
+    for r in results:
+        c = r.config
+        if not varying:
+            out[r.run_id] = describe(c) if c.get("device") else r.run_id
+            continue
+        parts = []
+        for f in varying:
+            v = c.get(f)
+            if f == "batch":
+                parts.append(f"b{v}")
+            elif f == "channels_last":
+                parts.append("CL" if v else "no-CL")
+            elif f == "compile":
+                parts.append(f"compile:{v}" if v else "eager")
+            else:
+                parts.append(str(v))
+        label = " ".join(parts)
+        out[r.run_id] = f"{r.network.name} {label}" if len(nets) > 1 else label
+    return out
+
+
+@dataclass
+class Row:
+    run_id: str
+    label: str
+    status: str
+    values: dict[str, float | None]
+    ratios: dict[str, float | None]  # value / baseline value, per metric
+    quality: list[str]
+    result: RunResult = field(repr=False)
+
+
+def table(results: Sequence[RunResult], baseline_id: str | None = None) -> list[Row]:
+    """One row per run; ratios to the baseline run (default: the first ok run)."""
+    labels = short_labels(results)
+    base = next((r for r in results if r.run_id == baseline_id), None) if baseline_id else None
+    if base is None:
+        base = next((r for r in results if r.status == "ok"), results[0] if results else None)
+    rows = []
+    for r in results:
+        values = {m.key: m.value(r) for m in METRICS}
+        ratios = {}
+        for m in METRICS:
+            b = m.value(base) if base is not None else None
+            v = values[m.key]
+            ratios[m.key] = v / b if (v is not None and b) else None
+        rows.append(Row(r.run_id, labels[r.run_id], r.status, values, ratios, list(r.quality), r))
+    return rows
+
+
+def baseline_of(results: Sequence[RunResult], baseline_id: str | None = None) -> RunResult | None:
+    if baseline_id:
+        found = next((r for r in results if r.run_id == baseline_id), None)
+        if found:
+            return found
+    return next((r for r in results if r.status == "ok"), None)
+
+
+@dataclass(frozen=True)
+class ParetoPlot:
+    key: str
+    title: str
+    x: Metric
+    y: Metric
+
+
+PARETO_PLOTS: tuple[ParetoPlot, ...] = (
+    ParetoPlot("throughput_energy", "Throughput vs energy per sample", METRIC["energy_per_sample_j"],
+               METRIC["throughput_sps"]),
+    ParetoPlot("latency_memory", "Step time vs peak memory", METRIC["peak_mem_bytes"], METRIC["step_time_p50_s"]),
+    ParetoPlot("accuracy_energy", "Accuracy vs energy per sample", METRIC["energy_per_sample_j"], METRIC["accuracy"]),
+)
+
+
+def _dominates(a: tuple[float, float], b: tuple[float, float], sx: int, sy: int) -> bool:
+    return sx * a[0] >= sx * b[0] and sy * a[1] >= sy * b[1] and (a[0] != b[0] or a[1] != b[1])
+
+
+def pareto_front(points: dict[str, tuple[float, float]], x_better: Better, y_better: Better) -> set[str]:
+    """Ids of the points no other point beats on both axes (ties on both axes all stay)."""
+    sx = 1 if x_better == "higher" else -1
+    sy = 1 if y_better == "higher" else -1
+    return {k for k, p in points.items()
+            if not any(_dominates(q, p, sx, sy) for j, q in points.items() if j != k)}
+
+
+def plot_points(results: Sequence[RunResult], plot: ParetoPlot) -> dict[str, tuple[float, float]]:
+    """(x, y) of every ok run that has both values, in SI units."""
+    out = {}
+    for r in results:
+        if r.status != "ok":
+            continue
+        x, y = plot.x.value(r), plot.y.value(r)
+        if x is not None and y is not None:
+            out[r.run_id] = (x, y)
+    return out
+
+
+# Where a run says why a metric is missing: RunResult.unavailable keys, per kind of device.
+_UNAVAILABLE_KEYS = {
+    "energy_per_sample_j": {"cpu": ("energy_j.cpu", "energy_per_sample_j"), "gpu": ("energy_j.gpu", "energy_per_sample_j")},
+    "energy_dynamic_per_sample_j": {"cpu": ("energy_j.cpu", "energy_per_sample_j"), "gpu": ("energy_j.gpu_dynamic",)},
+    "power_mean_w": {"cpu": ("power_w.gpu_mean",), "gpu": ("power_w.gpu_mean",)},
+    "power_max_w": {"cpu": ("power_w.gpu_max",), "gpu": ("power_w.gpu_max",)},
+    "peak_mem_bytes": {"cpu": ("memory_bytes.host_peak_rss",), "gpu": ("memory_bytes.gpu_peak_allocated",)},
+    "accuracy": {"cpu": ("accuracy",), "gpu": ("accuracy",)},
+}
+
+
+def missing_reason(results: Sequence[RunResult], metric: Metric) -> str | None:
+    """Why a metric is missing on every ok run (the runs' own `unavailable` reasons), or None if some have it."""
+    ok = [r for r in results if r.status == "ok"]
+    if not ok:
+        return "no run finished"
+    if any(metric.value(r) is not None for r in ok):
+        return None
+    reasons: list[str] = []
+    for r in ok:
+        kind = "gpu" if str(r.config.get("device", "cpu")).startswith("cuda") else "cpu"
+        keys = _UNAVAILABLE_KEYS.get(metric.key, {}).get(kind, ())
+        why = next((r.unavailable[k] for k in keys if k in r.unavailable), None)
+        if why is None:  # older results: match loosely on the key's words
+            why = next((v for k, v in r.unavailable.items() if _reason_matches(metric.key, k)), None)
+        if why and why not in reasons:
+            reasons.append(why)
+    if metric.key == "accuracy" and not reasons:
+        reasons.append("the runs did not evaluate accuracy (synthetic data or inference)")
+    return "; ".join(reasons) or "not recorded by these runs"
+
+
+def _reason_matches(metric_key: str, unavailable_key: str) -> bool:
+    k = unavailable_key.lower()
+    if "energy" in metric_key:
+        return "energy" in k or "rapl" in k
+    if "power" in metric_key:
+        return "power" in k
+    if "mem" in metric_key:
+        return "mem" in k or "rss" in k
+    return metric_key.split("_")[0] in k
+
+
+# ---- recommendation -------------------------------------------------------------------------
+
+Objective = Literal["max_throughput", "min_energy", "min_latency", "time_energy"]
+OBJECTIVES: dict[str, str] = {
+    "max_throughput": "Maximum throughput",
+    "min_energy": "Minimum energy per sample",
+    "min_latency": "Minimum step time (p50)",
+    "time_energy": "Weighted time-energy cost (Zeus)",
+}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    objective: str
+    run_id: str | None
+    text: str  # one sentence with the numbers
+    excluded: tuple[str, ...] = ()  # "label: why", for runs left out by a constraint
+
+
+def zeus_cost(r: RunResult, eta: float, max_power_w: float) -> float | None:
+    """Zeus's cost per sample: eta * J/sample + (1 - eta) * MAXPOWER * s/sample (lower is better)."""
+    e, t = r.energy_per_sample_j.total, _inv(r.throughput_sps)
+    if e is None or t is None:
+        return None
+    return eta * e + (1 - eta) * max_power_w * t
+
+
+def recommend(results: Sequence[RunResult], objective: str, memory_limit_bytes: float | None = None,
+              accuracy_floor: float | None = None, eta: float = 0.5,
+              max_power_w: float | None = None) -> Recommendation:
+    """The best ok run for the objective among those within the memory limit and accuracy floor."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective {objective!r} is not one of {', '.join(OBJECTIVES)}")
+    labels = short_labels(results)
+    excluded, candidates = [], []
+    for r in results:
+        if r.status != "ok":
+            continue
+        mem = peak_mem_bytes(r)
+        if memory_limit_bytes is not None and mem is not None and mem > memory_limit_bytes:
+            excluded.append(f"{labels[r.run_id]}: peak memory {mem / 2**20:,.0f} MiB over the limit")
+            continue
+        if accuracy_floor is not None and (r.accuracy is None or r.accuracy < accuracy_floor):
+            acc = "no accuracy" if r.accuracy is None else f"accuracy {r.accuracy:.1%}"
+            excluded.append(f"{labels[r.run_id]}: {acc} under the floor")
+            continue
+        candidates.append(r)
+    if objective == "time_energy" and max_power_w is None:
+        powers = [r.power_w.gpu_max for r in results if r.power_w.gpu_max]
+        max_power_w = max(powers) if powers else None
+    if objective == "max_throughput":
+        score, fmt = (lambda r: -r.throughput_sps if r.throughput_sps else None), \
+            (lambda r: f"{format_number(r.throughput_sps)} samples/s")
+    elif objective == "min_energy":
+        score, fmt = (lambda r: r.energy_per_sample_j.total), \
+            (lambda r: f"{format_number(r.energy_per_sample_j.total * 1e3)} mJ/sample")
+    elif objective == "min_latency":
+        score, fmt = (lambda r: r.step_time_s.p50), (lambda r: f"{format_number(r.step_time_s.p50 * 1e3)} ms/step (p50)")
+    else:
+        if max_power_w is None:
+            return Recommendation(objective, None, "No recommendation: the weighted time-energy cost needs "
+                                  "power readings (none of these runs has GPU power).", tuple(excluded))
+        score = lambda r: zeus_cost(r, eta, max_power_w)  # noqa: E731
+        fmt = lambda r: (f"cost {format_number(zeus_cost(r, eta, max_power_w) * 1e3)} mJ-equivalent/sample "  # noqa: E731
+                         f"(η={eta:g}, max power {max_power_w:.0f} W)")
+    scored = [(score(r), r) for r in candidates]
+    scored = [(s, r) for s, r in scored if s is not None]
+    if not scored:
+        what = {"min_energy": "energy readings", "time_energy": "energy readings"}.get(objective, "finished runs")
+        return Recommendation(objective, None, f"No recommendation: no run within the constraints has {what}.",
+                              tuple(excluded))
+    scored.sort(key=lambda sr: sr[0])
+    best = scored[0][1]
+    text = f"{OBJECTIVES[objective]}: {labels[best.run_id]} — {fmt(best)}"
+    if len(scored) > 1:
+        text += f", best of {len(scored)} runs"
+    if excluded:
+        text += f" ({len(excluded)} excluded by the constraints)"
+    return Recommendation(objective, best.run_id, text + ".", tuple(excluded))

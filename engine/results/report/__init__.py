@@ -1,0 +1,42 @@
+"""Comparison reports built only from stored results: HTML, PDF, CSV and JSON (DESIGN.md "Export").
+
+    make_report(results, html="r.html", pdf="r.pdf", csv="r.csv", json="r.json", baseline_id=None)
+
+Torch-free; matplotlib, jinja2 and reportlab are imported only when a file that needs them is written.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.results.report.model import ReportData, build
+from engine.results.result import RunResult
+
+__all__ = ["ReportData", "build", "make_report"]
+
+
+def make_report(results: Sequence[RunResult], *, html: str | Path | None = None, pdf: str | Path | None = None,
+                csv: str | Path | None = None, json: str | Path | None = None, baseline_id: str | None = None,
+                skipped: Sequence[tuple[dict, str]] = (), title: str | None = None) -> list[Path]:
+    """Write the requested report files; returns their paths. Raises ValueError without runs,
+    OSError when a file cannot be written."""
+    data = build(results, baseline_id, skipped, title)
+    written: list[Path] = []
+    if html or pdf:
+        from engine.results.report.charts import all_charts
+        charts = all_charts(data.results, data.labels, data.baseline_id)
+        if html:
+            from engine.results.report.html import write_html
+            written.append(write_html(data, charts, html))
+        if pdf:
+            from engine.results.report.pdf import write_pdf
+            written.append(write_pdf(data, charts, pdf))
+    if csv:
+        from engine.results.report.tabular import write_csv
+        written.append(write_csv(data.results, csv))
+    if json:
+        from engine.results.report.tabular import write_json
+        extra = {"baseline_run_id": data.baseline_id, "findings": [f.text for f in data.findings],
+                 "skipped": [{"config": c, "reason": why} for c, why in skipped]}
+        written.append(write_json(data.results, json, extra))
+    return written

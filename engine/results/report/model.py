@@ -1,0 +1,224 @@
+"""Everything a report shows, computed once from stored RunResults; the HTML, PDF and tests read it.
+
+Torch-free. The writers (html.py, pdf.py) only lay this out, so both formats say the same thing.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from engine.results import compare
+from engine.results.findings import Finding, findings
+from engine.results.result import RunResult
+
+TABLE_METRICS = ("throughput_sps", "step_time_p50_s", "step_time_p99_s", "energy_per_sample_j",
+                 "energy_dynamic_per_sample_j", "power_mean_w", "power_max_w", "peak_mem_bytes", "accuracy")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    ratio: str = ""
+    tone: str = ""  # better | worse | "" (vs the baseline)
+
+
+@dataclass
+class TableRow:
+    run_id: str
+    label: str
+    status: str
+    cells: list[Cell]
+    quality: list[str]
+    is_baseline: bool = False
+
+
+@dataclass
+class LayerRow:
+    id: str
+    type: str
+    params: str
+    output_shape: str = ""
+    n_params: str = ""
+    flops: str = ""
+
+
+@dataclass
+class NetworkInfo:
+    name: str
+    params: int
+    flops_per_sample: int
+    layers: list[LayerRow]
+    note: str = ""
+
+
+@dataclass
+class ReportData:
+    title: str
+    generated_at: str
+    n_runs: int
+    baseline_label: str
+    summary: str
+    columns: list[tuple[str, str]]  # (label, unit)
+    rows: list[TableRow]
+    networks: list[NetworkInfo]
+    environment: list[tuple[str, str]]
+    method: list[str]
+    findings: list[Finding]
+    recommendations: list[compare.Recommendation]
+    quality: list[tuple[str, str]]  # (run label, warning)
+    unavailable: list[tuple[str, str]]  # (metric, why) for metrics missing on every run
+    results: list[RunResult] = field(repr=False, default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    baseline_id: str | None = None
+
+
+def _tone(metric: compare.Metric, ratio: float | None) -> str:
+    if ratio is None or abs(ratio - 1) < 0.02:
+        return ""
+    good = ratio > 1 if metric.better == "higher" else ratio < 1
+    return "better" if good else "worse"
+
+
+def shown_metrics(results: Sequence[RunResult]) -> list[str]:
+    """Table columns: the metrics some run has (the rest are listed as unavailable, with why)."""
+    return [k for k in TABLE_METRICS if any(compare.METRIC[k].value(r) is not None for r in results)]
+
+
+def _rows(results: Sequence[RunResult], baseline_id: str | None, keys: list[str]) -> list[TableRow]:
+    out = []
+    for row in compare.table(results, baseline_id):
+        cells = []
+        for key in keys:
+            m = compare.METRIC[key]
+            v, ratio = row.values[key], row.ratios[key]
+            shown_ratio = compare.format_ratio(ratio) if (ratio is not None and row.run_id != baseline_id) else ""
+            cells.append(Cell(m.show(v), shown_ratio, _tone(m, ratio)))
+        out.append(TableRow(row.run_id, row.label, row.status, cells, row.quality, row.run_id == baseline_id))
+    return out
+
+
+def _network_info(r: RunResult) -> NetworkInfo:
+    spec = r.network.spec or {}
+    layers, note = [], ""
+    infos = {}
+    try:
+        from engine.net.analysis import analyze
+        from engine.net.spec import spec_from_dict
+        analysis = analyze(spec_from_dict(spec))
+        infos = analysis.layers
+    except Exception:  # noqa: BLE001 - a report must still render when shape inference cannot run
+        note = "Per-layer shapes and costs were not available for this network."
+    if spec.get("input"):
+        shape = spec["input"].get("shape") or []
+        layers.append(LayerRow("input", "Input", "", "×".join(map(str, shape))))
+    for layer in spec.get("layers", []):
+        params = ", ".join(f"{k}={v}" for k, v in (layer.get("params") or {}).items())
+        info = infos.get(layer.get("id"))
+        row = LayerRow(layer.get("id", "?"), layer.get("type", "?"), params)
+        if info is not None:
+            row.output_shape = "×".join(map(str, info.output_shape)) if info.output_shape else "?"
+            row.n_params = f"{info.params:,}"
+            row.flops = f"{info.flops:,}"
+        layers.append(row)
+    if not spec:
+        note = "The runs did not store the network spec."
+    return NetworkInfo(r.network.name, r.network.params, r.network.flops_per_sample, layers, note)
+
+
+def _environment(results: Sequence[RunResult]) -> list[tuple[str, str]]:
+    keys = [("device_name", "Device"), ("cpu_model", "CPU"), ("cpu_cores", "CPU cores"),
+            ("host_mem_bytes", "Host memory"), ("driver", "Driver"), ("nvidia_driver", "NVIDIA driver"),
+            ("torch", "PyTorch"), ("cuda", "CUDA"), ("cudnn", "cuDNN"), ("host", "Host"), ("os", "OS"),
+            ("python", "Python")]
+    out = []
+    for key, label in keys:
+        vals = sorted({_env_value(key, r.hardware.get(key)) for r in results if r.hardware.get(key)})
+        if vals and not (key == "nvidia_driver" and any(lbl == "Driver" for lbl, _ in out)):
+            out.append((label, ", ".join(vals)))
+    return out
+
+
+def _env_value(key: str, value) -> str:
+    if key == "host_mem_bytes" and isinstance(value, int | float):
+        return f"{value / 2**30:.0f} GiB"
+    return str(value)
+
+
+def _method(results: Sequence[RunResult]) -> list[str]:
+    cfgs = [r.config for r in results]
+    lines = []
+    warmups = sorted({c.get("warmup") for c in cfgs if c.get("warmup") is not None})
+    if warmups:
+        lines.append(f"Each run: a fresh worker process; {', '.join(map(str, warmups))} warm-up steps excluded "
+                     "from the timed window; step times are medians and 99th percentiles, not means.")
+    secs = sorted({c.get("seconds") for c in cfgs if c.get("seconds")})
+    steps = sorted({c.get("steps") for c in cfgs if c.get("steps")})
+    measured = [r.measured_s for r in results if r.measured_s]
+    if secs or steps:
+        what = (f"{', '.join(f'{s:g}' for s in secs)} s" if secs else "") + (" / " if secs and steps else "") + \
+               (f"{', '.join(map(str, steps))} steps" if steps else "")
+        span = f" (measured windows {min(measured):.1f}–{max(measured):.1f} s)" if measured else ""
+        lines.append(f"Timed window per run: {what}{span}.")
+    methods = {r.energy_j.gpu_method for r in results if r.energy_j.gpu_method}
+    if "counter" in methods:
+        lines.append("GPU energy measured with NVML's total-energy counter read at the ends of the window.")
+    if methods - {"counter"}:
+        lines.append("Some GPU energy figures are estimated by integrating instant power samples "
+                     "(no energy counter on that GPU).")
+    if any(r.energy_j.cpu is not None for r in results):
+        lines.append("CPU energy measured with RAPL (package domain).")
+    if not any(r.energy_per_sample_j.total for r in results):
+        why = compare.missing_reason(results, compare.METRIC["energy_per_sample_j"])
+        lines.append(f"Energy: not measured here — {why}. No estimate is put in its place.")
+    if any(r.power_w.gpu_idle for r in results):
+        lines.append("Energy above idle subtracts the idle power measured just before each run.")
+    lines.append("Peak memory: GPU peak allocated on GPU runs, peak resident set of the worker on CPU runs.")
+    datasets = sorted({str(c.get("dataset")) for c in cfgs if c.get("dataset")})
+    if datasets:
+        lines.append(f"Data: {', '.join(datasets)}.")
+    return lines
+
+
+def build(results: Sequence[RunResult], baseline_id: str | None = None,
+          skipped: Sequence[tuple[dict, str]] = (), title: str | None = None) -> ReportData:
+    """Assemble a report from runs (oldest first reads best); `skipped` are sweep entries never run."""
+    results = list(results)
+    if not results:
+        raise ValueError("a report needs at least one run")
+    base = compare.baseline_of(results, baseline_id)
+    baseline_id = base.run_id if base else None
+    labels = compare.short_labels(results)
+    nets = sorted({r.network.name for r in results})
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    status_text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    devices = sorted({r.hardware.get("device_name") or r.config.get("device", "?") for r in results})
+    summary = (f"{len(results)} runs of {', '.join(nets)} on {', '.join(map(str, devices))} ({status_text}"
+               + (f", {len(skipped)} skipped" if skipped else "") + ").")
+    seen, networks = set(), []
+    for r in results:
+        if r.network.name not in seen:
+            seen.add(r.network.name)
+            networks.append(_network_info(r))
+    unavailable = []
+    for m in (compare.METRIC[k] for k in TABLE_METRICS):
+        why = compare.missing_reason(results, m)
+        if why and any(r.status == "ok" for r in results):
+            unavailable.append((f"{m.label}", why))
+    keys = shown_metrics(results)
+    if any(m == "Energy per sample" for m, _ in unavailable):
+        why = dict(unavailable)["Energy per sample"]
+        summary += f" Energy was not measured here: {why.rstrip('.')}. Energy columns and plots are left out."
+    recs = [compare.recommend(results, obj) for obj in compare.OBJECTIVES]
+    return ReportData(
+        title=title or f"Tradeoff Lab report: {', '.join(nets)}",
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        n_runs=len(results), baseline_label=labels.get(baseline_id, "–") if baseline_id else "–",
+        summary=summary,
+        columns=[(compare.METRIC[k].label, compare.METRIC[k].unit) for k in keys],
+        rows=_rows(results, baseline_id, keys), networks=networks, environment=_environment(results),
+        method=_method(results), findings=findings(results, skipped),
+        recommendations=[r for r in recs if r.run_id], quality=[(labels[r.run_id], q) for r in results for q in r.quality],
+        unavailable=unavailable, results=results, labels=labels, baseline_id=baseline_id)

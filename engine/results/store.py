@@ -1,0 +1,187 @@
+"""The run history: one SQLite file (stdlib sqlite3, WAL) holding every RunResult. Torch-free.
+
+Each run is one row: a few columns to list and filter by, plus the whole result as JSON (the truth;
+the columns are derived from it on insert). `PRAGMA user_version` carries the schema version so a
+later release can migrate the file; a file from a newer release is refused, not damaged.
+
+Connections are opened per call: the GUI reads from its thread while a worker process writes, and
+WAL lets readers and one writer proceed together.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from engine.errors import BadResultFile, BadStoreFile
+from engine.json_file import read_json
+from engine.results.result import RunResult
+
+SCHEMA_VERSION = 1
+RESULT_VERSION = 1  # RunResult.version this app reads
+_BUSY_TIMEOUT_S = 10.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    network TEXT NOT NULL,
+    device TEXT,
+    device_name TEXT,
+    precision TEXT,
+    batch INTEGER,
+    mode TEXT,
+    status TEXT NOT NULL,
+    throughput_sps REAL,
+    energy_per_sample_j REAL,
+    accuracy REAL,
+    result_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+"""
+
+_ROW_COLUMNS = ("run_id", "created_at", "network", "device", "device_name", "precision", "batch", "mode",
+                "status", "throughput_sps", "energy_per_sample_j", "accuracy")
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of the history list: what a table of past runs shows, without the series."""
+    run_id: str
+    created_at: str
+    network: str
+    device: str | None
+    device_name: str | None
+    precision: str | None
+    batch: int | None
+    mode: str | None
+    status: str
+    throughput_sps: float | None
+    energy_per_sample_j: float | None
+    accuracy: float | None
+
+
+class RunStore:
+    def __init__(self, path: str | Path | None = None) -> None:
+        if path is None:
+            from engine.paths import default_db_path
+            path = default_db_path()
+        self.path = Path(path)
+        self._init()
+
+    # -- connection ---------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+        except sqlite3.Error as exc:
+            raise BadStoreFile(f"{self.path}: cannot open the run history ({exc})") from None
+        try:
+            with conn:  # commits on success, rolls back on error
+                yield conn
+        except sqlite3.DatabaseError as exc:
+            raise BadStoreFile(f"{self.path}: the run history cannot be used ({exc})") from None
+        finally:
+            conn.close()
+
+    def _init(self) -> None:
+        if self.path.is_dir():
+            raise BadStoreFile(f"{self.path}: is a folder, not a run history file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BadStoreFile(f"{self.path}: cannot create its folder ({exc.strerror})") from None
+        with self._connect() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise BadStoreFile(f"{self.path}: run history schema version {version} is newer than this "
+                                   f"app reads ({SCHEMA_VERSION}); update Tradeoff Lab")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+            if version < SCHEMA_VERSION:
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # -- writing ------------------------------------------------------------------------------
+    def add(self, result: RunResult) -> None:
+        """Insert, or replace the run with the same run_id."""
+        cfg = result.config
+        values = (result.run_id, result.created_at, result.network.name, cfg.get("device"),
+                  result.hardware.get("device_name"), cfg.get("precision"), cfg.get("batch"), cfg.get("mode"),
+                  result.status, result.throughput_sps, result.energy_per_sample_j.total, result.accuracy,
+                  result.model_dump_json())
+        with self._connect() as conn:
+            conn.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_ROW_COLUMNS)}, result_json) "
+                         f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})", values)
+
+    def delete(self, run_ids: Iterable[str]) -> int:
+        ids = list(run_ids)
+        if not ids:
+            return 0
+        with self._connect() as conn:
+            cur = conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(ids))})", ids)
+            return cur.rowcount
+
+    def import_json(self, path: str | Path) -> RunResult:
+        """Add a result JSON written elsewhere (e.g. `run --json` on a GPU server)."""
+        result = read_result_file(path)
+        self.add(result)
+        return result
+
+    # -- reading ------------------------------------------------------------------------------
+    def get(self, run_id: str) -> RunResult | None:
+        with self._connect() as conn:
+            row = conn.execute("SELECT result_json FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return RunResult.model_validate_json(row[0]) if row else None
+
+    def list(self, network: str | None = None, device: str | None = None, precision: str | None = None,
+             status: str | None = None, limit: int | None = None) -> list[RunRow]:
+        """Runs newest first, optionally filtered (exact match on each given field)."""
+        where, args = [], []
+        for column, value in (("network", network), ("device", device), ("precision", precision),
+                              ("status", status)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM runs"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, rowid DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
+        with self._connect() as conn:
+            return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
+
+    def last(self, n: int) -> list[RunResult]:
+        """The n newest results, newest first."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT result_json FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                                (int(n),)).fetchall()
+        return [RunResult.model_validate_json(r[0]) for r in rows]
+
+    def __len__(self) -> int:
+        with self._connect() as conn:
+            return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def read_result_file(path: str | Path) -> RunResult:
+    """Parse a result JSON file; BadResultFile names the file and the problem."""
+    p = Path(path)
+    data = read_json(p, BadResultFile, "result file")
+    if not isinstance(data, dict):
+        raise BadResultFile(f"{p}: expected a JSON object (a run result), got {type(data).__name__}")
+    version = data.get("version", 1)
+    if not isinstance(version, int) or version > RESULT_VERSION:
+        raise BadResultFile(f"{p}: result version {version!r} is newer than this app reads ({RESULT_VERSION}); "
+                            f"update Tradeoff Lab")
+    try:
+        return RunResult.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first.get("loc", ())) or "result"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise BadResultFile(f"{p}: not a run result: {where}: {first.get('msg')}{more}") from None

@@ -1,0 +1,31 @@
+"""One run: its configuration, the run loop, precision and levers, data sets, the worker process and
+the typed events it emits.
+
+Entry points:
+    RunConfig                       the one declaration of every run option (torch-free)
+    run(spec, config, on_event, should_stop) -> RunResult      the run loop (imports torch on first use)
+    run_worker(...)                 the spawned worker's entry (torch-free at import)
+    RunStarted, PhaseChanged, StepMetrics, TelemetryBatch, RunFinished     the events (torch-free)
+Errors: BadRunInput (raised before anything runs); OOM, device faults and cancel become the result's
+status, never an exception.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from engine.run.config import RunConfig
+from engine.run.events import Event, PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
+from engine.run.worker import run_worker
+
+_LAZY = {"run": "engine.run.loop", "run_model": "engine.run.loop"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'engine.run' has no attribute {name!r}")
+
+
+__all__ = ["Event", "PhaseChanged", "RunConfig", "RunFinished", "RunStarted", "StepMetrics", "TelemetryBatch",
+           "run", "run_model", "run_worker"]

@@ -1,0 +1,328 @@
+"""The run loop (CONTRACTS.md "Run loop"): one run of a network on a device, shared by the CLI and
+the GUI's worker.
+
+    result = run(spec, config, on_event=print, should_stop=lambda: False)
+
+Bad input raises BadRunInput before anything runs. Everything after RunStarted ends in a RunResult
+(never an exception): an out-of-memory error becomes status "oom", a stop request "cancelled", any
+other failure "failed"; RunFinished is always the last event.
+
+The timed loop is kept as lean as a hand-written one: the step is a prepared closure, per step the
+loop only records a timing mark, counts, polls should_stop and reads the host clock; everything
+else (step-time resolution, loss read-back, telemetry, events, evaluation) happens at most every
+REPORT_EVERY_S.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from engine.errors import BadRunInput
+from engine.net.spec import NetworkSpec
+from engine.results.fill import fill_result
+from engine.results.result import NetworkSummary, RunResult
+from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
+from engine.run.config import RunConfig
+from engine.run.datasets import load_for_run
+from engine.run.device import free_device_memory, hardware_info, is_oom, oom_message, resolve_device
+from engine.run.events import PhaseChanged, RunFinished, RunStarted, StepMetrics
+from engine.run.precision import backend_flags, plan_precision, quantize_linear_int8
+from engine.run.step_timer import make_step_timer
+from engine.run.steps import (
+    LossReader,
+    direct_forward,
+    evaluate,
+    gc_frozen,
+    make_infer_step,
+    make_optimizer,
+    make_train_step,
+)
+from engine.run.telemetry import Telemetry
+
+REPORT_EVERY_S = 0.1  # StepMetrics at most 10 Hz: plenty for a chart, and off the hot path
+TELEMETRY_EVERY_S = 0.5
+RECENT_STEPS = 256  # live p50/p99 over this many recent steps
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+def _ignore(_event: Any) -> None:
+    pass
+
+
+def _never() -> bool:
+    return False
+
+
+def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = _ignore,
+        should_stop: Callable[[], bool] = _never) -> RunResult:
+    from engine.net.analysis import analyze
+    from engine.net.build import build_model
+
+    analysis = analyze(spec)
+    if not analysis.ok:
+        raise BadRunInput(f"network {spec.name!r}: " + "; ".join(str(p) for p in analysis.problems))
+    out = analysis.output_shape
+    network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops,
+                             spec=spec.model_dump(mode="json", exclude_none=True))
+
+    # Training wants logits for cross-entropy: a final Softmax is left out of the built model then.
+    logits = config.mode == "train"
+    out_layer = spec.layer(analysis.output_id) if analysis.output_id else None
+    probabilities = out_layer is not None and out_layer.type == "Softmax" and not logits
+
+    def make_model() -> torch.nn.Module:
+        try:
+            return build_model(spec, logits=logits)
+        except ValueError as exc:
+            raise BadRunInput(f"network {spec.name!r}: {exc}") from None
+    return run_model(make_model, network, tuple(spec.input.shape), out[0] if out and len(out) == 1 else None,
+                     config, on_event, should_stop, probabilities=probabilities)
+
+
+def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary, input_shape: tuple[int, ...],
+              num_classes: int | None, config: RunConfig, on_event: Callable[[Any], None] = _ignore,
+              should_stop: Callable[[], bool] = _never, probabilities: bool | None = None) -> RunResult:
+    """The run loop for a model factory (run() with a spec calls this; tests pass hand-made nets).
+    probabilities: the model outputs softmax probabilities, not logits (None: its `ends_with_softmax`)."""
+    device = resolve_device(config.device)
+    plan = plan_precision(config.precision, device, config.mode)
+    if config.compile is not None and config.compile not in COMPILE_MODES:
+        raise BadRunInput(f"compile mode {config.compile!r}: use one of {', '.join(COMPILE_MODES)}")
+    if config.mode == "train" and num_classes is None:
+        raise BadRunInput(f"network {network.name!r}: training needs a vector of class scores as output "
+                          f"(end the net with Flatten and Linear)")
+    run_ = _Run(config, device, plan, network, input_shape, num_classes)
+    run_.probabilities = probabilities
+    with backend_flags(config.precision, config.cudnn_benchmark, config.threads):
+        torch.manual_seed(config.seed)
+        # Model (built on the CPU) and data are handed over in a list that execute() empties, so no
+        # frame here keeps device memory alive when an OOM must free it.
+        parts = [make_model(), load_for_run(config, input_shape, num_classes, device)]
+        return run_.execute(parts, on_event, should_stop)
+
+
+def _short_error(exc: BaseException, limit: int = 2000) -> str:
+    """The error for the result: type and message, cut (a torch.compile failure can be pages long)."""
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+class _Run:
+    def __init__(self, config: RunConfig, device: torch.device, plan: Any, network: NetworkSummary,
+                 input_shape: tuple[int, ...], num_classes: int | None) -> None:
+        self.config, self.device, self.plan, self.network = config, device, plan, network
+        self.input_shape, self.num_classes = input_shape, num_classes
+        self.cuda = device.type == "cuda"
+        self.run_id = new_run_id()
+        self.created_at = utc_now_iso()
+        self.series = SeriesRecorder()
+        self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
+                                  "heldout_loss": None, "eval_s": 0.0, "evals": 0, "step_times_s": (),
+                                  "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes)}
+
+    # -- the whole run ---------------------------------------------------------------------------
+    def execute(self, parts: list[Any], on_event: Callable[[Any], None],
+                should_stop: Callable[[], bool]) -> RunResult:
+        cfg = self.config
+        hardware = hardware_info(self.device)
+        self.telemetry = Telemetry([self.device.index or 0] if self.cuda else [], cfg.sample_hz, self.series)
+        on_event(RunStarted(run_id=self.run_id, network_name=self.network.name, device_name=hardware["device_name"],
+                            config_json=cfg.model_dump_json(), total_steps=cfg.steps, total_seconds=cfg.seconds,
+                            availability=self.telemetry.availability))
+        self.emit, self.should_stop = on_event, should_stop
+        status, error = "ok", None
+        self.telemetry.start()
+        try:
+            data = parts.pop()
+            status = self._body(parts.pop(), data)
+        except KeyboardInterrupt:  # a second Ctrl+C in the CLI: stop now, but still write the result
+            status = "cancelled"
+        except Exception as exc:  # noqa: BLE001 - a run failure is a result, never a crash
+            status = "oom" if is_oom(exc) else "failed"
+            error = oom_message(exc, self.device, cfg.batch) if status == "oom" else _short_error(exc)
+        finally:
+            parts.clear()
+            data = None  # drop every reference to device memory before freeing it
+            for name in ("step", "model", "data", "timer", "loss_reader"):
+                self.__dict__.pop(name, None)
+        if status in ("oom", "failed"):
+            with contextlib.suppress(Exception):
+                free_device_memory(self.device)
+        if status == "cancelled":
+            error = "cancelled by the user"
+        self.telemetry.mark_window_end()
+        summary = self.telemetry.stop()
+        self._drain_telemetry(final=True)
+        on_event(PhaseChanged(t_s=self._now(), phase="done"))
+        result = RunResult(run_id=self.run_id, created_at=self.created_at, status=status, error=error,
+                           network=self.network, config=cfg.model_dump(mode="json"), hardware=hardware)
+        fill_result(result, self.m, summary, self.telemetry.reason, self.series, data_kind=cfg.dataset,
+                    device=self.device)
+        on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))
+        return result
+
+    def _body(self, model: torch.nn.Module, data: Any) -> str:
+        cfg, dev = self.config, self.device
+        self.t_window: float | None = None
+        fmt = torch.channels_last if cfg.channels_last and len(self.input_shape) == 3 else torch.contiguous_format
+        if cfg.channels_last and len(self.input_shape) != 3:
+            self.m["notes"].append("channels-last applies to image input [C, H, W] only: ignored here")
+        model = model.to(dev).to(memory_format=fmt)
+        if self.plan.quantize_linear:
+            model, n_linear = quantize_linear_int8(model.eval())
+            if not n_linear:
+                self.m["notes"].append("int8: this net has no Linear layer, so nothing was quantized")
+        self.model, self.data = model, data
+        if self.probabilities is None:
+            self.probabilities = bool(getattr(model, "ends_with_softmax", False))
+        forward = torch.compile(model, mode=cfg.compile) if cfg.compile else direct_forward(model)
+        if cfg.mode == "train":
+            model.train()
+            opt = make_optimizer(cfg.optimizer, model, cfg.lr)
+            self.step = make_train_step(forward, model, data, cfg.batch, opt, self.plan, dev.type, self.probabilities)
+        else:
+            model.eval()
+            self.step = make_infer_step(forward, data, cfg.batch, self.plan, dev.type)
+        if self.cuda and cfg.idle_baseline_s > 0 and cfg.sample_hz > 0:
+            self.emit(PhaseChanged(t_s=0.0, phase="idle-baseline"))
+            torch.cuda.synchronize(dev)
+            self.telemetry.measure_idle(cfg.idle_baseline_s)
+        grad_mode = torch.inference_mode() if cfg.mode == "infer" else contextlib.nullcontext()
+        with grad_mode, gc_frozen():
+            self.emit(PhaseChanged(t_s=0.0, phase="warmup"))
+            if cfg.warmup == 0:
+                self.m["notes"].append("no warm-up: first-step costs (allocation, autotune, compilation) are timed")
+            last_drain = time.perf_counter()
+            for _ in range(cfg.warmup):
+                self.step()
+                if self.should_stop():
+                    return "cancelled"
+                if time.perf_counter() - last_drain >= TELEMETRY_EVERY_S:
+                    self._drain_telemetry()
+                    last_drain = time.perf_counter()
+            status = self._timed(data)
+        if status == "ok" or status == "cancelled":
+            self._final_eval(data)
+        return status
+
+    # -- the timed window ------------------------------------------------------------------------
+    def _timed(self, data: Any) -> str:
+        cfg, dev = self.config, self.device
+        sync = (lambda: torch.cuda.synchronize(dev)) if self.cuda else (lambda: None)
+        sync()
+        if self.cuda:
+            torch.cuda.reset_peak_memory_stats(dev)
+        timer = make_step_timer(dev)
+        self.timer, self.loss_reader = timer, LossReader(dev)
+        self.telemetry.mark_window_start()
+        self.emit(PhaseChanged(t_s=0.0, phase="timed"))
+        self._drain_telemetry()
+        step, mark, stop, clock = self.step, timer.mark, self.should_stop, time.perf_counter
+        n_target = cfg.steps or float("inf")
+        timer.start()
+        t0 = self.t_window = clock()
+        self.t_end = t0 + cfg.seconds if cfg.seconds else float("inf")
+        self.n_last, self.t_last, self.next_telemetry = 0, t0, t0 + TELEMETRY_EVERY_S
+        self.mem: tuple[int, int] | None = None
+        self.next_eval = t0 + cfg.eval_every_s if cfg.mode == "train" and data.has_heldout else float("inf")
+        next_check = min(t0 + REPORT_EVERY_S, self.t_end)
+        n, loss, status = 0, None, "ok"
+        while True:
+            loss = step()
+            mark()
+            n += 1
+            if stop():
+                status = "cancelled"
+                break
+            if n >= n_target:
+                break
+            t = clock()
+            if t >= next_check:
+                if t >= self.t_end:
+                    break
+                self._report(n, loss, t)
+                next_check = min(clock() + REPORT_EVERY_S, self.t_end)
+        timer.resolve(block=True)  # synchronises: every step has finished
+        t_stop = clock()
+        self.m["steps"] = n
+        self.m["measured_s"] = t_stop - t0 - self.m["eval_s"]
+        self.m["loss"] = self.loss_reader.final(loss) if cfg.mode == "train" else None
+        self.m["step_times_s"] = timer.times_s
+        if self.cuda:
+            self.m["gpu_peak_allocated"] = torch.cuda.max_memory_allocated(dev)
+            self.m["gpu_peak_reserved"] = torch.cuda.max_memory_reserved(dev)
+        self.telemetry.mark_window_end()
+        self._report(n, None, t_stop, force=True)
+        return status
+
+    def _report(self, n: int, loss: Any, t: float, force: bool = False) -> None:
+        cfg = self.config
+        self.timer.resolve()
+        recent = sorted(self.timer.times_s[-RECENT_STEPS:])
+        dt = t - self.t_last
+        tput = (n - self.n_last) * cfg.batch / dt if dt > 0 and n > self.n_last else None
+        if force and tput is None and n and t > self.t_window:  # the closing report: the whole window
+            tput = n * cfg.batch / max(t - self.t_window - self.m["eval_s"], 1e-9)
+        loss_value = self.loss_reader.snapshot(loss) if cfg.mode == "train" else None
+        elapsed = t - self.t_window - self.m["eval_s"]
+        if cfg.steps:
+            remaining = (cfg.steps - n) * elapsed / n if n else None
+        else:
+            remaining = max(0.0, cfg.seconds - elapsed)
+        if self.cuda and (force or t >= self.next_telemetry or self.mem is None):
+            # memory_allocated() builds the allocator's whole stats dict: read it at 2 Hz, not 10
+            self.mem = (torch.cuda.memory_allocated(self.device), torch.cuda.memory_reserved(self.device))
+        alloc, reserved = self.mem or (None, None)
+        if tput is not None or force:
+            metrics = StepMetrics(t_s=t - self.t_window, step=n, samples=n * cfg.batch, throughput_sps=tput or 0.0,
+                                  step_time_p50_s=quantile(recent, 0.5), step_time_p99_s=quantile(recent, 0.99),
+                                  loss=loss_value, accuracy=self.m["accuracy"], gpu_mem_allocated_bytes=alloc,
+                                  gpu_mem_reserved_bytes=reserved, elapsed_s=elapsed, remaining_s=remaining)
+            self.series.add_step(metrics)
+            self.emit(metrics)
+        self.n_last, self.t_last = n, t
+        if t >= self.next_telemetry:
+            self._drain_telemetry()
+            self.next_telemetry = t + TELEMETRY_EVERY_S
+        if t >= self.next_eval and not force:
+            self._eval_pause()
+
+    def _eval_pause(self) -> None:
+        """Held-out loss and accuracy mid-run, outside the timing: sync, evaluate, and resume the
+        clocks as if the pause had not happened."""
+        t_pause = time.perf_counter()
+        self.timer.resolve(block=True)
+        self._evaluate()
+        if self.cuda:
+            torch.cuda.synchronize(self.device)
+        paused = time.perf_counter() - t_pause
+        self.m["eval_s"] += paused
+        self.t_end += paused
+        self.timer.restart()
+        self.t_last = time.perf_counter()
+        self.next_eval = self.t_last + self.config.eval_every_s
+
+    def _evaluate(self) -> None:
+        cfg = self.config
+        loss, acc = evaluate(self.model, self.data, cfg.batch, self.plan, self.device.type, self.probabilities)
+        self.m["evals"] += 1
+        if acc is not None:
+            self.m["accuracy"], self.m["heldout_loss"] = acc, loss
+
+    def _final_eval(self, data: Any) -> None:
+        if data.has_heldout and self.t_window is not None:
+            with torch.inference_mode():
+                self._evaluate()
+
+    # -- telemetry -------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return time.perf_counter() - self.t_window if getattr(self, "t_window", None) else 0.0
+
+    def _drain_telemetry(self, final: bool = False) -> None:
+        batch = self.telemetry.drain(final)
+        if batch is not None:
+            self.emit(batch)

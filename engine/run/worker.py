@@ -1,0 +1,83 @@
+"""Entry point of the run worker process (spawned by the GUI). Torch-free at import time: the GUI
+pickles a reference to `run_worker`, so this module must import without torch.
+
+    run_worker(spec_json: str, config_json: str, events: multiprocessing.Queue, stop: multiprocessing.Event,
+               db_path: str | None) -> None
+
+puts every engine.run.events event on `events` (TelemetryBatch included) and ends with RunFinished,
+after storing the result in the run history at db_path (default location when None), so a GUI that
+refreshes its history on RunFinished finds the run there. Bad input (a spec that does not
+validate, a missing data set file, an absent device) raises engine.errors.BadRunInput before
+RunStarted: nothing ran, nothing is stored (gui/run/child.py reports it as "failed to start").
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+
+def run_worker(spec_json: str, config_json: str, events: Any, stop: Any, db_path: str | None) -> None:
+    from engine.errors import BadRunInput
+    from engine.net.spec import SpecFormatError, spec_from_json
+    from engine.run.config import RunConfig
+    from engine.run.events import RunFinished
+    from engine.run.loop import run
+
+    try:
+        spec = spec_from_json(spec_json, "network")
+    except SpecFormatError as exc:
+        raise BadRunInput(str(exc)) from None
+    try:
+        config = RunConfig.model_validate_json(config_json)
+    except ValueError as exc:
+        raise BadRunInput(f"run settings: {exc}") from None
+
+    def emit(event: Any) -> None:
+        if isinstance(event, RunFinished):
+            event = _store(event, db_path)
+        events.put(event)
+
+    stopped = _StopFlag(stop)
+    try:
+        run(spec, config, on_event=emit, should_stop=stopped.is_set)
+    finally:
+        stopped.close()
+
+
+def _store(event: Any, db_path: str | None) -> Any:
+    """Store the finished run; if that fails, say so in the result the GUI receives."""
+    from engine.results.result import RunResult
+    from engine.results.store import RunStore
+    from engine.run.events import RunFinished
+
+    result = RunResult.model_validate_json(event.result_json)
+    try:
+        RunStore(db_path).add(result)
+    except Exception as exc:  # noqa: BLE001 - the run happened; say why it is not in the history
+        result.quality.append(f"not kept in the run history: {exc}")
+        return RunFinished(run_id=event.run_id, status=event.status, result_json=result.model_dump_json())
+    return event
+
+
+class _StopFlag:
+    """A plain bool mirrored from the multiprocessing Event by a thread, so the run loop's per-step
+    poll costs an attribute read instead of a semaphore call."""
+
+    def __init__(self, event: Any) -> None:
+        self._event = event
+        self._set = False
+        self._closing = False
+        self._thread = threading.Thread(target=self._watch, name="stop-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._closing:
+            if self._event.wait(1.0):  # returns at once when set; the timeout only checks _closing
+                self._set = True
+                return
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def close(self) -> None:
+        self._closing = True
