@@ -73,6 +73,36 @@ def test_gui_process_never_loads_torch_pynvml_psutil_indirectly():
 
 
 def test_spec_and_analysis_never_load_torch():
-    loaded = _loaded_after_import(["engine.net.spec", "engine.net.analysis", "engine.run.config", "engine.run.events",
-                                   "engine.results.result", "engine.run.worker"])
+    loaded = _loaded_after_import(["engine.net", "engine.run", "engine.results", "engine.sweep", "engine.errors",
+                                   "engine.net.spec", "engine.net.analysis", "engine.run.config",
+                                   "engine.run.events", "engine.results.result", "engine.run.worker"])
     assert "torch" not in loaded
+
+
+# What the GUI may import from the engine: the package faces and a few top-level modules of one concept.
+ENGINE_FACES = {"engine.net", "engine.run", "engine.results", "engine.sweep", "engine.place", "engine.jobs",
+                "engine.errors", "engine.paths", "engine.format", "engine.files", "engine.cli"}
+
+
+def _engine_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.split(".")[0] == "engine")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and node.module.startswith("engine"):
+            names.add(node.module)
+    return names
+
+
+def test_gui_imports_only_the_engines_package_faces():
+    """The GUI sees the engine through its faces (each package's __init__), never a module inside one,
+    so the engine can reorganise its modules without touching the GUI."""
+    for path in _files("gui"):
+        bad = _engine_imports(path) - ENGINE_FACES
+        assert not bad, f"{path.relative_to(ROOT)} imports engine internals {sorted(bad)}: use the package face"
+
+
+def test_every_engine_package_has_a_face():
+    for init in sorted((ROOT / "engine").glob("*/__init__.py")):
+        text = init.read_text(encoding="utf-8")
+        assert text.lstrip().startswith('"""') and "__all__" in text, f"{init.relative_to(ROOT)} has no face"
