@@ -37,17 +37,11 @@ def main(args: argparse.Namespace) -> int:
                ((args.pytorch, "--pytorch", "code"), (args.onnx, "--onnx", "onnx")) if f]
     spec = load_network(args.net)  # BadInput naming every problem of a broken spec
     for path, kind in targets:
-        try:
-            if kind == "code":
-                from engine.net.export_code import export_code
-                path.write_text(export_code(spec), encoding="utf-8")
-            else:
-                from engine.net.export_onnx import OnnxExportError, OnnxUnavailable, export_onnx
-                try:
-                    export_onnx(spec, path)
-                except (OnnxUnavailable, OnnxExportError) as exc:
-                    raise BadInput(str(exc)) from None
-        except OSError as exc:
-            raise BadInput(f"{path}: cannot write ({exc.strerror})") from None
+        if kind == "code":
+            from engine.net.export_code import export_code
+            path.write_text(export_code(spec), encoding="utf-8")
+        else:
+            from engine.net.export_onnx import export_onnx
+            export_onnx(spec, path)  # OnnxUnavailable / OnnxExportError: engine.errors types
         sys.stdout.write(f"wrote {path} ({'PyTorch code' if kind == 'code' else 'ONNX'} for '{spec.name}')\n")
     return EXIT_OK

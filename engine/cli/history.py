@@ -30,19 +30,15 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.errors import BadResultFile, BadStoreFile
     from engine.results.store import RunStore
     if args.limit < 0:
         raise BadInput(f"--limit must be 0 or more, got {args.limit}")
-    try:
-        store = RunStore(args.db)
-        for path in args.import_files or ():
-            r = store.import_json(path)
-            print(f"imported {r.run_id} from {path}", file=sys.stderr)
-        rows = store.list(network=args.network, device=args.device, precision=args.precision, status=args.status,
-                          limit=args.limit or None)
-    except (BadStoreFile, BadResultFile) as exc:
-        raise BadInput(str(exc)) from None
+    store = RunStore(args.db)
+    for path in args.import_files or ():
+        r = store.import_json(path)
+        print(f"imported {r.run_id} from {path}", file=sys.stderr)
+    rows = store.list(network=args.network, device=args.device, precision=args.precision, status=args.status,
+                      limit=args.limit or None)
     if args.json:
         print(json.dumps([asdict(r) for r in rows], indent=2))
         return EXIT_OK

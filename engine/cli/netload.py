@@ -2,26 +2,14 @@
 Shared by the commands that take a network. Torch-free."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from engine.cli import BadInput
-from engine.net.spec import NetworkSpec, SpecFormatError, load_spec
+from engine.errors import BadInput
+from engine.net.presets import resolve_net
+from engine.net.spec import NetworkSpec
 
 
 def resolve(name: str) -> NetworkSpec:
-    """A preset name or a spec path (engine.net.presets.resolve_net where it exists)."""
-    try:
-        from engine.net.presets import resolve_net
-    except ImportError:
-        resolve_net = None
-    try:
-        if resolve_net is not None:
-            return resolve_net(name)
-        if Path(name).suffix.lower() == ".json" or Path(name).exists():
-            return load_spec(name)
-    except (SpecFormatError, ValueError, KeyError, OSError) as exc:
-        raise BadInput(str(exc).strip("'\"")) from None
-    raise BadInput(f"{name}: no such preset or spec file")
+    """A preset name or a spec path; SpecFormatError (a BadInput) names the file and the problem."""
+    return resolve_net(name)
 
 
 def load_network(name: str) -> NetworkSpec:

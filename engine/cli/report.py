@@ -25,11 +25,8 @@ def add_parser(sub) -> None:
 
 def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
     from engine.results.result import RunResult
-    from engine.sweep.grid import BadSweep, load_state
-    try:
-        state = load_state(folder)
-    except BadSweep as exc:
-        raise BadInput(str(exc)) from None
+    from engine.sweep.grid import load_state
+    state = load_state(folder)
     results, skipped = [], []
     for e in state.entries:
         if e.status == "skipped":
@@ -76,15 +73,11 @@ def _select(args, store) -> tuple[list, list]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.errors import BadStoreFile
     from engine.results.report import make_report
     from engine.results.store import RunStore
     if not any((args.html, args.pdf, args.csv, args.json)):
         raise BadInput("name at least one output: --html F, --pdf F, --csv F or --json F")
-    try:
-        store = RunStore(args.db)
-    except BadStoreFile as exc:
-        raise BadInput(str(exc)) from None
+    store = RunStore(args.db)
     results, skipped = _select(args, store)
     if args.baseline and args.baseline not in {r.run_id for r in results}:
         raise BadInput(f"--baseline {args.baseline!r} is not one of the runs in the report")
@@ -92,11 +85,8 @@ def main(args: argparse.Namespace) -> int:
         target = getattr(args, flag)
         if target and not Path(target).resolve().parent.is_dir():
             raise BadInput(f"--{flag} {target}: the folder {Path(target).resolve().parent} does not exist")
-    try:
-        written = make_report(results, html=args.html, pdf=args.pdf, csv=args.csv, json=args.json,
-                              baseline_id=args.baseline, skipped=skipped, title=args.title)
-    except OSError as exc:
-        raise BadInput(f"{exc.filename or 'report'}: cannot be written ({exc.strerror or exc})") from None
+    written = make_report(results, html=args.html, pdf=args.pdf, csv=args.csv, json=args.json,
+                          baseline_id=args.baseline, skipped=skipped, title=args.title)
     for path in written:
         print(f"wrote {path}")
     print(f"{len(results)} runs in the report" + (f", {len(skipped)} skipped configurations named" if skipped else ""))

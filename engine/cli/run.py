@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.cli import EXIT_OK, EXIT_RUN_FAILED, BadInput
+from engine.cli import EXIT_OK, BadInput
+from engine.errors import failure_for
 from engine.run.config import PRECISIONS
 
 # RunConfig field -> the option that sets it, so a validation message names what the user typed.
@@ -63,15 +64,12 @@ def main(args: argparse.Namespace) -> int:
     json_path = _check_json_path(args.json)
     store = None if args.no_store else _open_store(args.db)
 
-    from engine.errors import BadRunInput
     from engine.run.loop import run
 
     progress = Progress(sys.stdout)
     stop = _CtrlC()
     try:
         result = run(spec, config, on_event=progress.on_event, should_stop=stop.is_set)
-    except BadRunInput as exc:
-        raise BadInput(str(exc)) from None
     finally:
         stop.restore()
         progress.close()
@@ -87,8 +85,7 @@ def main(args: argparse.Namespace) -> int:
             notes.append(f"NOT stored in the run history: {exc}")
     print_summary(result, notes, sys.stdout)
     if result.status != "ok":
-        sys.stderr.write(f"run {result.status}: {result.error}\n")
-        return EXIT_RUN_FAILED
+        raise failure_for(result.status, f"run {result.status}: {result.error}")
     return EXIT_OK
 
 
@@ -128,12 +125,8 @@ def _check_json_path(path: str | None) -> Path | None:
 
 
 def _open_store(db: str | None) -> Any:
-    from engine.errors import BadStoreFile
     from engine.results.store import RunStore
-    try:
-        return RunStore(db)
-    except BadStoreFile as exc:
-        raise BadInput(f"--db: {exc}") from None
+    return RunStore(db)  # BadStoreFile names the file
 
 
 class _CtrlC:

@@ -12,7 +12,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine.cli import EXIT_OK, EXIT_RUN_FAILED, BadInput
+from engine.cli import EXIT_OK, BadInput
+from engine.errors import Cancelled, RunFailed
 
 ON_OFF = {"off": False, "on": True, "false": False, "true": True, "0": False, "1": True}
 
@@ -107,27 +108,28 @@ def _printer(jsonl: bool):
     return show
 
 
+def summary_of(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+
+
 def main(args: argparse.Namespace) -> int:
-    from engine.sweep.grid import BadSweep, SweepState, format_duration, load_state, plan
+    from engine.sweep.grid import SweepState, format_duration, load_state, plan
     from engine.sweep.runner import SweepRun
-    try:
-        if args.resume:
-            folder = Path(args.resume)
-            state = load_state(folder)
-            given = [f"--{n}" for n in ("devices", "batches", "seconds", "steps") if getattr(args, n) is not None]
-            if (args.network or given) and not args.progress_jsonl:
-                print(f"note: resuming {folder} with the grid it was started with; "
-                      f"{', '.join(([args.network] if args.network else []) + given)} ignored", flush=True)
-            if args.db:
-                state.db_path = args.db
-        else:
-            grid = _grid_from_args(args)
-            folder = Path(args.out) if args.out else _default_folder(grid.network)
-            if (folder / "sweep.json").exists():
-                raise BadInput(f"{folder} already holds a sweep; use --resume {folder} or another --out")
-            state = SweepState.new(grid, args.db)
-    except BadSweep as exc:
-        raise BadInput(str(exc)) from None
+    if args.resume:
+        folder = Path(args.resume)
+        state = load_state(folder)
+        given = [f"--{n}" for n in ("devices", "batches", "seconds", "steps") if getattr(args, n) is not None]
+        if (args.network or given) and not args.progress_jsonl:
+            print(f"note: resuming {folder} with the grid it was started with; "
+                  f"{', '.join(([args.network] if args.network else []) + given)} ignored", flush=True)
+        if args.db:
+            state.db_path = args.db
+    else:
+        grid = _grid_from_args(args)
+        folder = Path(args.out) if args.out else _default_folder(grid.network)
+        if (folder / "sweep.json").exists():
+            raise BadInput(f"{folder} already holds a sweep; use --resume {folder} or another --out")
+        state = SweepState.new(grid, args.db)
     todo = state.pending()
     from engine.run.config import RunConfig
     from engine.sweep.grid import estimate_run_s
@@ -138,10 +140,7 @@ def main(args: argparse.Namespace) -> int:
               f"(one at a time, {state.grid.cooldown_s:g} s cool-down). Folder: {folder}", flush=True)
     if args.dry_run:
         return EXIT_OK
-    try:
-        state.save(folder)
-    except OSError as exc:
-        raise BadInput(f"--out {folder}: cannot write the sweep state ({exc.strerror or exc})") from None
+    state.save(folder)  # an OSError names the file; the CLI reports it (exit 2)
     sweep = SweepRun(state, folder, on_progress=_printer(args.progress_jsonl))
     previous = {s: signal.signal(s, lambda *_: sweep.cancel()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -151,10 +150,14 @@ def main(args: argparse.Namespace) -> int:
             signal.signal(s, h)
     counts = state.counts()
     if not args.progress_jsonl:
-        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        print(f"Sweep {'cancelled' if sweep.cancelled else 'done'}: {summary}.")
+        print(f"Sweep {'cancelled' if sweep.cancelled else 'done'}: {summary_of(counts)}.")
         if sweep.cancelled:
             print(f"Resume with: python main.py sweep --resume {folder}")
         print(f"Report: python main.py report --sweep {folder} --html report.html --pdf report.pdf --csv report.csv")
     sys.stdout.flush()
-    return EXIT_RUN_FAILED if sweep.cancelled or not counts.get("ok") else EXIT_OK
+    if sweep.cancelled:
+        done = len(state.entries) - counts.get("pending", 0)
+        raise Cancelled(f"sweep cancelled after {done} of {len(state.entries)} runs; resume with --resume {folder}")
+    if not counts.get("ok"):
+        raise RunFailed(f"sweep: no run finished ok ({summary_of(counts)})")
+    return EXIT_OK

@@ -11,16 +11,17 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from engine.errors import BadInput, Unsupported
 from engine.net.spec import NetworkSpec
 
 OPSET = 17
 
 
-class OnnxUnavailable(RuntimeError):
+class OnnxUnavailable(Unsupported, RuntimeError):
     """The `onnx` package is missing (pip install onnx); the message says so."""
 
 
-class OnnxExportError(ValueError):
+class OnnxExportError(BadInput):
     """The net has something ONNX cannot express; the message names the layer where known."""
 
 

@@ -15,13 +15,14 @@ from collections.abc import Callable
 from math import prod
 from typing import Any
 
+from engine.errors import BadInput
 from engine.net.layers import pair
 
 Shape = tuple[int, ...]
 Rule = Callable[[dict[str, Any], list[Shape]], tuple[Shape, int, int]]
 
 
-class ShapeError(Exception):
+class ShapeError(BadInput):
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.message = message

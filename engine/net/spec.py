@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from engine.errors import BadInput
 from engine.json_file import parse_json, read_json
 
 SPEC_FORMAT = "tradeoff-lab/network"
@@ -22,7 +23,7 @@ MAX_ID_LEN = 64
 INPUT_ID = "input"
 
 
-class SpecFormatError(ValueError):
+class SpecFormatError(BadInput):
     """The file is not a readable network spec at all (not JSON, wrong format or version, wrong field types).
 
     The message names the file and the problem; it is meant to be shown to the user as is."""

@@ -11,13 +11,13 @@ from typing import Any
 
 import torch
 
-from engine.errors import BadRunInput
+from engine.errors import BadRunInput, Unsupported
 
 GIB = 1024 ** 3
 
 
 def resolve_device(name: str) -> torch.device:
-    """'cpu' | 'cuda' | 'cuda:N' -> torch.device, or BadRunInput saying why it is not there."""
+    """'cpu' | 'cuda' | 'cuda:N' -> torch.device, BadRunInput for a bad name, Unsupported when it is not here."""
     if name == "cpu":
         return torch.device("cpu")
     if not name.startswith("cuda"):
@@ -25,11 +25,11 @@ def resolve_device(name: str) -> torch.device:
     if not torch.cuda.is_available():
         why = (f"this torch build ({torch.__version__}) has no CUDA support" if torch.version.cuda is None
                else "no CUDA GPU is visible (driver missing, or CUDA_VISIBLE_DEVICES hides them)")
-        raise BadRunInput(f"device {name}: {why}; use --device cpu")
+        raise Unsupported(f"device {name}: {why}; use --device cpu")
     index = 0 if name == "cuda" else int(name.split(":", 1)[1])
     count = torch.cuda.device_count()
     if index >= count:
-        raise BadRunInput(f"device {name}: there {'is' if count == 1 else 'are'} only {count} GPU(s) "
+        raise Unsupported(f"device {name}: there {'is' if count == 1 else 'are'} only {count} GPU(s) "
                           f"(cuda:0..cuda:{count - 1})")
     return torch.device("cuda", index)
 

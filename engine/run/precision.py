@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from engine.errors import BadRunInput
+from engine.errors import Unsupported
 
 
 @dataclass
@@ -34,7 +34,7 @@ def plan_precision(precision: str, device: torch.device, mode: str) -> Precision
     cuda = device.type == "cuda"
     if precision == "int8":
         if cuda or mode != "infer":
-            raise BadRunInput("precision int8 is supported only for inference on the CPU so far (dynamic "
+            raise Unsupported("precision int8 is supported only for inference on the CPU so far (dynamic "
                               "quantization of Linear layers); use --mode infer --device cpu, or fp16/bf16")
         return PrecisionPlan("int8", None, False, ["int8 here is dynamic quantization: Linear layers run with "
                                                    "int8 weights and activations; other layers stay fp32"],
@@ -48,7 +48,7 @@ def plan_precision(precision: str, device: torch.device, mode: str) -> Precision
         return PrecisionPlan(precision, None, False, notes)
     dtype = torch.float16 if precision == "fp16" else torch.bfloat16
     if cuda and precision == "bf16" and not torch.cuda.is_bf16_supported():
-        raise BadRunInput(f"precision bf16: {torch.cuda.get_device_name(device)} does not support bfloat16")
+        raise Unsupported(f"precision bf16: {torch.cuda.get_device_name(device)} does not support bfloat16")
     notes = []
     if not cuda:
         notes.append(f"{precision} on the CPU runs under CPU autocast; most CPUs gain little or lose speed")

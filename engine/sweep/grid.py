@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.errors import BadInput
 from engine.run.config import PRECISIONS, RunConfig
 
 SWEEP_FORMAT = "tradeoff-lab/sweep"
@@ -35,7 +36,7 @@ STEP_GUESS_S = 0.05
 COMPILE_GUESS_S = 40.0
 
 
-class BadSweep(ValueError):
+class BadSweep(BadInput):
     """The grid or the sweep folder is unusable; the message names the field or file."""
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from engine.errors import BadRunInput
+from engine.errors import BadRunInput, Unsupported
 from engine.results.result import RunResult
 from engine.run.events import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from engine.run.loop import REPORT_EVERY_S, run_model
@@ -144,18 +144,18 @@ def test_other_failure_becomes_status_failed():
     assert isinstance(events[-1], RunFinished)
 
 
-@pytest.mark.parametrize("overrides, words", [
-    (dict(precision="int8"), "int8 is supported only for inference on the CPU"),
-    (dict(device="cuda:0"), "cuda"),
-    (dict(dataset="mnist:/no/such/folder"), "/no/such/folder"),
-    (dict(dataset="imagenet"), "unknown kind"),
-    (dict(compile="turbo"), "compile mode"),
+@pytest.mark.parametrize("overrides, words, error", [
+    (dict(precision="int8"), "int8 is supported only for inference on the CPU", Unsupported),
+    (dict(device="cuda:0"), "cuda", Unsupported),
+    (dict(dataset="mnist:/no/such/folder"), "/no/such/folder", BadRunInput),
+    (dict(dataset="imagenet"), "unknown kind", BadRunInput),
+    (dict(compile="turbo"), "compile mode", BadRunInput),
 ])
-def test_bad_input_raises_before_anything_runs(overrides, words):
+def test_bad_input_raises_before_anything_runs(overrides, words, error):
     if overrides.get("device") == "cuda:0" and torch.cuda.is_available():
         overrides = dict(device=f"cuda:{torch.cuda.device_count()}")
     events = []
-    with pytest.raises(BadRunInput, match=words):
+    with pytest.raises(error, match=words):
         run_model(TinyCNN, NETWORK, SHAPE, 10, fast_config(**overrides), events.append)
     assert events == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.errors import BadRunInput
+from engine.errors import Unsupported
 from engine.run.config import RunConfig
 from engine.run.events import TelemetryBatch
 from engine.run.loop import run, run_model
@@ -81,8 +81,8 @@ def test_out_of_memory_is_a_result_and_the_process_stays_healthy():
     assert after.status == "ok"
 
 
-def test_absent_gpu_index_is_bad_input():
-    with pytest.raises(BadRunInput, match="only"):
+def test_absent_gpu_index_is_unsupported_here():
+    with pytest.raises(Unsupported, match="only"):
         run(_preset("lenet"), RunConfig(device=f"cuda:{torch.cuda.device_count()}", steps=1))
 
 
