@@ -185,8 +185,9 @@ def calibrate(result: RunResult, catalogue: Catalogue) -> dict[str, Any]:
         info["note"] = f"the catalogue has no {work.precision} peak or bandwidth for {source.name}"
         return info
     fit = fit_efficiency(work, roofs, step_s)
+    busy = estimate_step(work, Roofs(roofs.flops_per_s, roofs.bytes_per_s, fit.launch_s), fit.efficiency).busy_share
     info.update(efficiency=fit.efficiency, launch_s=fit.launch_s, calibrated=True, note=fit.note,
-                measured_step_s=step_s, measured_throughput_sps=result.throughput_sps)
+                measured_step_s=step_s, measured_throughput_sps=result.throughput_sps, busy_share=busy)
     return info
 
 
@@ -245,8 +246,13 @@ def project_target(result: RunResult, target: Target, source: dict[str, Any], ca
     out.throughput_sps = work.batch / step.step_s
     out.bound = step.bound
     if cap_w is not None:
-        idle = target.idle_w.value if target.idle_w else IDLE_SHARE_OF_TDP * cap_w
-        if not target.idle_w:
+        if source.get("measured_idle_w") and target.id == source.get("catalogue_id"):
+            idle = float(source["measured_idle_w"])
+            out.notes.append("idle power as measured before the run")
+        elif target.idle_w:
+            idle = target.idle_w.value
+        else:
+            idle = IDLE_SHARE_OF_TDP * cap_w
             out.notes.append(f"idle power assumed {IDLE_SHARE_OF_TDP:.0%} of TDP")
         busy = step.busy_share * (source.get("power_share") or BUSY_POWER_SCALE)
         out.power_w = power_w(idle, cap_w, busy)
@@ -282,14 +288,17 @@ def _grid(catalogue: Catalogue, region: str) -> float:
 
 
 def _power_share(result: RunResult, catalogue: Catalogue, source: dict[str, Any]) -> float | None:
-    """How far into its dynamic range the measured GPU ran (measured mean power vs its TDP)."""
+    """How far into its dynamic range the measured GPU ran per unit of busy share: its measured mean
+    power against its TDP, divided by the share of the step the model says it was busy."""
     target = catalogue.find_device(source.get("device"))
     mean, idle = result.power_w.gpu_mean, result.power_w.gpu_idle
-    if target is None or target.tdp_w is None or mean is None:
+    if target is None or target.tdp_w is None or mean is None or not source.get("busy_share"):
         return None
     idle = idle if idle is not None else IDLE_SHARE_OF_TDP * target.tdp_w.value
     span = target.tdp_w.value - idle
-    return min(max((mean - idle) / span, 0.05), 1.0) if span > 0 else None
+    if span <= 0:
+        return None
+    return min(max((mean - idle) / span / source["busy_share"], 0.05), 1.0)
 
 
 def project(result: RunResult, catalogue: Catalogue, assumptions: Assumptions | None = None,
@@ -300,6 +309,7 @@ def project(result: RunResult, catalogue: Catalogue, assumptions: Assumptions | 
     share = _power_share(result, catalogue, source)
     if share is not None:
         source["power_share"] = share
+        source["measured_idle_w"] = result.power_w.gpu_idle
     targets = [catalogue.target(t) for t in target_ids] if target_ids else catalogue.resolved()
     rows = [project_target(result, t, source, catalogue, a) for t in targets]
     pue_note = "by place (catalogue)" if a.pue is None else f"{a.pue:g} for every target"
