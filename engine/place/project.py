@@ -158,6 +158,8 @@ def _launch_s(target: Target) -> float:
 def _roofs(target: Target, precision: str, clock_scale: float = 1.0) -> Roofs | None:
     peak = target.peak_flops_per_s(precision)
     bw = target.mem_bw_bytes_per_s
+    if bw is None and target.kind == "asic":
+        bw = math.inf  # weights and activations stay on chip: no external memory roof
     if peak is None or bw is None:
         return None
     return Roofs(peak * clock_scale, bw, _launch_s(target))
@@ -214,9 +216,11 @@ def project_target(result: RunResult, target: Target, source: dict[str, Any], ca
         only = " (int8 only: it runs only a quantized network; project at int8)" if target.precisions == ("int8",) else ""
         out.reason = f"cannot run {work.precision}{only}; precisions with a known peak: {can}"
         return out
-    if target.mem_bw_bytes_per_s is None:
+    if target.mem_bw_bytes_per_s is None and target.kind != "asic":
         out.reason = "memory bandwidth unknown in the catalogue: no roofline to project on"
         return out
+    if target.mem_bw_bytes_per_s is None:
+        out.notes.append("on-chip memory: no memory roof, compute-bound assumed")
     cap_w, clock_scale, mode_name = _power_mode(target, a.power_mode)
     if mode_name:
         out.notes.append(f"power mode {mode_name}" + ("" if clock_scale != 1.0 or mode_name == max(
@@ -229,7 +233,8 @@ def project_target(result: RunResult, target: Target, source: dict[str, Any], ca
         out.notes.append(f"efficiency {efficiency:.0%} carried from the measured {source['device']}")
     else:
         efficiency = EFFICIENCY[target.kind]
-        out.notes.append(f"efficiency {efficiency:.0%} assumed for a {target.kind} (nothing measured on one)")
+        out.notes.append(f"efficiency {efficiency:.0%} assumed for this kind of device ({target.kind}): "
+                         f"nothing was measured on one")
     if target.mem_bytes is not None:
         out.max_batch = largest_batch(work, target.mem_bytes)
         out.fits = out.max_batch >= work.batch

@@ -39,6 +39,8 @@ class PlacePlot(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.2)
         item.setLabel("bottom", "energy per sample (J, projected)")
         item.setLabel("left", "samples/s (projected)")
+        for axis in ("bottom", "left"):
+            item.getAxis(axis).enableAutoSIPrefix(False)  # log axes: the ticks already carry the scale
         item.setTitle("Where to run it: up-left is fast and frugal; marker size = $ per million samples")
         self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self._scatters: list[pg.ScatterPlotItem] = []
@@ -58,7 +60,8 @@ class PlacePlot(pg.PlotWidget):
             spots = [{"pos": (math.log10(r.energy_per_sample_j), math.log10(r.throughput_sps)), "size": sizes[r.id],
                       "data": r.id, "brush": pg.mkBrush(colour),
                       "pen": pg.mkPen("#0F172A" if r.usd_per_million_samples else colour, width=1)} for r in mine]
-            scatter = pg.ScatterPlotItem(spots=spots, hoverable=True, tip=None, name=place)
+            scatter = pg.ScatterPlotItem(spots=spots, hoverable=True, tip=None, name=place,
+                                         brush=pg.mkBrush(colour), pen=pg.mkPen(colour), size=10)
             scatter.sigHovered.connect(self._on_hover)
             item.addItem(scatter)
             self._scatters.append(scatter)

@@ -66,11 +66,11 @@ class PlaceTableModel(QAbstractTableModel):
         self.rows = list(rows)
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
-        return 0 if parent.isValid() else len(self.rows)
+    def rowCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802 - Qt's name
+        return 0 if parent is not None and parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
-        return 0 if parent.isValid() else len(COLUMNS)
+    def columnCount(self, parent: QModelIndex | None = None) -> int:  # noqa: N802
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
         if orientation != Qt.Orientation.Horizontal:
@@ -88,12 +88,12 @@ class PlaceTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return col.text(row)
         if role == SORT_ROLE:
-            value = getattr(row, col.key)
-            return value if value is not None else (float("inf") if col.align_right else "~")
+            return getattr(row, col.key)
         if role == TARGET_ID_ROLE:
             return row.id
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join([row.name, "projected, not measured", *row.notes] + ([row.usd_basis] if row.usd_basis else []))
+            lines = [row.name, "projected, not measured", *([row.reason] if row.reason else []), *row.notes]
+            return "\n".join(lines + ([row.usd_basis] if row.usd_basis else []))
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and row.throughput_sps is None:
@@ -107,7 +107,15 @@ class PlaceSortProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def lessThan(self, left, right) -> bool:  # noqa: N802
+        """A missing figure sorts last in either order."""
         a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        descending = self.sortOrder() == Qt.SortOrder.DescendingOrder
+        if a is None and b is None:
+            return False
+        if a is None:  # a goes last: the larger in ascending order, the smaller in descending
+            return descending
+        if b is None:
+            return not descending
         if type(a) is not type(b):
             return str(a) < str(b)
         return a < b

@@ -69,10 +69,15 @@ class PlaceView(QWidget):
         self.refresh_button.setToolTip("Reload the run history and the catalogue (your own entries too)")
         self.assumptions_button = QPushButton("Assumptions…")
         self.assumptions_button.setToolTip("Everything the projection assumes, and how the run calibrated it")
+        self.check_box = QComboBox()
+        self.check_box.setMinimumContentsLength(16)
+        self.check_box.setToolTip("Project onto the device this run measured and show the error: how far to trust it")
         top = QHBoxLayout()
         top.addWidget(title)
         top.addWidget(QLabel("Run"))
-        top.addWidget(self.run_box, 1)
+        top.addWidget(self.run_box, 3)
+        top.addWidget(QLabel("Check against"))
+        top.addWidget(self.check_box, 2)
         top.addWidget(self.refresh_button)
         top.addWidget(self.assumptions_button)
 
@@ -121,13 +126,8 @@ class PlaceView(QWidget):
 
         self.source_label = _plain(QLabel())
         self.source_label.setObjectName("Muted")
-        self.check_box = QComboBox()
-        self.check_box.setToolTip("Project onto the device this run measured and show the error: how far to trust it")
         self.check_label = _plain(QLabel())
-        check = QHBoxLayout()
-        check.addWidget(QLabel("Check against"))
-        check.addWidget(self.check_box, 1)
-        check.addWidget(self.check_label, 2)
+        self.check_label.setVisible(False)
 
         self.model = PlaceTableModel(self)
         self.proxy = PlaceSortProxy(self)
@@ -141,23 +141,25 @@ class PlaceView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for col, width in enumerate((230, 80, 70, 90, 80, 70, 100, 100, 110)):
+        for col, width in enumerate((230, 95, 70, 90, 80, 70, 100, 100, 115)):
             self.table.setColumnWidth(col, width)
         self.plot = PlacePlot()
         self.empty = _plain(QLabel())
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("Muted")
+        self.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)  # fastest first
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.plot)
-        split.setSizes([320, 260])
+        split.setChildrenCollapsible(False)
+        split.setSizes([300, 300])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         for row in (top, places, costs):
             layout.addLayout(row)
         layout.addWidget(self.source_label)
-        layout.addLayout(check)
+        layout.addWidget(self.check_label)
         layout.addWidget(self.empty)
         layout.addWidget(split, 1)
 
@@ -250,13 +252,15 @@ class PlaceView(QWidget):
         src = self.projection.source if self.projection else {}
         how = (f"efficiency {src['efficiency']:.0%} of the roofs, fitted on its measured step"
                if src.get("calibrated") else src.get("note", ""))
-        self.source_label.setText(f"Every figure below is PROJECTED from run {run.run_id}, measured on "
-                                  f"{src.get('device') or 'its device'}: {how}. {self.projection.not_covered if self.projection else ''}.")
+        self.source_label.setText(f"Every figure below is PROJECTED, not measured: from run {run.run_id} on "
+                                  f"{src.get('device') or 'its device'}, {how}. Quantum computers are not a place "
+                                  f"for CNNs today and are not projected.")
         self._recompute_check()
 
     def _recompute_check(self, *_args) -> None:
         run, other_id = self._current_run(), self.check_box.currentData()
         other = next((r for r in self.runs if r.run_id == other_id), None)
+        self.check_label.setVisible(other is not None)
         if run is None or other is None or self.catalogue is None:
             self.check_label.setText("")
             return
@@ -291,6 +295,7 @@ class PlaceView(QWidget):
             lines.append(f"Fitted efficiency: {src['efficiency']:.1%} of the catalogue's peaks "
                          f"(launch {src['launch_s'] * 1e6:.1f} µs per kernel)")
         lines += [f"{key}: {value}" for key, value in a.items()]
+        lines.append(self.projection.not_covered)
         return "\n".join(lines)
 
     def show_assumptions(self) -> None:
