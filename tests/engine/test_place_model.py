@@ -91,3 +91,10 @@ def test_memory_need_and_largest_batch():
     assert largest_batch(w, mem_bytes=fixed) == 0
     infer = memory_need_bytes(work(precision="int8"))
     assert infer == (1010, 4.4e6 / 4)
+
+
+def test_measured_peaks_on_the_cpu_are_positive_and_say_what_was_not_measured():
+    from engine.profile import measure_peaks
+    peaks = measure_peaks("cpu", ("fp32", "tf32"), matmul_n=64, copy_bytes=1 << 20)
+    assert peaks.matmul_flops_per_s["fp32"] > 0 and peaks.copy_bytes_per_s > 0 and peaks.launch_s > 0
+    assert "tf32" not in peaks.matmul_flops_per_s and "GPU" in peaks.unavailable["tf32"]
