@@ -109,12 +109,9 @@ def _print_table(projection) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.place import BadCatalogue, cross_check, load_catalogue, project
+    from engine.place import cross_check, load_catalogue, project
     from engine.results.store import RunStore
-    try:
-        catalogue = load_catalogue()
-    except BadCatalogue as exc:
-        raise BadInput(str(exc)) from None
+    catalogue = load_catalogue()  # a bad catalogue file is BadInput: exit 2 naming the file and entry
     if args.list:
         for t in catalogue.targets:
             print(f"{t.id:26s} {t.place:11s} {t.name}")

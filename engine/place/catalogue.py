@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine.errors import EngineError
+from engine.errors import BadInput
 from engine.json_file import read_json
 from engine.paths import ASSETS, data_dir
 
@@ -23,7 +23,7 @@ PrecisionName = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
 CATALOGUE_PATH = ASSETS / "place" / "catalogue.json"
 
 
-class BadCatalogue(EngineError, ValueError):
+class BadCatalogue(BadInput):
     """A catalogue file or entry that cannot be used (names the file and the entry)."""
 
 
