@@ -21,6 +21,8 @@ from engine.net.analysis import analyze
 from engine.net.spec import spec_from_dict
 from engine.place.catalogue import Catalogue, Target
 from engine.place.model import (
+    MEMORY_EFFICIENCY,
+    Efficiency,
     LayerWork,
     Roofs,
     Workload,
@@ -162,7 +164,7 @@ def _roofs(target: Target, precision: str, clock_scale: float = 1.0) -> Roofs | 
         bw = math.inf  # weights and activations stay on chip: no external memory roof
     if peak is None or bw is None:
         return None
-    return Roofs(peak * clock_scale, bw, _launch_s(target))
+    return Roofs(peak * clock_scale, bw, _launch_s(target), overlapped=target.kind == "gpu")
 
 
 def calibrate(result: RunResult, catalogue: Catalogue) -> dict[str, Any]:
@@ -187,8 +189,10 @@ def calibrate(result: RunResult, catalogue: Catalogue) -> dict[str, Any]:
         info["note"] = f"the catalogue has no {work.precision} peak or bandwidth for {source.name}"
         return info
     fit = fit_efficiency(work, roofs, step_s)
-    busy = estimate_step(work, Roofs(roofs.flops_per_s, roofs.bytes_per_s, fit.launch_s), fit.efficiency).busy_share
-    info.update(efficiency=fit.efficiency, launch_s=fit.launch_s, calibrated=True, note=fit.note,
+    fitted_roofs = Roofs(roofs.flops_per_s, roofs.bytes_per_s, fit.launch_s, roofs.overlapped)
+    busy = estimate_step(work, fitted_roofs, fit.efficiency).busy_share
+    info.update(efficiency=fit.efficiency.compute, memory_efficiency=fit.efficiency.memory, launch_s=fit.launch_s,
+                calibrated=True, note=fit.note,
                 measured_step_s=step_s, measured_throughput_sps=result.throughput_sps, busy_share=busy)
     return info
 
@@ -229,12 +233,13 @@ def project_target(result: RunResult, target: Target, source: dict[str, Any], ca
     assert roofs is not None
     same_kind = source.get("calibrated") and source.get("kind") == target.kind
     if same_kind:
-        efficiency = float(source["efficiency"])
-        out.notes.append(f"efficiency {efficiency:.0%} carried from the measured {source['device']}")
+        efficiency = Efficiency(float(source["efficiency"]), float(source["memory_efficiency"]))
+        out.notes.append(f"efficiency {efficiency.compute:.0%} of peak compute, {efficiency.memory:.0%} of peak "
+                         f"bandwidth, carried from the measured {source['device']}")
     else:
-        efficiency = EFFICIENCY[target.kind]
-        out.notes.append(f"efficiency {efficiency:.0%} assumed for this kind of device ({target.kind}): "
-                         f"nothing was measured on one")
+        efficiency = Efficiency(EFFICIENCY[target.kind], MEMORY_EFFICIENCY)
+        out.notes.append(f"efficiency {efficiency.compute:.0%} of peak compute assumed for this kind of device "
+                         f"({target.kind}): nothing was measured on one")
     if target.mem_bytes is not None:
         out.max_batch = largest_batch(work, target.mem_bytes)
         out.fits = out.max_batch >= work.batch
@@ -322,9 +327,11 @@ def project(result: RunResult, catalogue: Catalogue, assumptions: Assumptions | 
         **a.model_dump(), "pue": pue_note,
         "grid_gco2_per_kwh": _grid(catalogue, a.region),
         "launch_s_per_kernel": LAUNCH_S, "edge_launch_factor": EDGE_LAUNCH_FACTOR,
-        "default_efficiency": EFFICIENCY, "idle_share_of_tdp": IDLE_SHARE_OF_TDP,
+        "default_efficiency": EFFICIENCY, "memory_efficiency_default": MEMORY_EFFICIENCY,
+        "idle_share_of_tdp": IDLE_SHARE_OF_TDP,
         "busy_power_scale": source.get("power_share") or BUSY_POWER_SCALE,
-        "model": "per-layer roofline max(FLOPs/compute, bytes/bandwidth) + kernels x launch; training x3; "
+        "model": "per-layer roofline max(FLOPs/compute, bytes/bandwidth), plus kernels x launch on a CPU (overlapped "
+                 "on a GPU); training x3; "
                  "channels-last, fusion and kernel choice not modelled; peaks are datasheet boost-clock figures",
         "catalogue_checked": catalogue.checked,
     }

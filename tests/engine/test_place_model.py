@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine.place.model import (
+    Efficiency,
     LayerWork,
     Roofs,
     Workload,
@@ -52,17 +53,36 @@ def test_lower_precision_halves_bytes_not_flops():
     assert bf16.compute_s == pytest.approx(fp32.compute_s)
 
 
-def test_efficiency_fit_reproduces_the_measured_step():
+def test_on_a_gpu_launches_overlap_device_work():
+    gpu = Roofs(ROOFS.flops_per_s, ROOFS.bytes_per_s, ROOFS.launch_s, overlapped=True)
+    est = estimate_step(work(), gpu)
+    assert est.step_s == pytest.approx(est.compute_s + est.memory_s)  # 10 us of launches hide under 10.4 ms
+    tiny = Workload((LayerWork("relu", "ReLU", 10.0, 10.0, 0),) * 100, 1, "infer", "fp32")
+    est = estimate_step(tiny, gpu)
+    assert est.step_s == pytest.approx(100 * 5e-6) and est.bound == "launch"
+
+
+def test_efficiency_fit_reproduces_the_measured_step_with_the_assumed_memory_efficiency():
     w = work()
-    measured = 2 * estimate_step(w, ROOFS).step_s
-    fit = fit_efficiency(w, ROOFS, measured)
+    measured = 2 * estimate_step(w, ROOFS, Efficiency(1.0, 0.5)).step_s
+    fit = fit_efficiency(w, ROOFS, measured, memory_efficiency=0.5)
+    assert fit.efficiency.memory == 0.5
     assert estimate_step(w, ROOFS, fit.efficiency).step_s == pytest.approx(measured, rel=1e-6)
-    assert 0.45 < fit.efficiency < 0.5  # launch time does not scale, so a bit under 1/2
+    # compute dominates (10 ms of 10.8 ms), launches do not scale: a bit under half of full speed
+    assert 0.45 < fit.efficiency.compute < 0.5
+
+
+def test_memory_efficiency_is_fitted_when_full_compute_is_still_too_slow():
+    w = work(layers=(BN,))  # memory-bound only
+    measured = estimate_step(w, ROOFS, Efficiency(1.0, 0.6)).step_s
+    fit = fit_efficiency(w, ROOFS, measured, memory_efficiency=0.3)
+    assert fit.efficiency.compute == 1.0 and fit.efficiency.memory == pytest.approx(0.6, rel=1e-4)
 
 
 def test_efficiency_is_capped_at_one_and_launch_lowered_for_a_tiny_step():
     w = work()
-    assert fit_efficiency(w, ROOFS, estimate_step(w, ROOFS).step_s / 2).efficiency == 1.0
+    capped = fit_efficiency(w, ROOFS, estimate_step(w, ROOFS).step_s / 2)
+    assert capped.efficiency == Efficiency(1.0, 1.0) and "capped" in capped.note
     tiny = fit_efficiency(w, ROOFS, 4e-6)  # shorter than the 10 us of launches alone
     assert tiny.launch_s == pytest.approx(1e-6) and "launch lowered" in tiny.note
 
