@@ -1,14 +1,14 @@
-"""Entry point of the run worker process (spawned by the GUI). Torch-free at import time: the GUI
-pickles a reference to `run_worker`, so this module must import without torch.
+"""What a run job does in its process (engine.jobs.RunJob calls it). Torch-free at import time: the
+GUI builds run jobs, so this module must import without torch.
 
-    run_worker(spec_json: str, config_json: str, events: multiprocessing.Queue, stop: multiprocessing.Event,
-               db_path: str | None) -> None
+    run_worker(spec_json: str, config: RunConfig | str, events, stop, db_path: str | None) -> RunFinished
 
-puts every engine.run.events event on `events` (TelemetryBatch included) and ends with RunFinished,
-after storing the result in the run history at db_path (default location when None), so a GUI that
-refreshes its history on RunFinished finds the run there. Bad input (a spec that does not
-validate, a missing data set file, an absent device) raises engine.errors.BadRunInput before
-RunStarted: nothing ran, nothing is stored (gui/run/child.py reports it as "failed to start").
+puts every engine.run.events event on `events` (anything with `put`: the job's context, a queue;
+TelemetryBatch included) and ends with RunFinished, after storing the result in the run history at
+db_path (default location when None), so a GUI that refreshes its history on RunFinished finds the
+run there; returns that RunFinished. Bad input (a spec that does not validate, a missing data set
+file, an absent device) raises engine.errors.BadRunInput before RunStarted: nothing ran, nothing is
+stored (the job reports it as a refusal).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import threading
 from typing import Any
 
 
-def run_worker(spec_json: str, config_json: str, events: Any, stop: Any, db_path: str | None) -> None:
+def run_worker(spec_json: str, config: Any, events: Any, stop: Any, db_path: str | None) -> Any:
     from engine.errors import BadRunInput
     from engine.net.spec import SpecFormatError, spec_from_json
     from engine.run.config import RunConfig
@@ -27,14 +27,17 @@ def run_worker(spec_json: str, config_json: str, events: Any, stop: Any, db_path
         spec = spec_from_json(spec_json, "network")
     except SpecFormatError as exc:
         raise BadRunInput(str(exc)) from None
-    try:
-        config = RunConfig.model_validate_json(config_json)
-    except ValueError as exc:
-        raise BadRunInput(f"run settings: {exc}") from None
+    if not isinstance(config, RunConfig):
+        try:
+            config = RunConfig.model_validate_json(config)
+        except ValueError as exc:
+            raise BadRunInput(f"run settings: {exc}") from None
+    finished: list[Any] = []
 
     def emit(event: Any) -> None:
         if isinstance(event, RunFinished):
             event = _store(event, db_path)
+            finished.append(event)
         events.put(event)
 
     stopped = _StopFlag(stop)
@@ -42,6 +45,7 @@ def run_worker(spec_json: str, config_json: str, events: Any, stop: Any, db_path
         run(spec, config, on_event=emit, should_stop=stopped.is_set)
     finally:
         stopped.close()
+    return finished[-1] if finished else None
 
 
 def _store(event: Any, db_path: str | None) -> Any:

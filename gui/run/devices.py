@@ -1,18 +1,17 @@
-"""The device list for the run panel, gathered by a child process (`main.py hw --json`) so the GUI
+"""The device list for the run panel, gathered by an inventory job (a child process) so the GUI
 process never loads pynvml or psutil; and what each device can do (with the reason when it cannot).
 """
 from __future__ import annotations
 
-import json
-import sys
+import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QObject, Signal
 
+from engine.jobs import InventoryJob, JobFailed
+from gui.job_runner import JobRunner
 from hw.samples import Availability
-
-MAIN_PY = Path(__file__).resolve().parents[2] / "main.py"
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,18 @@ def _cc(text: str | None) -> tuple[int, int] | None:
         return None
 
 
-def parse_inventory(text: str) -> Inventory:
-    """Read `main.py hw --json` output; anything unreadable becomes a CPU-only list with the reason."""
-    try:
-        data = json.loads(text)
-        cpu = data.get("cpu") or {}
-        gpu = data.get("gpu") or {}
-    except (json.JSONDecodeError, AttributeError) as exc:
-        return cpu_only(f"the hardware inventory could not be read ({exc})")
+def inventory_from(hw_inventory: Any) -> Inventory:
+    """The inventory job's typed result (hw.inventory.Inventory) as the run panel's device list."""
+    return inventory_from_dict(dataclasses.asdict(hw_inventory))
+
+
+def inventory_from_dict(data: dict) -> Inventory:
+    """An inventory in its dict form (hw.inventory.Inventory.to_dict()); anything malformed becomes
+    a CPU-only list with the reason."""
+    cpu = data.get("cpu") or {} if isinstance(data, dict) else None
+    gpu = data.get("gpu") or {} if isinstance(data, dict) else None
+    if not isinstance(cpu, dict) or not isinstance(gpu, dict):
+        return cpu_only("the hardware inventory could not be read (its cpu or gpu part is missing)")
     cores = cpu.get("usable_cores") or cpu.get("logical_cores")
     model = cpu.get("model") or "unknown model"
     devices = [Device("cpu", f"CPU · {model} ({cores or '?'} cores, {_gib(cpu.get('mem_total_bytes'))})",
@@ -79,35 +82,25 @@ def cpu_only(error: str | None = None, reason: str = "no GPU found") -> Inventor
 
 
 class InventoryLoader(QObject):
-    """Runs the inventory in a child process; emits `loaded(Inventory)` once (never blocks the GUI)."""
+    """Runs the inventory job; emits `loaded(Inventory)` once (never blocks the GUI)."""
     loaded = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, job: Any = None) -> None:
         super().__init__(parent)
         self.inventory: Inventory | None = None
-        self._proc = QProcess(self)
-        self._proc.finished.connect(self._done)
-        self._proc.errorOccurred.connect(self._failed)
+        self._what = job if job is not None else InventoryJob()  # a stand-in job in tests
+        self._job = JobRunner(self, terminate_after_s=0.0, kill_after_s=1.0)
+        self._job.finished.connect(lambda inv: self._emit(inventory_from(inv)))
+        self._job.failed.connect(self._failed)
 
     def start(self) -> None:
-        self._proc.start(sys.executable, [str(MAIN_PY), "hw", "--json"])
+        self._job.start(self._what)
 
     def stop(self) -> None:
-        if self._proc.state() != QProcess.ProcessState.NotRunning:
-            self._proc.kill()
-            self._proc.waitForFinished(1000)
+        self._job.stop_now(timeout_s=0.5)
 
-    def _done(self, code: int, _status) -> None:
-        out = bytes(self._proc.readAllStandardOutput()).decode("utf-8", "replace")
-        if code != 0:
-            err = bytes(self._proc.readAllStandardError()).decode("utf-8", "replace").strip().splitlines()
-            self._emit(cpu_only(f"`main.py hw` exited with {code}: {err[-1] if err else 'no message'}"))
-        else:
-            self._emit(parse_inventory(out))
-
-    def _failed(self, error) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._emit(cpu_only(f"cannot start {sys.executable}"))
+    def _failed(self, failure: JobFailed) -> None:
+        self._emit(cpu_only(f"the hardware inventory failed: {failure.message}"))
 
     def _emit(self, inv: Inventory) -> None:
         if self.inventory is None:

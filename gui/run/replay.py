@@ -1,7 +1,7 @@
 """A stand-in worker that replays scripted events (tests, the live-chart benchmark, demo screenshots).
 
-`replay_worker` has the worker's signature once a script is bound with functools.partial, so the
-controller spawns it exactly as it spawns engine.run.worker.run_worker. No torch, no Qt.
+`replay_worker` has the worker's signature once a script is bound with functools.partial, so a
+run job (engine.jobs.RunJob's `target`) runs it exactly as it runs engine.run.worker.run_worker. No torch, no Qt.
 `make_script` writes a plausible run: a GPU run (every telemetry source available) or a CPU run.
 """
 from __future__ import annotations
@@ -42,8 +42,7 @@ def replay_worker(script: Script, spec_json: str, config_json: str, events, stop
         while True:
             time.sleep(0.5)
     if script.then == "crash":
-        events.close()
-        events.join_thread()
+        events.flush()  # the job context: what was sent reaches the parent before the hard exit
         os._exit(script.exit_code)
     if script.then == "raise":
         raise RuntimeError(script.error)

@@ -56,3 +56,13 @@ def test_stopping_a_real_run_ends_it_within_two_seconds_and_keeps_it_as_cancelle
     assert time.monotonic() - t0 < 2.0
     assert done[0].status == "cancelled"
     assert RunStore(db).get(done[0].run_id).status == "cancelled"
+
+
+def test_a_failed_inventory_job_leaves_the_cpu_with_the_reason(qtbot):
+    from gui.run.devices import InventoryLoader
+    from tests.engine.test_jobs import RaiseJob
+    loader = InventoryLoader(job=RaiseJob("bug"))
+    with qtbot.waitSignal(loader.loaded, timeout=60_000) as got:
+        loader.start()
+    inv = got.args[0]
+    assert [d.key for d in inv.devices] == ["cpu"] and "a bug" in inv.error

@@ -3,13 +3,12 @@ button's reasons, read-only editing during a run, and the summary / OOM cards.""
 from __future__ import annotations
 
 import functools
-import json
 
 import pytest
 
 from engine.net.analysis import Problem
 from gui.run.controller import RunController
-from gui.run.devices import Device, parse_inventory
+from gui.run.devices import Device, inventory_from_dict
 from gui.run.memory_estimate import estimate, from_analysis
 from gui.run.options import option_reasons
 from gui.run.replay import make_script, replay_worker
@@ -36,16 +35,16 @@ def _panel(qtbot, tmp_path, script=None, doc=None, inventory=HW_JSON):
     ctl = RunController(db_path=str(tmp_path / "runs.sqlite"), target=functools.partial(replay_worker, script))
     panel = RunPanel(doc or StaticDocument(), controller=ctl, load_inventory=False)
     qtbot.addWidget(panel)
-    panel.options.set_inventory(parse_inventory(json.dumps(inventory)))
+    panel.options.set_inventory(inventory_from_dict(inventory))
     return panel
 
 
 def test_inventory_lists_cpu_and_each_gpu_by_name_and_memory():
-    inv = parse_inventory(json.dumps(HW_JSON))
+    inv = inventory_from_dict(HW_JSON)
     assert [d.key for d in inv.devices] == ["cpu", "cuda:0", "cuda:1"]
     assert inv.devices[1].label == "GPU 0 · NVIDIA H100 80GB HBM3 (80 GiB)"
     assert inv.devices[2].compute_capability == (7, 0)
-    bad = parse_inventory("not json")
+    bad = inventory_from_dict({"cpu": "not an object"})
     assert [d.key for d in bad.devices] == ["cpu"] and "could not be read" in bad.error
 
 
@@ -73,7 +72,7 @@ def test_the_form_disables_items_with_tooltips_and_defaults_to_the_first_gpu(qtb
     assert o.precision.currentText() == "fp32"
     o.device.setCurrentIndex(0)
     assert not o.cudnn.isEnabled() and "CPU" in o.cudnn.toolTip()
-    panel.options.set_inventory(parse_inventory(json.dumps(NO_GPU_JSON)))
+    panel.options.set_inventory(inventory_from_dict(NO_GPU_JSON))
     gpu_item = o.device.model().item(o.device.count() - 1)
     assert not gpu_item.isEnabled() and "NVML is not installed" in gpu_item.toolTip()
     assert "NVML is not installed" in o.device_note.text()
