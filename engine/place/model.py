@@ -88,11 +88,11 @@ class Efficiency:
     memory: float = 1.0
 
 
-# Layers bound by memory reach about 30 % of the datasheet bandwidth in a training step: fitted once on
+# Layers bound by memory reach about 30 % of the datasheet bandwidth in a training step: chosen on
 # resnet9 train on an H200 (fp32, tf32, bf16), where a large copy reached 87 % of it; the rest is passes
-# the per-layer count does not see (autocast copies, normalisation statistics). Other networks and
-# inference check it out of sample in bench/RESULTS.md. Used where one measured run cannot tell
-# compute and memory efficiency apart.
+# the per-layer count does not see (autocast copies, normalisation statistics). Out of sample it holds
+# for resnet9 inference, not for small networks (bench/RESULTS.md, "Place"). Used because one measured
+# run cannot tell compute and memory efficiency apart.
 MEMORY_EFFICIENCY = 0.3
 
 

@@ -188,7 +188,7 @@ def calibrate(result: RunResult, catalogue: Catalogue) -> dict[str, Any]:
     if roofs is None:
         info["note"] = f"the catalogue has no {work.precision} peak or bandwidth for {source.name}"
         return info
-    fit = fit_efficiency(work, roofs, step_s)
+    fit = fit_efficiency(work, roofs, step_s, memory_efficiency=MEMORY_EFFICIENCY)
     fitted_roofs = Roofs(roofs.flops_per_s, roofs.bytes_per_s, fit.launch_s, roofs.overlapped)
     busy = estimate_step(work, fitted_roofs, fit.efficiency).busy_share
     info.update(efficiency=fit.efficiency.compute, memory_efficiency=fit.efficiency.memory, launch_s=fit.launch_s,
