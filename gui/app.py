@@ -29,8 +29,9 @@ def default_document() -> Document:
     return doc
 
 
-def create_window(file: str | None = None, defer_views: bool = False) -> MainWindow:
-    """The window with its document (tests and screenshots use this without running the loop)."""
+def create_window(file: str | None = None, defer_views: bool = True) -> MainWindow:
+    """The window with its document (tests and screenshots use this without running the loop). The
+    Run, History and Compare tabs are built when first shown (defer_views=False: now)."""
     doc = default_document()
     window = MainWindow(doc, defer_views=defer_views)
     if file:

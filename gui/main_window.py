@@ -3,7 +3,7 @@ view is built in its own package and given the Document. Other views join as one
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar, QToolButton
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar, QToolButton, QWidget
 
 from gui.editor import settings
 from gui.editor.actions import EditorActions
@@ -14,24 +14,43 @@ from gui.resources.toolbar_icons import toolbar_icon
 APP_NAME = "Tradeoff Lab"
 
 
+# Tab order; each tab but the editor is built the first time it is shown (or asked for), so the
+# window is on screen and responsive before pyqtgraph, numpy and the run history are loaded.
+LAZY_TABS = ("run", "history", "compare")
+TAB_TITLES = {"run": "Run", "history": "History", "compare": "Compare"}
+# The smallest window that stays usable: a 1280x720 screen, or 1920x1080 at 150 % scaling, with room
+# for the window frame and a task bar (the panels scroll below this).
+MIN_WINDOW = QSize(1200, 700)
+DEFAULT_WINDOW = QSize(1440, 880)
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, doc: Document, defer_views: bool = False) -> None:
-        """defer_views: build the Run, History and Compare tabs later (`add_views`), so the editor
-        is on screen first; app startup uses it to stay within its 2 s budget."""
+    def __init__(self, doc: Document, defer_views: bool = True) -> None:
+        """defer_views: build the Run, History and Compare tabs when first shown (the default); False
+        builds them now (tests that drive every tab)."""
         super().__init__()
         self.doc = doc
         self.setObjectName("MainWindow")
-        self.resize(1440, 880)
+        self.resize(DEFAULT_WINDOW)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.editor = EditorView(doc)
         self.tabs.addTab(self.editor, "Editor")
+        self._views: dict[str, QWidget] = {}
+        self._placeholders: dict[str, QWidget] = {}
+        for key in LAZY_TABS:
+            placeholder = QWidget()
+            placeholder.setObjectName(f"{key}-placeholder")
+            self._placeholders[key] = placeholder
+            self.tabs.addTab(placeholder, TAB_TITLES[key])
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
-        self.run_panel = self.history = self.compare = None
         self.actions_ = EditorActions(self.editor, self)
         self.actions_.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._menus()
         self._toolbar()
+        sweep = self.menuBar().addMenu("S&weep")
+        self.new_sweep_action = sweep.addAction("New sweep…", self._new_sweep)
         self.statusBar().showMessage("Drag layers from the palette; drag from a node's lower port to another's "
                                      "upper port to connect.")
         doc.path_changed.connect(self._title)
@@ -42,28 +61,79 @@ class MainWindow(QMainWindow):
         if not defer_views:
             self.add_views()
 
+    # --- the lazy tabs ------------------------------------------------------------------------
+    @property
+    def run_panel(self):
+        return self.view("run")
+
+    @property
+    def history(self):
+        return self.view("history")
+
+    @property
+    def compare(self):
+        return self.view("compare")
+
+    def built(self, key: str) -> bool:
+        return key in self._views
+
     def add_views(self) -> None:
-        """The tabs of the other parts (they import pyqtgraph and numpy: a third of startup)."""
-        if self.run_panel is not None:
-            return
+        """Build every tab now."""
+        for key in LAZY_TABS:
+            self.view(key)
+
+    def view(self, key: str) -> QWidget:
+        """The tab's view, built on first use (it replaces its placeholder in the tab bar)."""
+        if key in self._views:
+            return self._views[key]
+        widget = self._build(key)
+        self._views[key] = widget
+        placeholder = self._placeholders.pop(key)
+        current = self.tabs.currentWidget() is placeholder
+        index = self.tabs.indexOf(placeholder)
+        self.tabs.blockSignals(True)
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, widget, TAB_TITLES[key])
+        if current:
+            self.tabs.setCurrentIndex(index)
+        self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        return widget
+
+    def _build(self, key: str) -> QWidget:
+        if key == "run":
+            from gui.run.panel import RunPanel
+            from gui.run.remembered import restore_run_options
+            panel = RunPanel(self.doc)
+            restore_run_options(panel.options)
+            panel.run_finished.connect(self._run_finished)
+            return panel
+        if key == "history":
+            from gui.history.panel import HistoryPanel
+            history = HistoryPanel()
+            history.compare_requested.connect(self._compare_runs)
+            return history
         from gui.compare import CompareView
-        from gui.history.panel import HistoryPanel
-        from gui.run.panel import RunPanel
-        from gui.run.remembered import restore_run_options
+        compare = CompareView()  # runs picked in History or produced by a sweep
+        compare.open_run_requested.connect(self._open_run)
+        return compare
+
+    def _tab_shown(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        for key, placeholder in list(self._placeholders.items()):
+            if widget is placeholder:
+                self.view(key)
+
+    def show_tab(self, key: str) -> None:
+        self.tabs.setCurrentWidget(self.view(key))
+
+    def _run_finished(self, *_args) -> None:
+        if self.built("history"):
+            self.history.refresh()
+
+    def _new_sweep(self) -> None:
         from gui.sweep_dialog import open_sweep_dialog
-        self.run_panel = RunPanel(self.doc)  # issue 5: run the net, live charts
-        restore_run_options(self.run_panel.options)
-        self.tabs.addTab(self.run_panel, "Run")
-        self.history = HistoryPanel()
-        self.tabs.addTab(self.history, "History")
-        self.compare = CompareView()  # issue 6: runs picked in History or produced by a sweep
-        self.tabs.addTab(self.compare, "Compare")
-        self.run_panel.run_finished.connect(self.history.refresh)
-        self.history.compare_requested.connect(self._compare_runs)
-        self.compare.open_run_requested.connect(self._open_run)
-        sweep = self.menuBar().addMenu("S&weep")
-        self.new_sweep_action = sweep.addAction("New sweep…", lambda: open_sweep_dialog(
-            self, self.doc, self.compare, show_compare=self._show_sweep_results))
+        open_sweep_dialog(self, self.doc, self.compare, show_compare=self._show_sweep_results)
 
     def _menus(self) -> None:
         a = self.actions_
@@ -137,26 +207,28 @@ class MainWindow(QMainWindow):
             self.editor.splitter.restoreState(split)
 
     def _show_sweep_results(self) -> None:
-        self.history.refresh()  # the sweep's runs joined the history from its worker processes
-        self.tabs.setCurrentWidget(self.compare)
+        if self.built("history"):
+            self.history.refresh()  # the sweep's runs joined the history from its worker processes
+        self.show_tab("compare")
 
     def _compare_runs(self, run_ids: list) -> None:
         self.compare.show_runs(run_ids)
-        self.tabs.setCurrentWidget(self.compare)
+        self.show_tab("compare")
 
     def _open_run(self, run_id: str) -> None:
         if self.history.open_run(run_id):
-            self.tabs.setCurrentWidget(self.history)
+            self.show_tab("history")
 
     def closeEvent(self, event) -> None:
         if not self.actions_.files.confirm_discard():
             event.ignore()
             return
-        if self.run_panel is not None and not self.run_panel.confirm_close():
+        run_panel = self._views.get("run")
+        if run_panel is not None and not run_panel.confirm_close():
             event.ignore()
             return
-        if self.run_panel is not None:
-            self.run_panel.shutdown()
+        if run_panel is not None:
+            run_panel.shutdown()
         settings.save_bytes("window/geometry", self.saveGeometry())
         settings.save_bytes("window/state", self.saveState())
         settings.save_bytes("window/editor_splitter", self.editor.splitter.saveState())

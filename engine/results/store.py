@@ -163,6 +163,11 @@ class RunStore:
                                 (int(n),)).fetchall()
         return [RunResult.model_validate_json(r[0]) for r in rows]
 
+    def signature(self) -> tuple:
+        """Changes when runs are added, replaced or deleted: a view can skip reloading an unchanged history."""
+        with self._connect() as conn:
+            return tuple(conn.execute("SELECT COUNT(*), MAX(rowid), MAX(created_at) FROM runs").fetchone())
+
     def __len__(self) -> int:
         with self._connect() as conn:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]

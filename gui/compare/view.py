@@ -52,6 +52,7 @@ class CompareView(QWidget):
         self.title.setObjectName("InspectorTitle")
         self.baseline = QComboBox()
         self.baseline.setMinimumContentsLength(18)
+        self.baseline.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.baseline.setToolTip("Every ratio in the table is relative to this run")
         self.objective = QComboBox()
         for key, label in compare.OBJECTIVES.items():
@@ -66,8 +67,10 @@ class CompareView(QWidget):
         self.eta.setToolTip("Zeus's weight: 1 = energy only, 0 = time only")
         self.export_button = QPushButton("Export report…")
         self.export_button.setToolTip("Write HTML, PDF, CSV and JSON reports of these runs")
+        heading = QHBoxLayout()  # title and export above the controls: fits a 1280 px window
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.export_button)
         top = QHBoxLayout()
-        top.addWidget(self.title, 1)
         for text, w in (("Baseline", self.baseline), ("Objective", self.objective), ("Memory ≤", self.mem_limit),
                         ("Accuracy ≥", self.acc_floor)):
             lbl = QLabel(text)
@@ -75,8 +78,7 @@ class CompareView(QWidget):
             top.addWidget(lbl)
             top.addWidget(w)
         top.addWidget(self.eta)
-        top.addSpacing(12)
-        top.addWidget(self.export_button)
+        top.addStretch(1)
 
         self.recommendation = QLabel()
         self.recommendation.setObjectName("Recommendation")
@@ -151,6 +153,7 @@ class CompareView(QWidget):
         self.pages.addWidget(content)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
+        layout.addLayout(heading)
         layout.addLayout(top)
         layout.addWidget(self.pages, 1)
 

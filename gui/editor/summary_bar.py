@@ -45,9 +45,11 @@ class SummaryBar(QFrame):
         self.problems.clicked.connect(self._first_problem)
         h = QHBoxLayout(self)
         h.setContentsMargins(16, 8, 16, 8)
-        h.setSpacing(28)
+        h.setSpacing(18)
         for w in (self.params, self.flops, self.act, self.weights):
             h.addWidget(w)
+        for label in self.weights.findChildren(QLabel):  # the longest stat wraps in a narrow window (1280x720)
+            label.setWordWrap(True)
         h.addStretch(1)
         h.addWidget(self.problems)
         doc.spec_changed.connect(self.refresh)

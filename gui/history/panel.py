@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import BadResultFile, BadStoreFile
 from engine.results import RunStore
-from gui.history.model import HistoryModel
+from gui.history.model import HistoryModel, column_widths
 from gui.history.run_view import RunView
 
 STYLE = """
@@ -51,26 +51,34 @@ class HistoryPanel(QWidget):
         self.setStyleSheet(STYLE)
         self.db_path = db_path
         self.model = HistoryModel(self)
+        self._signature: tuple | None = None  # the store's RunStore.signature() at the last load
         self.filters: dict[str, QComboBox] = {}
         top = QWidget()
         top.setObjectName("HistoryTop")
-        bar = QHBoxLayout(top)
-        bar.setContentsMargins(14, 8, 14, 8)
+        rows = QVBoxLayout(top)
+        rows.setContentsMargins(14, 8, 14, 8)
+        rows.setSpacing(6)
+        bar = QHBoxLayout()  # two rows: the window stays usable at 1280 px wide
+        filters = QHBoxLayout()
+        rows.addLayout(bar)
+        rows.addLayout(filters)
         title = QLabel("History")
         title.setObjectName("PanelTitle")
         bar.addWidget(title)
         bar.addSpacing(12)
-        for key, everything in FILTERS:
-            combo = QComboBox()
-            combo.addItem(everything, None)
-            combo.setMinimumContentsLength(10)
-            combo.currentIndexChanged.connect(self._reload_rows)
-            self.filters[key] = combo
-            bar.addWidget(combo)
-        bar.addStretch(1)
         self.count = QLabel()
         self.count.setObjectName("Muted")
         bar.addWidget(self.count)
+        bar.addStretch(1)
+        for key, everything in FILTERS:
+            combo = QComboBox()
+            combo.addItem(everything, None)
+            combo.setMinimumContentsLength(12)
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.currentIndexChanged.connect(self._reload_rows)
+            self.filters[key] = combo
+            filters.addWidget(combo)
+        filters.addStretch(1)
         self.open_button = QPushButton("Open")
         self.compare_button = QPushButton("Compare")
         self.delete_button = QPushButton("Delete")
@@ -86,8 +94,16 @@ class HistoryPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.setShowGrid(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        # Interactive widths set once from the font, not ResizeToContents: that one reads every cell of
+        # every row on each change (seconds with thousands of runs).
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setStretchLastSection(True)
+        for i, width in enumerate(column_widths(self.table.fontMetrics())):
+            header.resizeSection(i, width)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.Fixed)
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         self.table.sortByColumn(0, Qt.DescendingOrder)
         self.error = QLabel()
         self.error.setObjectName("Error")
@@ -97,19 +113,26 @@ class HistoryPanel(QWidget):
         self.placeholder = QLabel("Select a run and press Open (or double-click it) to see its charts and summary.")
         self.placeholder.setObjectName("Placeholder")
         self.placeholder.setAlignment(Qt.AlignCenter)
+        self.hint = QLabel("Double-click a run (or select it and press Open) to see its summary and charts below; "
+                           "Ctrl/Shift+click several to compare them.")
+        self.hint.setObjectName("Placeholder")
+        self.hint.setWordWrap(True)
         self.detail = QStackedWidget()
         self.detail.addWidget(self.placeholder)
         self.detail.addWidget(self.view)
-        split = QSplitter(Qt.Vertical)
+        self.detail.hide()  # until a run is opened the table has the whole pane
+        self.split = split = QSplitter(Qt.Vertical)
         upper = QWidget()
         ucol = QVBoxLayout(upper)
         ucol.setContentsMargins(0, 0, 0, 0)
         ucol.addWidget(self.table)
+        ucol.addWidget(self.hint)
         ucol.addWidget(self.error)
         split.addWidget(upper)
         split.addWidget(self.detail)
-        split.setStretchFactor(1, 4)
-        split.setSizes([170, 760])
+        split.setCollapsible(0, False)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(top)
@@ -131,7 +154,9 @@ class HistoryPanel(QWidget):
     def refresh(self, *_args) -> None:
         """Reload filter choices and rows (runs from the CLI or another process appear here)."""
         try:
-            everything = self.store().list()
+            store = self.store()
+            self._signature = store.signature()
+            everything = store.list()
         except BadStoreFile as exc:
             self._show_error(str(exc))
             return
@@ -202,6 +227,11 @@ class HistoryPanel(QWidget):
             return False
         self.view.show_result(result)
         self.detail.setCurrentWidget(self.view)
+        if not self.detail.isVisible():
+            self.detail.show()
+            total = max(400, self.split.height())
+            self.split.setSizes([total * 2 // 5, total - total * 2 // 5])
+        self.hint.hide()
         self.run_opened.emit(run_id)
         return True
 
@@ -229,6 +259,8 @@ class HistoryPanel(QWidget):
         if self.view.result is not None and self.view.result.run_id in ids:
             self.view.result = None
             self.detail.setCurrentWidget(self.placeholder)
+            self.detail.hide()
+            self.hint.show()
         self.refresh()
         return removed
 
@@ -253,6 +285,17 @@ class HistoryPanel(QWidget):
         self.error.setText(text)
         self.error.show()
 
+    def refresh_if_changed(self) -> bool:
+        """Reload only when runs were added, replaced or deleted since the last load (one cheap query)."""
+        try:
+            changed = self.store().signature() != self._signature
+        except BadStoreFile as exc:
+            self._show_error(str(exc))
+            return False
+        if changed:
+            self.refresh()
+        return changed
+
     def showEvent(self, event) -> None:  # noqa: N802 -- runs made elsewhere appear when the tab is shown
         super().showEvent(event)
-        self.refresh()
+        self.refresh_if_changed()

@@ -1,7 +1,8 @@
 """A stored run shown again: its summary card and its charts, drawn from RunResult alone."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from engine.results import RunResult
 from gui.run.chart_specs import ChartContext
@@ -15,15 +16,25 @@ class RunView(QWidget):
         super().__init__(parent)
         self.result: RunResult | None = None
         self.card = SummaryCard()
-        self.charts = ChartGrid(columns=4)  # the history pane is wide and short: 3 rows of 4
-        self.charts.setMinimumHeight(420)
+        self.charts = ChartGrid(columns=4)  # the history pane is wide and short: rows of 4
         self.no_series = QLabel()
         self.no_series.setObjectName("Muted")
+        page = QWidget()
+        col = QVBoxLayout(page)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.card)
+        col.addWidget(self.no_series)
+        col.addWidget(self.charts, 1)
+        # Card and charts scroll together, so a short pane never squeezes the charts (each row keeps
+        # its minimum height).
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(page)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.card)
-        layout.addWidget(self.no_series)
-        layout.addWidget(self.charts, 1)
+        layout.addWidget(self.scroll)
 
     def show_result(self, result: RunResult) -> None:
         self.result = result

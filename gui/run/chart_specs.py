@@ -48,7 +48,7 @@ CHARTS: tuple[ChartSpec, ...] = (
               needs="gpu"),
     ChartSpec("energy", "Energy per sample so far", "J",
               (Curve("gpu", "energy_per_sample_j", "GPU", ORANGE, keywords=("energy", "power")),
-               Curve("host", "energy_per_sample_j", "CPU package (RAPL)", PURPLE, keywords=("rapl",)))),
+               Curve("host", "energy_per_sample_j", "CPU (RAPL)", PURPLE, keywords=("rapl",)))),
     ChartSpec("gpu_memory", "GPU memory", "B",
               (Curve("steps", "gpu_mem_allocated_bytes", "allocated", BLUE),
                Curve("steps", "gpu_mem_reserved_bytes", "reserved", GREEN, dashed=True),
@@ -117,6 +117,36 @@ def curve_reason(curve: Curve, ctx: ChartContext, live: LiveRun) -> str | None:
         return f"No readings: the run reported no {curve.name} values."
     if ctx.finished and (ring is None or not len(ring)):
         return "The run ended before any readings arrived."
+    return None
+
+
+def _lasting_reason(curve: Curve, ctx: ChartContext) -> str | None:
+    """Why a curve can get no data in this run whatever happens next (not "no data yet"), or None."""
+    if curve.group == "gpu" and ctx.gpu_index is None:
+        return "No GPU in this run: it runs on the CPU."
+    if curve.group != "steps" and ctx.sample_hz == 0:
+        return "Telemetry is off (sample rate 0 Hz)."
+    for a in ctx.availability:
+        source = a.source.lower()
+        on_gpu = source.startswith(("gpu", "nvml"))
+        if not a.available and (on_gpu == (curve.group == "gpu")) and any(k in source for k in curve.keywords):
+            return a.reason or f"{a.source} is not available here."
+    return None
+
+
+def never_fills(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | None:
+    """Why this chart stays empty for the whole run (GPU charts of a CPU run, loss of an inference
+    run, a sensor this machine lacks, any empty chart of a finished run), else None. Such a chart is
+    folded into one line instead of taking a slot of the grid."""
+    if chart.needs == "gpu" and ctx.gpu_index is None:
+        return "No GPU in this run: it runs on the CPU."
+    if chart.needs == "train" and ctx.mode != "train":
+        return "Inference run: loss and accuracy are measured when training."
+    if ctx.finished:
+        return chart_reason(chart, ctx, live)
+    reasons = [_lasting_reason(c, ctx) for c in chart.curves]
+    if all(reasons):
+        return " ".join(dict.fromkeys(_sentence(r) for r in reasons if r))
     return None
 
 

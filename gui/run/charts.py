@@ -10,6 +10,7 @@ that time.
 """
 from __future__ import annotations
 
+import html
 import time
 import types
 
@@ -17,9 +18,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGraphicsTextItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLayout, QWidget
 
-from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason
+from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason, never_fills
 from gui.run.live_data import LiveRun
 
 COLUMNS = 3
@@ -27,6 +28,7 @@ FPS = 25  # complete frames a second: every chart with new data is redrawn this 
 SLICES = 2  # ticks per frame; tick k redraws the k-th share of the charts (whole rows)
 MAX_CURVES_PER_TICK = 6
 MAX_X_STEPS_PER_TICK = 3  # charts moved to a new x range in one live tick (a row of the grid)
+MIN_CHART_HEIGHT_PX = 150  # a row of charts never gets shorter: the page around the grid scrolls instead
 
 
 def _fmt(value: float, units: str, si: bool) -> str:
@@ -99,9 +101,11 @@ class _Chart:
         self._overlay_text: str | None = None
         plot.vb.sigResized.connect(self._place_overlay)
         self.reason: str | None = None
+        self.folded = False  # left out of the grid: it can get no data in this run (ChartGrid.folded)
         # A long title or hover readout may clip; it must not widen the grid past the window (pyqtgraph's
         # LabelItem makes its text width a minimum size; this one keeps only the height).
         plot.titleLabel.updateMin = types.MethodType(_update_min_height_only, plot.titleLabel)
+        plot.titleLabel.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)  # never over a neighbour
         self.set_title()
 
     def set_title(self, readout: list[str] | None = None) -> None:
@@ -110,7 +114,7 @@ class _Chart:
             text = c.name if readout is None else f"{c.name} {readout[i]}"
             if len(self.spec.curves) > 1 or readout is not None:
                 parts.append(f"<span style='color:{c.color}'>{'╌' if c.dashed else '━'} {text}</span>")
-        self.plot.setTitle("&nbsp;&nbsp;".join(parts), size="9pt")
+        self.plot.setTitle("&nbsp;&nbsp;".join(parts), size="9pt", justify="left")  # clipped on the right
 
     def set_reason(self, reason: str | None, waiting: bool, waiting_text: str = "Waiting for data…") -> None:
         text = reason or (waiting_text if waiting else None)
@@ -122,8 +126,8 @@ class _Chart:
             self.overlay.setVisible(False)
             return
         color = "#666" if reason else "#aaa"
-        self.overlay.setHtml(f"<div style='text-align:center;color:{color}'>{text}</div>")
-        self.overlay.setVisible(True)
+        self.overlay.setHtml(f"<div style='text-align:center;color:{color}'>{html.escape(text)}</div>")
+        self.overlay.setVisible(not self.folded)
         self._place_overlay()
 
     def _place_overlay(self) -> None:
@@ -138,12 +142,21 @@ class ChartGrid(QWidget):
 
     def __init__(self, parent: QWidget | None = None, fps: int = FPS, columns: int = COLUMNS) -> None:
         super().__init__(parent)
+        self.columns = columns
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
         self.view.ci.setSpacing(4)
+        self.folded_line = QLabel()  # the charts that cannot fill in this run, and why, in one line
+        self.folded_line.setObjectName("FoldedCharts")
+        self.folded_line.setWordWrap(True)
+        self.folded_line.setTextFormat(Qt.RichText)
+        self.folded_line.setStyleSheet("QLabel#FoldedCharts { color: #64748B; padding: 2px 4px; }")
+        self.folded_line.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        layout.setSpacing(2)
+        layout.addWidget(self.folded_line)
+        layout.addWidget(self.view, 1)
         self.charts: dict[str, _Chart] = {}
         first = None
         for i, spec in enumerate(CHARTS):
@@ -154,8 +167,8 @@ class ChartGrid(QWidget):
             else:
                 plot.setXLink(first)
             self.charts[spec.key] = _Chart(spec, plot)
-            if i >= len(CHARTS) - columns:  # the time axis is named once, on the bottom row
-                plot.setLabel("bottom", "time in the timed window", units="s")
+        self.folded: dict[str, str] = {}  # chart key -> why it is left out of the grid
+        self._arrange()
         self.live = LiveRun()
         self.context = ChartContext()
         self.paused = False
@@ -194,6 +207,61 @@ class ChartGrid(QWidget):
         self.context = context
         self.redraw(force=True)
 
+    # --- which charts take a slot -------------------------------------------------------------
+    def shown(self) -> list[_Chart]:
+        return [c for c in self.charts.values() if not c.folded]
+
+    def _fold(self) -> None:
+        """Fold the charts that cannot fill in this run into one line; re-arrange the grid if that changed."""
+        folded = {}
+        for key, chart in self.charts.items():
+            reason = never_fills(chart.spec, self.context, self.live)
+            if reason is not None:
+                folded[key] = reason
+        if len(folded) == len(self.charts):  # keep the grid's shape: every chart explains itself
+            folded = {}
+        if folded != self.folded:
+            self.folded = folded
+            self._arrange()
+
+    def _arrange(self) -> None:
+        grid = self.view.ci.layout  # the QGraphicsGridLayout under pyqtgraph's GraphicsLayout
+        for i in reversed(range(grid.count())):
+            grid.removeAt(i)
+        shown = [c for c in self.charts.values() if c.spec.key not in self.folded]
+        for chart in self.charts.values():
+            chart.folded = chart.spec.key in self.folded
+            chart.plot.setVisible(not chart.folded)
+            if chart.folded:
+                chart.overlay.setVisible(False)
+        rows = max(1, -(-len(shown) // self.columns))
+        for i, chart in enumerate(shown):
+            chart.plot.setMinimumHeight(MIN_CHART_HEIGHT_PX)
+            grid.addItem(chart.plot, i // self.columns, i % self.columns)
+            bottom = chart.plot.getAxis("bottom")
+            if i // self.columns == rows - 1 or i + self.columns >= len(shown):  # time named on the last row
+                chart.plot.setLabel("bottom", "time in the timed window", units="s")
+            else:
+                bottom.showLabel(False)
+            if chart._overlay_text is not None:
+                chart.overlay.setVisible(True)
+        for r in range(grid.rowCount()):
+            grid.setRowStretchFactor(r, 1 if r < rows else 0)
+        for c in range(grid.columnCount()):
+            grid.setColumnStretchFactor(c, 1)
+        grid.invalidate()
+        grid.activate()
+        needed = grid.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+        self.view.setMinimumHeight(int(needed) + 2 * self.view.frameWidth() + 2)
+        for chart in shown:
+            chart._place_overlay()
+        by_reason: dict[str, list[str]] = {}
+        for key, reason in self.folded.items():
+            by_reason.setdefault(reason, []).append(self.charts[key].spec.title)
+        parts = [f"<b>{html.escape(', '.join(titles))}</b>: {html.escape(reason)}" for reason, titles in by_reason.items()]
+        self.folded_line.setText("Not shown: " + " · ".join(parts) if parts else "")
+        self.folded_line.setVisible(bool(parts))
+
     def stop_updates(self) -> None:
         self._timer.stop()
         self._x_range = None
@@ -203,10 +271,12 @@ class ChartGrid(QWidget):
     def redraw(self, force: bool = False) -> None:
         if self.paused and not force:
             return
+        if force:
+            self._fold()  # before choosing what to draw: a stored run may unfold other charts
         # Live frames hand pyqtgraph views of the ring (no copies: the next frame replaces them anyway);
         # a static or paused picture gets copies, since the ring keeps reusing its slots.
         copy = force or self.paused or not self._timer.isActive()
-        charts = list(self.charts.values())
+        charts = self.shown()
         if not force:  # a live tick: this slice's charts only (module doc)
             tick = self._slice
             self._slice = (tick + 1) % SLICES
@@ -244,6 +314,7 @@ class ChartGrid(QWidget):
         now = time.monotonic()
         if force or now - self._reasons_at > 0.5:  # reasons change slowly; each check scans the buffers
             self._reasons_at = now
+            self._fold()
             for chart in self.charts.values():
                 self._update_reason(chart)
         if pending:
@@ -330,7 +401,7 @@ class ChartGrid(QWidget):
     def _on_hover(self, args) -> None:
         pos = args[0]
         x = None
-        for chart in self.charts.values():
+        for chart in self.shown():
             if chart.plot.sceneBoundingRect().contains(pos):
                 x = chart.plot.vb.mapSceneToView(pos).x()
                 break

@@ -32,7 +32,9 @@ from gui.run.summary_card import SummaryCard
 
 STYLE = """
 QWidget#RunSide { background: #FFFFFF; }
-QScrollArea#RunSideScroll { border: none; border-right: 1px solid #E2E8F0; background: #FFFFFF; }
+QWidget#RunLeft { background: #FFFFFF; border-right: 1px solid #E2E8F0; }
+QScrollArea#RunSideScroll { border: none; background: #FFFFFF; }
+QScrollArea#RunPageScroll, QWidget#RunPage { background: transparent; }
 QLabel#PanelTitle { font-size: 13pt; font-weight: 600; color: #0F172A; }
 QLabel#Section { color: #64748B; font-size: 8pt; font-weight: 700; padding-top: 8px; }
 QLabel#Estimate { color: #0F172A; background: #F8FAFC; border: 1px solid #E2E8F0; border-radius: 8px; padding: 8px; }
@@ -74,6 +76,8 @@ class RunPanel(QWidget):
         self._total_steps: int | None = None
         self._total_seconds: float | None = None
         self._progress_at = 0.0
+        self._bound_run = False  # the charts show a run (live or finished), not the preview
+        self._preview: tuple[str, str] | None = None  # (device, mode) the preview grid was made for
 
         self.options = RunOptions()
         self.estimate_label = _label("", "Estimate")
@@ -94,21 +98,35 @@ class RunPanel(QWidget):
         col.setContentsMargins(14, 12, 14, 12)
         col.addWidget(_label("Run", "PanelTitle"))
         self.network_label = _label("", "CardMeta")
+        self.network_label.setWordWrap(True)
         col.addWidget(self.network_label)
         col.addWidget(_label("SETTINGS", "Section"))
         col.addWidget(self.options)
-        col.addWidget(_label("MEMORY ESTIMATE", "Section"))
-        col.addWidget(self.estimate_label)
-        col.addSpacing(6)
-        col.addLayout(buttons)
-        col.addWidget(self.why)
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setObjectName("RunSideScroll")
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(350)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # The estimate, Start/Stop and the reason Start is disabled stay in view below the settings,
+        # which scroll on a short screen.
+        foot = QWidget()
+        foot.setObjectName("RunSide")
+        fcol = QVBoxLayout(foot)
+        fcol.setContentsMargins(14, 6, 14, 12)
+        fcol.addWidget(_label("MEMORY ESTIMATE", "Section"))
+        fcol.addWidget(self.estimate_label)
+        fcol.addSpacing(4)
+        fcol.addLayout(buttons)
+        fcol.addWidget(self.why)
+        left = QWidget()
+        left.setObjectName("RunLeft")
+        left.setMinimumWidth(350)
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.setSpacing(0)
+        lcol.addWidget(scroll, 1)
+        lcol.addWidget(foot)
 
         self.status = _label("Ready", "Status")
         self.clock = _label("", "Clock")
@@ -134,19 +152,34 @@ class RunPanel(QWidget):
         self.card = SummaryCard()
         self.card.hide()
         self.charts = ChartGrid()
+        # The card and the charts scroll together: after a run the card pushes the charts down instead
+        # of squeezing them (each row of charts keeps its minimum height).
+        page = QWidget()
+        page.setObjectName("RunPage")
+        pcol = QVBoxLayout(page)
+        pcol.setContentsMargins(0, 0, 0, 0)
+        pcol.addWidget(self.card)
+        pcol.addLayout(bar)
+        pcol.addWidget(self.charts, 1)
+        self.page_scroll = QScrollArea()
+        self.page_scroll.setObjectName("RunPageScroll")
+        self.page_scroll.setWidget(page)
+        self.page_scroll.setWidgetResizable(True)
+        self.page_scroll.setFrameShape(QScrollArea.NoFrame)
+        self.page_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(12, 10, 12, 8)
         rcol.addLayout(top)
         rcol.addWidget(self.progress)
-        rcol.addWidget(self.card)
-        rcol.addLayout(bar)
-        rcol.addWidget(self.charts, 1)
+        rcol.addWidget(self.page_scroll, 1)
         split = QSplitter(Qt.Horizontal)
-        split.addWidget(scroll)
+        split.addWidget(left)
         split.addWidget(right)
         split.setStretchFactor(1, 1)
-        split.setSizes([360, 1100])
+        split.setCollapsible(0, False)
+        split.setCollapsible(1, False)
+        split.setSizes([370, 1070])
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
@@ -204,10 +237,20 @@ class RunPanel(QWidget):
         self.network_label.setText(f"{spec.name} · {analysis.total_params:,} parameters · "
                                    f"{analysis.total_flops / 1e6:,.1f} MFLOPs/sample" if analysis.ok else spec.name)
         self._update_estimate()
+        self._preview_charts()
         why = self.problem()
         self.start_button.setEnabled(why is None)
         self.start_button.setToolTip(why or "Start the run in a separate worker process")
         self.why.setText("" if self.controller.is_active else (why or ""))
+
+    def _preview_charts(self) -> None:
+        """Before the first run the grid shows the charts the chosen device and mode can fill."""
+        if self._bound_run:
+            return
+        preview = (self.options.current_device().key, str(self.options.mode.currentData() or "train"))
+        if preview != self._preview:
+            self._preview = preview
+            self.charts.set_context(ChartContext.from_config({"device": preview[0], "mode": preview[1]}))
 
     def _update_estimate(self) -> None:
         analysis = self.doc.analysis
@@ -243,6 +286,7 @@ class RunPanel(QWidget):
         self.card.hide()
         self._total_steps, self._total_seconds = config.steps, config.seconds
         self.controller.start(spec.to_json(), config, network)
+        self._bound_run = True
         self.charts.bind(self.controller.live, ChartContext.from_config(config.model_dump()))
         self.doc.set_read_only(True)
         self.progress.setValue(0)

@@ -148,6 +148,7 @@ class SummaryCard(QFrame):
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():
+                item.widget().hide()  # gone now, not only when the event loop next deletes it
                 item.widget().deleteLater()
         self.values = {}
         for i, (value, label, tip) in enumerate(tiles(result)):

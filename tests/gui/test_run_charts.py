@@ -136,17 +136,53 @@ def test_paused_charts_keep_collecting_and_catch_up_on_resume(qtbot):
     assert len(grid.charts["throughput"].curves[0].getData()[0]) == 1
 
 
-def test_cpu_run_shows_the_reason_in_each_gpu_chart_area(qtbot):
+GPU_CHARTS = ("power", "gpu_memory", "gpu_util", "sm_clock", "temperature")
+
+
+def test_cpu_run_folds_the_gpu_charts_into_one_line_that_says_why(qtbot):
+    # They could never fill on a CPU run: one line instead of five empty slots of the grid.
     from gui.run.charts import ChartGrid
     grid = ChartGrid()
     qtbot.addWidget(grid)
+    grid.resize(1000, 700)
     grid.show()
     live, started = _feed(kind="cpu", seconds=1.0)
     grid.bind(live, ChartContext(gpu_index=None, availability=started.availability, finished=True),
               live_updates=False)
-    for key in ("power", "gpu_memory", "gpu_util", "sm_clock", "temperature"):
-        overlay = grid.charts[key].overlay
-        assert overlay.isVisible() and "No GPU in this run" in overlay.toPlainText()
+    line = grid.folded_line.text()
+    assert grid.folded_line.isVisible() and "No GPU in this run" in line
+    for key in GPU_CHARTS:
+        assert not grid.charts[key].plot.isVisible() and grid.charts[key].spec.title in line
+        assert not grid.charts[key].overlay.isVisible()
+    assert grid.charts["throughput"].plot.isVisible() and grid.charts["loss"].plot.isVisible()
+    # a GPU run shown next unfolds them again
+    live, started = _feed(kind="gpu", seconds=1.0)
+    grid.bind(live, ChartContext(gpu_index=0, availability=started.availability, finished=True), live_updates=False)
+    assert all(grid.charts[key].plot.isVisible() for key in GPU_CHARTS)
+    assert len(grid.charts["power"].curves[0].getData()[0]) > 0
+
+
+def test_inference_run_folds_loss_and_accuracy(qtbot):
+    from gui.run.charts import ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    live, started = _feed(kind="gpu", seconds=1.0, mode="infer")
+    grid.bind(live, ChartContext(gpu_index=0, mode="infer", availability=started.availability), live_updates=False)
+    assert set(grid.folded) >= {"loss", "accuracy"} and "Inference run" in grid.folded_line.text()
+
+
+def test_every_shown_row_of_charts_keeps_its_minimum_height(qtbot):
+    from gui.run.charts import MIN_CHART_HEIGHT_PX, ChartGrid
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.resize(1000, 200)  # far too short: the grid keeps its height (the page around it scrolls)
+    grid.show()
+    live, started = _feed(kind="cpu", seconds=1.0)
+    grid.bind(live, ChartContext(gpu_index=None, availability=started.availability, finished=True),
+              live_updates=False)
+    rows = -(-len(grid.shown()) // grid.columns)
+    assert grid.view.minimumHeight() >= rows * MIN_CHART_HEIGHT_PX
+    assert grid.minimumSizeHint().height() >= rows * MIN_CHART_HEIGHT_PX
 
 
 def test_a_live_frame_is_drawn_in_slices_and_every_chart_catches_up(qtbot):
@@ -188,14 +224,14 @@ def test_an_x_range_step_is_spread_over_ticks_and_zoom_stays_linked(qtbot):
                                   step_time_p50_s=0.5, step_time_p99_s=0.6))
 
     def rights():
-        return {round(c.plot.vb.viewRange()[0][1], 6) for c in grid.charts.values()}
+        return {round(c.plot.vb.viewRange()[0][1], 6) for c in grid.shown()}  # folded charts wait
     step(1.0)
     for _ in range(SLICES):
         grid.redraw()
     assert len(rights()) == 1
     step(100.0)  # past the right edge: the followed range steps
     grid.redraw()
-    moved = sum(round(c.plot.vb.viewRange()[0][1], 6) > 100 for c in grid.charts.values())
+    moved = sum(round(c.plot.vb.viewRange()[0][1], 6) > 100 for c in grid.shown())
     assert 0 < moved <= MAX_X_STEPS_PER_TICK
     for _ in range(len(grid.charts)):
         grid.redraw()

@@ -1,0 +1,119 @@
+"""Screenshots of every tab of the main window, offscreen, at the two smallest screens it must fit:
+1280x720, and 1920x1080 at 150 % scaling (a 1280x720 logical window drawn at QT_SCALE_FACTOR=1.5).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py [--out docs/screenshots]
+
+Writes TAB-1280x720.png and TAB-1920x1080-150pct.png for: editor, run-before (no run yet),
+run-after-cpu and run-after-gpu (a replayed stored result shown as a finished run), history (a
+history of replayed runs, one opened) and compare. No torch, no worker: the runs are scripted
+(gui.run.replay), so the pictures are the same on any machine.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCREENS = (("1280x720", "1"), ("1920x1080-150pct", "1.5"))
+LOGICAL_SIZE = (1280, 720)
+
+
+def shoot(out: Path, suffix: str) -> list[Path]:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="tradeoff-shots-"))
+    app = QApplication([sys.argv[0]])
+    from engine.results import RunStore
+    from gui.app import create_window
+    from gui.resources import theme
+    from gui.run.chart_specs import ChartContext
+    from gui.run.live_data import LiveRun
+    from gui.run.replay import make_script
+
+    theme.apply(app)
+    store = RunStore()
+    runs = []
+    for i, (kind, batch, mode) in enumerate((("gpu", 256, "train"), ("cpu", 64, "train"), ("gpu", 512, "train"),
+                                              ("gpu", 128, "infer"), ("cpu", 32, "infer"), ("gpu", 1024, "train"))):
+        script = make_script(kind=kind, seconds=12.0, batch=batch, mode=mode, seed=i)
+        result = script.result
+        result.created_at = f"2026-11-2{i}T10:0{i}:00+00:00"
+        if kind == "gpu" and batch != 256:
+            result.config["precision"] = "fp16" if batch == 512 else "fp32"
+        store.add(result)
+        runs.append((script, result))
+    window = create_window()
+    window.actions_.files.confirm_discard = lambda: True
+    window.resize(*LOGICAL_SIZE)
+    window.show()
+    written: list[Path] = []
+
+    def spin(seconds: float = 0.3) -> None:
+        t_end = time.monotonic() + seconds
+        while time.monotonic() < t_end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def grab(name: str) -> None:
+        spin()
+        path = out / f"{name}-{suffix}.png"
+        window.grab().save(str(path))
+        written.append(path)
+
+    window.editor.canvas.fit() if hasattr(window.editor, "canvas") and hasattr(window.editor.canvas, "fit") else None
+    grab("editor")
+    panel = window.run_panel
+    panel._load_inventory = False  # no child process: the device list is this machine's CPU
+    window.show_tab("run")
+    grab("run-before")
+    for name, (script, result) in (("run-after-cpu", runs[1]), ("run-after-gpu", runs[0])):
+        started = script.events[0][1]
+        panel._bound_run = True
+        panel.charts.bind(LiveRun.from_series(result.series), ChartContext.from_config(
+            result.config, availability=started.availability), live_updates=False)
+        panel.status.setText(f"{started.network_name} on {started.device_name}")
+        panel._finished(result)
+        grab(name)
+    window.show_tab("history")
+    history = window.history
+    history.select_ids([runs[0][1].run_id])
+    history.open_selected()
+    grab("history")
+    window.history.select_ids([r.run_id for _, r in runs if r.config["mode"] == "train"])
+    history.compare_selected()
+    grab("compare")
+    window.close()
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child for one screen: its suffix
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        for path in shoot(out, args.one):
+            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        return 0
+    for suffix, scale in SCREENS:  # the scale factor is read when Qt starts: one process per screen
+        with tempfile.TemporaryDirectory() as data:
+            env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR=scale, TRADEOFF_LAB_DATA=data,
+                       XDG_CONFIG_HOME=data)
+            proc = subprocess.run([sys.executable, __file__, "--out", str(out), "--one", suffix], env=env)
+            if proc.returncode != 0:
+                return proc.returncode
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
