@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
     p.add_argument("--pdf", metavar="F", help="PDF file to write")
     p.add_argument("--csv", metavar="F", help="CSV file to write (one row per run)")
     p.add_argument("--json", metavar="F", help="JSON file to write (full results)")
-    p.add_argument("--baseline", metavar="RUN_ID", help="run the ratios are relative to (default: the first ok run)")
+    p.add_argument("--baseline", metavar="RUN_ID", help="run the ratios are relative to (default: the oldest ok run)")
     p.add_argument("--title", help="report title")
     p.add_argument("--db", help="run history database (default: the app's)")
 

@@ -17,7 +17,8 @@ Better = Literal["higher", "lower"]
 
 
 def peak_mem_bytes(r: RunResult) -> float | None:
-    """Memory that limits the batch: GPU peak allocated on GPU runs, process peak RSS on CPU runs."""
+    """Memory that limits the batch: GPU peak allocated on GPU runs, process peak RSS on CPU runs.
+    A limit to filter by, never a column: the table shows GPU and host peaks apart."""
     on_gpu = str(r.config.get("device", "cpu")).startswith("cuda")
     return r.memory_bytes.gpu_peak_allocated if on_gpu else r.memory_bytes.host_peak_rss
 
@@ -55,7 +56,10 @@ METRICS: tuple[Metric, ...] = (
            lambda r: r.energy_per_sample_j.dynamic),
     Metric("power_mean_w", "GPU power (mean)", "W", 1.0, "lower", lambda r: r.power_w.gpu_mean),
     Metric("power_max_w", "GPU power (peak)", "W", 1.0, "lower", lambda r: r.power_w.gpu_max),
-    Metric("peak_mem_bytes", "Peak memory", "MiB", 1 / 2**20, "lower", peak_mem_bytes),
+    Metric("gpu_peak_mem_bytes", "GPU peak memory", "MiB", 1 / 2**20, "lower",
+           lambda r: r.memory_bytes.gpu_peak_allocated),
+    Metric("host_peak_mem_bytes", "Host peak memory (RSS)", "MiB", 1 / 2**20, "lower",
+           lambda r: r.memory_bytes.host_peak_rss),
     Metric("accuracy", "Accuracy", "%", 100.0, "higher", lambda r: r.accuracy),
 )
 METRIC = {m.key: m for m in METRICS}
@@ -121,11 +125,9 @@ class Row:
 
 
 def table(results: Sequence[RunResult], baseline_id: str | None = None) -> list[Row]:
-    """One row per run; ratios to the baseline run (default: the first ok run)."""
+    """One row per run; ratios to the baseline run (default: `baseline_of`)."""
     labels = short_labels(results)
-    base = next((r for r in results if r.run_id == baseline_id), None) if baseline_id else None
-    if base is None:
-        base = next((r for r in results if r.status == "ok"), results[0] if results else None)
+    base = baseline_of(results, baseline_id) or (results[0] if results else None)
     rows = []
     for r in results:
         values = {m.key: m.value(r) for m in METRICS}
@@ -139,11 +141,23 @@ def table(results: Sequence[RunResult], baseline_id: str | None = None) -> list[
 
 
 def baseline_of(results: Sequence[RunResult], baseline_id: str | None = None) -> RunResult | None:
+    """The run every ratio is relative to: the given one, else the oldest ok run (by created_at),
+    whatever order the runs come in. The one rule for the Compare tab, the report and the CLI."""
     if baseline_id:
         found = next((r for r in results if r.run_id == baseline_id), None)
         if found:
             return found
-    return next((r for r in results if r.status == "ok"), None)
+    ok = [r for r in results if r.status == "ok"]
+    return min(ok, key=lambda r: r.created_at) if ok else None  # min keeps the first of equal times
+
+
+def network_warning(results: Sequence[RunResult]) -> str | None:
+    """A warning when the runs are of different networks: their ratios compare different work."""
+    nets = sorted({r.network.name for r in results})
+    if len(nets) < 2:
+        return None
+    return (f"These runs are of {len(nets)} different networks ({', '.join(nets)}): the ratios compare different "
+            f"work, not only different settings.")
 
 
 @dataclass(frozen=True)
@@ -152,12 +166,20 @@ class ParetoPlot:
     title: str
     x: Metric
     y: Metric
+    x_fallback: Metric | None = None  # drawn on x when no ok run has `x` (CPU runs: host memory)
+
+    def axes(self, results: Sequence[RunResult]) -> tuple[Metric, Metric]:
+        ok = [r for r in results if r.status == "ok"]
+        if self.x_fallback is not None and not any(self.x.value(r) is not None for r in ok):
+            return self.x_fallback, self.y
+        return self.x, self.y
 
 
 PARETO_PLOTS: tuple[ParetoPlot, ...] = (
     ParetoPlot("throughput_energy", "Throughput vs energy per sample", METRIC["energy_per_sample_j"],
                METRIC["throughput_sps"]),
-    ParetoPlot("latency_memory", "Step time vs peak memory", METRIC["peak_mem_bytes"], METRIC["step_time_p50_s"]),
+    ParetoPlot("latency_memory", "Step time vs peak memory", METRIC["gpu_peak_mem_bytes"], METRIC["step_time_p50_s"],
+               x_fallback=METRIC["host_peak_mem_bytes"]),
     ParetoPlot("accuracy_energy", "Accuracy vs energy per sample", METRIC["energy_per_sample_j"], METRIC["accuracy"]),
 )
 
@@ -175,12 +197,13 @@ def pareto_front(points: dict[str, tuple[float, float]], x_better: Better, y_bet
 
 
 def plot_points(results: Sequence[RunResult], plot: ParetoPlot) -> dict[str, tuple[float, float]]:
-    """(x, y) of every ok run that has both values, in SI units."""
+    """(x, y) of every ok run that has both values, in SI units (on `plot.axes(results)`)."""
+    x_metric, y_metric = plot.axes(results)
     out = {}
     for r in results:
         if r.status != "ok":
             continue
-        x, y = plot.x.value(r), plot.y.value(r)
+        x, y = x_metric.value(r), y_metric.value(r)
         if x is not None and y is not None:
             out[r.run_id] = (x, y)
     return out
@@ -192,7 +215,8 @@ _UNAVAILABLE_KEYS = {
     "energy_dynamic_per_sample_j": {"cpu": ("energy_j.cpu", "energy_per_sample_j"), "gpu": ("energy_j.gpu_dynamic",)},
     "power_mean_w": {"cpu": ("power_w.gpu_mean",), "gpu": ("power_w.gpu_mean",)},
     "power_max_w": {"cpu": ("power_w.gpu_max",), "gpu": ("power_w.gpu_max",)},
-    "peak_mem_bytes": {"cpu": ("memory_bytes.host_peak_rss",), "gpu": ("memory_bytes.gpu_peak_allocated",)},
+    "gpu_peak_mem_bytes": {"cpu": ("memory_bytes.gpu", "gpu"), "gpu": ("memory_bytes.gpu_peak_allocated",)},
+    "host_peak_mem_bytes": {"cpu": ("memory_bytes.host_peak_rss",), "gpu": ("memory_bytes.host_peak_rss",)},
     "accuracy": {"cpu": ("accuracy",), "gpu": ("accuracy",)},
 }
 
@@ -227,6 +251,12 @@ def _reason_matches(metric_key: str, unavailable_key: str) -> bool:
     if "mem" in metric_key:
         return "mem" in k or "rss" in k
     return metric_key.split("_")[0] in k
+
+
+def wants_log(values: Sequence[float], ratio: float = 30.0) -> bool:
+    """A log axis when positive values span more than `ratio` (the report's PDF charts and the GUI agree)."""
+    vals = [v for v in values if v is not None]
+    return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > ratio
 
 
 # ---- recommendation -------------------------------------------------------------------------

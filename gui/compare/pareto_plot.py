@@ -1,9 +1,15 @@
 """One Pareto plot (pyqtgraph): every ok run a dot coloured by precision, the Pareto-optimal ones ringed
-in red and joined; hovering a dot shows its configuration, clicking it emits `run_clicked(run_id)`."""
+in red and joined; hovering a dot shows its configuration, clicking it emits `run_clicked(run_id)`.
+A legend line names the colours and shapes; an axis whose values span orders of magnitude is
+logarithmic (as in the report); a dot's name is drawn only where it overlaps no other name."""
 from __future__ import annotations
 
+import html
+import math
+
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.results import RunResult, compare
@@ -50,45 +56,88 @@ class ParetoPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addLayout(self.stack)
+        self.legend = QLabel()
+        self.legend.setObjectName("Muted")
+        self.legend.setTextFormat(Qt.RichText)
+        self.legend.setWordWrap(True)
+        layout.addWidget(self.legend)
+        self.log_x = self.log_y = False
+        self.x_metric, self.y_metric = plot.x, plot.y
+        item.getViewBox().sigRangeChanged.connect(lambda *_a: self._place_labels())
+        item.getViewBox().sigResized.connect(lambda *_a: self._place_labels())
         self._labels: dict[str, str] = {}
         self.empty_reason = ""
         self._texts: list[pg.TextItem] = []
+        self._text_ids: list[str] = []
 
     @property
     def has_data(self) -> bool:
         return bool(self.points)
 
     def _label_points(self, by_id, sx: float, sy: float) -> None:
-        """Name each dot when there are few (hover names them all); the front's labels are dark."""
+        """Make a name per dot when there are few (hover names them all); placed by `_place_labels`."""
         item = self.widget.getPlotItem()
         for text in self._texts:
             item.removeItem(text)
         self._texts = []
+        self._text_ids: list[str] = []
         if not self.points or len(self.points) > MAX_LABELS:
             return
-        xs = [x for x, _ in self.points.values()]
-        right_edge = min(xs) + 0.7 * (max(xs) - min(xs))
-        for rid, (x, y) in self.points.items():
-            # labels of dots near the right edge go to their left, so they are not cut off
-            anchor = (1.08, 1.0) if len(xs) > 1 and x > right_edge else (-0.08, 1.0)
-            text = pg.TextItem(self._labels.get(rid, rid), color="#0F172A" if rid in self.front else "#64748B",
-                               anchor=anchor)
-            text.setPos(x * sx, y * sy)
-            item.addItem(text)
+        order = sorted(self.points, key=lambda rid: (rid not in self.front, rid))  # the front's names first
+        for rid in order:
+            text = pg.TextItem(self._labels.get(rid, rid), color="#0F172A" if rid in self.front else "#64748B")
+            item.addItem(text, ignoreBounds=True)
             self._texts.append(text)
+            self._text_ids.append(rid)
+        self._place_labels()
+
+    def _place_labels(self) -> None:
+        """Put each name beside its dot where it overlaps no name placed before it and no other dot;
+        a name that fits nowhere is hidden (hovering the dot still names it)."""
+        if not self._texts:
+            return
+        vb = self.widget.getPlotItem().getViewBox()
+        view = vb.sceneBoundingRect()
+        if view.width() < 10:
+            return
+        metrics = QFontMetricsF(self._texts[0].textItem.font())
+        dots = {rid: vb.mapViewToScene(pg.Point(*self._view_xy(rid))) for rid in self.points}
+        taken: list[QRectF] = [QRectF(p.x() - 7, p.y() - 7, 14, 14) for p in dots.values()]
+        for text, rid in zip(self._texts, self._text_ids, strict=True):
+            w, h = metrics.horizontalAdvance(text.textItem.toPlainText()) + 8, metrics.height() + 4
+            p = dots[rid]
+            placed = None
+            for ax, ay in ((0, 1), (0, 0), (1, 1), (1, 0), (0.5, 1.25), (0.5, -0.25)):  # anchor: right/left, above/below
+                dx = 8 if ax == 0 else -8 if ax == 1 else 0
+                rect = QRectF(p.x() + dx - ax * w, p.y() - ay * h, w, h)
+                if view.contains(rect) and not any(rect.intersects(r) for r in taken):
+                    placed = (ax, ay, dx)
+                    taken.append(rect)
+                    break
+            text.setVisible(placed is not None)
+            if placed is not None:
+                ax, ay, dx = placed
+                text.setAnchor((ax, ay))
+                text.setPos(vb.mapSceneToView(p + pg.Point(dx, 0)))
+
+    def _view_xy(self, rid: str) -> tuple[float, float]:
+        """A run's point in view coordinates (log10 of the value on a log axis)."""
+        x, y = self.points[rid]
+        x, y = x * self.x_metric.scale, y * self.y_metric.scale
+        return (math.log10(x) if self.log_x else x, math.log10(y) if self.log_y else y)
 
     def _tip(self, x, y, data) -> str:
         run_id = data
         return (f"{self._labels.get(run_id, run_id)}\nrun {run_id}\n"
-                f"{self.plot_def.x.label}: {compare.format_number(self._raw_x(run_id))} {self.plot_def.x.unit}\n"
-                f"{self.plot_def.y.label}: {compare.format_number(self._raw_y(run_id))} {self.plot_def.y.unit}"
+                f"{self.x_metric.label}: {compare.format_number(self._raw_x(run_id))} {self.x_metric.unit}\n"
+                f"{self.y_metric.label}: {compare.format_number(self._raw_y(run_id))} {self.y_metric.unit}"
                 + ("\nPareto-optimal" if run_id in self.front else "") + "\nclick to open the run")
 
     def _raw_x(self, run_id: str) -> float:
-        return self.points[run_id][0] * self.plot_def.x.scale
+        return self.points[run_id][0] * self.x_metric.scale
 
     def _raw_y(self, run_id: str) -> float:
-        return self.points[run_id][1] * self.plot_def.y.scale
+        return self.points[run_id][1] * self.y_metric.scale
 
     def _clicked(self, _item, points, _ev) -> None:
         if len(points):
@@ -99,7 +148,8 @@ class ParetoPlot(QWidget):
         self._labels = labels
         self.points = compare.plot_points(results, p)
         if not self.points:
-            missing = [m for m in (p.x, p.y) if compare.missing_reason(results, m)]
+            self.legend.setText("")
+            missing = [m for m in p.axes(results) if compare.missing_reason(results, m)]
             why = "; ".join(f"{m.label}: {compare.missing_reason(results, m)}" for m in missing) or "no finished run"
             self.empty_reason = f"{why}."
             self.empty.setText(f"{p.title}\n\nNot drawn: {why}.")
@@ -112,18 +162,39 @@ class ParetoPlot(QWidget):
             return
         self.stack.setCurrentWidget(self.widget)
         self.front = compare.pareto_front(self.points, p.x.better, p.y.better)
-        # linear axes: pyqtgraph's log axes crowd their minor labels; hovering gives exact values
-        sx, sy = p.x.scale, p.y.scale
+        self.x_metric, self.y_metric = p.axes(results)
+        sx, sy = self.x_metric.scale, self.y_metric.scale
+        self.log_x = compare.wants_log([x * sx for x, _ in self.points.values()])
+        self.log_y = compare.wants_log([y * sy for _, y in self.points.values()])
+        item = self.widget.getPlotItem()
+        item.getAxis("bottom").setLogMode(self.log_x)  # tick labels only: the points are given in log10
+        item.getAxis("left").setLogMode(self.log_y)
+        item.setLabel("bottom", f"{self.x_metric.label} ({self.x_metric.unit}{', log scale' if self.log_x else ''})")
+        item.setLabel("left", f"{self.y_metric.label} ({self.y_metric.unit}{', log scale' if self.log_y else ''})")
         by_id = {r.run_id: r for r in results}
         spots = []
-        for rid, (x, y) in self.points.items():
-            color = PALETTE.get(by_id[rid].config.get("precision"), "#666666")
-            spots.append({"pos": (x * sx, y * sy), "data": rid,
-                          "brush": pg.mkBrush(color), "pen": pg.mkPen("w", width=0.8),
-                          "symbol": "s" if str(by_id[rid].config.get("device")).startswith("cuda") else "o"})
+        precisions, kinds = [], set()
+        for rid in self.points:
+            precision = by_id[rid].config.get("precision")
+            gpu = str(by_id[rid].config.get("device")).startswith("cuda")
+            kinds.add(gpu)
+            if precision not in precisions:
+                precisions.append(precision)
+            spots.append({"pos": self._view_xy(rid), "data": rid,
+                          "brush": pg.mkBrush(PALETTE.get(precision, "#666666")), "pen": pg.mkPen("w", width=0.8),
+                          "symbol": "s" if gpu else "o"})
         self.dots.setData(spots)
-        front = sorted((self.points[i][0] * sx, self.points[i][1] * sy) for i in self.front)
+        front = sorted(self._view_xy(i) for i in self.front)
         self.rings.setData(pos=front)
-        self._label_points(by_id, sx, sy)
         self.front_line.setData([f[0] for f in front], [f[1] for f in front])
-        self.widget.getPlotItem().enableAutoRange()
+        item.enableAutoRange()
+        self._label_points(by_id, sx, sy)
+        self.legend.setText(self._legend_html(precisions, kinds))
+
+    def _legend_html(self, precisions: list, kinds: set[bool]) -> str:
+        parts = [f"<span style='color:{PALETTE.get(p, '#666666')}'>●</span> {html.escape(str(p))}"
+                 for p in sorted(precisions, key=str)]
+        if kinds == {True, False}:
+            parts.append("■ GPU run · ● CPU run")
+        parts.append(f"<span style='color:{FRONT}'>◯</span> Pareto-optimal")
+        return "&nbsp;&nbsp;".join(parts)

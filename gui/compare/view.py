@@ -2,6 +2,7 @@
 recommendation and the findings of the runs chosen in History or produced by a sweep."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -85,6 +86,12 @@ class CompareView(QWidget):
         self.recommendation.setWordWrap(True)
         self.recommendation.setStyleSheet("QLabel#Recommendation { background: #EFF6FF; border: 1px solid #BFDBFE;"
                                           " border-radius: 8px; padding: 8px 12px; color: #1E3A8A; }")
+        self.network_warning = QLabel()  # runs of different networks: the ratios compare different work
+        self.network_warning.setObjectName("NetworkWarning")
+        self.network_warning.setWordWrap(True)
+        self.network_warning.setStyleSheet("QLabel#NetworkWarning { background: #FFFBEB; border: 1px solid #FDE68A;"
+                                           " border-radius: 8px; padding: 6px 12px; color: #92400E; }")
+        self.network_warning.hide()
         self.model = CompareTableModel(self)
         self.proxy = SortProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -143,6 +150,7 @@ class CompareView(QWidget):
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.network_warning)
         cl.addWidget(self.recommendation)
         cl.addWidget(self.splitter, 1)
         self.empty = QLabel(EMPTY_TEXT)
@@ -210,6 +218,9 @@ class CompareView(QWidget):
         self._set_enabled(bool(self.results))
         self.model.set_results(self.results, self.baseline_id)
         self.table.resizeColumnsToContents()
+        warning = compare.network_warning(self.results)
+        self.network_warning.setText(f"⚠ {html.escape(warning)}" if warning else "")
+        self.network_warning.setVisible(warning is not None)
         notes = []
         for p in self.plots:
             p.set_results(self.results, labels)

@@ -18,12 +18,13 @@ def test_ratios_are_relative_to_the_chosen_baseline():
     assert rows_b["a"].ratios["throughput_sps"] == pytest.approx(1 / 3)
 
 
-def test_default_baseline_is_the_first_ok_run_and_missing_values_have_no_ratio():
-    oom = make_run("oom", status="oom")
-    cpu = make_run("cpu", device="cpu", energy_per_sample_j=None, throughput_sps=500)
-    gpu = make_run("gpu", throughput_sps=1000)
-    rows = {r.run_id: r for r in compare.table([oom, cpu, gpu])}
-    assert rows["gpu"].ratios["throughput_sps"] == pytest.approx(2.0)  # baseline: cpu, the first ok run
+def test_default_baseline_is_the_oldest_ok_run_and_missing_values_have_no_ratio():
+    oom = make_run("oom", status="oom", created_at="2026-11-26T07:00:00+00:00")
+    cpu = make_run("cpu", device="cpu", energy_per_sample_j=None, throughput_sps=500,
+                   created_at="2026-11-26T08:00:00+00:00")
+    gpu = make_run("gpu", throughput_sps=1000, created_at="2026-11-26T09:00:00+00:00")
+    rows = {r.run_id: r for r in compare.table([gpu, oom, cpu])}  # newest first, as History lists them
+    assert rows["gpu"].ratios["throughput_sps"] == pytest.approx(2.0)  # baseline: cpu, the oldest ok run
     assert rows["oom"].ratios["throughput_sps"] is None
     assert rows["gpu"].ratios["energy_per_sample_j"] is None  # the baseline has no energy
 
@@ -98,3 +99,42 @@ def test_format_number():
     assert compare.format_number(45.23) == "45.2"
     assert compare.format_number(0.031234) == "0.0312"
     assert compare.format_ratio(5.123) == "5.12×"
+
+
+def test_baseline_is_the_same_in_any_order_so_the_gui_and_the_report_agree():
+    # The GUI passed History's order (newest first) and the report the CLI's: two different baselines.
+    from engine.results.report.model import build
+    runs = [make_run(f"r{i}", batch=2 ** (5 + i), created_at=f"2026-11-26T0{i}:00:00+00:00") for i in range(4)]
+    for order in (runs, runs[::-1], [runs[2], runs[0], runs[3], runs[1]]):
+        assert compare.baseline_of(order).run_id == "r0"
+        assert build(order).baseline_id == "r0"
+    assert compare.baseline_of(runs, "r2").run_id == "r2"
+
+
+def test_runs_of_different_networks_carry_a_warning():
+    a, b = make_run("a"), make_run("b", network="resnet9")
+    assert compare.network_warning([a, make_run("c")]) is None
+    warning = compare.network_warning([a, b])
+    assert "2 different networks" in warning and "lenet" in warning and "resnet9" in warning
+    from engine.results.report.model import build
+    assert any("different networks" in line for line in build([a, b]).method)
+
+
+def test_gpu_and_host_peak_memory_are_separate_columns():
+    labels = [m.label for m in compare.METRICS]
+    assert "Peak memory" not in labels and "GPU peak memory" in labels and "Host peak memory (RSS)" in labels
+    cpu = make_run("cpu", device="cpu")
+    gpu = make_run("gpu")
+    assert compare.METRIC["gpu_peak_mem_bytes"].value(cpu) is None
+    assert compare.METRIC["host_peak_mem_bytes"].value(cpu) == 600 * 2**20
+    assert compare.METRIC["gpu_peak_mem_bytes"].value(gpu) is not None
+    # the memory plot draws GPU memory, or host memory when no run has GPU memory
+    plot = next(p for p in compare.PARETO_PLOTS if p.key == "latency_memory")
+    assert plot.axes([cpu, gpu])[0].key == "gpu_peak_mem_bytes"
+    assert plot.axes([cpu])[0].key == "host_peak_mem_bytes"
+    assert compare.plot_points([cpu], plot)["cpu"][0] == 600 * 2**20
+
+
+def test_log_axes_when_values_span_orders_of_magnitude():
+    assert compare.wants_log([1.0, 2.0, 100.0]) and not compare.wants_log([1.0, 20.0])
+    assert not compare.wants_log([0.0, 100.0]) and not compare.wants_log([])

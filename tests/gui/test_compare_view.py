@@ -156,3 +156,58 @@ def test_main_window_has_the_compare_tab_and_a_sweep_action(window):
     assert dialog is not None and dialog.isVisible()
     assert Path(dialog.network).exists()  # the document's spec as shown, saved for the sweep's worker
     dialog.close()
+
+
+def test_baseline_defaults_to_the_oldest_run_whatever_order_history_gives(view):
+    from engine.results import compare
+    rs = [make_run(f"t{i}", batch=2 ** (5 + i), created_at=f"2026-11-26T0{i}:00:00+00:00") for i in range(3)]
+    view.set_results(rs[::-1])  # History lists newest first
+    assert view.baseline_id == "t0" == compare.baseline_of(rs).run_id
+    assert view.baseline.currentData() == "t0"
+
+
+def test_different_networks_show_a_warning(view):
+    view.set_results([make_run("a"), make_run("b", network="resnet9", batch=64)])
+    assert view.network_warning.isVisible() and "different networks" in view.network_warning.text()
+    view.set_results([make_run("a"), make_run("b", batch=64)])
+    assert not view.network_warning.isVisible()
+
+
+def test_peak_memory_is_split_into_gpu_and_host_columns(view):
+    view.set_results(runs())
+    headers = [view.model.headerData(c, Qt.Horizontal) for c in range(view.model.columnCount())]
+    assert not any(h.startswith("Peak memory") for h in headers)
+    assert cell(view, "cpu1", "GPU peak memory") == "–" and cell(view, "cpu1", "Host peak memory").startswith("600")
+
+
+def _label_rects(plot):
+    return [t.sceneBoundingRect() for t in plot._texts if t.isVisible()]
+
+
+def test_pareto_labels_never_overlap_and_the_plot_has_a_legend(view, qtbot):
+    # Four runs at nearly the same accuracy: their names used to be drawn over each other.
+    rs = [make_run(f"n{i}", precision=p, batch=b, throughput_sps=1000 * (i + 1), energy_per_sample_j=1e-3 * (i + 1),
+                   accuracy=0.97) for i, (p, b) in enumerate((("fp32", 1024), ("fp16", 512), ("bf16", 256),
+                                                              ("fp32", 64)))]
+    view.set_results(rs)
+    qtbot.wait(50)
+    for plot in view.plots:
+        if not plot.has_data:
+            continue
+        rects = _label_rects(plot)
+        assert rects, plot.plot_def.key
+        for i, a in enumerate(rects):
+            assert not any(a.intersects(b) for b in rects[i + 1:]), plot.plot_def.key
+        legend = plot.legend.text()
+        assert "fp32" in legend and "bf16" in legend and "Pareto-optimal" in legend
+
+
+def test_pareto_axes_are_logarithmic_when_values_span_orders_of_magnitude(view):
+    rs = [make_run("cpu", device="cpu", throughput_sps=300, energy_per_sample_j=5e-2),
+          make_run("gpu", throughput_sps=90_000, energy_per_sample_j=1e-4, batch=64)]
+    view.set_results(rs)
+    plot = next(p for p in view.plots if p.plot_def.key == "throughput_energy")
+    assert plot.log_x and plot.log_y
+    assert "log scale" in plot.widget.getPlotItem().getAxis("bottom").labelText
+    view.set_results([make_run("a", throughput_sps=1000), make_run("b", throughput_sps=1500, batch=64)])
+    assert not plot.log_y

@@ -128,6 +128,7 @@ def throughput_bars(results: Sequence[RunResult], labels: dict[str, str], baseli
 
 def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels: dict[str, str]) -> Chart:
     points = compare.plot_points(results, plot)
+    x_metric, _y = plot.axes(results)
     x_dir = "left" if plot.x.better == "lower" else "right"
     y_dir = "up" if plot.y.better == "higher" else "down"
     chart = Chart(plot.key, plot.title, f"Each dot is a run; Pareto-optimal runs (no other run is better on both "
@@ -139,6 +140,7 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
         return chart
     front = compare.pareto_front(points, plot.x.better, plot.y.better)
     by_id = {r.run_id: r for r in results}
+    plot = compare.ParetoPlot(plot.key, plot.title, x_metric, plot.y)  # the x drawn (GPU or host memory)
     fig = _figure(7.0, 4.2)
     ax = fig.add_subplot()
     groups: dict[tuple[str, bool], list[str]] = {}  # one scatter per marker and front/not: fast to draw
@@ -160,8 +162,7 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
                                textcoords="offset points", xytext=(6, 4), fontsize=8,
                                color="#222222" if rid in front else "#666666") for rid in show]
     for axis, vals in (("x", [p[0] for p in points.values()]), ("y", [p[1] for p in points.values()])):
-        lo, hi = min(vals), max(vals)
-        if lo > 0 and hi / lo > 30:
+        if compare.wants_log(vals):
             (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
     ax.set_xlabel(f"{plot.x.label} ({plot.x.unit})", fontsize=10)
     ax.set_ylabel(f"{plot.y.label} ({plot.y.unit})", fontsize=10)

@@ -13,7 +13,8 @@ from engine.results.findings import Finding, findings
 from engine.results.result import RunResult
 
 TABLE_METRICS = ("throughput_sps", "step_time_p50_s", "step_time_p99_s", "energy_per_sample_j",
-                 "energy_dynamic_per_sample_j", "power_mean_w", "power_max_w", "peak_mem_bytes", "accuracy")
+                 "energy_dynamic_per_sample_j", "power_mean_w", "power_max_w", "gpu_peak_mem_bytes",
+                 "host_peak_mem_bytes", "accuracy")
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,10 @@ def _method(results: Sequence[RunResult]) -> list[str]:
         lines.append(f"Energy: not measured here — {why}. No estimate is put in its place.")
     if any(r.power_w.gpu_idle for r in results):
         lines.append("Energy above idle subtracts the idle power measured just before each run.")
-    lines.append("Peak memory: GPU peak allocated on GPU runs, peak resident set of the worker on CPU runs.")
+    lines.append("GPU peak memory: the most PyTorch allocated on the GPU; host peak memory: the worker "
+                 "process's peak resident set.")
+    if (warning := compare.network_warning(results)) is not None:
+        lines.append(warning)
     datasets = sorted({str(c.get("dataset")) for c in cfgs if c.get("dataset")})
     if datasets:
         lines.append(f"Data: {', '.join(datasets)}.")
