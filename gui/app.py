@@ -15,7 +15,8 @@ from gui.main_window import MainWindow
 from gui.resources import theme
 
 DEFAULT_PRESET = "lenet"
-# Set by bench/bench_gui_startup.py: print a line once the window is on screen, then quit.
+# Set by bench/bench_gui_startup.py and bench/bench_history_scale.py: print a line once the window is
+# on screen, another once its event loop has turned (it answers input), then quit.
 STARTUP_PROBE = "TRADEOFF_LAB_STARTUP_PROBE"
 
 
@@ -49,18 +50,17 @@ def main(argv: list[str]) -> int:
     app.setApplicationName("tradeoff-lab")
     app.setApplicationDisplayName("Tradeoff Lab")
     theme.apply(app)
-    window = create_window(defer_views=True)
+    window = create_window()  # the Run, History and Compare tabs are built when first shown
     window.show()
-    app.processEvents()  # the first frame: the editor is usable while the other tabs load
+    app.processEvents()  # the first frame
     probe = bool(os.environ.get(STARTUP_PROBE))
     if probe:
         print(f"window-shown torch_loaded={'torch' in sys.modules}", flush=True)
-    window.add_views()
     if args:  # after the window is up, so a bad file's message has the window behind it
         QTimer.singleShot(0, lambda: window.actions_.files.open_path(Path(args[0]), confirmed=True))
     if probe:
-        def done() -> None:
-            print(f"views-ready torch_loaded={'torch' in sys.modules}", flush=True)
+        def done() -> None:  # the event loop ran a turn: the window answers input
+            print(f"responsive torch_loaded={'torch' in sys.modules}", flush=True)
             window.actions_.files.confirm_discard = lambda: True  # no prompt in the benchmark
             window.close()
             app.quit()

@@ -42,10 +42,16 @@ CREATE TABLE IF NOT EXISTS runs (
     result_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+-- The filters' choices and counts read these small indexes, not the rows with their whole results.
+CREATE INDEX IF NOT EXISTS runs_network ON runs(network);
+CREATE INDEX IF NOT EXISTS runs_device ON runs(device, device_name);
+CREATE INDEX IF NOT EXISTS runs_precision ON runs(precision);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 """
 
 _ROW_COLUMNS = ("run_id", "created_at", "network", "device", "device_name", "precision", "batch", "mode",
                 "status", "throughput_sps", "energy_per_sample_j", "accuracy")
+_TEXT_COLUMNS = {"network", "device", "device_name", "precision", "mode", "status"}
 
 
 @dataclass(frozen=True)
@@ -108,14 +114,20 @@ class RunStore:
     # -- writing ------------------------------------------------------------------------------
     def add(self, result: RunResult) -> None:
         """Insert, or replace the run with the same run_id."""
-        cfg = result.config
-        values = (result.run_id, result.created_at, result.network.name, cfg.get("device"),
-                  result.hardware.get("device_name"), cfg.get("precision"), cfg.get("batch"), cfg.get("mode"),
-                  result.status, result.throughput_sps, result.energy_per_sample_j.total, result.accuracy,
-                  result.model_dump_json())
+        self.add_many([result])
+
+    def add_many(self, results: Iterable[RunResult]) -> None:
+        """Insert (or replace) several runs in one transaction."""
+        rows = []
+        for result in results:
+            cfg = result.config
+            rows.append((result.run_id, result.created_at, result.network.name, cfg.get("device"),
+                         result.hardware.get("device_name"), cfg.get("precision"), cfg.get("batch"), cfg.get("mode"),
+                         result.status, result.throughput_sps, result.energy_per_sample_j.total, result.accuracy,
+                         result.model_dump_json()))
         with self._connect() as conn:
-            conn.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_ROW_COLUMNS)}, result_json) "
-                         f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})", values)
+            conn.executemany(f"INSERT OR REPLACE INTO runs ({', '.join(_ROW_COLUMNS)}, result_json) "
+                             f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})", rows)
 
     def delete(self, run_ids: Iterable[str]) -> int:
         ids = list(run_ids)
@@ -138,23 +150,54 @@ class RunStore:
         return RunResult.model_validate_json(row[0]) if row else None
 
     def list(self, network: str | None = None, device: str | None = None, precision: str | None = None,
-             status: str | None = None, limit: int | None = None) -> list[RunRow]:
-        """Runs newest first, optionally filtered (exact match on each given field)."""
+             status: str | None = None, limit: int | None = None, offset: int = 0, order_by: str = "created_at",
+             descending: bool = True) -> list[RunRow]:
+        """Runs newest first (or by another list column), optionally filtered (exact match on each given
+        field); `limit`/`offset` read one page of a long history."""
+        if order_by not in _ROW_COLUMNS:
+            raise ValueError(f"cannot order runs by {order_by!r}")
+        where, args = self._where(network, device, precision, status)
+        direction = "DESC" if descending else "ASC"
+        text = " COLLATE NOCASE" if order_by in _TEXT_COLUMNS else ""
+        sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM runs{where} ORDER BY {order_by}{text} {direction}"
+        if order_by != "created_at":
+            sql += f", created_at {direction}"
+        sql += f", rowid {direction}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [int(limit), int(offset)]
+        with self._connect() as conn:
+            return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
+
+    def count(self, network: str | None = None, device: str | None = None, precision: str | None = None,
+              status: str | None = None) -> int:
+        """How many runs pass these filters."""
+        where, args = self._where(network, device, precision, status)
+        with self._connect() as conn:
+            return conn.execute(f"SELECT COUNT(*) FROM runs{where}", args).fetchone()[0]
+
+    def choices(self) -> dict[str, list[str]]:
+        """The distinct values of each filter column, sorted, and "device_name:<device>" -> a name."""
+        out: dict[str, list[str]] = {}
+        with self._connect() as conn:
+            for column in ("network", "device", "precision", "status"):
+                rows = conn.execute(f"SELECT DISTINCT {column} FROM runs WHERE {column} IS NOT NULL "
+                                    f"AND {column} != '' ORDER BY {column}").fetchall()
+                out[column] = [r[0] for r in rows]
+            for device, name in conn.execute("SELECT device, MIN(device_name) FROM runs WHERE device IS NOT NULL "
+                                             "AND device_name IS NOT NULL AND device_name != '' GROUP BY device"):
+                out[f"device_name:{device}"] = [name]
+        return out
+
+    @staticmethod
+    def _where(network, device, precision, status) -> tuple[str, list]:
         where, args = [], []
         for column, value in (("network", network), ("device", device), ("precision", precision),
                               ("status", status)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM runs"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at DESC, rowid DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(int(limit))
-        with self._connect() as conn:
-            return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
+        return (" WHERE " + " AND ".join(where) if where else ""), args
 
     def last(self, n: int) -> list[RunResult]:
         """The n newest results, newest first."""

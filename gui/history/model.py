@@ -1,9 +1,13 @@
-"""A table model over engine.results.store.RunRow: display text per column, raw values for sorting."""
+"""A table model over engine.results.store.RunRow: display text per column, raw values for sorting.
+
+A long history is read a page at a time (Qt's canFetchMore/fetchMore: the view asks for more rows as
+it scrolls), and sorted by the store (ORDER BY), so opening History costs one page at any size."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from engine.results import RunRow
@@ -44,6 +48,11 @@ COLUMNS = (
     ("Accuracy", lambda r: "—" if r.accuracy is None else f"{100 * r.accuracy:.1f} %", lambda r: r.accuracy or -1.0),
 )
 NUMERIC = {"Batch", "Samples/s", "Energy/sample", "Accuracy"}
+# The store column each table column sorts by (RunStore.list(order_by=...)).
+SQL_ORDER = ("created_at", "network", "device", "precision", "batch", "mode", "status", "throughput_sps",
+             "energy_per_sample_j", "accuracy")
+PAGE_ROWS = 400
+Fetch = Callable[[int, int, str, bool], list]  # (offset, limit, order_by, descending) -> rows
 # Text as wide as a typical cell of each column: the column's starting width (the user can drag it).
 SAMPLE_TEXT = ("2026-01-01 00:00:00", "resnet9-wide", "NVIDIA H200 (cuda:0)", "Precision", "Batch 1,024", "Mode",
                "cancelled", "Samples/s 99,999", "Energy/sample", "Accuracy")
@@ -54,15 +63,50 @@ def column_widths(metrics) -> list[int]:
     return [metrics.horizontalAdvance(text) + 28 for text in SAMPLE_TEXT]
 
 
+_ROLES = frozenset({Qt.DisplayRole, SORT_ROLE, RUN_ID_ROLE, Qt.TextAlignmentRole, Qt.ForegroundRole, Qt.ToolTipRole})
+
+
 class HistoryModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[RunRow] = []
+        self.total = 0  # rows in the source (more than len(rows) until every page is read)
+        self._fetch: Fetch | None = None
+        self.order: tuple[str, bool] = ("created_at", True)  # (store column, descending)
+
+    def set_source(self, fetch: Fetch, total: int) -> None:
+        """Show `total` rows read a page at a time through `fetch`, in the current sort order."""
+        self.beginResetModel()
+        self._fetch, self.total = fetch, total
+        self.rows = fetch(0, PAGE_ROWS, *self.order) if total else []
+        self.endResetModel()
 
     def set_rows(self, rows: list[RunRow]) -> None:
+        """Show a list already in memory (sorted here, not by a store)."""
         self.beginResetModel()
+        self._fetch = None
         self.rows = list(rows)
+        self.total = len(self.rows)
         self.endResetModel()
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802,B008 -- Qt's name and signature
+        return not parent.isValid() and self._fetch is not None and len(self.rows) < self.total
+
+    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802,B008
+        if not self.canFetchMore(parent):
+            return
+        start = len(self.rows)
+        more = self._fetch(start, PAGE_ROWS, *self.order)
+        if not more:  # runs deleted meanwhile: stop asking
+            self.total = start
+            return
+        self.beginInsertRows(QModelIndex(), start, start + len(more) - 1)
+        self.rows.extend(more)
+        self.endInsertRows()
+
+    def fetch_all(self) -> None:
+        while self.canFetchMore():
+            self.fetchMore()
 
     def rowCount(self, parent=None) -> int:  # noqa: N802 -- Qt's name
         return 0 if parent is not None and parent.isValid() else len(self.rows)
@@ -76,6 +120,8 @@ class HistoryModel(QAbstractTableModel):
         return None
 
     def data(self, index, role=Qt.DisplayRole):
+        if role not in _ROLES:  # the view asks ~10 roles per cell; most have nothing here (fast exit)
+            return None
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -95,9 +141,17 @@ class HistoryModel(QAbstractTableModel):
         return None
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
-        key = COLUMNS[column][2]
+        descending = order == Qt.DescendingOrder
+        if column < 0:
+            return
+        self.order = (SQL_ORDER[column], descending)
+        if self._fetch is not None:  # the store sorts; the pages read so far are read again in the new order
+            self.beginResetModel()
+            self.rows = self._fetch(0, max(PAGE_ROWS, len(self.rows)), *self.order) if self.total else []
+            self.endResetModel()
+            return
         self.layoutAboutToBeChanged.emit()
-        self.rows.sort(key=key, reverse=order == Qt.DescendingOrder)
+        self.rows.sort(key=COLUMNS[column][2], reverse=descending)
         self.layoutChanged.emit()
 
     def run_id(self, row: int) -> str:

@@ -25,8 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import BadResultFile, BadStoreFile
 from engine.results import RunStore
-from gui.history.model import HistoryModel, column_widths
-from gui.history.run_view import RunView
+from gui.history.model import SQL_ORDER, HistoryModel, column_widths
 
 STYLE = """
 QWidget#HistoryTop { background: #FFFFFF; border-bottom: 1px solid #E2E8F0; }
@@ -51,6 +50,9 @@ class HistoryPanel(QWidget):
         self.setStyleSheet(STYLE)
         self.db_path = db_path
         self.model = HistoryModel(self)
+        self._keep_selection: set[str] = set()  # across a re-sort (the store re-reads the rows)
+        self.model.modelAboutToBeReset.connect(lambda: setattr(self, "_keep_selection", set(self.selected_ids())))
+        self.model.modelReset.connect(lambda: self._select_loaded(self._keep_selection))
         self._signature: tuple | None = None  # the store's RunStore.signature() at the last load
         self.filters: dict[str, QComboBox] = {}
         top = QWidget()
@@ -109,7 +111,7 @@ class HistoryPanel(QWidget):
         self.error.setObjectName("Error")
         self.error.setWordWrap(True)
         self.error.hide()
-        self.view = RunView()
+        self._view = None  # the opened run's card and charts: built on the first Open (pyqtgraph loads then)
         self.placeholder = QLabel("Select a run and press Open (or double-click it) to see its charts and summary.")
         self.placeholder.setObjectName("Placeholder")
         self.placeholder.setAlignment(Qt.AlignCenter)
@@ -119,7 +121,6 @@ class HistoryPanel(QWidget):
         self.hint.setWordWrap(True)
         self.detail = QStackedWidget()
         self.detail.addWidget(self.placeholder)
-        self.detail.addWidget(self.view)
         self.detail.hide()  # until a run is opened the table has the whole pane
         self.split = split = QSplitter(Qt.Vertical)
         upper = QWidget()
@@ -147,6 +148,15 @@ class HistoryPanel(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.refresh()
 
+    @property
+    def view(self):
+        """The opened run's summary card and charts (built when first needed)."""
+        if self._view is None:
+            from gui.history.run_view import RunView
+            self._view = RunView()
+            self.detail.addWidget(self._view)
+        return self._view
+
     # --- data ---------------------------------------------------------------------------------
     def store(self) -> RunStore:
         return RunStore(self.db_path)
@@ -156,56 +166,66 @@ class HistoryPanel(QWidget):
         try:
             store = self.store()
             self._signature = store.signature()
-            everything = store.list()
+            choices = store.choices()
         except BadStoreFile as exc:
             self._show_error(str(exc))
             return
         for key, combo in self.filters.items():
-            values = sorted({getattr(r, key) for r in everything if getattr(r, key)})
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
             combo.addItem(dict(FILTERS)[key], None)
-            for v in values:
-                label = v
-                if key == "device":
-                    names = {r.device_name for r in everything if r.device == v and r.device_name}
-                    label = f"{v} · {sorted(names)[0]}" if names else v
-                combo.addItem(label, v)
+            for v in choices.get(key, []):
+                name = choices.get(f"device_name:{v}") if key == "device" else None
+                combo.addItem(f"{v} · {name[0]}" if name else v, v)
             combo.setCurrentIndex(max(0, combo.findData(current)) if current is not None else 0)
             combo.blockSignals(False)
         self._reload_rows()
 
     def _reload_rows(self, *_args) -> None:
+        """Show the runs the filters pass, a page at a time."""
         selected = set(self.selected_ids())
         kw = {key: combo.currentData() for key, combo in self.filters.items()}
         try:
-            rows = self.store().list(**kw)
+            store = self.store()
+            total = store.count(**kw)
         except BadStoreFile as exc:
             self._show_error(str(exc))
             return
+
+        def fetch(offset: int, limit: int, order_by: str, descending: bool) -> list:
+            try:
+                return store.list(**kw, limit=limit, offset=offset, order_by=order_by, descending=descending)
+            except BadStoreFile as exc:
+                self._show_error(str(exc))
+                return []
+
         self.error.hide()
-        self.model.set_rows(rows)
         header = self.table.horizontalHeader()
-        self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        total = len(rows)
-        self.count.setText(f"{total} run{'s' if total != 1 else ''}")
+        if header.sortIndicatorSection() >= 0:
+            self.model.order = (SQL_ORDER[header.sortIndicatorSection()],
+                                header.sortIndicatorOrder() == Qt.DescendingOrder)
+        self.model.set_source(fetch, total)
+        self.count.setText(f"{total:,} run{'s' if total != 1 else ''}")
+        self._select_loaded(selected)
+        self._selection_changed()
+
+    def _select_loaded(self, run_ids: set[str]) -> None:
         sel = self.table.selectionModel()
         for i, row in enumerate(self.model.rows):
-            if row.run_id in selected:
+            if row.run_id in run_ids:
                 sel.select(self.model.index(i, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
-        self._selection_changed()
 
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.model.run_id(r) for r in rows if r < len(self.model.rows)]
 
     def select_ids(self, run_ids: list[str]) -> None:
-        sel = self.table.selectionModel()
-        sel.clearSelection()
-        for i, row in enumerate(self.model.rows):
-            if row.run_id in run_ids:
-                sel.select(self.model.index(i, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+        wanted = set(run_ids)
+        while not wanted <= {r.run_id for r in self.model.rows} and self.model.canFetchMore():
+            self.model.fetchMore()  # a run further down the history: read pages until it is there
+        self.table.selectionModel().clearSelection()
+        self._select_loaded(wanted)
 
     def _selection_changed(self, *_args) -> None:
         n = len(self.selected_ids())
@@ -256,8 +276,8 @@ class HistoryPanel(QWidget):
             if answer != QMessageBox.Yes:
                 return 0
         removed = self.store().delete(ids)
-        if self.view.result is not None and self.view.result.run_id in ids:
-            self.view.result = None
+        if self._view is not None and self._view.result is not None and self._view.result.run_id in ids:
+            self._view.result = None
             self.detail.setCurrentWidget(self.placeholder)
             self.detail.hide()
             self.hint.show()

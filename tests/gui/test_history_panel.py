@@ -120,3 +120,76 @@ def test_runs_added_elsewhere_appear_on_refresh(panel, store):
     store.add(_result("cpu", "2026-11-26T11:00:00+00:00", network="cli-run"))
     panel.refresh()
     assert _column(panel, "Network")[0] == "cli-run"
+
+
+def _many(n):
+    from datetime import UTC, datetime, timedelta
+    base = make_script(kind="cpu", seconds=1.0).result
+    base.series = None
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        r = base.model_copy(deep=True)
+        r.run_id = f"many{i:05d}"
+        r.created_at = (start + timedelta(minutes=i)).isoformat(timespec="seconds")
+        r.throughput_sps = float(i)
+        out.append(r)
+    return out
+
+
+def test_a_long_history_reads_one_page_and_never_every_cell(qtbot, tmp_path, monkeypatch):
+    # Before: ResizeToContents read every cell of every row on each reload (216,140 data() calls for
+    # 1,005 runs) and the whole history was loaded; now the header is interactive and rows come in pages.
+    from PySide6.QtWidgets import QHeaderView
+
+    from gui.history import model as model_module
+    from gui.history import panel as panel_module
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.add_many(_many(2000))
+    calls = []
+
+    class Counting(model_module.HistoryModel):
+        def data(self, index, role=Qt.DisplayRole):
+            calls.append(index.row())
+            return super().data(index, role)
+    monkeypatch.setattr(panel_module, "HistoryModel", Counting)
+    panel = panel_module.HistoryPanel(db_path=store.path)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 640)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.grab()  # draws the table: the view reads the cells it shows
+    header = panel.table.horizontalHeader()
+    assert all(header.sectionResizeMode(i) == QHeaderView.Interactive for i in range(header.count()))
+    assert panel.count.text() == "2,000 runs"
+    assert panel.model.rowCount() < 2000 and max(calls) < panel.model.rowCount()
+    assert len(calls) < 20_000
+    assert panel.model.index(0, 0).data(model_module.RUN_ID_ROLE) == "many01999"  # newest first
+    panel.table.scrollToBottom()  # the view asks for the next pages as it scrolls
+    panel.model.fetch_all()
+    assert panel.model.rowCount() == 2000
+
+
+def test_sorting_a_paged_history_sorts_every_run_not_only_the_loaded_page(qtbot, tmp_path):
+    from gui.history.panel import HistoryPanel
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.add_many(_many(1000))
+    panel = HistoryPanel(db_path=store.path)
+    qtbot.addWidget(panel)
+    panel.table.sortByColumn(7, Qt.AscendingOrder)  # Samples/s, lowest first
+    assert panel.model.rows[0].run_id == "many00000"
+    panel.table.sortByColumn(7, Qt.DescendingOrder)
+    assert panel.model.rows[0].run_id == "many00999"
+    panel.select_ids(["many00001"])  # far down: pages are read until it is there
+    assert panel.selected_ids() == ["many00001"]
+
+
+def test_switching_back_to_history_reloads_only_when_the_store_changed(qtbot, tmp_path):
+    from gui.history.panel import HistoryPanel
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.add_many(_many(3))
+    panel = HistoryPanel(db_path=store.path)
+    qtbot.addWidget(panel)
+    assert panel.refresh_if_changed() is False
+    store.add(_result("gpu", "2027-01-01T00:00:00+00:00"))
+    assert panel.refresh_if_changed() is True and panel.count.text() == "4 runs"
