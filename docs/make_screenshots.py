@@ -48,6 +48,11 @@ def shoot(out: Path, suffix: str) -> list[Path]:
         result.created_at = f"2026-11-2{i}T10:0{i}:00+00:00"
         if kind == "gpu" and batch != 256:
             result.config["precision"] = "fp16" if batch == 512 else "fp32"
+        if result.memory_bytes.gpu_peak_allocated is not None:  # memory grows with the batch, as it does
+            result.memory_bytes.gpu_peak_allocated = int(2e8 + 9e5 * batch)
+        result.memory_bytes.host_peak_rss = int(1.1e9 + 2e6 * batch)
+        if result.accuracy is not None:
+            result.accuracy = 0.975 - 0.004 * (batch // 256)
         store.add(result)
         runs.append((script, result))
     window = create_window()

@@ -102,23 +102,24 @@ class ParetoPlot(QWidget):
             return
         metrics = QFontMetricsF(self._texts[0].textItem.font())
         dots = {rid: vb.mapViewToScene(pg.Point(*self._view_xy(rid))) for rid in self.points}
-        taken: list[QRectF] = [QRectF(p.x() - 7, p.y() - 7, 14, 14) for p in dots.values()]
+        boxes = {rid: QRectF(p.x() - 7, p.y() - 7, 14, 14) for rid, p in dots.items()}
+        placed_rects: list[QRectF] = []
         for text, rid in zip(self._texts, self._text_ids, strict=True):
-            w, h = metrics.horizontalAdvance(text.textItem.toPlainText()) + 8, metrics.height() + 4
+            w, h = metrics.horizontalAdvance(text.textItem.toPlainText()) + 10, metrics.height() + 4
             p = dots[rid]
-            placed = None
-            for ax, ay in ((0, 1), (0, 0), (1, 1), (1, 0), (0.5, 1.25), (0.5, -0.25)):  # anchor: right/left, above/below
-                dx = 8 if ax == 0 else -8 if ax == 1 else 0
-                rect = QRectF(p.x() + dx - ax * w, p.y() - ay * h, w, h)
-                if view.contains(rect) and not any(rect.intersects(r) for r in taken):
-                    placed = (ax, ay, dx)
-                    taken.append(rect)
-                    break
-            text.setVisible(placed is not None)
-            if placed is not None:
-                ax, ay, dx = placed
-                text.setAnchor((ax, ay))
-                text.setPos(vb.mapSceneToView(p + pg.Point(dx, 0)))
+            gap = 8  # clear of every dot's box (dots are ~10 px)
+            candidates = ((p.x() + gap, p.y() - h / 2), (p.x() + 2, p.y() - h - gap), (p.x() + 2, p.y() + gap),
+                          (p.x() - gap - w, p.y() - h / 2), (p.x() - w - 2, p.y() - h - gap),
+                          (p.x() - w - 2, p.y() + gap), (p.x() - w / 2, p.y() - h - gap), (p.x() - w / 2, p.y() + gap))
+            others = [b for other, b in boxes.items() if other != rid] + placed_rects
+            spot = next((QRectF(x, y, w, h) for x, y in candidates
+                         if view.contains(QRectF(x, y, w, h)) and not any(QRectF(x, y, w, h).intersects(r)
+                                                                         for r in others)), None)
+            text.setVisible(spot is not None)
+            if spot is not None:
+                placed_rects.append(spot)
+                text.setAnchor((0, 0))
+                text.setPos(vb.mapSceneToView(spot.topLeft()))
 
     def _view_xy(self, rid: str) -> tuple[float, float]:
         """A run's point in view coordinates (log10 of the value on a log axis)."""

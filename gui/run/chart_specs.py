@@ -23,6 +23,8 @@ class Curve:
     hold: bool = False  # reported now and then (accuracy): draw the last value until the next one
 
 
+# Titles and curve names are short: a chart is ~290 px wide in a 1280 px window, and a title that
+# does not fit is clipped on the right (the hover readout adds each curve's value to it).
 @dataclass(frozen=True)
 class ChartSpec:
     key: str
@@ -40,19 +42,19 @@ BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, GREY = ("#1f77b4", "#ff7f0e", "#2ca02c"
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("throughput", "Throughput", "samples/s",
               (Curve("steps", "throughput_sps", "samples/s", BLUE),), si_prefix=True),  # 100,000 samples/s would not fit the axis
-    ChartSpec("latency", "Step latency (moving window)", "s",
+    ChartSpec("latency", "Step latency", "s",
               (Curve("steps", "step_time_p50_s", "p50", BLUE), Curve("steps", "step_time_p99_s", "p99", RED))),
     ChartSpec("power", "GPU power", "W",
               (Curve("gpu", "power_instant_w", "instant", ORANGE, keywords=("power_instant", "power")),
-               Curve("gpu", "power_avg_w", "1 s average", BROWN, dashed=True, keywords=("power_avg", "power"))),
+               Curve("gpu", "power_avg_w", "1 s avg", BROWN, dashed=True, keywords=("power_avg", "power"))),
               needs="gpu"),
-    ChartSpec("energy", "Energy per sample so far", "J",
+    ChartSpec("energy", "Energy per sample", "J",
               (Curve("gpu", "energy_per_sample_j", "GPU", ORANGE, keywords=("energy", "power")),
                Curve("host", "energy_per_sample_j", "CPU (RAPL)", PURPLE, keywords=("rapl",)))),
     ChartSpec("gpu_memory", "GPU memory", "B",
-              (Curve("steps", "gpu_mem_allocated_bytes", "allocated", BLUE),
+              (Curve("steps", "gpu_mem_allocated_bytes", "alloc", BLUE),
                Curve("steps", "gpu_mem_reserved_bytes", "reserved", GREEN, dashed=True),
-               Curve("gpu", "mem_used_bytes", "NVML used", GREY, keywords=("mem",))), needs="gpu"),
+               Curve("gpu", "mem_used_bytes", "NVML", GREY, keywords=("mem",))), needs="gpu"),
     ChartSpec("host_memory", "Host memory", "B",
               (Curve("host", "process_rss_bytes", "process RSS", PURPLE, keywords=("rss", "process")),)),
     ChartSpec("gpu_util", "GPU utilisation", "%",

@@ -168,6 +168,7 @@ class ChartGrid(QWidget):
                 plot.setXLink(first)
             self.charts[spec.key] = _Chart(spec, plot)
         self.folded: dict[str, str] = {}  # chart key -> why it is left out of the grid
+        self._bound = False  # a run was shown (live or stored): until then an empty chart says "press Start"
         self._arrange()
         self.live = LiveRun()
         self.context = ChartContext()
@@ -192,6 +193,7 @@ class ChartGrid(QWidget):
     def bind(self, live: LiveRun, context: ChartContext, live_updates: bool = True) -> None:
         """Show another run: a live one (redraws on a timer) or a stored one (drawn once)."""
         self.live, self.context = live, context
+        self._bound = True
         for chart in self.charts.values():
             chart.versions = [-1] * len(chart.curves)
             for item in chart.curves:
@@ -378,7 +380,8 @@ class ChartGrid(QWidget):
     def _update_reason(self, chart: _Chart) -> None:
         reason = chart_reason(chart.spec, self.context, self.live)
         has_any = any(curve_reason(c, self.context, self.live) is None and self._has_data(c) for c in chart.spec.curves)
-        chart.set_reason(reason, waiting=not has_any and reason is None)
+        chart.set_reason(reason, waiting=not has_any and reason is None,
+                         waiting_text="Waiting for data…" if self._bound else "No run yet: press Start.")
 
     def _has_data(self, curve) -> bool:
         ring = self.live.ring(self.context.group(curve))
