@@ -108,3 +108,19 @@ def test_history_table_fills_the_pane_until_a_run_is_opened(window, tmp_path):
     QApplication.processEvents()
     assert history.view.isVisible() and history.view.height() >= 0.4 * history.height()
     history.close()
+
+
+def test_a_second_result_replaces_the_card_tiles_at_once(qtbot):
+    # The old tiles stayed drawn under the new ones until the event loop deleted them (overlapping text).
+    from PySide6.QtWidgets import QLabel
+
+    from gui.run.summary_card import SummaryCard
+    card = SummaryCard()
+    qtbot.addWidget(card)
+    card.show()
+    card.show_result(make_script(kind="gpu", seconds=1.0).result)
+    qtbot.waitUntil(lambda: all(w.isVisible() for w in card.values.values()))
+    card.show_result(make_script(kind="cpu", seconds=1.0).result)
+    current = set(card.values.values())
+    stale = [w for w in card.findChildren(QLabel) if w.objectName() == "Tile" and w.isVisible() and w not in current]
+    assert not stale and len(current) == 8
