@@ -5,7 +5,8 @@
 
 Writes TAB-1280x720.png and TAB-1920x1080-150pct.png for: editor, run-before (no run yet),
 run-after-cpu and run-after-gpu (a replayed stored result shown as a finished run), history (a
-history of replayed runs, one opened) and compare. No torch, no worker: the runs are scripted
+history of replayed runs, one opened), compare, and place (a stored GPU run projected onto the
+catalogue). No torch, no worker: the runs are scripted
 (gui.run.replay), so the pictures are the same on any machine.
 """
 from __future__ import annotations
@@ -95,6 +96,9 @@ def shoot(out: Path, suffix: str) -> list[Path]:
     window.history.select_ids([r.run_id for _, r in runs if r.config["mode"] == "train"])
     history.compare_selected()
     grab("compare")
+    window.show_tab("place")
+    window.place.select_run(runs[0][1].run_id)
+    grab("place")
     window.close()
     return written
 

@@ -16,8 +16,8 @@ APP_NAME = "Tradeoff Lab"
 
 # Tab order; each tab but the editor is built the first time it is shown (or asked for), so the
 # window is on screen and responsive before pyqtgraph, numpy and the run history are loaded.
-LAZY_TABS = ("run", "history", "compare")
-TAB_TITLES = {"run": "Run", "history": "History", "compare": "Compare"}
+LAZY_TABS = ("run", "history", "compare", "place")
+TAB_TITLES = {"run": "Run", "history": "History", "compare": "Compare", "place": "Place"}
 # The smallest window that stays usable: a 1280x720 screen, or 1920x1080 at 150 % scaling, with room
 # for the window frame and a task bar (the panels scroll below this).
 MIN_WINDOW = QSize(1200, 700)
@@ -74,6 +74,10 @@ class MainWindow(QMainWindow):
     def compare(self):
         return self.view("compare")
 
+    @property
+    def place(self):
+        return self.view("place")
+
     def built(self, key: str) -> bool:
         return key in self._views
 
@@ -113,6 +117,9 @@ class MainWindow(QMainWindow):
             history = HistoryPanel()
             history.compare_requested.connect(self._compare_runs)
             return history
+        if key == "place":
+            from gui.place import PlaceView
+            return PlaceView()  # the newest measured run projected onto hardware the user does not own
         from gui.compare import CompareView
         compare = CompareView()  # runs picked in History or produced by a sweep
         compare.open_run_requested.connect(self._open_run)
@@ -130,6 +137,8 @@ class MainWindow(QMainWindow):
     def _run_finished(self, *_args) -> None:
         if self.built("history"):
             self.history.refresh()
+        if self.built("place"):
+            self.place.refresh()
 
     def _new_sweep(self) -> None:
         from gui.sweep_dialog import open_sweep_dialog

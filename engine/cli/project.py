@@ -83,9 +83,8 @@ def _target_ids(args: argparse.Namespace, catalogue) -> list[str] | None:
 def _print_table(projection) -> None:
     from engine.cli.textfmt import energy, num, seconds
     print(f"Projection of run {projection.run_id} ({projection.network}) - every figure is PROJECTED, not measured")
-    src = projection.source
-    how = f"efficiency {src['efficiency']:.0%} fitted on its measured step" if src.get("calibrated") else src.get("note", "")
-    print(f"source: {src.get('device')} ({how})")
+    from engine.place import source_summary
+    print(f"source: {projection.source.get('device')}: {source_summary(projection.source)}")
     head = f"{'target':34s} {'place':11s} {'prec':5s} {'samples/s':>11s} {'step':>9s} {'W':>6s} {'J/sample':>10s} " \
            f"{'$/M':>9s} {'gCO2/M':>9s}  bound / why not"
     print(head)

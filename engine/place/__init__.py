@@ -10,7 +10,7 @@ Errors: BadCatalogue (a catalogue file or entry that cannot be used; names the f
 from __future__ import annotations
 
 from engine.place.catalogue import PLACES, BadCatalogue, Catalogue, Target, load_catalogue, user_catalogue_dir
-from engine.place.projection import Assumptions, Projection, TargetProjection, cross_check, project
+from engine.place.projection import Assumptions, Projection, TargetProjection, cross_check, project, source_summary
 
 __all__ = ["PLACES", "Assumptions", "BadCatalogue", "Catalogue", "Projection", "Target", "TargetProjection",
-           "cross_check", "load_catalogue", "project", "user_catalogue_dir"]
+           "cross_check", "load_catalogue", "project", "source_summary", "user_catalogue_dir"]

@@ -94,6 +94,9 @@ class Efficiency:
 # for resnet9 inference, not for small networks (bench/RESULTS.md, "Place"). Used because one measured
 # run cannot tell compute and memory efficiency apart.
 MEMORY_EFFICIENCY = 0.3
+# A fitted compute efficiency below this is not a slow device but a step waiting for the host
+# (Python, dispatch, launches): the launch cost is fitted instead.
+MIN_COMPUTE_EFFICIENCY = 0.05
 
 
 @dataclass(frozen=True)
@@ -159,10 +162,11 @@ def _bisect(step_at, measured_step_s: float) -> float:
 
 
 def fit_efficiency(work: Workload, roofs: Roofs, measured_step_s: float,
-                   memory_efficiency: float = MEMORY_EFFICIENCY) -> Calibration:
+                   memory_efficiency: float = MEMORY_EFFICIENCY, fallback_compute: float = 0.4) -> Calibration:
     """Efficiencies that make the model's step equal the measured one: the compute efficiency with
     the memory efficiency assumed; when even full compute is too slow, the memory efficiency too.
-    A step shorter than the launches alone lowers the launch cost."""
+    A step shorter than the launches alone lowers the launch cost; a step so long that the device
+    would have to crawl is host-bound: the launch cost is fitted, with `fallback_compute`."""
     launch_total = work.kernels * roofs.launch_s
     note = "fitted to the measured step"
     if measured_step_s <= launch_total:
@@ -177,7 +181,15 @@ def fit_efficiency(work: Workload, roofs: Roofs, measured_step_s: float,
         memory = _bisect(lambda e: estimate_step(work, roofs, Efficiency(1.0, e)).step_s, measured_step_s)
         return Calibration(Efficiency(1.0, memory), roofs.launch_s, note + "; memory efficiency fitted too")
     compute = _bisect(lambda e: estimate_step(work, roofs, Efficiency(e, memory_efficiency)).step_s, measured_step_s)
-    return Calibration(Efficiency(compute, memory_efficiency), roofs.launch_s, note)
+    if compute >= MIN_COMPUTE_EFFICIENCY:
+        return Calibration(Efficiency(compute, memory_efficiency), roofs.launch_s, note)
+    efficiency = Efficiency(fallback_compute, memory_efficiency)
+    device_s = estimate_step(work, Roofs(roofs.flops_per_s, roofs.bytes_per_s, 0.0), efficiency).step_s
+    host_s = measured_step_s if roofs.overlapped else measured_step_s - device_s
+    launch_s = max(host_s, 0.0) / max(work.kernels, 1)
+    return Calibration(efficiency, launch_s, f"host-bound: the device's work explains under "
+                       f"{device_s / measured_step_s:.0%} of the step, so the host overhead is fitted "
+                       f"({launch_s * 1e6:.1f} us per kernel)")
 
 
 def power_w(idle_w: float, tdp_w: float, busy_share: float) -> float:
@@ -203,13 +215,14 @@ def memory_need_bytes(work: Workload) -> tuple[float, float]:
     return fixed, per_sample
 
 
-def largest_batch(work: Workload, mem_bytes: float, usable_share: float = 0.9) -> int:
-    """The largest batch whose step fits in `usable_share` of the memory (0: not even one sample)."""
+def largest_batch(work: Workload, mem_bytes: float, usable_share: float = 0.9) -> int | None:
+    """The largest batch whose step fits in `usable_share` of the memory (0: not even one sample;
+    None: the activation memory per sample is unknown)."""
     fixed, per_sample = memory_need_bytes(work)
     room = mem_bytes * usable_share - fixed
-    if room < per_sample or per_sample <= 0:
-        return 0 if room < per_sample else 1 << 30
-    return int(room // per_sample)
+    if per_sample <= 0:
+        return None if room >= 0 else 0
+    return max(int(room // per_sample), 0)
 
 
 def usd_per_million_cloud(usd_per_h: float, throughput_sps: float) -> float:

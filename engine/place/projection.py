@@ -167,6 +167,14 @@ def _roofs(target: Target, precision: str, clock_scale: float = 1.0) -> Roofs | 
     return Roofs(peak * clock_scale, bw, _launch_s(target), overlapped=target.kind == "gpu")
 
 
+def source_summary(source: dict[str, Any]) -> str:
+    """One line on how the measured run calibrated the model, for people."""
+    if not source.get("calibrated"):
+        return f"uncalibrated: {source.get('note', '')}"
+    return (f"compute efficiency {source['efficiency']:.0%}, memory {source['memory_efficiency']:.0%} of the "
+            f"roofs ({source.get('note', '')})")
+
+
 def calibrate(result: RunResult, catalogue: Catalogue) -> dict[str, Any]:
     """How efficient the run's own device was, from its measured step (None where it cannot be told)."""
     kind = _kind_of_run(result)
@@ -188,7 +196,7 @@ def calibrate(result: RunResult, catalogue: Catalogue) -> dict[str, Any]:
     if roofs is None:
         info["note"] = f"the catalogue has no {work.precision} peak or bandwidth for {source.name}"
         return info
-    fit = fit_efficiency(work, roofs, step_s, memory_efficiency=MEMORY_EFFICIENCY)
+    fit = fit_efficiency(work, roofs, step_s, memory_efficiency=MEMORY_EFFICIENCY, fallback_compute=EFFICIENCY[kind])
     fitted_roofs = Roofs(roofs.flops_per_s, roofs.bytes_per_s, fit.launch_s, roofs.overlapped)
     busy = estimate_step(work, fitted_roofs, fit.efficiency).busy_share
     info.update(efficiency=fit.efficiency.compute, memory_efficiency=fit.efficiency.memory, launch_s=fit.launch_s,
@@ -232,6 +240,9 @@ def project_target(result: RunResult, target: Target, source: dict[str, Any], ca
     roofs = _roofs(target, work.precision, clock_scale)
     assert roofs is not None
     same_kind = source.get("calibrated") and source.get("kind") == target.kind
+    if same_kind and source.get("launch_s") is not None:  # the host's overhead, slower on an edge board's CPU
+        launch = float(source["launch_s"]) * (EDGE_LAUNCH_FACTOR if target.place == "edge" else 1.0)
+        roofs = Roofs(roofs.flops_per_s, roofs.bytes_per_s, launch, roofs.overlapped)
     if same_kind:
         efficiency = Efficiency(float(source["efficiency"]), float(source["memory_efficiency"]))
         out.notes.append(f"efficiency {efficiency.compute:.0%} of peak compute, {efficiency.memory:.0%} of peak "
@@ -242,7 +253,12 @@ def project_target(result: RunResult, target: Target, source: dict[str, Any], ca
                          f"({target.kind}): nothing was measured on one")
     if target.mem_bytes is not None:
         out.max_batch = largest_batch(work, target.mem_bytes)
-        out.fits = out.max_batch >= work.batch
+        if out.max_batch is None:
+            fixed, _ = memory_need_bytes(work)
+            out.fits = fixed <= target.mem_bytes
+            out.notes.append("activation memory unknown (no spec stored): only the weights' fit is checked")
+        else:
+            out.fits = out.max_batch >= work.batch
         if not out.fits:
             fixed, per_sample = memory_need_bytes(work)
             need_gb = (fixed + per_sample * work.batch) / 1e9

@@ -13,6 +13,19 @@ PLACE_COLOURS = {"edge": "#16A34A", "laptop": "#0891B2", "desktop": "#7C3AED", "
 MIN_SIZE, MAX_SIZE, NO_PRICE_SIZE = 8.0, 26.0, 10.0
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def decade_ticks(values: list[float]) -> list[tuple[float, str]]:
+    """One labelled tick per power of ten over the values' span (log10 positions): minor labels of a
+    log axis overlap once the span passes two decades."""
+    logs = [math.log10(v) for v in values if v and v > 0]
+    if not logs:
+        return []
+    low, high = math.floor(min(logs)), math.ceil(max(logs))
+    return [(float(d), f"10{str(d).translate(SUPERSCRIPT)}") for d in range(low, high + 1)]
+
+
 def marker_sizes(costs: list[float | None]) -> list[float]:
     """Sizes by log $ per million between MIN_SIZE and MAX_SIZE; no price: a fixed small size."""
     known = [math.log10(c) for c in costs if c]
@@ -40,7 +53,7 @@ class PlacePlot(pg.PlotWidget):
         item.setLabel("bottom", "energy per sample (J, projected)")
         item.setLabel("left", "samples/s (projected)")
         for axis in ("bottom", "left"):
-            item.getAxis(axis).enableAutoSIPrefix(False)  # log axes: the ticks already carry the scale
+            item.getAxis(axis).enableAutoSIPrefix(False)  # log axes: the ticks carry the scale
         item.setTitle("Where to run it: up-left is fast and frugal; marker size = $ per million samples")
         self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self._scatters: list[pg.ScatterPlotItem] = []
@@ -52,6 +65,8 @@ class PlacePlot(pg.PlotWidget):
         self._scatters.clear()
         self.legend.clear()
         shown = [r for r in rows if r.throughput_sps and r.energy_per_sample_j]
+        item.getAxis("bottom").setTicks([decade_ticks([r.energy_per_sample_j for r in shown]), []])
+        item.getAxis("left").setTicks([decade_ticks([r.throughput_sps for r in shown]), []])
         sizes = dict(zip([r.id for r in shown], marker_sizes([r.usd_per_million_samples for r in shown]), strict=True))
         for place, colour in PLACE_COLOURS.items():
             mine = [r for r in shown if r.place == place]

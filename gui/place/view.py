@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.place import PLACES, Assumptions, BadCatalogue, cross_check, load_catalogue, project
+from engine.place import PLACES, Assumptions, BadCatalogue, cross_check, load_catalogue, project, source_summary
 from engine.results import RunResult, RunStore
 from gui.place.plot import PlacePlot
 from gui.place.table_model import TARGET_ID_ROLE, PlaceSortProxy, PlaceTableModel
@@ -250,8 +250,7 @@ class PlaceView(QWidget):
         self.model.set_rows(rows)
         self.plot.set_rows(rows)
         src = self.projection.source if self.projection else {}
-        how = (f"efficiency {src['efficiency']:.0%} of the roofs, fitted on its measured step"
-               if src.get("calibrated") else src.get("note", ""))
+        how = source_summary(src)
         self.source_label.setText(f"Every figure below is PROJECTED, not measured: from run {run.run_id} on "
                                   f"{src.get('device') or 'its device'}, {how}. Quantum computers are not a place "
                                   f"for CNNs today and are not projected.")

@@ -118,3 +118,19 @@ def test_measured_peaks_on_the_cpu_are_positive_and_say_what_was_not_measured():
     peaks = measure_peaks("cpu", ("fp32", "tf32"), matmul_n=64, copy_bytes=1 << 20)
     assert peaks.matmul_flops_per_s["fp32"] > 0 and peaks.copy_bytes_per_s > 0 and peaks.launch_s > 0
     assert "tf32" not in peaks.matmul_flops_per_s and "GPU" in peaks.unavailable["tf32"]
+
+
+def test_a_step_far_longer_than_the_devices_work_is_fitted_as_host_overhead():
+    w = work()
+    gpu = Roofs(ROOFS.flops_per_s, ROOFS.bytes_per_s, ROOFS.launch_s, overlapped=True)
+    fit = fit_efficiency(w, gpu, measured_step_s=1.0, fallback_compute=0.4)  # 10 ms of work in a 1 s step
+    assert fit.efficiency.compute == 0.4 and fit.note.startswith("host-bound")
+    assert fit.launch_s == pytest.approx(1.0 / w.kernels)
+    fitted = Roofs(gpu.flops_per_s, gpu.bytes_per_s, fit.launch_s, overlapped=True)
+    assert estimate_step(w, fitted, fit.efficiency).step_s == pytest.approx(1.0)
+
+
+def test_unknown_activation_memory_gives_no_largest_batch():
+    lump = Workload((LayerWork("network", "network", 1e6, 0.0, 100),), 8, "infer", "fp32")
+    assert largest_batch(lump, mem_bytes=1e9) is None
+    assert largest_batch(lump, mem_bytes=10) == 0  # not even the weights fit

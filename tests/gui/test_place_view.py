@@ -91,3 +91,10 @@ def test_empty_history_says_what_to_do(qtbot, tmp_path):
     view = PlaceView(tmp_path / "empty.sqlite")
     qtbot.addWidget(view)
     assert view.model.rows == [] and "Run a network" in view.empty.text()
+
+
+def test_log_axes_get_one_label_per_decade():
+    from gui.place.plot import decade_ticks
+    ticks = decade_ticks([2e-5, 3e-3, 0.04])
+    assert [pos for pos, _ in ticks] == [-5.0, -4.0, -3.0, -2.0, -1.0]
+    assert ticks[0][1] == "10⁻⁵" and decade_ticks([]) == []

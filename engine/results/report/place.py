@@ -49,7 +49,7 @@ def _usd(value: float | None) -> str:
 
 def place_section(results: Sequence[RunResult], run_id: str | None, label: str) -> PlaceSection | None:
     """The section for run `run_id` (the report's baseline), or None when it has no measurement."""
-    from engine.place import BadCatalogue, load_catalogue, project
+    from engine.place import BadCatalogue, load_catalogue, project, source_summary
     run = next((r for r in results if r.run_id == run_id and r.status == "ok" and r.throughput_sps), None)
     if run is None:
         return None
@@ -59,9 +59,7 @@ def place_section(results: Sequence[RunResult], run_id: str | None, label: str) 
         return PlaceSection(label, f"The hardware catalogue cannot be used: {exc}")
     projection = project(run, catalogue)
     src = projection.source
-    note = (f"efficiency {src['efficiency']:.0%} of the roofs, fitted on the measured step"
-            if src.get("calibrated") else src.get("note", ""))
-    section = PlaceSection(label, f"Projected from {label}, measured on {src.get('device')}: {note}.")
+    section = PlaceSection(label, f"Projected from {label}, measured on {src.get('device')}: {source_summary(src)}.")
     best: dict[str, TargetProjection] = {}
     for t in projection.targets:
         if t.throughput_sps is None:
