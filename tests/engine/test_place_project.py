@@ -164,3 +164,16 @@ def test_cli_project_bad_input_exits_2_naming_the_problem(tmp_path, capsys, argv
     RunStore(db).add(make_run("cpu-lenet", device="cpu", batch=64, throughput_sps=3000.0))
     assert cli_main([*argv, "--db", str(db)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_reports_carry_a_place_section(tmp_path):
+    from engine.results.report import make_report
+    run = _resnet9_run("g1", "bf16", 84474.0)
+    html, js = tmp_path / "r.html", tmp_path / "r.json"
+    make_report([run], html=html, json=js)
+    place = json.loads(js.read_text())["place"]
+    assert "measured on NVIDIA H200" in place["source_note"]
+    assert {row["place"] for row in place["rows"]} == set(PLACES)
+    assert any("int8 only" in why for _, why in place["cannot_run"])
+    text = html.read_text()
+    assert "Place (projected, not measured)" in text and "quantum computers" in text

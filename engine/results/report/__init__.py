@@ -7,6 +7,7 @@ Torch-free; matplotlib, jinja2 and reportlab are imported only when a file that 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from engine.results.report.model import ReportData, build
@@ -37,6 +38,7 @@ def make_report(results: Sequence[RunResult], *, html: str | Path | None = None,
     if json:
         from engine.results.report.tabular import write_json
         extra = {"baseline_run_id": data.baseline_id, "findings": [f.text for f in data.findings],
-                 "skipped": [{"config": c, "reason": why} for c, why in skipped]}
+                 "skipped": [{"config": c, "reason": why} for c, why in skipped],
+                 "place": asdict(data.place) if data.place else None}
         written.append(write_json(data.results, json, extra))
     return written

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from engine.results import compare
 from engine.results.findings import Finding, findings
+from engine.results.report.place import PlaceSection, place_section
 from engine.results.result import RunResult
 
 TABLE_METRICS = ("throughput_sps", "step_time_p50_s", "step_time_p99_s", "energy_per_sample_j",
@@ -72,6 +73,7 @@ class ReportData:
     results: list[RunResult] = field(repr=False, default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     baseline_id: str | None = None
+    place: PlaceSection | None = None  # the baseline run projected onto the catalogue
 
 
 def _tone(metric: compare.Metric, ratio: float | None) -> str:
@@ -225,4 +227,5 @@ def build(results: Sequence[RunResult], baseline_id: str | None = None,
         rows=_rows(results, baseline_id, keys), networks=networks, environment=_environment(results),
         method=_method(results), findings=findings(results, skipped),
         recommendations=[r for r in recs if r.run_id], quality=[(labels[r.run_id], q) for r in results for q in r.quality],
-        unavailable=unavailable, results=results, labels=labels, baseline_id=baseline_id)
+        unavailable=unavailable, results=results, labels=labels, baseline_id=baseline_id,
+        place=place_section(results, baseline_id, labels.get(baseline_id, "") if baseline_id else ""))

@@ -147,6 +147,30 @@ def _network(data: ReportData, st, width: float) -> list:
     return out
 
 
+def _place(data: ReportData, st, width: float) -> list:
+    """The Place section: the fastest target per place, the targets that cannot run it, the assumptions."""
+    from reportlab.platypus import Paragraph, Spacer, Table
+    section = data.place
+    if section is None:
+        return []
+    out = [*_h("Place (projected, not measured)", st["h2"], 5), Paragraph(escape(section.source_note), st["meta"]),
+           Spacer(1, 3)]
+    if section.rows:
+        head = ["Place", "Fastest target that runs it", "Precision", "Samples/s", "Energy/sample", "$ per million",
+                "gCO₂ per million"]
+        body = [[Paragraph(escape(c), st["cell"]) for c in (p.place, p.target, p.precision, p.throughput,
+                                                           p.energy_per_sample, p.usd_per_million, p.gco2_per_million)]
+                for p in section.rows]
+        widths = [0.1, 0.3, 0.08, 0.13, 0.13, 0.13, 0.13]
+        out.append(Table([[Paragraph(h, st["headl"]) for h in head], *body], colWidths=[w * width for w in widths],
+                         style=_table_style(), repeatRows=1))
+    if section.cannot_run:
+        names = "; ".join(f"{name} ({why})" for name, why in section.cannot_run)
+        out.append(Paragraph(escape(f"Cannot run it: {names}."), st["meta"]))
+    out += [Paragraph(escape(a), st["bullet"], bulletText="•") for a in section.assumptions]
+    return out
+
+
 def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.units import cm
@@ -186,6 +210,7 @@ def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     story += _charts([c for c in charts if c.png], st, width, height)
     story += [Paragraph(f"<b>{escape(c.title)}</b> — {escape(c.caption)}", st["bullet"], bulletText="•")
               for c in charts if not c.png]
+    story += _place(data, st, width)
     story += _h("Quality", st["h2"], 2.5)
     if data.quality:
         story += [Paragraph(f"<b>{escape(lbl)}</b>: {escape(q)}", st["bullet"], bulletText="•") for lbl, q in data.quality]
