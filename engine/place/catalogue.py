@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from engine.errors import BadInput
 from engine.json_file import read_json
 from engine.paths import ASSETS, data_dir
+from hw.cpu_power import TABLE_SOURCE, lookup_tdp
 
 Place = Literal["edge", "laptop", "desktop", "workstation", "datacentre", "cloud"]
 PLACES: tuple[str, ...] = ("edge", "laptop", "desktop", "workstation", "datacentre", "cloud")
@@ -164,7 +165,29 @@ class Catalogue(BaseModel):
         return None
 
 
+CPU_TABLE_SOURCE_ID = "cpu-tdp-table"
+
+
+def _cpu_tdps_from_the_shared_table(data: object) -> object:
+    """CPU targets take their TDP from the same table that CPU energy estimates use (one table, not
+    two); an entry the table does not know keeps its own cited figure."""
+    if not isinstance(data, dict) or not isinstance(data.get("targets"), list):
+        return data
+    data = {**data, "sources": {**(data.get("sources") or {}),
+                                CPU_TABLE_SOURCE_ID: {"title": TABLE_SOURCE, "url": "hw/data/CPU_TDP_SOURCE.md"}}}
+    targets = []
+    for t in data["targets"]:
+        if isinstance(t, dict) and t.get("kind") == "cpu" and isinstance(t.get("name"), str):
+            found = lookup_tdp(t["name"])
+            if found:
+                t = {**t, "tdp_w": {"value": found[1], "source": CPU_TABLE_SOURCE_ID, "how": "secondary",
+                                    "note": f"table entry {found[0]}"}}
+        targets.append(t)
+    return {**data, "targets": targets}
+
+
 def parse_catalogue(data: object, source: str) -> Catalogue:
+    data = _cpu_tdps_from_the_shared_table(data)
     try:
         return Catalogue.model_validate(data)
     except ValidationError as exc:

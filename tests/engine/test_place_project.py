@@ -177,3 +177,10 @@ def test_reports_carry_a_place_section(tmp_path):
     assert any("int8 only" in why for _, why in place["cannot_run"])
     text = html.read_text()
     assert "Place (projected, not measured)" in text and "quantum computers" in text
+
+def test_cpu_targets_take_their_tdp_from_the_table_cpu_energy_estimates_use(catalogue):
+    from hw.cpu_power import lookup_tdp
+    for t in catalogue.resolved():
+        if t.kind == "cpu" and lookup_tdp(t.name):
+            assert t.tdp_w.value == lookup_tdp(t.name)[1] and t.tdp_w.source == "cpu-tdp-table"
+    assert catalogue.target("raspberry-pi-5").tdp_w.source == "s12"  # not in the table: its own cited figure
