@@ -8,6 +8,7 @@ caller prints a traceback for it. Torch-free and Qt-free: the GUI and child proc
     │   │   ├── BadRunInput              a run cannot start with these inputs
     │   │   ├── BadResultFile            a result JSON that cannot be read
     │   │   └── BadStoreFile             a run history database that cannot be used
+    │   ├── FileWriteError (OSError)     a file that cannot be written (names it and why)
     │   └── Unsupported                  valid, but this device or installation cannot do it
     └── RunFailed                        a run started and did not finish; CLI exit 3 (result kept)
         ├── OutOfMemory
@@ -68,6 +69,10 @@ class BadStoreFile(BadInput):
     """The run history database cannot be opened (not a database, newer schema, no permission)."""
 
 
+class FileWriteError(Refused, OSError):
+    """A file could not be written (no permission, disk full, a folder in the way); names the file."""
+
+
 class RunFailed(TradeoffError):
     """A run started and did not finish; its result (with this status) is still stored."""
     kind: ErrorKind = "failed"
@@ -122,5 +127,5 @@ def exit_code_of(exc: BaseException) -> int:
 
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_RUN_FAILED", "BadInput", "BadResultFile",
-           "BadRunInput", "BadStoreFile", "Cancelled", "DeviceFailure", "ErrorKind", "OutOfMemory", "Refused",
-           "RunFailed", "TradeoffError", "Unsupported", "exit_code_of", "failure_for", "is_refusal", "kind_of"]
+           "BadRunInput", "BadStoreFile", "Cancelled", "DeviceFailure", "ErrorKind", "FileWriteError", "OutOfMemory",
+           "Refused", "RunFailed", "TradeoffError", "Unsupported", "exit_code_of", "failure_for", "is_refusal", "kind_of"]

@@ -9,8 +9,8 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from engine.net import load_preset, preset_names
 from gui.editor.document import Document
-from gui.editor.file_actions import load_preset, preset_names
 from gui.main_window import MainWindow
 from gui.resources import theme
 

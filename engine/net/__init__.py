@@ -3,23 +3,30 @@ and turning a spec into a torch module, PyTorch code or ONNX.
 
 Entry points (torch-free unless marked):
     load_spec(path) / spec_from_json(text) -> NetworkSpec     raises SpecFormatError
+    save_spec(spec, path)                                      atomic; raises engine.errors.FileWriteError
     analyze(spec) -> Analysis                                  never raises; problems name the layer
     preset_names(), load_preset(name), resolve_net(NET)        NET: a preset name or a spec path
     LAYER_TYPES, GROUPS, check_value                           the layer catalogue the editor reads
+    edits.add_layer(spec, ...) -> NetworkSpec, ...             pure edits an editor applies (EditRefused)
+    auto_layout(spec), needs_layout(spec), NODE_W, NODE_H       where the cards go on the canvas
     export_code(spec) -> str                                   self-contained PyTorch source
     build_model(spec) -> nn.Module                             imports torch (loaded on first use)
     export_onnx(spec, path)                                    imports torch and onnx (loaded on first use)
-Errors: SpecFormatError (a file or document that is not a valid spec), a BadInput.
+Errors: SpecFormatError (a file or document that is not a valid spec), a BadInput; EditRefused (an edit
+that makes no sense, with the reason).
 """
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
+from engine.net import edits
 from engine.net import export_code as export_code_module
 from engine.net.analysis import Analysis, LayerInfo, Problem, analyze
+from engine.net.edits import EditRefused, copy_spec
 from engine.net.export_code import export_code
 from engine.net.layers import GROUPS, LAYER_TYPES, LayerType, ParamSpec, check_value
+from engine.net.layout import GAP_X, GAP_Y, NODE_H, NODE_W, auto_layout, needs_layout
 from engine.net.presets import load_preset, preset_names, preset_path, resolve_net
 from engine.net.spec import (
     ID_PATTERN,
@@ -30,6 +37,7 @@ from engine.net.spec import (
     NetworkSpec,
     SpecFormatError,
     load_spec,
+    save_spec,
     spec_from_dict,
     spec_from_json,
 )
@@ -45,8 +53,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.net' has no attribute {name!r}")
 
 
-__all__ = ["Analysis", "GROUPS", "ID_PATTERN", "INPUT_ID", "InputSpec", "LAYER_TYPES", "LayerInfo", "LayerSpec",
+__all__ = ["Analysis", "EditRefused", "GAP_X", "GAP_Y", "NODE_H", "NODE_W", "auto_layout", "copy_spec", "edits",
+           "needs_layout", "GROUPS", "ID_PATTERN", "INPUT_ID", "InputSpec", "LAYER_TYPES", "LayerInfo", "LayerSpec",
            "LayerType", "MAX_ID_LEN", "NetworkSpec", "ParamSpec", "Problem", "SpecFormatError", "analyze",
            "build_model", "check_value", "export_code", "export_code_module", "export_onnx", "load_preset",
-           "load_spec", "onnx_problems", "preset_names", "preset_path", "resolve_net", "spec_from_dict",
+           "load_spec", "onnx_problems", "preset_names", "preset_path", "resolve_net", "save_spec", "spec_from_dict",
            "spec_from_json"]

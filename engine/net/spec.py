@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.errors import BadInput
+from engine.files import write_text_atomic
 from engine.json_file import parse_json, read_json
 
 SPEC_FORMAT = "tradeoff-lab/network"
@@ -101,3 +102,8 @@ def spec_from_json(text: str, source: str = "spec") -> NetworkSpec:
 def load_spec(path: str | Path) -> NetworkSpec:
     """Read a spec file; raises SpecFormatError with the file name for any unreadable or malformed file."""
     return spec_from_dict(read_json(path, SpecFormatError, "spec file"), str(path))
+
+
+def save_spec(spec: NetworkSpec, path: str | Path) -> None:
+    """Write a spec file atomically; raises FileWriteError naming the file and the reason."""
+    write_text_atomic(path, spec.to_json())

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from engine.errors import BadInput
+from engine.files import write_text_atomic
 from engine.run.config import PRECISIONS, RunConfig
 
 SWEEP_FORMAT = "tradeoff-lab/sweep"
@@ -198,9 +198,7 @@ class SweepState(BaseModel):
     def save(self, folder: Path) -> None:
         """Atomic write: a sweep killed mid-save still has its previous state file."""
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / (STATE_FILE + ".tmp")
-        tmp.write_text(self.model_dump_json(indent=2), encoding="utf-8")
-        os.replace(tmp, folder / STATE_FILE)
+        write_text_atomic(folder / STATE_FILE, self.model_dump_json(indent=2))
 
 
 def load_state(folder: str | Path) -> SweepState:

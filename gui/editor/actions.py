@@ -9,10 +9,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
+from engine.net import preset_names
 from gui.editor import settings
 from gui.editor.editor_view import EditorView
 from gui.editor.exporter import FORMATS, Exporter
-from gui.editor.file_actions import FileActions, preset_names
+from gui.editor.file_actions import FileActions
 
 
 def _action(parent: QObject, text: str, slot, shortcut=None, tip: str = "") -> QAction:

@@ -10,11 +10,6 @@ from engine.net import GROUPS, LAYER_TYPES
 
 # The order the seminar introduces the building blocks (the engine's); groups it adds go after these.
 GROUP_ORDER = GROUPS
-MULTI_INPUT = {"Add", "Concat"}
-_PREFIX = {"Conv2d": "conv", "MaxPool2d": "pool", "AvgPool2d": "avgpool", "AdaptiveAvgPool2d": "gap",
-           "AdaptiveMaxPool2d": "gmp", "ReLU": "relu", "LeakyReLU": "lrelu", "GELU": "gelu",
-           "Sigmoid": "sigmoid", "Tanh": "tanh", "BatchNorm2d": "bn", "Dropout": "drop", "Flatten": "flatten",
-           "Linear": "fc", "Softmax": "softmax", "Add": "add", "Concat": "cat"}
 _SHORT = {"out_channels": "", "out_features": "", "kernel_size": "k", "stride": "s", "padding": "p",
           "dilation": "d", "groups": "g", "p": "p", "negative_slope": "slope", "dim": "dim",
           "output_size": "out", "start_dim": "from", "bias": "bias", "eps": "eps", "momentum": "mom"}
@@ -77,24 +72,6 @@ def grouped() -> list[tuple[str, list[LayerKind]]]:
         groups.setdefault(k.group, []).append(k)
     order = [g for g in GROUP_ORDER if g in groups] + sorted(g for g in groups if g not in GROUP_ORDER)
     return [(g, groups[g]) for g in order]
-
-
-def accepts_many(type_name: str) -> bool:
-    k = kind(type_name)
-    return k.multi_input if k else type_name in MULTI_INPUT
-
-
-def initial_params(type_name: str) -> dict[str, Any]:
-    """What a newly dropped layer starts with: its required parameters and its kernel size, so the
-    node is valid at once and shows its key numbers."""
-    k = kind(type_name)
-    if k is None:
-        return {}
-    return {p.name: p.default for p in k.params if p.required or p.name == "kernel_size"}
-
-
-def id_prefix(type_name: str) -> str:
-    return _PREFIX.get(type_name, "".join(c for c in type_name.lower() if c.isalnum()) or "layer")
 
 
 def _fmt(value: Any) -> str:

@@ -1,22 +1,34 @@
-"""The editor's document: it owns the NetworkSpec; views mirror it. Every edit is an undo command
-(gui.editor.commands) that swaps in a new spec; `spec_changed` tells the views afterwards.
+"""The editor's document: it owns the NetworkSpec; views mirror it. Every edit is one of the engine's
+pure edits (engine.net.edits) pushed as an undo command (gui.editor.commands) that swaps in the new
+spec; `spec_changed` tells the views afterwards.
 
 CONTRACT (docs/dev/CONTRACTS.md): `spec` (a copy each time), `analysis`, `path`, `dirty`,
 `read_only` + `set_read_only`, signals `spec_changed`, `path_changed`, `read_only_changed`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from engine.net import ID_PATTERN, INPUT_ID, MAX_ID_LEN, Analysis, InputSpec, LayerSpec, NetworkSpec, Problem, analyze
-from gui.editor import catalogue
+from engine.net import (
+    INPUT_ID,
+    Analysis,
+    EditRefused,
+    InputSpec,
+    LayerSpec,
+    NetworkSpec,
+    Problem,
+    analyze,
+    auto_layout,
+    copy_spec,
+    edits,
+    needs_layout,
+)
 from gui.editor.commands import MoveNodes, SpecEdit
-from gui.editor.graph import copy_spec, fix_output, reaches
-from gui.editor.layout import auto_layout, needs_layout
 
 Pos = tuple[float, float]
 
@@ -118,171 +130,90 @@ class Document(QObject):
             self._analysis = safe_analyze(spec)
         self.spec_changed.emit()
 
-    def _push(self, after: NetworkSpec, text: str, structural: bool = True) -> bool:
+    def _push(self, after: NetworkSpec, text: str) -> bool:
         if self._read_only:
             self.message.emit("The network is read-only while it runs.")
             return False
-        if structural:
-            fix_output(after)
         if after == self._spec:
             return False
         self.undo_stack.push(SpecEdit(self, self._spec, after, text))
         return True
 
-    # ---- edits -----------------------------------------------------------------------------------
+    def _edit(self, text: str, edit: Callable[..., NetworkSpec], *args: Any, **kwargs: Any) -> bool:
+        """Apply one of the engine's edits as an undo step; a refused edit says why on `message`."""
+        try:
+            after = edit(self._spec, *args, **kwargs)
+        except EditRefused as exc:
+            self.message.emit(str(exc))
+            return False
+        return self._push(after, text)
+
+    # ---- edits (engine.net.edits does the work; each one is an undo step) ----------------------------
     def new_id(self, type_name: str, taken: Iterable[str] = ()) -> str:
-        prefix = catalogue.id_prefix(type_name)
-        used = {layer.id for layer in self._spec.layers} | {INPUT_ID} | set(taken)
-        n = 1
-        while f"{prefix}{n}" in used:
-            n += 1
-        return f"{prefix}{n}"
+        return edits.new_layer_id(self._spec, type_name, taken)
 
     def add_layer(self, type_name: str, pos: Pos, inputs: list[str] | None = None) -> str | None:
-        after = self.spec
         layer_id = self.new_id(type_name)
-        after.layers.append(LayerSpec(id=layer_id, type=type_name, params=catalogue.initial_params(type_name),
-                                      inputs=list(inputs or [])))
-        after.layout[layer_id] = (float(pos[0]), float(pos[1]))
-        return layer_id if self._push(after, f"Add {type_name}") else None
+        ok = self._edit(f"Add {type_name}", edits.add_layer, layer_id, type_name, pos, inputs or [])
+        return layer_id if ok else None
 
     def insert_layer(self, type_name: str, src: str, dst: str, slot: int, pos: Pos) -> str | None:
-        """Drop onto the wire src -> dst (input `slot` of dst): src -> new -> dst."""
-        after = self.spec
-        target = after.layer(dst)
-        if target is None or slot >= len(target.inputs) or target.inputs[slot] != src:
-            return None
+        """Drop onto the wire src -> dst (input `slot` of dst): src -> new -> dst, making room."""
         layer_id = self.new_id(type_name)
-        after.layers.insert(after.layers.index(target), LayerSpec(id=layer_id, type=type_name, inputs=[src],
-                                                                  params=catalogue.initial_params(type_name)))
-        target.inputs[slot] = layer_id
-        after.layout[layer_id] = (float(pos[0]), float(pos[1]))
-        return layer_id if self._push(after, f"Insert {type_name}") else None
+        ok = self._edit(f"Insert {type_name}", edits.insert_layer, layer_id, type_name, (src, dst, slot), pos)
+        return layer_id if ok else None
 
     def remove(self, ids: Iterable[str], wires: Iterable[tuple[str, str, int]] = ()) -> bool:
-        """Delete layers and wires. A deleted layer with one input is bridged, so deleting the ReLU
-        of conv -> relu -> pool leaves conv -> pool wired."""
-        ids = {i for i in ids if i != INPUT_ID}
-        after = self.spec
-        drop_wires = set(wires)
-        for layer in after.layers:
-            kept = [src for slot, src in enumerate(layer.inputs) if (src, layer.id, slot) not in drop_wires]
-            layer.inputs = kept
-        bridge = {layer.id: layer.inputs[0] for layer in after.layers if layer.id in ids and len(layer.inputs) == 1}
-        for layer in after.layers:
-            new_inputs = []
-            for src in layer.inputs:
-                seen = set()
-                while src in bridge and src not in seen:  # a chain of deleted layers
-                    seen.add(src)
-                    src = bridge[src]
-                if src not in ids:
-                    new_inputs.append(src)
-            layer.inputs = new_inputs
-        after.layers = [layer for layer in after.layers if layer.id not in ids]
-        for layer_id in ids:
-            after.layout.pop(layer_id, None)
-        n = len(ids) + len(drop_wires)
-        return self._push(after, f"Delete {n} item{'s' if n != 1 else ''}")
+        """Delete layers and wires (a deleted one-input layer is bridged)."""
+        ids, wires = {i for i in ids if i != INPUT_ID}, set(wires)
+        n = len(ids) + len(wires)
+        return self._edit(f"Delete {n} item{'s' if n != 1 else ''}", edits.remove, ids, wires)
 
     def connect(self, src: str, dst: str) -> bool:
-        if src == dst:
-            self.message.emit("A layer cannot feed itself.")
-            return False
-        after = self.spec
-        target = after.layer(dst)
-        if target is None:
-            return False
-        if src in target.inputs and not catalogue.accepts_many(target.type):
-            return False
-        if reaches(self._spec, dst, src):
-            self.message.emit(f"Connecting {src} → {dst} would make a cycle.")
-            return False
-        if catalogue.accepts_many(target.type):
-            target.inputs.append(src)
-        else:
-            target.inputs = [src]  # a one-input layer: the new wire replaces the old one
-        return self._push(after, f"Connect {src} → {dst}")
+        return self._edit(f"Connect {src} → {dst}", edits.connect, src, dst)
 
     def set_param(self, layer_id: str, name: str, value: object) -> bool:
         """Set a parameter; None removes it (the layer uses its default)."""
-        after = self.spec
-        layer = after.layer(layer_id)
-        if layer is None:
-            return False
-        if value is None:
-            layer.params.pop(name, None)
-        else:
-            layer.params[name] = value
-        return self._push(after, f"Set {layer_id}.{name}")
+        return self._edit(f"Set {layer_id}.{name}", edits.set_param, layer_id, name, value)
 
     def id_problem(self, old: str, new: str) -> str | None:
         """Why `new` cannot replace the id `old`, or None."""
-        if new == old:
-            return None
-        if not ID_PATTERN.match(new) or len(new) > MAX_ID_LEN:
-            return "an id starts with a letter or _, then letters, digits or _ (at most 64)"
-        if new == INPUT_ID or self._spec.layer(new) is not None:
-            return f"'{new}' is already used"
-        return None
+        return edits.id_problem(self._spec, old, new)
 
     def rename(self, old: str, new: str) -> str | None:
         """Rename a layer, updating every reference; returns why it was refused, or None."""
         reason = self.id_problem(old, new)
         if reason or new == old:
             return reason
-        after = self.spec
-        for layer in after.layers:
-            if layer.id == old:
-                layer.id = new
-            layer.inputs = [new if src == old else src for src in layer.inputs]
-        if after.output == old:
-            after.output = new
-        after.layout = {new if k == old else k: v for k, v in after.layout.items()}
+        try:
+            after = edits.rename(self._spec, old, new)
+        except EditRefused as exc:
+            return str(exc)
         self._push(after, f"Rename {old} → {new}")
         return None
 
     def move(self, positions: dict[str, Pos]) -> bool:
-        after = self.spec
-        for node_id, (x, y) in positions.items():
-            after.layout[node_id] = (round(float(x), 1), round(float(y), 1))
+        after = edits.move(self._spec, positions)
         if after == self._spec or self._read_only:
             return False
         self.undo_stack.push(MoveNodes(self, self._spec, after, frozenset(positions)))
         return True
 
     def tidy(self) -> bool:
-        after = self.spec
-        after.layout = auto_layout(after)
-        return self._push(after, "Tidy layout", structural=False)
+        return self._edit("Tidy layout", edits.tidy)
 
     def set_network(self, name: str | None = None, input_shape: list[int] | None = None,
                     num_classes: int | None | bool = False, output: str | None | bool = False) -> bool:
         """Network-level fields; `False` means leave unchanged (None is a valid value for some)."""
-        after = self.spec
-        if name is not None:
-            after.name = name
-        if input_shape is not None:
-            after.input = InputSpec(shape=list(input_shape))
+        changes: dict[str, Any] = {}
         if num_classes is not False:
-            after.num_classes = num_classes  # type: ignore[assignment]
+            changes["num_classes"] = num_classes
         if output is not False:
-            after.output = output  # type: ignore[assignment]
-        return self._push(after, "Edit network", structural=False)
+            changes["output"] = output
+        return self._edit("Edit network", edits.set_network, name=name, input_shape=input_shape, **changes)
 
     def paste(self, layers: list[LayerSpec], layout: dict[str, Pos], offset: Pos) -> list[str]:
         """Add copies of `layers` with fresh ids; wires among them are kept, wires from outside
         are kept when their source still exists here."""
-        after = self.spec
-        existing = {layer.id for layer in after.layers} | {INPUT_ID}
-        renamed: dict[str, str] = {}
-        for layer in layers:
-            renamed[layer.id] = self.new_id(layer.type, taken=renamed.values())
-        for layer in layers:
-            inputs = [renamed.get(src, src) for src in layer.inputs]
-            inputs = [src for src in inputs if src in existing or src in renamed.values()]
-            new_id = renamed[layer.id]
-            after.layers.append(LayerSpec(id=new_id, type=layer.type, params=dict(layer.params), inputs=inputs))
-            x, y = layout.get(layer.id, (0.0, 0.0))
-            after.layout[new_id] = (x + offset[0], y + offset[1])
-        return list(renamed.values()) if self._push(after, f"Paste {len(layers)} layers") else []
+        after, ids = edits.paste(self._spec, layers, layout, offset)
+        return ids if self._push(after, f"Paste {len(layers)} layers") else []

@@ -5,12 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt, QTimer
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from engine.net import INPUT_ID
+from engine.net import GAP_Y, INPUT_ID, NODE_H, NODE_W
 from gui.editor import clipboard
 from gui.editor.canvas import CanvasView
 from gui.editor.document import Document
 from gui.editor.inspector import Inspector
-from gui.editor.layout import GAP_Y, NODE_H, NODE_W
 from gui.editor.palette import PaletteWidget
 from gui.editor.scene import EditorScene
 from gui.editor.summary_bar import SummaryBar
@@ -98,11 +97,7 @@ class EditorView(QWidget):
             consumers = [(layer.id, slot) for layer in spec.layers for slot, s in enumerate(layer.inputs) if s == ids[0]]
             pos = (x, y + NODE_H + GAP_Y)
             if len(consumers) == 1:  # in a chain: insert between the selection and what follows it
-                self.doc.undo_stack.beginMacro(f"Insert {type_name}")  # one undo step with the shift
                 new_id = self.doc.insert_layer(type_name, ids[0], consumers[0][0], consumers[0][1], pos)
-                if new_id:
-                    self._push_down(consumers[0][0], new_id)
-                self.doc.undo_stack.endMacro()
             else:
                 new_id = self.doc.add_layer(type_name, pos, inputs=[ids[0]])
         else:
@@ -112,16 +107,6 @@ class EditorView(QWidget):
             self.scene.select_ids([new_id])
             self.canvas.ensureVisible(self.scene.nodes[new_id], 40, 40)
         return new_id
-
-    def _push_down(self, first: str, inserted: str) -> None:
-        """Make room under an inserted layer when the next one would overlap it."""
-        spec = self.doc.current
-        ix, iy = spec.layout[inserted]
-        fx, fy = spec.layout.get(first, (ix, iy))
-        if abs(fx - ix) < NODE_W and fy < iy + NODE_H + GAP_Y / 2:
-            shift = iy + NODE_H + GAP_Y - fy
-            moved = {k: (x, y + shift) for k, (x, y) in spec.layout.items() if y >= fy and k != inserted}
-            self.doc.move(moved)
 
     def scene_center(self) -> QPointF:
         return self.canvas.mapToScene(self.canvas.viewport().rect().center())

@@ -11,25 +11,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from engine.net import SpecFormatError
+from engine.errors import FileWriteError
+from engine.net import SpecFormatError, load_preset, load_spec, save_spec
 from gui.editor import settings
 from gui.editor.document import Document, empty_spec
-from gui.editor.file_io import SaveError, open_spec, save_spec
 
 FILTER = "Network spec (*.json);;All files (*)"
-
-
-def preset_names() -> list[str]:
-    try:
-        from engine.net import preset_names as names
-    except ImportError:  # the engine part that ships presets is not there yet
-        return []
-    return list(names())
-
-
-def load_preset(name: str):
-    from engine.net import load_preset as load
-    return load(name)
 
 
 class FileActions(QObject):
@@ -90,7 +77,7 @@ class FileActions(QObject):
         if not confirmed and not self.confirm_discard():
             return False
         try:
-            spec = open_spec(Path(path))
+            spec = load_spec(Path(path))
         except SpecFormatError as exc:
             self.show_error("Cannot open the network", str(exc))
             return False
@@ -106,7 +93,7 @@ class FileActions(QObject):
             return False
         try:
             spec = load_preset(name)
-        except (ImportError, KeyError, ValueError, OSError) as exc:
+        except (KeyError, ValueError, OSError) as exc:
             self.show_error("Cannot open the preset", f"{name}: {exc}")
             return False
         self.doc.load(spec)
@@ -125,7 +112,7 @@ class FileActions(QObject):
     def _save_to(self, path: Path) -> bool:
         try:
             save_spec(self.doc.current, path)
-        except SaveError as exc:
+        except FileWriteError as exc:
             self.show_error("Cannot save the network", str(exc))
             return False
         self.doc.mark_saved(Path(path).resolve())

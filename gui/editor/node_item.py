@@ -12,8 +12,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from engine.net import NODE_H, NODE_W
 from gui.editor.icons import group_color, paint_glyph
-from gui.editor.layout import NODE_H, NODE_W
 
 PORT_R = 6.0
 BADGE_R = 10.0

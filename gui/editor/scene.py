@@ -16,9 +16,8 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
-from engine.net import INPUT_ID
+from engine.net import INPUT_ID, NODE_H, NODE_W
 from gui.editor.document import Document
-from gui.editor.layout import NODE_H, NODE_W
 from gui.editor.mirror import node_contents, wire_keys
 from gui.editor.node_item import NodeItem
 from gui.editor.wire_item import WireItem, wire_path

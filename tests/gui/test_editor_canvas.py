@@ -185,3 +185,26 @@ def test_zoom_actions_and_fit(window):
     window.actions_.zoom_fit.trigger()
     visible = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
     assert visible.contains(window.editor.scene.itemsBoundingRect())
+
+
+def _cards_overlap(editor) -> list[tuple[str, str]]:
+    from engine.net import NODE_H, NODE_W
+    pos = {k: item.pos() for k, item in editor.scene.nodes.items()}
+    ids = sorted(pos)
+    return [(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]
+            if abs(pos[a].x() - pos[b].x()) < NODE_W and abs(pos[a].y() - pos[b].y()) < NODE_H]
+
+
+def test_drop_on_a_wire_between_close_cards_makes_room(window):
+    window.actions_.files.open_preset("lenet")
+    editor = window.editor
+    spec = editor.doc.current
+    src, dst = spec.layers[0].id, spec.layers[1].id
+    assert not _cards_overlap(editor)
+    mid = editor.scene.wires[(src, dst, 0)].path().pointAtPercent(0.5)
+    drop(editor.canvas, mime_for("BatchNorm2d"), mid)
+    bn = next(layer.id for layer in editor.doc.current.layers if layer.type == "BatchNorm2d")
+    assert editor.doc.current.layer(dst).inputs == [bn]
+    assert not _cards_overlap(editor)
+    window.actions_.undo.trigger()  # the room made is part of the same undo step
+    assert editor.doc.current == spec

@@ -1,9 +1,9 @@
 """The editor's document and its undo commands, without a view."""
 from __future__ import annotations
 
+from engine.net import NODE_H, NODE_W, auto_layout, needs_layout
 from engine.net.spec import INPUT_ID, NetworkSpec
 from gui.editor.document import Document
-from gui.editor.layout import NODE_H, NODE_W, auto_layout, needs_layout
 
 
 def _chain(doc: Document, *types: str) -> list[str]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from engine.net import preset_names
 from engine.net.spec import INPUT_ID
 from gui.editor import catalogue
 from gui.editor.field_editor import FieldEditor
-from gui.editor.file_actions import preset_names
 
 
 def _select(editor, layer_id):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF
 
+from engine.net import NODE_H, NODE_W
 from engine.net.analysis import analyze
 from engine.net.presets import load_preset
 from engine.net.spec import INPUT_ID
-from gui.editor.layout import NODE_H, NODE_W
 from tests.gui.helpers import drag_mouse, drop
 
 SEMINAR = ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "Flatten",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from engine.net import INPUT_ID, NetworkSpec
+from engine.net.spec import INPUT_ID, NetworkSpec
 
-NODE_W, NODE_H = 200.0, 84.0  # the node card's size (gui.editor.node_item draws it)
+NODE_W, NODE_H = 200.0, 84.0  # a node card's size on the editor canvas, in layout units
 GAP_X, GAP_Y = 44.0, 46.0
 COLUMN_GAP = 90.0
 TARGET_ASPECT = 1.7  # width / height of the laid-out network, about a screen's
