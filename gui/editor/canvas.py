@@ -1,14 +1,17 @@
 """The canvas view: zoom (wheel, buttons, fit), pan (middle button or space+drag), rubber-band
-selection, a dot grid. Drops are passed to the scene (EditorScene.dropEvent)."""
+selection, a dot grid. Fit stops at the zoom where cards still show readable text. Drops are passed to the scene (EditorScene.dropEvent)."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
+from gui.editor.node_item import SUMMARY_ZOOM
 from gui.editor.scene import EditorScene
 
 MIN_ZOOM, MAX_ZOOM = 0.08, 3.0
+# Fit never zooms out so far that cards lose their text: a larger net scrolls from its input on.
+MIN_FIT_ZOOM = SUMMARY_ZOOM
 GRID = 24
 
 
@@ -52,8 +55,11 @@ class CanvasView(QGraphicsView):
         if self.zoom() > 1.0:  # a small net: show it at natural size, centred
             self.resetTransform()
             self.centerOn(rect.center())
-        elif self.zoom() < MIN_ZOOM:
-            self.zoom_by(1.0)
+        elif self.zoom() < MIN_FIT_ZOOM:  # too big to fit readably: readable, from the top left
+            self.resetTransform()
+            self.scale(MIN_FIT_ZOOM, MIN_FIT_ZOOM)
+            vp = self.viewport().rect()
+            self.centerOn(rect.left() + vp.width() / 2 / MIN_FIT_ZOOM, rect.top() + vp.height() / 2 / MIN_FIT_ZOOM)
 
     def _grow_scene_rect(self, rect: QRectF) -> None:
         if not self.sceneRect().contains(rect):

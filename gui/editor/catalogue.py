@@ -74,6 +74,18 @@ def grouped() -> list[tuple[str, list[LayerKind]]]:
     return [(g, groups[g]) for g in order]
 
 
+def plain(name: str) -> str:
+    """A parameter or field name as the window shows it: 'out_channels' -> 'out channels'."""
+    return name.replace("_", " ")
+
+
+def problem_text(problem: Any, with_layer: bool = True) -> str:
+    """An analysis problem in the window's words: the layer, the field in plain words, the message."""
+    field = f"{plain(problem.field)}: " if problem.field else ""
+    where = f"{problem.layer_id}, " if with_layer and problem.layer_id else ""
+    return f"{where}{field}{problem.message}"
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "×".join(str(v) for v in value) if len(set(value)) > 1 else str(value[0]) if value else "()"

@@ -42,9 +42,9 @@ def _problems_label() -> QLabel:
     return label
 
 
-def _show_problems(label: QLabel, problems: list[str]) -> None:
+def _show_problems(label: QLabel, problems: list[str], heading: str = "Problem") -> None:
     label.setVisible(bool(problems))
-    label.setText("<b>Problem</b><br>" + "<br>".join(html.escape(p) for p in problems) if problems else "")
+    label.setText(f"<b>{heading}</b><br>" + "<br>".join(html.escape(p) for p in problems) if problems else "")
 
 
 def _parse_classes(text: str):
@@ -181,7 +181,7 @@ class Inspector(QScrollArea):
             self.net_output.addItem(layer.id, layer.id)
         self.net_output.setCurrentIndex(max(0, self.net_output.findData(spec.output)) if spec.output else 0)
         self.net_output.blockSignals(False)
-        problems = [str(p) for p in analysis.problems if p.layer_id in (None, INPUT_ID)]
+        problems = [catalogue.problem_text(p) for p in analysis.problems if p.layer_id in (None, INPUT_ID)]
         n_layer = sum(1 for p in analysis.problems if p.layer_id not in (None, INPUT_ID))
         if n_layer:
             problems.append(f"{n_layer} problem{'s' if n_layer > 1 else ''} on layers: see the red badges.")
@@ -222,9 +222,13 @@ class Inspector(QScrollArea):
                 default = next((p.default for p in kind.params if p.name == name), None)
                 editor.setCurrentIndex(max(0, editor.findData(default if value is None else value)))
                 editor.blockSignals(False)
-        problems = [f"{p.field}: {p.message}" if p.field else p.message
-                    for p in self.doc.analysis.problems_for(layer_id)]
-        _show_problems(self.layer_problems, problems)
+        analysis = self.doc.analysis
+        problems = [catalogue.problem_text(p, with_layer=False) for p in analysis.problems_for(layer_id)]
+        warnings = [p.message for p in analysis.warnings if p.layer_id == layer_id]
+        if problems or not warnings:
+            _show_problems(self.layer_problems, problems)
+        else:  # e.g. a branch that does not feed the output: allowed, but it does nothing
+            _show_problems(self.layer_problems, warnings, "Warning")
         unknown = self._unknown_params()
         self.drop_unknown.setVisible(bool(unknown) and kind is not None)
         self.drop_unknown.setText(f"Remove unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
@@ -257,8 +261,8 @@ class Inspector(QScrollArea):
                 editor.toggled.connect(lambda checked, n=name: self._set(n, checked))
             elif isinstance(editor, QComboBox):
                 editor.activated.connect(lambda i, n=name, e=editor: self._set(n, e.itemData(i)))
-            label = QLabel(name)
-            label.setToolTip(p.doc)
+            label = QLabel(catalogue.plain(name))
+            label.setToolTip(f"{p.doc} ({name} in the spec file)")
             self.param_form.addRow(label, editor)
             self._editors[name] = editor
 

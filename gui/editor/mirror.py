@@ -11,8 +11,11 @@ def node_contents(spec: NetworkSpec, analysis: Analysis) -> dict[str, NodeConten
     problems: dict[str, list[str]] = {}
     for p in analysis.problems:
         if p.layer_id is not None:
-            text = f"{p.field}: {p.message}" if p.field else p.message
-            problems.setdefault(p.layer_id, []).append(text)
+            problems.setdefault(p.layer_id, []).append(catalogue.problem_text(p, with_layer=False))
+    warnings: dict[str, list[str]] = {}
+    for p in analysis.warnings:  # e.g. a branch that does not feed the output
+        if p.layer_id is not None:
+            warnings.setdefault(p.layer_id, []).append(p.message)
     out = {INPUT_ID: NodeContent(type_name="Input", group="Input", params_line=f"{spec.name}",
                                  shape_line=units.shape(spec.input.shape), cost_line="one sample",
                                  problems=tuple(problems.get(INPUT_ID, ())), has_input_port=False)}
@@ -27,6 +30,7 @@ def node_contents(spec: NetworkSpec, analysis: Analysis) -> dict[str, NodeConten
                                     params_line=catalogue.key_params(layer.type, layer.params),
                                     shape_line=shape_line, cost_line=cost,
                                     problems=tuple(problems.get(layer.id, ())),
+                                    warnings=tuple(warnings.get(layer.id, ())),
                                     is_output=(layer.id == spec.output))
     return out
 

@@ -1,5 +1,6 @@
 """One layer on the canvas: a card with the type, key parameters, output shape, parameters and
-FLOPs, an input port on top, an output port below, and a red badge when the layer has a problem.
+FLOPs, an input port on top, an output port below, and a badge when the layer has a problem (red)
+or a warning (amber, e.g. it does not feed the output). Zoomed out it shows less text, larger.
 
 Items are long-lived: the scene updates their content in place on every edit (`set_content`),
 and only repaints the ones whose text changed.
@@ -17,17 +18,30 @@ from gui.editor.icons import group_color, paint_glyph
 
 PORT_R = 6.0
 BADGE_R = 10.0
-_TITLE_FONT = QFont()
-_TITLE_FONT.setPointSizeF(9.5)
-_TITLE_FONT.setWeight(QFont.DemiBold)
-_SMALL_FONT = QFont()
-_SMALL_FONT.setPointSizeF(8.0)
-_SHAPE_FONT = QFont("DejaVu Sans Mono")
-_SHAPE_FONT.setStyleHint(QFont.Monospace)
-_SHAPE_FONT.setPointSizeF(8.5)
-_SHAPE_FONT.setWeight(QFont.DemiBold)
+READABLE_PX = 9.0  # the smallest text size on screen that is comfortable to read
+
+
+def _font(pixels: int, weight: QFont.Weight = QFont.Normal, mono: bool = False) -> QFont:
+    # Pixel sizes, not points: a card's text is part of its drawing and scales with it exactly.
+    font = QFont("DejaVu Sans Mono") if mono else QFont()
+    if mono:
+        font.setStyleHint(QFont.Monospace)
+    font.setPixelSize(pixels)
+    font.setWeight(weight)
+    return font
+
+
+_TITLE_FONT = _font(14, QFont.DemiBold)
+_SMALL_FONT = _font(12)
+_SHAPE_FONT = _font(12, QFont.DemiBold, mono=True)
+# Zoomed out, a card shows only its type and output shape, in letters big enough to read.
+_BIG_TITLE_FONT = _font(22, QFont.DemiBold)
+_BIG_SHAPE_FONT = _font(21, QFont.DemiBold, mono=True)
+DETAIL_ZOOM = READABLE_PX / 12  # from here on the small 12 px text reads at READABLE_PX or more
+SUMMARY_ZOOM = READABLE_PX / 21  # from here on the big text does; below it, cards show no text
 
 ERROR = QColor("#DC2626")
+WARNING = QColor("#D97706")
 TEXT = QColor("#0F172A")
 MUTED = QColor("#64748B")
 ACCENT = QColor("#2563EB")
@@ -42,8 +56,14 @@ class NodeContent:
     shape_line: str
     cost_line: str
     problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # not errors: e.g. the layer does not feed the output
     is_output: bool = False
     has_input_port: bool = True
+
+
+def _alert(c: NodeContent) -> QColor | None:
+    """Red for a problem, amber for a warning, None when the layer is fine."""
+    return ERROR if c.problems else WARNING if c.warnings else None
 
 
 class NodeItem(QGraphicsItem):
@@ -97,6 +117,8 @@ class NodeItem(QGraphicsItem):
                content.cost_line]
         if content.problems:
             tip.append("<span style='color:#DC2626'><b>Problem:</b> " + "<br>".join(content.problems) + "</span>")
+        if content.warnings:
+            tip.append("<span style='color:#B45309'><b>Warning:</b> " + "<br>".join(content.warnings) + "</span>")
         self.setToolTip("<br>".join(t for t in tip if t))
         self.update()
 
@@ -125,18 +147,20 @@ class NodeItem(QGraphicsItem):
         color = group_color(c.group)
         card = QRectF(0, 0, NODE_W, NODE_H)
         selected = self.isSelected()
-        if option.levelOfDetailFromTransform(p.worldTransform()) < 0.4:
-            self._paint_far(p, c, color, card, selected)  # text would be unreadable: skip it
+        zoom = option.levelOfDetailFromTransform(p.worldTransform())
+        if zoom < DETAIL_ZOOM:  # the detail lines would be too small to read: show less, larger
+            self._paint_far(p, c, color, card, selected, with_text=zoom >= SUMMARY_ZOOM)
             return
         # Shadow, then the card.
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(15, 23, 42, 22))
         p.drawRoundedRect(card.translated(0, 2), 8, 8)
-        border = ERROR if c.problems else (ACCENT if selected else QColor("#CBD5E1"))
-        p.setPen(QPen(border, 2.2 if (selected or c.problems) else 1.0))
+        alert = _alert(c)
+        border = alert or (ACCENT if selected else QColor("#CBD5E1"))
+        p.setPen(QPen(border, 2.2 if (selected or alert) else 1.0))
         p.setBrush(QColor("#FFFFFF"))
         p.drawRoundedRect(card, 8, 8)
-        if selected and c.problems:  # keep the selection visible on a red card
+        if selected and alert:  # keep the selection visible on a red or amber card
             p.setPen(QPen(ACCENT, 1.5, Qt.DashLine))
             p.setBrush(Qt.NoBrush)
             p.drawRoundedRect(card.adjusted(-4, -4, 4, 4), 10, 10)
@@ -155,42 +179,59 @@ class NodeItem(QGraphicsItem):
         paint_glyph(p, QRectF(16, 12, 14, 14), c.type_name, color)
         p.setFont(_TITLE_FONT)
         p.setPen(TEXT)
-        p.drawText(QRectF(40, 6, NODE_W - 48, 14), Qt.AlignLeft | Qt.AlignVCenter, c.type_name)
+        p.drawText(QRectF(40, 5, NODE_W - 48, 16), Qt.AlignLeft | Qt.AlignVCenter, c.type_name)
         p.setFont(_SMALL_FONT)
         p.setPen(MUTED)
         id_w = NODE_W - 48 - (62 if c.is_output else 0)  # room for the OUTPUT pill on this row
-        p.drawText(QRectF(40, 20, id_w, 12), Qt.AlignLeft | Qt.AlignVCenter,
+        p.drawText(QRectF(40, 21, id_w, 13), Qt.AlignLeft | Qt.AlignVCenter,
                    p.fontMetrics().elidedText(self.node_id, Qt.ElideRight, int(id_w)))
         if c.params_line:
-            p.drawText(QRectF(12, 34, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
+            p.drawText(QRectF(12, 35, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
                        p.fontMetrics().elidedText(c.params_line, Qt.ElideRight, int(NODE_W - 20)))
         p.setFont(_SHAPE_FONT)
         p.setPen(ERROR if c.problems else ACCENT)
-        p.drawText(QRectF(12, 48, NODE_W - 20, 16), Qt.AlignLeft | Qt.AlignVCenter, "→ " + c.shape_line)
+        p.drawText(QRectF(12, 50, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, "→ " + c.shape_line)
         p.setFont(_SMALL_FONT)
         p.setPen(MUTED)
-        p.drawText(QRectF(12, 64, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
+        p.drawText(QRectF(12, 66, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
                    p.fontMetrics().elidedText(c.cost_line, Qt.ElideRight, int(NODE_W - 20)))
         if c.is_output:
             self._pill(p, "OUTPUT", QColor("#16A34A"))
         self._ports(p, c, color)
-        if c.problems:
-            self._badge(p, len(c.problems))
+        if alert:
+            self._badge(p, len(c.problems or c.warnings), alert)
 
-    def _paint_far(self, p: QPainter, c: NodeContent, color: QColor, card: QRectF, selected: bool) -> None:
-        """Zoomed far out: a tinted card in the group colour, the problem badge, no text."""
+    def _paint_far(self, p: QPainter, c: NodeContent, color: QColor, card: QRectF, selected: bool,
+                   with_text: bool) -> None:
+        """Zoomed out: a tinted card in the group colour and the problem badge; with_text adds the
+        type and the output shape in big letters (hover or zoom in for the rest)."""
         tint = QColor(color)
-        tint.setAlpha(60)
-        p.setPen(QPen(ERROR if c.problems else (ACCENT if selected else color), 6 if (selected or c.problems) else 2))
+        tint.setAlpha(38 if with_text else 60)
+        alert = _alert(c)
+        p.setPen(QPen(alert or (ACCENT if selected else color), 6 if (selected or alert) else 2))
         p.setBrush(tint)
         p.drawRoundedRect(card, 8, 8)
-        if c.problems:
-            self._badge(p, len(c.problems))
+        if with_text:
+            p.setFont(_BIG_TITLE_FONT)
+            p.setPen(TEXT)
+            inner = int(NODE_W - 24)
+            p.drawText(QRectF(12, 8, inner, 34), Qt.AlignLeft | Qt.AlignVCenter,
+                       p.fontMetrics().elidedText(c.type_name, Qt.ElideRight, inner))
+            p.setFont(_BIG_SHAPE_FONT)
+            p.setPen(ERROR if c.problems else ACCENT)
+            p.drawText(QRectF(12, 44, inner, 32), Qt.AlignLeft | Qt.AlignVCenter,
+                       p.fontMetrics().elidedText("→ " + c.shape_line, Qt.ElideRight, inner))
+        if c.is_output:
+            p.setPen(QPen(QColor("#16A34A"), 4))
+            p.setBrush(Qt.NoBrush)
+            p.drawRoundedRect(card.adjusted(-6, -6, 6, 6), 11, 11)
+        if alert:
+            self._badge(p, len(c.problems or c.warnings), alert)
 
     def _pill(self, p: QPainter, text: str, color: QColor) -> None:
         p.setFont(_SMALL_FONT)
         w = p.fontMetrics().horizontalAdvance(text) + 10
-        r = QRectF(NODE_W - w - 8, 20, w, 13)
+        r = QRectF(NODE_W - w - 8, 20, w, 15)
         p.setPen(Qt.NoPen)
         p.setBrush(color)
         p.drawRoundedRect(r, 6, 6)
@@ -210,10 +251,10 @@ class NodeItem(QGraphicsItem):
             p.drawEllipse(QPointF(NODE_W / 2, 0), PORT_R, PORT_R)
         p.drawEllipse(QPointF(NODE_W / 2, NODE_H), PORT_R, PORT_R)
 
-    def _badge(self, p: QPainter, n: int) -> None:
+    def _badge(self, p: QPainter, n: int, color: QColor) -> None:
         center = QPointF(NODE_W - 2, 2)
         p.setPen(QPen(QColor("white"), 2))
-        p.setBrush(ERROR)
+        p.setBrush(color)
         p.drawEllipse(center, BADGE_R, BADGE_R)
         p.setPen(QColor("white"))
         p.setFont(_TITLE_FONT)

@@ -1,30 +1,61 @@
 """The summary bar under the canvas: totals of the whole network, updated on every edit.
 Parameters, FLOPs per sample, activation memory per sample, weight memory at each precision, and
-the number of problems (click to select the first layer with one)."""
+the number of problems and warnings (click to select the first layer with one).
+
+While the network has problems the totals count the layers whose shapes are known, and say so:
+a half-built network still shows what its valid part costs."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from engine.net import Analysis
 from gui.editor import units
 from gui.editor.document import Document
 
 BYTES_PER_WEIGHT = (("fp32", 4), ("fp16", 2), ("bf16", 2), ("int8", 1))
 
 
+@dataclass(frozen=True)
+class Totals:
+    params: int
+    flops: int
+    activation_bytes: int
+    counted: int  # layers in the totals
+    partial: bool  # True: the network has problems; only layers with known shapes are counted
+
+
+def totals(analysis: Analysis, n_layers: int) -> Totals:
+    """The analysis' totals; with problems, the sums over the layers whose shapes are known."""
+    if analysis.ok:
+        return Totals(analysis.total_params, analysis.total_flops, analysis.activation_bytes,
+                      sum(info.feeds_output for info in analysis.layers.values()), False)
+    known = [info for info in analysis.layers.values() if info.output_shape is not None]
+    return Totals(sum(i.params for i in known), sum(i.flops for i in known), sum(i.activation_bytes for i in known),
+                  len(known), n_layers > 0)
+
+
 class _Stat(QWidget):
     def __init__(self, title: str, tip: str) -> None:
         super().__init__()
+        self.title, self.tip = title, tip
         self.value = QLabel("–")
         self.value.setObjectName("StatValue")
-        label = QLabel(title)
-        label.setObjectName("StatLabel")
+        self.label = QLabel(title)
+        self.label.setObjectName("StatLabel")
         v = QVBoxLayout(self)
         v.setContentsMargins(0, 0, 0, 0)
         v.setSpacing(0)
         v.addWidget(self.value)
-        v.addWidget(label)
+        v.addWidget(self.label)
         self.setToolTip(tip)
+
+    def show_value(self, text: str, partial_note: str | None) -> None:
+        self.value.setText(text)
+        self.label.setText(f"{self.title} (partial)" if partial_note else self.title)
+        self.setToolTip(f"{self.tip}\n\n{partial_note}" if partial_note else self.tip)
 
 
 class SummaryBar(QFrame):
@@ -57,20 +88,34 @@ class SummaryBar(QFrame):
 
     def refresh(self) -> None:
         a = self.doc.analysis
-        self.params.value.setText(f"{a.total_params:,}")
-        self.flops.value.setText(units.flops(a.total_flops))
-        self.act.value.setText(units.bytes_(a.activation_bytes))
-        self.weights.value.setText("  ·  ".join(units.bytes_(a.total_params * b) for _, b in BYTES_PER_WEIGHT))
-        n = len(a.problems)
-        empty = not self.doc.current.layers  # a fresh canvas is not a mistake: no red alarm
-        self.problems.setText("Empty network" if empty else "✓  No problems" if n == 0
-                              else f"⚠  {n} problem{'s' if n > 1 else ''}")
-        self.problems.setProperty("bad", n > 0 and not empty)
-        self.problems.setToolTip("" if n == 0 else "\n".join(str(p) for p in a.problems[:12]))
+        n_layers = len(self.doc.current.layers)
+        t = totals(a, n_layers)
+        note = (f"Counts {t.counted} of {n_layers} layers: the others have problems or come after one. "
+                "Fix the problems for the full totals.") if t.partial else None
+        self.params.show_value(f"{t.params:,}", note)
+        self.flops.show_value(units.flops(t.flops), note)
+        self.act.show_value(units.bytes_(t.activation_bytes), note)
+        self.weights.show_value("  ·  ".join(units.bytes_(t.params * b) for _, b in BYTES_PER_WEIGHT), note)
+        n, w = len(a.problems), len(a.warnings)
+        empty = not n_layers  # a fresh canvas is not a mistake: no red alarm
+        if empty:
+            text, state = "Empty network", "ok"
+        elif n:
+            text, state = f"⚠  {n} problem{'s' if n > 1 else ''}" + (f", {w} warning{'s' if w > 1 else ''}" if w else ""), "bad"
+        elif w:
+            text, state = f"⚠  {w} warning{'s' if w > 1 else ''}", "warn"
+        else:
+            text, state = "✓  No problems", "ok"
+        self.problems.setText(text)
+        self.problems.setProperty("bad", state == "bad")
+        self.problems.setProperty("warn", state == "warn")
+        listed = [str(p) for p in a.problems] + [f"warning: {p}" for p in a.warnings]
+        self.problems.setToolTip("\n".join(listed[:12]))
         self.problems.style().unpolish(self.problems)
         self.problems.style().polish(self.problems)
 
     def _first_problem(self) -> None:
-        problems = self.doc.analysis.problems
-        if problems:
-            self.problem_clicked.emit(problems[0].layer_id or "")
+        a = self.doc.analysis
+        first = (a.problems or a.warnings or [None])[0]
+        if first is not None:
+            self.problem_clicked.emit(first.layer_id or "")

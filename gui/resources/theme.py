@@ -50,6 +50,7 @@ QLabel#StatLabel { font-size: 8pt; color: #64748B; }
 QPushButton#ProblemsButton { border: 1px solid #BBF7D0; background: #F0FDF4; color: #166534; border-radius: 14px;
                              padding: 5px 14px; font-weight: 600; }
 QPushButton#ProblemsButton[bad="true"] { border: 1px solid #FECACA; background: #FEF2F2; color: #B91C1C; }
+QPushButton#ProblemsButton[warn="true"] { border: 1px solid #FDE68A; background: #FFFBEB; color: #92400E; }
 QScrollBar:vertical { background: transparent; width: 10px; margin: 2px; }
 QScrollBar:horizontal { background: transparent; height: 10px; margin: 2px; }
 QScrollBar::handle { background: #CBD5E1; border-radius: 3px; min-height: 24px; min-width: 24px; }

@@ -1,7 +1,10 @@
 """The canvas: drops from the palette, wiring by dragging ports, moving, selecting, deleting."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFontInfo, QImage, QPainter, QTransform
+from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
 from engine.net.spec import INPUT_ID
 from gui.editor.palette import mime_for
@@ -208,3 +211,61 @@ def test_drop_on_a_wire_between_close_cards_makes_room(window):
     assert not _cards_overlap(editor)
     window.actions_.undo.trigger()  # the room made is part of the same undo step
     assert editor.doc.current == spec
+
+
+class _TextSizes(QPainter):
+    """A painter that notes the on-screen pixel size of every text a node draws."""
+
+    def __init__(self, device, zoom: float) -> None:
+        super().__init__(device)
+        self.zoom, self.sizes, self.texts = zoom, [], []
+        self.setWorldTransform(QTransform.fromScale(zoom, zoom))
+
+    def drawText(self, *args) -> None:  # noqa: N802 - Qt's name
+        font = self.font()
+        px = font.pixelSize() if font.pixelSize() > 0 else QFontInfo(font).pixelSize()
+        self.sizes.append(px * self.zoom)
+        self.texts.append(args[-1])
+        super().drawText(*args)
+
+
+def _drawn_text(item, zoom: float) -> _TextSizes:
+    image = QImage(600, 400, QImage.Format_ARGB32)
+    painter = _TextSizes(image, zoom)
+    item.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    return painter
+
+
+@pytest.mark.parametrize("preset", ["lenet", "resnet9"])
+def test_node_text_is_readable_at_fit(window, preset):
+    window.actions_.files.open_preset(preset)
+    canvas = window.editor.canvas
+    canvas.zoom_fit()
+    zoom = canvas.zoom()
+    for node_id, item in window.editor.scene.nodes.items():
+        drawn = _drawn_text(item, zoom)
+        assert drawn.sizes, f"{node_id} shows no text at fit"
+        assert min(drawn.sizes) >= 9 - 1e-6, f"{node_id}: text {min(drawn.sizes):.1f} px at zoom {zoom:.2f}"
+
+
+def test_zooming_in_shows_the_details_hidden_at_fit(window):
+    window.actions_.files.open_preset("resnet9")
+    conv = next(layer for layer in window.doc.current.layers if layer.type == "Conv2d")
+    item = window.editor.scene.nodes[conv.id]
+    far, near = _drawn_text(item, 0.5), _drawn_text(item, 1.0)
+    assert conv.id not in far.texts and conv.id in near.texts  # the id line appears on zoom
+    assert any("Conv2d" in t for t in far.texts)
+    assert min(near.sizes) >= 9
+
+
+def test_fit_on_a_net_too_big_to_read_stops_at_a_readable_zoom_from_the_input(window):
+    window.actions_.files.open_preset("resnet9")
+    canvas = window.editor.canvas
+    canvas.resize(400, 300)  # a tiny canvas: resnet9 cannot fit readably
+    canvas.zoom_fit()
+    from gui.editor.canvas import MIN_FIT_ZOOM
+    assert canvas.zoom() == pytest.approx(MIN_FIT_ZOOM)
+    visible = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
+    assert visible.contains(window.editor.scene.nodes[INPUT_ID].sceneBoundingRect().center())
+    canvas.resize(900, 700)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QFormLayout
 
 from engine.net import preset_names
 from engine.net.spec import INPUT_ID
@@ -176,3 +177,48 @@ def test_unknown_parameters_from_a_file_can_be_removed(window, tmp_path):
     assert editor.doc.analysis.ok and inspector.drop_unknown.isHidden()
     editor.doc.undo_stack.undo()
     assert "colour" in editor.doc.current.layer("c").params
+
+
+def test_a_dangling_branch_is_a_warning_in_the_counter_and_on_its_node(window):
+    window.actions_.files.open_preset("lenet")
+    editor, doc = window.editor, window.doc
+    side = doc.add_layer("ReLU", (900.0, 130.0), inputs=["conv1"])  # feeds nothing: ignored when the net runs
+    assert doc.analysis.ok and doc.analysis.warnings
+    text = editor.summary.problems.text()
+    assert "No problems" not in text and "1 warning" in text
+    assert editor.summary.problems.property("warn") is True
+    node = editor.scene.nodes[side].content
+    assert node.warnings and not node.problems and "does not feed the output" in node.warnings[0]
+    assert not editor.scene.nodes["conv1"].content.warnings
+    inspector = _select(editor, side)
+    assert not inspector.layer_problems.isHidden() and "Warning" in inspector.layer_problems.text()
+    editor.summary.problems.click()
+    assert editor.scene.selected_ids() == [side]  # the counter jumps to the warned layer
+
+
+def test_totals_of_the_valid_part_stay_while_the_net_has_problems(window):
+    window.actions_.files.open_preset("lenet")
+    editor, doc = window.editor, window.doc
+    full = doc.analysis.total_params
+    assert editor.summary.params.label.text() == "parameters"
+    doc.set_param("fc3", "out_features", 0)  # the last layer is broken; the rest is fine
+    assert not doc.analysis.ok
+    shown = int(editor.summary.params.value.text().replace(",", ""))
+    assert 0 < shown < full
+    assert "partial" in editor.summary.params.label.text()
+    assert "11 of 12 layers" in editor.summary.params.toolTip()
+    doc.undo_stack.undo()
+    assert editor.summary.params.value.text() == f"{full:,}" and editor.summary.params.label.text() == "parameters"
+    broken = doc.spec
+    broken.output = "nowhere"  # a hand-edited file: the engine counts nothing, the known layers still count
+    doc.load(broken)
+    assert doc.analysis.total_params == 0
+    assert editor.summary.params.value.text() == f"{full:,}" and "partial" in editor.summary.params.label.text()
+
+
+def test_parameter_labels_are_plain_words(editor):
+    _select(editor, "conv1")
+    form = editor.inspector.param_form
+    labels = [form.itemAt(i, QFormLayout.LabelRole).widget().text() for i in range(form.rowCount())
+              if form.itemAt(i, QFormLayout.LabelRole) is not None]
+    assert "out channels" in labels and not any("_" in label for label in labels)
