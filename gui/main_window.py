@@ -9,6 +9,8 @@ from gui.editor import settings
 from gui.editor.actions import EditorActions
 from gui.editor.document import Document
 from gui.editor.editor_view import EditorView
+from gui.editor.help_menu import install_help_menu
+from gui.editor.run_action import run_from_editor
 from gui.resources.toolbar_icons import toolbar_icon
 
 APP_NAME = "Tradeoff Lab"
@@ -47,10 +49,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.actions_ = EditorActions(self.editor, self)
         self.actions_.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.actions_.run_requested.connect(lambda: run_from_editor(self))
         self._menus()
         self._toolbar()
         sweep = self.menuBar().addMenu("S&weep")
         self.new_sweep_action = sweep.addAction("New sweep…", self._new_sweep)
+        install_help_menu(self)  # after Sweep: Help is the last menu
         self.statusBar().showMessage("Drag layers from the palette; drag from a node's lower port to another's "
                                      "upper port to connect.")
         doc.path_changed.connect(self._title)
@@ -195,6 +199,8 @@ class MainWindow(QMainWindow):
         bar.addActions([a.tidy, a.zoom_fit])
         bar.addSeparator()
         bar.addActions([a.export_pytorch, a.export_onnx])
+        bar.addSeparator()
+        bar.addAction(a.run)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
 

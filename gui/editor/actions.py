@@ -7,7 +7,7 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
 from engine.net import preset_names
 from gui.editor import settings
@@ -30,6 +30,7 @@ def _action(parent: QObject, text: str, slot, shortcut=None, tip: str = "") -> Q
 
 class EditorActions(QObject):
     status = Signal(str)
+    run_requested = Signal()  # the Run action: the window switches to its Run tab and starts
 
     def __init__(self, editor: EditorView, window: QWidget) -> None:
         super().__init__(window)
@@ -68,6 +69,11 @@ class EditorActions(QObject):
         self.zoom_out = _action(self, "Zoom &Out", editor.canvas.zoom_out, K.ZoomOut, "Zoom out")
         self.zoom_fit = _action(self, "&Fit to Window", editor.canvas.zoom_fit, "Ctrl+0", "Show the whole network")
         self.tidy = _action(self, "&Tidy Layout", editor.tidy, "Ctrl+L", "Lay the network out automatically")
+        self.run = _action(self, "&Run", self.run_requested.emit, "Ctrl+R",
+                           "Run the network with the Run tab's settings")
+        self.run.setIcon(window.style().standardIcon(QStyle.SP_MediaPlay))
+        doc.spec_changed.connect(self._update_run)
+        self._update_run()
         self.recent_menu = QMenu("Open &Recent", window)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.presets_menu = QMenu("&Presets", window)
@@ -95,7 +101,17 @@ class EditorActions(QObject):
         self.undo.setIconText("Undo")
         self.redo.setIconText("Redo")
 
+    def _update_run(self) -> None:
+        doc = self.editor.doc
+        why = ("a run is in progress" if doc.read_only else "fix the network's problems first"
+               if not doc.analysis.ok else "add layers first" if not doc.current.layers else None)
+        self.run.setEnabled(why is None)
+        shortcut = self.run.shortcut().toString(QKeySequence.NativeText)
+        self.run.setToolTip(f"Run the network with the Run tab's settings ({shortcut})" if why is None
+                            else f"Cannot run: {why}")
+
     def _read_only(self, value: bool) -> None:
+        self._update_run()
         self._update_undo()
         for a in (self.new, self.open, self.cut, self.paste, self.delete, self.tidy):
             a.setEnabled(not value)
