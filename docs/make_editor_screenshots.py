@@ -1,4 +1,5 @@
-"""Render the editor screenshots in docs/ (offscreen): empty, LeNet, ResNet-9 and a marked error.
+"""Render the editor screenshots in docs/ (offscreen): empty, LeNet, ResNet-9 at fit, a layer dropped
+on a wire, a dangling branch (a warning) and a marked error.
 
     .venv/bin/python docs/make_editor_screenshots.py
 """
@@ -67,6 +68,25 @@ def main() -> int:
     if adds:
         editor.scene.select_ids(adds[:1])
     shot(window, app, "resnet9")
+
+    # A BatchNorm dropped on the wire between LeNet's first two layers: the cards below make room.
+    files.open_preset("lenet")
+    settle(app)
+    editor.canvas.zoom_fit()
+    from gui.editor.palette import mime_for
+    src, dst = doc.current.layers[0].id, doc.current.layers[1].id
+    editor.scene.drop_layer(mime_for("BatchNorm2d"), editor.scene.wires[(src, dst, 0)].path().pointAtPercent(0.5))
+    editor.canvas.zoom_fit()
+    shot(window, app, "wire-drop")
+
+    # A dangling branch: a layer that feeds nothing is a warning, not "No problems".
+    files.open_preset("lenet")
+    settle(app)
+    x, y = doc.position(first_conv)
+    side = doc.add_layer("ReLU", (x - 250, y + 130), inputs=[first_conv])
+    editor.canvas.zoom_fit()
+    editor.scene.select_ids([side])
+    shot(window, app, "warning")
 
     # A marked error: LeNet with its Flatten deleted, so a Linear layer gets a 4-D input.
     files.open_preset("lenet")

@@ -134,7 +134,8 @@ def fix_output(spec: NetworkSpec) -> NetworkSpec:
 
 def make_room(spec: NetworkSpec, node_id: str) -> NetworkSpec:
     """Move cards so that `node_id` overlaps none: a card above it pushes it below that card; cards
-    at or below it move down (with everything under them, so rows stay rows)."""
+    at or below it in its column move down, with the cards under them, so the column stays a column
+    and the other columns stay as they are."""
     after = copy_spec(spec)
     layout = after.layout
     for _ in range(len(layout) + 1):
@@ -147,11 +148,25 @@ def make_room(spec: NetworkSpec, node_id: str) -> NetworkSpec:
             layout[node_id] = (x, round(max(above) + ROW_H, 1))
             continue
         top = min(layout[k][1] for k in hits)
-        shift = y + ROW_H - top
-        for k, (ox, oy) in list(layout.items()):
-            if k != node_id and oy >= top:
-                layout[k] = (ox, round(oy + shift, 1))
+        _push_down(layout, node_id, top, y + ROW_H - top)
     return after
+
+
+def _push_down(layout: dict[str, Pos], node_id: str, top: float, shift: float) -> None:
+    """Move down by `shift` the cards at or below `top` in the column of `node_id`, plus any card
+    that one of them would then overlap (and so on)."""
+    x = layout[node_id][0]
+    below = {k: pos for k, pos in layout.items() if k != node_id and pos[1] >= top}
+    moving = {k for k, (ox, _) in below.items() if abs(ox - x) < _CLEAR_W}
+    while True:
+        caught = {k for k, (ox, oy) in below.items() if k not in moving and any(
+            abs(ox - below[m][0]) < _CLEAR_W and abs(oy - (below[m][1] + shift)) < _CLEAR_H for m in moving)}
+        if not caught:
+            break
+        moving |= caught
+    for k in moving:
+        ox, oy = layout[k]
+        layout[k] = (ox, round(oy + shift, 1))
 
 
 def _finish(spec: NetworkSpec, placed: str | None = None) -> NetworkSpec:

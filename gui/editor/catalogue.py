@@ -98,7 +98,7 @@ def key_params(type_name: str, params: dict[str, Any]) -> str:
     """One short line for the node: the parameters that shape the output, e.g. '6 ch  k5  p2'."""
     parts = []
     for name, value in params.items():
-        short = _SHORT.get(name, name)
+        short = _SHORT.get(name, plain(name))
         if name == "out_channels":
             parts.insert(0, f"{_fmt(value)} ch")
         elif name == "out_features":

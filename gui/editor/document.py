@@ -174,7 +174,7 @@ class Document(QObject):
 
     def set_param(self, layer_id: str, name: str, value: object) -> bool:
         """Set a parameter; None removes it (the layer uses its default)."""
-        return self._edit(f"Set {layer_id}.{name}", edits.set_param, layer_id, name, value)
+        return self._edit(f"Set {name.replace('_', ' ')} of {layer_id}", edits.set_param, layer_id, name, value)
 
     def id_problem(self, old: str, new: str) -> str | None:
         """Why `new` cannot replace the id `old`, or None."""

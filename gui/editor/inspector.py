@@ -45,6 +45,11 @@ def _problems_label() -> QLabel:
 def _show_problems(label: QLabel, problems: list[str], heading: str = "Problem") -> None:
     label.setVisible(bool(problems))
     label.setText(f"<b>{heading}</b><br>" + "<br>".join(html.escape(p) for p in problems) if problems else "")
+    warn = heading != "Problem"  # amber, not red: the network still runs
+    if label.property("warn") != warn:
+        label.setProperty("warn", warn)
+        label.style().unpolish(label)
+        label.style().polish(label)
 
 
 def _parse_classes(text: str):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.net import Analysis
 from gui.editor import units
 from gui.editor.document import Document
 
-BYTES_PER_WEIGHT = (("fp32", 4), ("fp16", 2), ("bf16", 2), ("int8", 1))
+BYTES_PER_WEIGHT = (("fp32", 4), ("fp16/bf16", 2), ("int8", 1))  # fp16 and bf16 take the same room
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,14 @@ class _Stat(QWidget):
         v.addWidget(self.label)
         self.setToolTip(tip)
 
-    def show_value(self, text: str, partial_note: str | None) -> None:
+    def show_value(self, text: str, partial_note: str | None, mark: bool = True) -> None:
         self.value.setText(text)
-        self.label.setText(f"{self.title} (partial)" if partial_note else self.title)
+        self.label.setText(f"{self.title} (partial)" if partial_note and mark else self.title)
         self.setToolTip(f"{self.tip}\n\n{partial_note}" if partial_note else self.tip)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        # The bar hides a stat that does not fit (SummaryBar.fit) rather than widening the window.
+        return QSize(0, super().minimumSizeHint().height())
 
 
 class SummaryBar(QFrame):
@@ -69,7 +73,7 @@ class SummaryBar(QFrame):
         self.flops = _Stat("FLOPs / sample", "Forward pass, per sample; a training step costs about 3×")
         self.act = _Stat("activations / sample", "Memory of every layer's output for one sample at fp32; "
                                                   "training keeps these for the backward pass")
-        self.weights = _Stat("weights fp32 · fp16 · bf16 · int8", "Memory of the weights at each precision")
+        self.weights = _Stat("weights fp32 · fp16/bf16 · int8", "Memory of the weights at each precision")
         self.problems = QPushButton()
         self.problems.setObjectName("ProblemsButton")
         self.problems.setCursor(Qt.PointingHandCursor)
@@ -79,8 +83,6 @@ class SummaryBar(QFrame):
         h.setSpacing(18)
         for w in (self.params, self.flops, self.act, self.weights):
             h.addWidget(w)
-        for label in self.weights.findChildren(QLabel):  # the longest stat wraps in a narrow window (1280x720)
-            label.setWordWrap(True)
         h.addStretch(1)
         h.addWidget(self.problems)
         doc.spec_changed.connect(self.refresh)
@@ -95,7 +97,8 @@ class SummaryBar(QFrame):
         self.params.show_value(f"{t.params:,}", note)
         self.flops.show_value(units.flops(t.flops), note)
         self.act.show_value(units.bytes_(t.activation_bytes), note)
-        self.weights.show_value("  ·  ".join(units.bytes_(t.params * b) for _, b in BYTES_PER_WEIGHT), note)
+        self.weights.show_value(" · ".join(units.bytes_(t.params * b) for _, b in BYTES_PER_WEIGHT), note,
+                                mark=False)  # weights follow the parameters, marked partial already
         n, w = len(a.problems), len(a.warnings)
         empty = not n_layers  # a fresh canvas is not a mistake: no red alarm
         if empty:
@@ -113,6 +116,25 @@ class SummaryBar(QFrame):
         self.problems.setToolTip("\n".join(listed[:12]))
         self.problems.style().unpolish(self.problems)
         self.problems.style().polish(self.problems)
+        self.fit()
+
+    def fit(self) -> None:
+        """Show the stats that fit beside the problems button, dropping the least needed first
+        (weights, then activations), so a narrow window never clips a number."""
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - self.problems.sizeHint().width()
+        stats = [self.params, self.flops, self.act, self.weights]
+        for i, stat in enumerate(stats):
+            need = stat.sizeHint().width() + layout.spacing()
+            keep = i < 2 or (need <= room and stats[i - 1].isVisibleTo(self))  # parameters, FLOPs always
+            stat.setVisible(keep)
+            if keep:
+                room -= need
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.fit()
 
     def _first_problem(self) -> None:
         a = self.doc.analysis

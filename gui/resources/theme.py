@@ -41,6 +41,7 @@ QLabel#Stats { color: #0F172A; }
 QLabel#Multi { background: #FFFFFF; color: #0F172A; }
 QLabel#Problems { background: #FEF2F2; color: #991B1B; border: 1px solid #FECACA; border-radius: 8px;
                   padding: 8px 10px; }
+QLabel#Problems[warn="true"] { background: #FFFBEB; color: #92400E; border: 1px solid #FDE68A; }
 QPushButton#FixButton { background: #FFFFFF; border: 1px solid #FCA5A5; color: #B91C1C; border-radius: 6px;
                         padding: 5px 10px; text-align: left; }
 QPushButton#FixButton:hover { background: #FEF2F2; }

@@ -112,6 +112,9 @@ def test_insert_on_a_wire_rewires_and_keeps_cards_apart():
     assert after.layout[first.id][1] < after.layout["bn1"][1] < after.layout[dst.id][1]
     assert after.layout["bn1"][0] == after.layout[dst.id][0]
     assert analyze(after).ok
+    # Only the column it went into makes room: the other columns of the wrapped layout stay put.
+    others = [k for k, (x, _) in spec.layout.items() if abs(x - dx) > 300]
+    assert others and all(after.layout[k] == spec.layout[k] for k in others)
 
 
 def test_insert_on_a_wire_that_is_gone_is_refused():

@@ -222,3 +222,17 @@ def test_parameter_labels_are_plain_words(editor):
     labels = [form.itemAt(i, QFormLayout.LabelRole).widget().text() for i in range(form.rowCount())
               if form.itemAt(i, QFormLayout.LabelRole) is not None]
     assert "out channels" in labels and not any("_" in label for label in labels)
+
+
+def test_a_narrow_summary_bar_drops_stats_instead_of_clipping_them(window):
+    bar = window.editor.summary
+    assert bar.minimumSizeHint().width() < 600  # the bar does not hold the window wide
+    bar.resize(2000, bar.height())
+    assert bar.weights.isVisibleTo(bar) and bar.act.isVisibleTo(bar)
+    bar.resize(520, bar.height())
+    assert not bar.weights.isVisibleTo(bar)
+    assert bar.params.isVisibleTo(bar) and bar.flops.isVisibleTo(bar)
+    shown = [s for s in (bar.params, bar.flops, bar.act, bar.weights) if s.isVisibleTo(bar)]
+    assert sum(s.sizeHint().width() for s in shown) + bar.problems.sizeHint().width() <= 520
+    bar.resize(2000, bar.height())
+    assert bar.weights.isVisibleTo(bar)
