@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from platformdirs import user_data_dir
 
-# Package data (presets, digits, report template) ships inside the engine package, so an installed
-# copy finds it as well as a source checkout does.
-ASSETS = Path(__file__).resolve().parent / "assets"
-# main.py beside the packages: present in a source checkout, absent in an installed copy.
+# Package data (presets, digits, report template) ships inside the engine package (pyproject's
+# package-data), so an installed copy finds it as a source checkout does. Readers need a real folder
+# (np.load, jinja's loader, a glob of the presets), which every unzipped install is.
+ASSETS = Path(resources.files("engine").joinpath("assets"))
+# The folder holding the engine, gui and hw packages and main.py, in a source checkout and in an
+# installed copy alike (main.py is installed as a top-level module beside the packages).
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -40,11 +41,28 @@ def create_window(file: str | None = None, defer_views: bool = True) -> MainWind
     return window
 
 
+def no_display_reason(env: Mapping[str, str] = os.environ, platform: str = sys.platform) -> str | None:
+    """Why Qt cannot open a window here, said before Qt aborts with its generic message (None: it can)."""
+    if not platform.startswith("linux"):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    wanted = {"xcb": ("DISPLAY",), "wayland": ("WAYLAND_DISPLAY",), "": ("DISPLAY", "WAYLAND_DISPLAY")}
+    names = wanted.get(qpa.split(":")[0].split(";")[0])
+    if names is None or any(env.get(n) for n in names):  # offscreen, vnc, eglfs, ... need no display
+        return None
+    return (f"no display ({' and '.join(names)} unset): start the app on a desktop, under xvfb-run, or with "
+            "QT_QPA_PLATFORM=offscreen; the command line needs none (main.py --help)")
+
+
 def main(argv: list[str]) -> int:
     args = [a for a in argv if not a.startswith("-")]
     if len(args) > 1:
         sys.stderr.write("usage: main.py [FILE]  (or a sub-command: main.py --help)\n")
         return 2
+    reason = no_display_reason()
+    if reason and not QApplication.instance():
+        sys.stderr.write(f"main.py: {reason}\n")
+        return 1
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "tradeoff-lab"])
     app.setOrganizationName("tradeoff-lab")
     app.setApplicationName("tradeoff-lab")

@@ -9,8 +9,8 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from engine import format as f
 from engine.cli import EXIT_OK, BadInput
-from engine.cli import textfmt as f
 
 COLUMNS = ("run", "when (UTC)", "network", "device", "precision", "batch", "mode", "status", "samples/s",
            "J/sample", "accuracy")
@@ -53,11 +53,11 @@ def main(args: argparse.Namespace) -> int:
 
 def _cells(r: Any) -> tuple[str, ...]:
     when = r.created_at.replace("T", " ")[:19]
-    device = r.device or "–"
+    device = r.device or f.MISSING
     if r.device_name and r.device and r.device.startswith("cuda"):
         device = f"{r.device} {r.device_name}"
-    return (r.run_id, when, r.network, device, r.precision or "–", str(r.batch or "–"), r.mode or "–", r.status,
-            f.num(r.throughput_sps), f.energy(r.energy_per_sample_j), f.pct(r.accuracy))
+    return (r.run_id, when, r.network, device, r.precision or f.MISSING, str(r.batch or f.MISSING), r.mode or f.MISSING, r.status,
+            f.fixed(r.throughput_sps), f.energy(r.energy_per_sample_j), f.pct(r.accuracy))
 
 
 def render(rows: list[Any]) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any, TextIO
 
-from engine.cli import textfmt as f
+from engine import format as f
+from engine.cli.textfmt import raw_stream
 from engine.run.events import PhaseChanged, RunStarted, StepMetrics
 
 PLAIN_EVERY_S = 2.0
@@ -34,7 +35,7 @@ class Progress:
     def _describe(self, m: StepMetrics) -> str:
         """One compact line (fits 80 columns beside the bar for typical figures)."""
         total = f"/{self._total_steps:,}" if self._total_steps else ""
-        parts = [f"step {m.step:,}{total}", f"{f.num(m.throughput_sps)} samples/s",
+        parts = [f"step {m.step:,}{total}", f"{f.fixed(m.throughput_sps)} samples/s",
                  f"p50 {f.seconds(m.step_time_p50_s)}"]
         if m.loss is not None:
             parts.append(f"loss {m.loss:.3f}")
@@ -50,20 +51,23 @@ class Progress:
         if not self._terminal:
             self._line(text, force=m is None)
             return
+        from rich.markup import escape  # a name like "[red]x" is text, not rich markup
         if self._live is None:
             from rich.console import Console
             from rich.progress import Progress as RichProgress
             from rich.progress import TextColumn
             # Text only: a bar would push the figures past 80 columns; the percentage says as much.
             self._live = RichProgress(TextColumn("{task.description}"),
-                                      console=Console(file=self._out), transient=True, refresh_per_second=8)
+                                      console=Console(file=raw_stream(self._out)), transient=True, refresh_per_second=8)
             self._live.start()
-            self._task = self._live.add_task(text, total=1.0, completed=0)
+            self._task = self._live.add_task(escape(f.plain(text)), total=1.0, completed=0)
         done = 0.0
         if m is not None:
             done = m.step / self._total_steps if self._total_steps else \
                 (m.elapsed_s / self._total_s if self._total_s else 0.0)
-        self._live.update(self._task, description=f"{min(done, 1.0):4.0%}  {text}", completed=min(done, 1.0))
+        # rich writes to the raw stream (its escape codes are wanted), so the text is made plain here
+        self._live.update(self._task, description=escape(f.plain(f"{min(done, 1.0):4.0%}  {text}")),
+                          completed=min(done, 1.0))
 
     def _line(self, text: str, force: bool = False) -> None:
         now = time.monotonic()
@@ -91,17 +95,17 @@ def summary_lines(r: Any) -> list[str]:
              f"  status       {r.status}" + (f": {r.error}" if r.error else "")]
 
     def row(label: str, text: str, key: str | None = None) -> None:
-        if key and text.strip("– ") == "" and key in why:
+        if key and text.strip(f.MISSING + " ") == "" and key in why:
             text = f"unavailable ({why[key]})"
         lines.append(f"  {label:<12} {text}")
 
-    row("throughput", f"{f.num(r.throughput_sps)} samples/s  ({r.steps:,} steps, {r.samples:,} samples "
-        f"in {f.seconds(r.measured_s)})" if r.throughput_sps else "–", "throughput_sps")
+    row("throughput", f"{f.fixed(r.throughput_sps)} samples/s  ({r.steps:,} steps, {r.samples:,} samples "
+        f"in {f.seconds(r.measured_s)})" if r.throughput_sps else f.MISSING, "throughput_sps")
     st = r.step_time_s
     row("step time", f"p50 {f.seconds(st.p50)} · p90 {f.seconds(st.p90)} · p99 {f.seconds(st.p99)}"
-        if st.p50 is not None else "–", "step_time_s")
-    row("loss", f"{r.loss:.4f}" if r.loss is not None else "–", "loss")
-    row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else "–", "accuracy")
+        if st.p50 is not None else f.MISSING, "step_time_s")
+    row("loss", f"{r.loss:.4f}" if r.loss is not None else f.MISSING, "loss")
+    row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else f.MISSING, "accuracy")
     e = r.energy_j
     if e.gpu is not None:
         kind = "measured" if e.gpu_method == "counter" else f"estimated, {e.gpu_method}"
@@ -109,15 +113,15 @@ def summary_lines(r: Any) -> list[str]:
             + (f" · above idle {f.energy(r.energy_per_sample_j.dynamic)}/sample"
                if r.energy_per_sample_j.dynamic is not None else ""))
         p = r.power_w
-        row("GPU power", f"mean {f.num(p.gpu_mean, 0, 'W')} · max {f.num(p.gpu_max, 0, 'W')} · "
-            f"idle {f.num(p.gpu_idle, 0, 'W')}")
+        row("GPU power", f"mean {f.fixed(p.gpu_mean, 0, 'W')} · max {f.fixed(p.gpu_max, 0, 'W')} · "
+            f"idle {f.fixed(p.gpu_idle, 0, 'W')}")
     elif cfg.get("device", "cpu") != "cpu":
-        row("GPU energy", "–", "energy_j.gpu")
+        row("GPU energy", f.MISSING, "energy_j.gpu")
     row("CPU energy", f.energy(e.cpu), "energy_j.cpu")
     m = r.memory_bytes
     if m.gpu_peak_allocated is not None:
-        row("GPU memory", f"peak {f.mem(m.gpu_peak_allocated)} allocated · {f.mem(m.gpu_peak_reserved)} reserved")
-    row("host memory", f"peak RSS {f.mem(m.host_peak_rss)}" if m.host_peak_rss else "–",
+        row("GPU memory", f"peak {f.byte_size(m.gpu_peak_allocated)} allocated · {f.byte_size(m.gpu_peak_reserved)} reserved")
+    row("host memory", f"peak RSS {f.byte_size(m.host_peak_rss)}" if m.host_peak_rss else f.MISSING,
         "memory_bytes.host_peak_rss")
     for q in r.quality:
         lines.append(f"  ! {q}")
