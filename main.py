@@ -40,8 +40,13 @@ def main(argv: list[str]) -> int:
 
 
 def cli_entry() -> None:
-    """The installed `tradeoff-lab` command."""
-    sys.exit(main(sys.argv[1:]))
+    """`python main.py …` and the installed `tradeoff-lab` command."""
+    try:
+        code = main(sys.argv[1:])
+    except KeyboardInterrupt:  # Ctrl+C before a command took over the signal: no traceback
+        sys.stderr.write("interrupted\n")
+        code = 3
+    sys.exit(code)
 
 
 if __name__ == "__main__":

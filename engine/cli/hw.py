@@ -11,6 +11,8 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from engine.format import fixed, power
+
 GIB = 1024**3
 
 
@@ -43,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _gib(n: int | None) -> str:
-    return "?" if n is None else f"{n / GIB:.1f} GiB"
+    return fixed(n, 1, "GiB", GIB)
 
 
 def render(inv: Any) -> str:
@@ -77,26 +79,23 @@ def render(inv: Any) -> str:
     return "\n".join(lines)
 
 
-def _fmt(value: float | None, fmt: str, scale: float = 1.0, unit: str = "") -> str:
-    return "–" if value is None else f"{value / scale:{fmt}}{unit}"
-
-
 def watch_line(t_s: float, gpus: list[Any], host: Any, energy_base_j: dict[int, float] | None = None) -> str:
     """One line of `hw --watch`; energy is counted from energy_base_j (the first reading) when given."""
     parts = [f"{t_s:7.1f} s"]
     for g in gpus:
         flags = "".join(f for f, on in ((" POWER-CAP", g.throttle_power), (" THERMAL", g.throttle_thermal)) if on)
         base = (energy_base_j or {}).get(g.index)
-        energy = (f"energy {_fmt(g.energy_j - base, '.2f', 1e3, ' kJ')} since start" if base is not None
-                  and g.energy_j is not None else f"energy {_fmt(g.energy_j, '.1f', 1e3, ' kJ')}")
-        parts.append(f"gpu{g.index} {_fmt(g.power_instant_w, '.0f', unit=' W')} (1 s avg "
-                     f"{_fmt(g.power_avg_w, '.0f', unit=' W')}) {energy} "
-                     f"mem {_fmt(g.mem_used_bytes, '.1f', GIB, ' GiB')} util {_fmt(g.util_gpu_pct, '.0f', unit='%')} "
-                     f"sm {_fmt(g.sm_clock_hz, '.0f', 1e6, ' MHz')} mem clk {_fmt(g.mem_clock_hz, '.0f', 1e6, ' MHz')} "
-                     f"{_fmt(g.temperature_c, '.0f', unit=' °C')}{flags}")
+        energy = (f"energy {fixed(g.energy_j - base, 2, 'kJ', 1e3)} since start" if base is not None
+                  and g.energy_j is not None else f"energy {fixed(g.energy_j, 1, 'kJ', 1e3)}")
+        util = fixed(g.util_gpu_pct) + ("%" if g.util_gpu_pct is not None else "")
+        parts.append(f"gpu{g.index} {power(g.power_instant_w)} (1 s avg {power(g.power_avg_w)}) {energy} "
+                     f"mem {fixed(g.mem_used_bytes, 1, 'GiB', GIB)} util {util} "
+                     f"sm {fixed(g.sm_clock_hz, 0, 'MHz', 1e6)} mem clk {fixed(g.mem_clock_hz, 0, 'MHz', 1e6)} "
+                     f"{fixed(g.temperature_c, 0, '°C')}{flags}")
     if host is not None:
-        parts.append(f"cpu {_fmt(host.cpu_util_pct, '.0f', unit='%')} mem "
-                     f"{_fmt(host.system_mem_used_bytes, '.1f', GIB)}/{_fmt(host.system_mem_total_bytes, '.1f', GIB)} GiB"
+        cpu = fixed(host.cpu_util_pct) + ("%" if host.cpu_util_pct is not None else "")
+        parts.append(f"cpu {cpu} mem "
+                     f"{fixed(host.system_mem_used_bytes, 1, scale=GIB)}/{fixed(host.system_mem_total_bytes, 1, scale=GIB)} GiB"
                      + (f" RAPL pkg {host.rapl_package_energy_j:.1f} J" if host.rapl_package_energy_j is not None else ""))
     return " | ".join(parts)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.cli import EXIT_BAD_INPUT, EXIT_OK, BadInput
 from engine.cli.netload import resolve
+from engine.format import byte_size, count
 from engine.net.analysis import Analysis, Problem, analyze
 from engine.net.shapes import fmt
 from engine.net.spec import NetworkSpec
@@ -65,28 +66,13 @@ def to_dict(spec: NetworkSpec, a: Analysis, batch: int = 1) -> dict[str, Any]:
     }
 
 
-def si(v: float, unit: str = "") -> str:
-    """1234567 -> '1.23 M' (decimal prefixes, as FLOPs are usually quoted)."""
-    for factor, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= factor:
-            return f"{v / factor:.2f} {prefix}{unit}"
-    return f"{v:.0f} {unit}".rstrip()
-
-
-def binary_bytes(v: float) -> str:
-    for factor, prefix in ((1024 ** 3, "GiB"), (1024 ** 2, "MiB"), (1024, "KiB")):
-        if v >= factor:
-            return f"{v / factor:.2f} {prefix}"
-    return f"{v:.0f} B"
-
-
 def render(spec: NetworkSpec, a: Analysis, batch: int = 1) -> str:
     rows = [("id", "type", "output shape", "params", "FLOPs", "activations")]
     rows.append(("input", "Input", fmt(tuple(spec.input.shape)), "", "", ""))
     for i in a.layers.values():
         mark = "" if i.feeds_output else " *"
         rows.append((i.layer_id + mark, i.type, fmt(i.output_shape) if i.output_shape else "?",
-                     f"{i.params:,}", si(i.flops), binary_bytes(i.activation_bytes)))
+                     f"{i.params:,}", count(i.flops), byte_size(i.activation_bytes)))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     right = {3, 4, 5}
     lines = [f"{spec.name}: {len(a.layers)} layers, input {fmt(tuple(spec.input.shape))} -> output "
@@ -97,15 +83,15 @@ def render(spec: NetworkSpec, a: Analysis, batch: int = 1) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines += ["", "per sample (FLOPs: 2 per multiply-add; activations: fp32 outputs of every layer):",
-              f"  parameters        {a.total_params:,} ({binary_bytes(4 * a.total_params)} in fp32)",
-              f"  forward FLOPs     {si(a.total_flops)}",
-              f"  training FLOPs    {si(a.train_flops)} (forward + backward, ~3x forward)",
-              f"  activations       {binary_bytes(a.activation_bytes)}"]
+              f"  parameters        {a.total_params:,} ({byte_size(4 * a.total_params)} in fp32)",
+              f"  forward FLOPs     {count(a.total_flops)}",
+              f"  training FLOPs    {count(a.train_flops)} (forward + backward, ~3x forward)",
+              f"  activations       {byte_size(a.activation_bytes)}"]
     if batch > 1:
         lines += [f"per step of batch {batch}:",
-                  f"  inference FLOPs   {si(a.total_flops * batch)}",
-                  f"  training FLOPs    {si(a.train_flops * batch)}",
-                  f"  activations       {binary_bytes(a.activation_bytes * batch)}"]
+                  f"  inference FLOPs   {count(a.total_flops * batch)}",
+                  f"  training FLOPs    {count(a.train_flops * batch)}",
+                  f"  activations       {byte_size(a.activation_bytes * batch)}"]
     for w in a.warnings:
         lines.append(f"warning: {w}")
     if a.warnings:

@@ -75,7 +75,7 @@ def test_watch_line_formats_readings():
                   util_gpu_pct=98, sm_clock_hz=1.98e9, mem_clock_hz=2.6e9, temperature_c=65, throttle_power=True)
     h = HostSample(1.0, cpu_util_pct=20.0, system_mem_used_bytes=1024**3, system_mem_total_bytes=4 * 1024**3)
     line = hw_cli.watch_line(1.0, [g], h)
-    assert "gpu0 312 W (1 s avg 300 W) energy 12.3 kJ mem 2.0 GiB util 98% sm 1980 MHz" in line
+    assert "gpu0 312 W (1 s avg 300 W) energy 12.3 kJ mem 2.0 GiB util 98% sm 1,980 MHz" in line
     assert "65 °C POWER-CAP" in line and "cpu 20% mem 1.0/4.0 GiB" in line
     assert "–" in hw_cli.watch_line(1.0, [GpuSample(1.0, 0)], None)
     assert "energy 2.35 kJ since start" in hw_cli.watch_line(1.0, [g], h, {0: 10000.0})
