@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Agreement (issue 3): the GPU energy in a run's result vs an independent reading of NVML's energy
+"""Agreement: the GPU energy in a run's result vs an independent reading of NVML's energy
 counter by a separate process, taken just before and just after the timed window. Target: within 2 %.
 
 How the two processes line up: this script starts a reader process (this file with --reader) that

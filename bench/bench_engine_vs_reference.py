@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Engine vs the hand-written reference loop, back to back on the same device (issue 2 "Performance").
+"""Engine vs the hand-written reference loop, back to back on the same device.
 
 For each configuration, N repeats alternate the order (reference then engine, engine then reference)
 so drift (clocks, temperature, a neighbour on a shared CPU) hits both sides alike. Each side runs in
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# reference/ is git-ignored (a copy of ../shared/reference): look in both places; --reference overrides.
+# reference/ is git-ignored (a copy of the peer reference loop): look in both places; --reference overrides.
 REFERENCE = next((p for p in (ROOT / "reference" / "reference_loop.py",
                               ROOT.parent / "shared" / "reference" / "reference_loop.py",
                               ROOT / "shared" / "reference" / "reference_loop.py") if p.is_file()),
@@ -201,7 +201,7 @@ def main() -> int:
         doc = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "device": device, "device_name": device_name,
                "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
                "host_cpu": _cpu_model(), "repeats": a.repeats, "seconds": a.seconds, "warmup": a.warmup,
-               "models": a.models, "sample_hz": a.sample_hz, "reference": str(ref),
+               "models": a.models, "sample_hz": a.sample_hz, "reference": str(ref.relative_to(ROOT)) if ref.is_relative_to(ROOT) else ref.name,
                "cpu_threads": a.cpu_threads, "in_process": a.in_process, "command": " ".join(sys.argv), "results": rows}
         Path(a.out).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         print(f"written to {a.out}")

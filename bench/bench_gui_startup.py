@@ -1,4 +1,4 @@
-"""Time from `python main.py` to the main window shown (issue 4: at most 2 s on a 2-core machine).
+"""Time from `python main.py` to the main window shown (budget: at most 2 s on a 2-core machine).
 
 Starts the app N times offscreen with TRADEOFF_LAB_STARTUP_PROBE set: the app prints a line once the
 window is shown (first frame, Editor tab), another once its event loop has turned (responsive; the

@@ -1,4 +1,4 @@
-"""Live-chart benchmark (issue 5): while a spawned worker streams step metrics at 100 Hz and telemetry
+"""Live-chart benchmark: while a spawned worker streams step metrics at 100 Hz and telemetry
 at 10 Hz into the Run panel, with an hour of history already in every chart (36,000 points a
 series), measure the GUI event loop's stalls, the chart redraw rate, and memory.
 

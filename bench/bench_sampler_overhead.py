@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Overhead of the hw sampler (issue 3): engine throughput with the sampler at 10 Hz vs sampling off.
+"""Overhead of the hw sampler: engine throughput with the sampler at 10 Hz vs sampling off.
 
 Target: on-throughput >= 0.99x off-throughput for lenet fp32 b256 train (launch-bound, the most
 sensitive) and resnet9 bf16 channels-last b512 train; the sampler thread's own CPU time < 2 % of one

@@ -1,4 +1,4 @@
-"""Background telemetry sampler (issue 3), torch-free and Qt-free. Used by the run loop:
+"""Background telemetry sampler, torch-free and Qt-free. Used by the run loop:
 
     sampler = Sampler(gpu_indices=[0], hz=10.0, clock=time.perf_counter, t0=run_t0, pid=os.getpid())
     sampler.availability                 # tuple[Availability, ...], fixed after construction

@@ -1,4 +1,4 @@
-"""DESIGN.md's layering rules, enforced: the GUI process never loads torch/pynvml/psutil;
+"""The layering rules (docs/ARCHITECTURE.md), enforced: the GUI process never loads torch/pynvml/psutil;
 engine/ and hw/ never import Qt or gui; spec and analysis never import torch; hw never imports torch."""
 from __future__ import annotations
 

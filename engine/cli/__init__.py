@@ -1,4 +1,4 @@
-"""The headless command line (DESIGN.md "Command line"). Each sub-command is one module here with
+"""The headless command line. Each sub-command is one module here with
 `add_parser(subparsers)` and `main(args) -> int` (exit code). Commands raise engine.errors types for
 anything that goes wrong; main() alone turns them into a message and an exit code:
 

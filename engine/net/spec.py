@@ -1,4 +1,4 @@
-"""The network spec document (DESIGN.md "Network spec"): structure only, torch-free.
+"""The network spec document: structure only, torch-free.
 
 Parsing checks the *structure* (format, version, field types, ids). Semantic checks (unknown layer
 types or parameters, bad values, cycles, shapes) live in `engine.net.analysis`, so that a spec with

@@ -1,4 +1,4 @@
-"""RunResult: the stored outcome of one run (DESIGN.md "Run result"). Keys are a contract."""
+"""RunResult: the stored outcome of one run. Keys are a contract."""
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -1,5 +1,5 @@
 """Pieces of a RunResult that need no torch: run ids, step-time percentiles and the time series
-(CONTRACTS.md "Result series"), gathered from the same events the GUI receives and downsampled to
+(docs/ARCHITECTURE.md "The run result"), gathered from the same events the GUI receives and downsampled to
 at most MAX_POINTS per group.
 """
 from __future__ import annotations

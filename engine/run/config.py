@@ -1,4 +1,4 @@
-"""RunConfig: everything that defines one run (DESIGN.md "Command line" run options)."""
+"""RunConfig: everything that defines one run."""
 from __future__ import annotations
 
 from typing import Literal

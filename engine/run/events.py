@@ -1,4 +1,4 @@
-"""Typed events a run emits (DESIGN.md "Typed messages"): frozen dataclasses, picklable, torch-free.
+"""Typed events a run emits: frozen dataclasses, picklable, torch-free.
 
 The run loop calls `on_event(event)`; the CLI prints them, the GUI's worker puts them on a queue.
 """

@@ -1,4 +1,4 @@
-"""The run loop (CONTRACTS.md "Run loop"): one run of a network on a device, shared by the CLI and
+"""The run loop (docs/ARCHITECTURE.md "A run"): one run of a network on a device, shared by the CLI and
 the GUI's worker.
 
     result = run(spec, config, on_event=print, should_stop=lambda: False)

@@ -1,4 +1,4 @@
-"""What each precision means on a device (DESIGN.md "Measuring honestly"), and the torch switches
+"""What each precision means on a device, and the torch switches
 for it. `fp32` is strict fp32: TF32 off for matmul and cuDNN; `tf32` turns both on; fp16 runs under
 autocast with a grad scaler; bf16 under autocast alone.
 """

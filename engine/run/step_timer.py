@@ -1,4 +1,4 @@
-"""Per-step timing without per-step synchronisation (DESIGN.md "Measuring honestly").
+"""Per-step timing without per-step synchronisation.
 
 `mark()` is called once after each step in the hot loop and must stay cheap:
 - CPU: the host clock is the truth (the step has finished when the call returns).

@@ -59,7 +59,7 @@ Runner = Callable[[RunConfig, str, Path, threading.Event], RunOutcome]
 
 
 def run_command(network: str, config: RunConfig, result_path: Path, db_path: str | None) -> list[str]:
-    """The `main.py run` command line of one configuration (DESIGN.md "Command line")."""
+    """The `main.py run` command line of one configuration."""
     cmd = [sys.executable, str(ROOT / "main.py"), "run", network, "--device", config.device,
            "--precision", config.precision, "--batch", str(config.batch), "--mode", config.mode,
            "--warmup", str(config.warmup), "--dataset", config.dataset, "--json", str(result_path)]

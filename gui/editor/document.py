@@ -2,7 +2,7 @@
 pure edits (engine.net.edits) pushed as an undo command (gui.editor.commands) that swaps in the new
 spec; `spec_changed` tells the views afterwards.
 
-CONTRACT (docs/dev/CONTRACTS.md): `spec` (a copy each time), `analysis`, `path`, `dirty`,
+CONTRACT (docs/ARCHITECTURE.md "The GUI"): `spec` (a copy each time), `analysis`, `path`, `dirty`,
 `read_only` + `set_read_only`, signals `spec_changed`, `path_changed`, `read_only_changed`.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ Smoothness rules (EXAMPLES.md): every curve is created once; every chart is redr
 for curves whose buffer changed; curves use peak downsampling and clip-to-view, so an hour of
 history costs the same per frame as a minute. A frame is drawn in SLICES timer ticks, each updating
 a share of the charts: one tick (setData, then the view's paint of the changed charts) then holds the
-event loop for a fraction of what a whole grid costs (issue 5: no stall over 50 ms, p99 under 20 ms).
+event loop for a fraction of what a whole grid costs (the budget: no stall over 50 ms, p99 under 20 ms).
 All x axes are linked (time since the timed window began); hovering shows every chart's values at
 that time.
 """

@@ -1,6 +1,6 @@
 """What one run has streamed so far, as ring buffers the charts draw from. No Qt, no torch.
 
-Groups and field names are those of RunResult.series (CONTRACTS.md "Result series"), so a live run
+Groups and field names are those of RunResult.series (docs/ARCHITECTURE.md "The run result"), so a live run
 and a stored one load into the same structure and draw the same way. Two derived fields are added:
 `energy_per_sample_j` on a GPU group (energy counter, or integrated instant power where the counter
 is missing) and on the host group (RAPL), each counted from the start of the timed window.

@@ -76,7 +76,7 @@ class RunOptions(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.device = QComboBox()
-        self.user_picked_device = False  # until the user picks, the first GPU is the default (DESIGN.md)
+        self.user_picked_device = False  # until the user picks, the first GPU is the default
         self.device.activated.connect(lambda _i: setattr(self, "user_picked_device", True))
         self.precision = QComboBox()
         self.precision.addItems(PRECISIONS)
@@ -177,7 +177,7 @@ class RunOptions(QWidget):
         if inv.no_gpu_reason:
             self.device.addItem(f"GPU · none ({inv.no_gpu_reason})", None)
             _set_item(self.device, self.device.count() - 1, f"No GPU: {inv.no_gpu_reason}")
-        # first GPU by default (DESIGN.md), else keep the user's choice
+        # first GPU by default, else keep the user's choice
         keys = [d.key for d in inv.devices]
         first = keys[1] if len(keys) > 1 else "cpu"
         pick = current if self.user_picked_device and current in keys else first

@@ -1,5 +1,5 @@
 """The run settings a user last started with, remembered between launches (QSettings, group "run").
-The device is not remembered: the app picks the first GPU, else the CPU (DESIGN.md)."""
+The device is not remembered: the app picks the first GPU, else the CPU."""
 from __future__ import annotations
 
 from typing import Any

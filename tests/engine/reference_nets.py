@@ -1,5 +1,5 @@
-"""The preset nets of ../shared/reference/reference_loop.py (the peer baseline), copied verbatim so
-the tests that hold our presets to them run on a clean clone, where ../shared may be absent."""
+"""The preset nets of the peer baseline's reference_loop.py, copied verbatim so
+the tests that hold our presets to them run on a clean clone, where that baseline may be absent."""
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -186,7 +186,7 @@ def test_every_shown_row_of_charts_keeps_its_minimum_height(qtbot):
 
 
 def test_a_live_frame_is_drawn_in_slices_and_every_chart_catches_up(qtbot):
-    # Issue 5: a frame is spread over SLICES timer ticks so that no tick holds the event loop for the
+    # The budget: a frame is spread over SLICES timer ticks so that no tick holds the event loop for the
     # whole grid; after SLICES ticks every changed curve is drawn, and that counts as one frame.
     from gui.run.charts import SLICES, ChartGrid
     grid = ChartGrid()

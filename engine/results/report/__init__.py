@@ -1,4 +1,4 @@
-"""Comparison reports built only from stored results: HTML, PDF, CSV and JSON (DESIGN.md "Export").
+"""Comparison reports built only from stored results: HTML, PDF, CSV and JSON.
 
     make_report(results, html="r.html", pdf="r.pdf", csv="r.csv", json="r.json", baseline_id=None)
 
