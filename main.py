@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
     first = argv[0] if argv else None
     if first in COMMANDS or first in HELP:
         from engine.cli import main as cli_main  # the CLI may import torch; the GUI path must not
-        from engine.cli.textfmt import guarded_output
+        from engine.cli.safe_output import guarded_output
         with guarded_output():
             return cli_main(argv)
     if first is not None and not first.startswith("-") and not _opens_in_gui(first):

@@ -6,7 +6,7 @@ import time
 from typing import Any, TextIO
 
 from engine import format as f
-from engine.cli.textfmt import raw_stream
+from engine.cli.safe_output import raw_stream
 from engine.run.events import PhaseChanged, RunStarted, StepMetrics
 
 PLAIN_EVERY_S = 2.0
