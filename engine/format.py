@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 __all__ = ["MISSING", "byte_size", "count", "duration", "energy", "fixed", "flops", "number", "pct", "plain",
-           "power", "ratio", "seconds", "shape", "si", "throughput"]
+           "power", "ratio", "seconds", "shape", "si", "throughput", "usd"]
 
 MISSING = "–"  # one glyph for "no value" in every table, card and report
 
@@ -140,6 +140,13 @@ def ratio(r: float | None) -> str:
     if _missing(r):
         return MISSING
     return f"{r:.2f}×" if r < 10 else f"{r:.1f}×" if r < 100 else f"{r:,.0f}×"
+
+
+def usd(v: float | None) -> str:
+    """US dollars: '$1,234.56', and three significant digits below one dollar: '$0.0123'."""
+    if _missing(v):
+        return MISSING
+    return f"${v:,.2f}" if abs(v) >= 1 else f"${v:.3g}"
 
 
 def shape(dims: Sequence[int] | None) -> str:

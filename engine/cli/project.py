@@ -81,7 +81,7 @@ def _target_ids(args: argparse.Namespace, catalogue) -> list[str] | None:
 
 
 def _print_table(projection) -> None:
-    from engine.cli.textfmt import energy, num, seconds
+    from engine.format import MISSING, energy, fixed, number, seconds
     print(f"Projection of run {projection.run_id} ({projection.network}) - every figure is PROJECTED, not measured")
     from engine.place import source_summary
     print(f"source: {projection.source.get('device')}: {source_summary(projection.source)}")
@@ -91,13 +91,11 @@ def _print_table(projection) -> None:
     print("-" * len(head))
     for t in projection.targets:
         if t.throughput_sps is None:
-            print(f"{t.name[:34]:34s} {t.place:11s} {t.precision:5s} {'—':>11s} {'':>9s} {'':>6s} {'':>10s} {'':>9s} "
+            print(f"{t.name[:34]:34s} {t.place:11s} {t.precision:5s} {MISSING:>11s} {'':>9s} {'':>6s} {'':>10s} {'':>9s} "
                   f"{'':>9s}  {t.reason}")
             continue
-        usd = "—" if t.usd_per_million_samples is None else f"{t.usd_per_million_samples:.3g}"
-        co2 = "—" if t.gco2_per_million_samples is None else f"{t.gco2_per_million_samples:.3g}"
-        watts = "—" if t.power_w is None else f"{t.power_w:.0f}"
-        print(f"{t.name[:34]:34s} {t.place:11s} {t.precision:5s} {num(t.throughput_sps):>11s} "
+        usd, co2, watts = number(t.usd_per_million_samples), number(t.gco2_per_million_samples), fixed(t.power_w)
+        print(f"{t.name[:34]:34s} {t.place:11s} {t.precision:5s} {fixed(t.throughput_sps):>11s} "
               f"{seconds(t.step_time_s):>9s} {watts:>6s} {energy(t.energy_per_sample_j):>10s} {usd:>9s} {co2:>9s}  "
               f"{t.bound}")
     print(f"\n{projection.not_covered}.")

@@ -8,24 +8,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
+from engine.format import si, usd
+
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TARGET_ID_ROLE = Qt.ItemDataRole.UserRole + 2
-MISSING = "—"
-
-
-def _si(value: float | None, unit: str) -> str:
-    if value is None:
-        return MISSING
-    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ"), (1e-9, "n")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return MISSING
-    return f"${value:,.2f}" if value >= 1 else f"${value:.3g}"
 
 
 @dataclass(frozen=True)
@@ -41,15 +27,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("Target", "name", "Catalogue entry (hover for its notes)", lambda t: t.name, False),
     Column("Place", "place", "Edge, laptop, desktop, workstation, data centre or cloud", lambda t: t.place, False),
     Column("Precision", "precision", "Precision projected at", lambda t: t.precision, False),
-    Column("Samples/s", "throughput_sps", "Projected throughput", lambda t: _si(t.throughput_sps, "")),
-    Column("Step", "step_time_s", "Projected time of one step", lambda t: _si(t.step_time_s, "s")),
-    Column("Power", "power_w", "Projected board power while running", lambda t: _si(t.power_w, "W")),
+    Column("Samples/s", "throughput_sps", "Projected throughput", lambda t: si(t.throughput_sps, "")),
+    Column("Step", "step_time_s", "Projected time of one step", lambda t: si(t.step_time_s, "s")),
+    Column("Power", "power_w", "Projected board power while running", lambda t: si(t.power_w, "W")),
     Column("Energy/sample", "energy_per_sample_j", "Projected energy per sample (device, before PUE)",
-           lambda t: _si(t.energy_per_sample_j, "J")),
+           lambda t: si(t.energy_per_sample_j, "J")),
     Column("$ per million", "usd_per_million_samples", "Cloud price per hour, or purchase over its lifetime plus "
-           "electricity", lambda t: _money(t.usd_per_million_samples)),
+           "electricity", lambda t: usd(t.usd_per_million_samples)),
     Column("gCO₂ per million", "gco2_per_million_samples", "Energy × PUE × grid carbon intensity",
-           lambda t: _si(t.gco2_per_million_samples, "g")),
+           lambda t: si(t.gco2_per_million_samples, "g")),
     Column("Fits / why not", "reason", "Memory fit, the bound, or why the target cannot run it",
            lambda t: t.reason or (f"{t.bound}-bound" + (f", up to batch {t.max_batch:,}" if t.max_batch else "")),
            False),

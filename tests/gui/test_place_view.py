@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from engine.format import MISSING
 from engine.results import RunStore
 from gui.place import PlaceView
 from gui.place.table_model import COLUMNS
@@ -41,7 +42,7 @@ def test_projects_the_chosen_run_onto_every_place(qtbot, store_path):
     coral = next(r for r in range(view.proxy.rowCount())
                  if view.proxy.index(r, 0).data() == "Google Coral Edge TPU (USB)")
     reason = view.proxy.index(coral, len(COLUMNS) - 1).data()
-    assert "int8 only" in reason and view.proxy.index(coral, 3).data() == "—"
+    assert "int8 only" in reason and view.proxy.index(coral, 3).data() == MISSING
 
 
 def test_filters_by_place_and_projects_at_another_precision(qtbot, store_path):

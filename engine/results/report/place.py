@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from engine.format import si, usd
 from engine.results.result import RunResult
 
 if TYPE_CHECKING:
@@ -34,19 +35,6 @@ class PlaceSection:
     assumptions: list[str] = field(default_factory=list)
 
 
-def _si(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "µ")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}".strip()
-    return f"{value:.3g} {unit}"
-
-
-def _usd(value: float | None) -> str:
-    return "—" if value is None else (f"${value:,.2f}" if value >= 1 else f"${value:.3g}")
-
-
 def place_section(results: Sequence[RunResult], run_id: str | None, label: str) -> PlaceSection | None:
     """The section for run `run_id` (the report's baseline), or None when it has no measurement."""
     from engine.place import BadCatalogue, load_catalogue, project, source_summary
@@ -70,9 +58,9 @@ def place_section(results: Sequence[RunResult], run_id: str | None, label: str) 
         t = best.get(place)
         if t is None:
             continue
-        section.rows.append(PlaceRow(place, t.name, t.precision, _si(t.throughput_sps, "samples/s"),
-                                     _si(t.energy_per_sample_j, "J"), _usd(t.usd_per_million_samples),
-                                     _si(t.gco2_per_million_samples, "g"), t.usd_basis or ""))
+        section.rows.append(PlaceRow(place, t.name, t.precision, si(t.throughput_sps, "samples/s"),
+                                     si(t.energy_per_sample_j, "J"), usd(t.usd_per_million_samples),
+                                     si(t.gco2_per_million_samples, "g"), t.usd_basis or ""))
     a = projection.assumptions
     section.assumptions = [
         f"Model: {a['model']}.",
