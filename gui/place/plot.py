@@ -17,13 +17,21 @@ SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def decade_ticks(values: list[float]) -> list[tuple[float, str]]:
-    """One labelled tick per power of ten over the values' span (log10 positions): minor labels of a
-    log axis overlap once the span passes two decades."""
+    """Labelled ticks over the values' span (log10 positions): one per power of ten, plus 2x and 5x
+    when the span is under two decades (minor labels of a log axis overlap once it is wider)."""
     logs = [math.log10(v) for v in values if v and v > 0]
     if not logs:
         return []
     low, high = math.floor(min(logs)), math.ceil(max(logs))
-    return [(float(d), f"10{str(d).translate(SUPERSCRIPT)}") for d in range(low, high + 1)]
+    steps = (1, 2, 5) if high - low <= 2 else (1,)
+    ticks = []
+    for d in range(low, high + 1):
+        for m in steps:
+            pos = d + math.log10(m)
+            if pos <= high:
+                power = f"10{str(d).translate(SUPERSCRIPT)}"
+                ticks.append((pos, power if m == 1 else f"{m}·{power}"))
+    return ticks
 
 
 def marker_sizes(costs: list[float | None]) -> list[float]:

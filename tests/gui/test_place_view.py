@@ -99,3 +99,5 @@ def test_log_axes_get_one_label_per_decade():
     ticks = decade_ticks([2e-5, 3e-3, 0.04])
     assert [pos for pos, _ in ticks] == [-5.0, -4.0, -3.0, -2.0, -1.0]
     assert ticks[0][1] == "10⁻⁵" and decade_ticks([]) == []
+    narrow = [label for _, label in decade_ticks([4e-3, 6e-2])]
+    assert narrow == ["10⁻³", "2·10⁻³", "5·10⁻³", "10⁻²", "2·10⁻²", "5·10⁻²", "10⁻¹"]
