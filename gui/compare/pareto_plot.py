@@ -30,7 +30,7 @@ class ParetoPlot(QWidget):
         self.title = QLabel(plot.title)
         self.title.setObjectName("SectionTitle")
         self.widget = pg.PlotWidget(background="w")
-        self.widget.setMinimumHeight(220)
+        self.widget.setMinimumHeight(170)  # the window fits 1280x720 with the table above
         item = self.widget.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setLabel("bottom", f"{plot.x.label} ({plot.x.unit})")

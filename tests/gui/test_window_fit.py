@@ -9,7 +9,20 @@ from gui.run.replay import make_script
 
 
 @pytest.fixture
-def window(qtbot):
+def themed(qapp):
+    """The app's look (style, font size, style sheet) as main.py sets it: sizes depend on it."""
+    from gui.resources import theme
+    saved = (qapp.style().name(), qapp.palette(), qapp.font(), qapp.styleSheet())
+    theme.apply(qapp)
+    yield qapp
+    qapp.setStyle(saved[0])
+    qapp.setPalette(saved[1])
+    qapp.setFont(saved[2])
+    qapp.setStyleSheet(saved[3])
+
+
+@pytest.fixture
+def window(qtbot, themed):
     from gui.app import create_window
     w = create_window()
     qtbot.addWidget(w)
