@@ -52,7 +52,8 @@ def test_tabs_other_than_the_editor_are_built_when_first_shown(window):
 def test_minimum_size_fits_1280x720_with_every_tab_built(window):
     window.run_panel._load_inventory = False
     window.add_views()
-    for key in ("run", "history", "compare", "editor"):
+    from gui.main_window import LAZY_TABS
+    for key in (*LAZY_TABS, "editor"):
         window.tabs.setCurrentWidget(window.editor if key == "editor" else window.view(key))
         QApplication.processEvents()
         hint = window.minimumSizeHint()
