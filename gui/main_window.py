@@ -20,8 +20,9 @@ APP_NAME = "Tradeoff Lab"
 # window is on screen and responsive before pyqtgraph, numpy and the run history are loaded.
 LAZY_TABS = ("run", "history", "compare", "place")
 TAB_TITLES = {"run": "Run", "history": "History", "compare": "Compare", "place": "Place"}
-# The smallest window that stays usable: a 1280x720 screen, or 1920x1080 at 150 % scaling, with room
-# for the window frame and a task bar (the panels scroll below this).
+# The largest minimum size the window may have (tested): it must fit a 1280x720 screen, or 1920x1080
+# at 150 % scaling, with room for the window frame and a task bar (the panels scroll below their own
+# minimums).
 MIN_WINDOW = QSize(1200, 700)
 DEFAULT_WINDOW = QSize(1440, 880)
 

@@ -105,7 +105,8 @@ class CompareView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        # Interactive: sized once per comparison (set_results), not re-measured over every cell on each change
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.setToolTip("Double-click a run to open it")
         self.table.doubleClicked.connect(lambda ix: self.open_run_requested.emit(ix.data(RUN_ID_ROLE)))
