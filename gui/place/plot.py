@@ -63,7 +63,7 @@ class PlacePlot(pg.PlotWidget):
         for axis in ("bottom", "left"):
             item.getAxis(axis).enableAutoSIPrefix(False)  # log axes: the ticks carry the scale
         item.setTitle("Where to run it: up-left is fast and frugal; marker size = $ per million samples")
-        self.legend = item.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.legend = item.addLegend(offset=(8, 4), labelTextSize="8pt", colCount=6)  # one row along the top
         self._scatters: list[pg.ScatterPlotItem] = []
 
     def set_rows(self, rows: list[Any]) -> None:
@@ -75,6 +75,13 @@ class PlacePlot(pg.PlotWidget):
         shown = [r for r in rows if r.throughput_sps and r.energy_per_sample_j]
         item.getAxis("bottom").setTicks([decade_ticks([r.energy_per_sample_j for r in shown]), []])
         item.getAxis("left").setTicks([decade_ticks([r.throughput_sps for r in shown]), []])
+        if shown:  # head room above the highest point for the legend's row
+            ys = [math.log10(r.throughput_sps) for r in shown]
+            xs = [math.log10(r.energy_per_sample_j) for r in shown]
+            span_y = max(max(ys) - min(ys), 0.5)
+            item.setYRange(min(ys) - 0.08 * span_y, max(ys) + 0.3 * span_y, padding=0)
+            span_x = max(max(xs) - min(xs), 0.2)
+            item.setXRange(min(xs) - 0.05 * span_x, max(xs) + 0.05 * span_x, padding=0)
         sizes = dict(zip([r.id for r in shown], marker_sizes([r.usd_per_million_samples for r in shown]), strict=True))
         for place, colour in PLACE_COLOURS.items():
             mine = [r for r in shown if r.place == place]
