@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from engine.format import MISSING, number
 from engine.results.result import RunResult
 from engine.sweep.grid import describe
 
@@ -43,8 +44,8 @@ class Metric:
 
     def show(self, v: float | None) -> str:
         if v is None:
-            return "–"
-        return format_number(v * self.scale, self.digits)
+            return MISSING
+        return number(v * self.scale, self.digits)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -63,24 +64,6 @@ METRICS: tuple[Metric, ...] = (
     Metric("accuracy", "Accuracy", "%", 100.0, "higher", lambda r: r.accuracy),
 )
 METRIC = {m.key: m for m in METRICS}
-
-
-def format_number(x: float, digits: int = 3) -> str:
-    """3 significant digits with thousands separators: 23,712 / 45.2 / 0.0312."""
-    if x == 0:
-        return "0"
-    ax = abs(x)
-    if ax >= 10 ** (digits - 1):
-        return f"{x:,.0f}"
-    from math import floor, log10
-    decimals = max(0, digits - 1 - int(floor(log10(ax))))
-    return f"{x:.{decimals}f}"
-
-
-def format_ratio(r: float | None) -> str:
-    if r is None:
-        return "–"
-    return f"{r:.2f}×" if r < 10 else f"{r:.1f}×" if r < 100 else f"{r:,.0f}×"
 
 
 # Config fields that make runs differ, in the order a label names them.
@@ -311,18 +294,18 @@ def recommend(results: Sequence[RunResult], objective: str, memory_limit_bytes: 
         max_power_w = max(powers) if powers else None
     if objective == "max_throughput":
         score, fmt = (lambda r: -r.throughput_sps if r.throughput_sps else None), \
-            (lambda r: f"{format_number(r.throughput_sps)} samples/s")
+            (lambda r: f"{number(r.throughput_sps)} samples/s")
     elif objective == "min_energy":
         score, fmt = (lambda r: r.energy_per_sample_j.total), \
-            (lambda r: f"{format_number(r.energy_per_sample_j.total * 1e3)} mJ/sample")
+            (lambda r: f"{number(r.energy_per_sample_j.total * 1e3)} mJ/sample")
     elif objective == "min_latency":
-        score, fmt = (lambda r: r.step_time_s.p50), (lambda r: f"{format_number(r.step_time_s.p50 * 1e3)} ms/step (p50)")
+        score, fmt = (lambda r: r.step_time_s.p50), (lambda r: f"{number(r.step_time_s.p50 * 1e3)} ms/step (p50)")
     else:
         if max_power_w is None:
             return Recommendation(objective, None, "No recommendation: the weighted time-energy cost needs "
                                   "power readings (none of these runs has GPU power).", tuple(excluded))
         score = lambda r: zeus_cost(r, eta, max_power_w)  # noqa: E731
-        fmt = lambda r: (f"cost {format_number(zeus_cost(r, eta, max_power_w) * 1e3)} mJ-equivalent/sample "  # noqa: E731
+        fmt = lambda r: (f"cost {number(zeus_cost(r, eta, max_power_w) * 1e3)} mJ-equivalent/sample "  # noqa: E731
                          f"(η={eta:g}, max power {max_power_w:.0f} W)")
     scored = [(score(r), r) for r in candidates]
     scored = [(s, r) for s, r in scored if s is not None]

@@ -12,7 +12,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from engine.results.compare import LABEL_FIELDS, format_number, peak_mem_bytes, short_labels
+from engine.format import number
+from engine.results.compare import LABEL_FIELDS, peak_mem_bytes, short_labels
 from engine.results.result import RunResult
 from engine.sweep.grid import describe
 
@@ -122,8 +123,8 @@ def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Findi
         fast = max(tp, key=lambda r: r.throughput_sps)
         slow = min(tp, key=lambda r: r.throughput_sps)
         ratio = fast.throughput_sps / slow.throughput_sps
-        out.append(Finding("best", f"Fastest: {labels[fast.run_id]} at {format_number(fast.throughput_sps)} samples/s, "
-                           f"{ratio:.1f}× the slowest ({labels[slow.run_id]}, {format_number(slow.throughput_sps)} samples/s).",
+        out.append(Finding("best", f"Fastest: {labels[fast.run_id]} at {number(fast.throughput_sps)} samples/s, "
+                           f"{ratio:.1f}× the slowest ({labels[slow.run_id]}, {number(slow.throughput_sps)} samples/s).",
                            (fast.run_id, slow.run_id), {"throughput_sps": fast.throughput_sps, "ratio": ratio}))
     en = [r for r in ok if r.energy_per_sample_j.total]
     if len(en) >= 2:
@@ -132,7 +133,7 @@ def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Findi
         ratio = high.energy_per_sample_j.total / low.energy_per_sample_j.total
         est = " (estimated)" if _energy_estimated(low, high) else ""
         out.append(Finding("best", f"Least energy per sample: {labels[low.run_id]} at "
-                           f"{format_number(low.energy_per_sample_j.total * 1e3)} mJ/sample{est}, "
+                           f"{number(low.energy_per_sample_j.total * 1e3)} mJ/sample{est}, "
                            f"{ratio:.1f}× less than the most ({labels[high.run_id]}).",
                            (low.run_id, high.run_id), {"energy_per_sample_j": low.energy_per_sample_j.total,
                                                        "ratio": ratio}))
@@ -159,21 +160,21 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
         falls = best < len(runs) - 1 and tps[-1] < tps[best] * 0.9
         if falls:
             out.append(Finding("batch", f"Throughput peaks at batch {b[best]} ({where}): "
-                               f"{format_number(tps[best])} samples/s, falling to {tps[-1] / tps[best]:.2f}× that "
-                               f"({format_number(tps[-1])} samples/s) at batch {b[-1]}.",
+                               f"{number(tps[best])} samples/s, falling to {tps[-1] / tps[best]:.2f}× that "
+                               f"({number(tps[-1])} samples/s) at batch {b[-1]}.",
                                ids, {"batch": b[best], "ratio": tps[-1] / tps[best]}))
         elif sat < len(runs) - 1:
             gain = max(tps[sat:]) / tps[sat] - 1
             lo, hi = min(tps[sat + 1:]), max(tps[sat + 1:])
-            larger = format_number(hi) if format_number(lo) == format_number(hi) else \
-                f"{format_number(lo)}–{format_number(hi)}"
+            larger = number(hi) if number(lo) == number(hi) else \
+                f"{number(lo)}–{number(hi)}"
             out.append(Finding("batch", f"Throughput stops growing beyond batch {b[sat]} ({where}): "
-                               f"{format_number(tps[sat])} samples/s there; larger batches (up to {b[-1]}) gave "
+                               f"{number(tps[sat])} samples/s there; larger batches (up to {b[-1]}) gave "
                                f"{larger} samples/s.", ids, {"batch": b[sat], "throughput_sps": tps[sat], "gain": gain}))
         else:
             out.append(Finding("batch", f"Throughput still grows at the largest batch tried ({where}): "
                                f"{tps[-1] / tps[0]:.1f}× from batch {b[0]} to {b[-1]} "
-                               f"({format_number(tps[0])} → {format_number(tps[-1])} samples/s).",
+                               f"({number(tps[0])} → {number(tps[-1])} samples/s).",
                                ids, {"ratio": tps[-1] / tps[0]}))
         mems = [peak_mem_bytes(r) for r in runs]
         if all(m for m in mems) and mems[-1] > mems[0] * 1.2:

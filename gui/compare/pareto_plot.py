@@ -12,6 +12,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
+from engine.format import number
 from engine.results import RunResult, compare
 
 PALETTE = {"fp32": "#1F5FA8", "tf32": "#2A9D8F", "bf16": "#E07A1F", "fp16": "#C2398D", "int8": "#6B4FBB"}
@@ -130,8 +131,8 @@ class ParetoPlot(QWidget):
     def _tip(self, x, y, data) -> str:
         run_id = data
         return (f"{self._labels.get(run_id, run_id)}\nrun {run_id}\n"
-                f"{self.x_metric.label}: {compare.format_number(self._raw_x(run_id))} {self.x_metric.unit}\n"
-                f"{self.y_metric.label}: {compare.format_number(self._raw_y(run_id))} {self.y_metric.unit}"
+                f"{self.x_metric.label}: {number(self._raw_x(run_id))} {self.x_metric.unit}\n"
+                f"{self.y_metric.label}: {number(self._raw_y(run_id))} {self.y_metric.unit}"
                 + ("\nPareto-optimal" if run_id in self.front else "") + "\nclick to open the run")
 
     def _raw_x(self, run_id: str) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from engine.format import ratio as ratio_text
 from engine.results import RunResult, compare
 
 SORT_ROLE = Qt.UserRole + 1
@@ -93,7 +94,7 @@ class CompareTableModel(QAbstractTableModel):
         if role == Qt.DisplayRole:
             text = m.show(v)
             if ratio is not None and not is_base:
-                text += f"   {compare.format_ratio(ratio)}"
+                text += f"   {ratio_text(ratio)}"
             return text
         if role == SORT_ROLE:
             return v

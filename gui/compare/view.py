@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.format import number
 from engine.results import RunResult, compare, findings
 from gui.compare.export import ExportThread
 from gui.compare.pareto_plot import ParetoPlot
@@ -236,7 +237,7 @@ class CompareView(QWidget):
         found = findings(self.results, self.skipped)
         for f in found:
             item = QListWidgetItem("• " + f.text)
-            item.setToolTip(", ".join(f"{k} = {compare.format_number(v)}" for k, v in f.numbers.items()) or f.kind)
+            item.setToolTip(", ".join(f"{k} = {number(v)}" for k, v in f.numbers.items()) or f.kind)
             item.setData(Qt.UserRole, list(f.run_ids))
             self.findings_list.addItem(item)
         if not found and self.results:

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import engine.format as fmt
 from engine.net import INPUT_ID
-from gui.editor import catalogue, param_parse, units
+from gui.editor import catalogue, param_parse
 from gui.editor.document import Document
 from gui.editor.field_editor import FieldEditor, param_editor
 from gui.editor.icons import layer_icon
@@ -197,8 +198,8 @@ class Inspector(QScrollArea):
         infos = [self.doc.analysis.layers.get(i) for i in ids]
         params = sum(i.params for i in infos if i)
         flops = sum(i.flops for i in infos if i)
-        self.multi.setText(f"<h3>{len(ids)} items selected</h3><p>{units.count(params)} parameters<br>"
-                           f"{units.flops(flops)} per sample</p><p style='color:#64748B'>Delete removes them; "
+        self.multi.setText(f"<h3>{len(ids)} items selected</h3><p>{fmt.count(params)} parameters<br>"
+                           f"{fmt.flops(flops)} per sample</p><p style='color:#64748B'>Delete removes them; "
                            "Copy and Paste duplicate them with their wires.</p>")
         self.multi.setContentsMargins(14, 12, 14, 12)
         self.pages.setCurrentWidget(self.multi)
@@ -242,10 +243,10 @@ class Inspector(QScrollArea):
             self.layer_stats.setText("<span style='color:#64748B'>Unknown until the problems above are fixed.</span>")
         else:
             self.layer_stats.setText(
-                f"<table cellspacing=3><tr><td>Shape</td><td><b>{units.shape(info.output_shape)}</b></td></tr>"
+                f"<table cellspacing=3><tr><td>Shape</td><td><b>{fmt.shape(info.output_shape)}</b></td></tr>"
                 f"<tr><td>Parameters</td><td><b>{info.params:,}</b></td></tr>"
-                f"<tr><td>Compute</td><td><b>{units.flops(info.flops)}</b> / sample</td></tr>"
-                f"<tr><td>Activations</td><td><b>{units.bytes_(info.activation_bytes)}</b> / sample (fp32)</td>"
+                f"<tr><td>Compute</td><td><b>{fmt.flops(info.flops)}</b> / sample</td></tr>"
+                f"<tr><td>Activations</td><td><b>{fmt.byte_size(info.activation_bytes)}</b> / sample (fp32)</td>"
                 "</tr></table>")
         self.pages.setCurrentWidget(self.layer_page)
 

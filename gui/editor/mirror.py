@@ -2,8 +2,9 @@
 Qt-free apart from NodeContent's use by the items; kept apart from the scene so it is easy to test."""
 from __future__ import annotations
 
+import engine.format as fmt
 from engine.net import INPUT_ID, Analysis, NetworkSpec
-from gui.editor import catalogue, units
+from gui.editor import catalogue
 from gui.editor.node_item import NodeContent
 
 
@@ -17,13 +18,13 @@ def node_contents(spec: NetworkSpec, analysis: Analysis) -> dict[str, NodeConten
         if p.layer_id is not None:
             warnings.setdefault(p.layer_id, []).append(p.message)
     out = {INPUT_ID: NodeContent(type_name="Input", group="Input", params_line=f"{spec.name}",
-                                 shape_line=units.shape(spec.input.shape), cost_line="one sample",
+                                 shape_line=fmt.shape(spec.input.shape), cost_line="one sample",
                                  problems=tuple(problems.get(INPUT_ID, ())), has_input_port=False)}
     for layer in spec.layers:
         info = analysis.layers.get(layer.id)
         if info is not None and info.output_shape is not None:
-            shape_line = units.shape(info.output_shape)
-            cost = f"{units.count(info.params)} params · {units.flops(info.flops)}"
+            shape_line = fmt.shape(info.output_shape)
+            cost = f"{fmt.count(info.params)} params · {fmt.flops(info.flops)}"
         else:
             shape_line, cost = "?", "shape unknown"
         out[layer.id] = NodeContent(type_name=layer.type, group=catalogue.group_of(layer.type),

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+import engine.format as fmt
 from engine.net import Analysis
-from gui.editor import units
 from gui.editor.document import Document
 
 BYTES_PER_WEIGHT = (("fp32", 4), ("fp16/bf16", 2), ("int8", 1))  # fp16 and bf16 take the same room
@@ -41,7 +41,7 @@ class _Stat(QWidget):
     def __init__(self, title: str, tip: str) -> None:
         super().__init__()
         self.title, self.tip = title, tip
-        self.value = QLabel("–")
+        self.value = QLabel(fmt.MISSING)
         self.value.setObjectName("StatValue")
         self.label = QLabel(title)
         self.label.setObjectName("StatLabel")
@@ -95,9 +95,9 @@ class SummaryBar(QFrame):
         note = (f"Counts {t.counted} of {n_layers} layers: the others have problems or come after one. "
                 "Fix the problems for the full totals.") if t.partial else None
         self.params.show_value(f"{t.params:,}", note)
-        self.flops.show_value(units.flops(t.flops), note)
-        self.act.show_value(units.bytes_(t.activation_bytes), note)
-        self.weights.show_value(" · ".join(units.bytes_(t.params * b) for _, b in BYTES_PER_WEIGHT), note,
+        self.flops.show_value(fmt.flops(t.flops), note)
+        self.act.show_value(fmt.byte_size(t.activation_bytes), note)
+        self.weights.show_value(" · ".join(fmt.byte_size(t.params * b) for _, b in BYTES_PER_WEIGHT), note,
                                 mark=False)  # weights follow the parameters, marked partial already
         n, w = len(a.problems), len(a.warnings)
         empty = not n_layers  # a fresh canvas is not a mistake: no red alarm

@@ -10,6 +10,7 @@ from datetime import datetime
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from engine.format import energy, fixed, pct
 from engine.results import RunRow
 
 SORT_ROLE = Qt.UserRole + 1
@@ -24,28 +25,18 @@ def _local_time(iso: str) -> str:
         return iso
 
 
-def _num(value: float | None, fmt: str) -> str:
-    return "—" if value is None else format(value, fmt)
-
-
-def _energy(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 1e3:.3g} mJ" if value < 1 else f"{value:.3g} J"
-
-
 # (header, display(row), sort key(row), tooltip)
 COLUMNS = (
     ("When", lambda r: _local_time(r.created_at), lambda r: r.created_at),
     ("Network", lambda r: r.network, lambda r: r.network.lower()),
     ("Device", lambda r: r.device_name or r.device or "?", lambda r: (r.device or "", r.device_name or "")),
     ("Precision", lambda r: r.precision or "?", lambda r: r.precision or ""),
-    ("Batch", lambda r: _num(r.batch, ","), lambda r: r.batch or 0),
+    ("Batch", lambda r: fixed(r.batch), lambda r: r.batch or 0),
     ("Mode", lambda r: r.mode or "?", lambda r: r.mode or ""),
     ("Status", lambda r: r.status, lambda r: r.status),
-    ("Samples/s", lambda r: _num(r.throughput_sps, ",.0f"), lambda r: r.throughput_sps or -1.0),
-    ("Energy/sample", lambda r: _energy(r.energy_per_sample_j), lambda r: r.energy_per_sample_j or -1.0),
-    ("Accuracy", lambda r: "—" if r.accuracy is None else f"{100 * r.accuracy:.1f} %", lambda r: r.accuracy or -1.0),
+    ("Samples/s", lambda r: fixed(r.throughput_sps), lambda r: r.throughput_sps or -1.0),
+    ("Energy/sample", lambda r: energy(r.energy_per_sample_j), lambda r: r.energy_per_sample_j or -1.0),
+    ("Accuracy", lambda r: pct(r.accuracy), lambda r: r.accuracy or -1.0),
 )
 NUMERIC = {"Batch", "Samples/s", "Energy/sample", "Accuracy"}
 # The store column each table column sorts by (RunStore.list(order_by=...)).

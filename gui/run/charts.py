@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLayout, QWidget
 
+from engine.format import MISSING
 from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason, never_fills
 from gui.run.live_data import LiveRun
 
@@ -33,7 +34,7 @@ MIN_CHART_HEIGHT_PX = 150  # a row of charts never gets shorter: the page around
 
 def _fmt(value: float, units: str, si: bool) -> str:
     if not np.isfinite(value):
-        return "–"
+        return MISSING
     if si and units:
         return pg.siFormat(value, precision=3, suffix=units)
     return f"{value:,.3g} {units}".strip() if abs(value) < 1e4 else f"{value:,.0f} {units}".strip()
@@ -423,7 +424,7 @@ class ChartGrid(QWidget):
         for curve in chart.spec.curves:
             ring = self.live.ring(self.context.group(curve))
             if ring is None or not len(ring):
-                out.append("–")
+                out.append(MISSING)
                 continue
             t = ring.view("t_s")
             i = int(np.clip(np.searchsorted(t, x), 0, len(t) - 1))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.format import MISSING
 from engine.results import NetworkSummary, RunResult
 from engine.run import RunStarted, StepMetrics
 from gui.run.chart_specs import ChartContext
@@ -256,7 +257,7 @@ class RunPanel(QWidget):
         analysis = self.doc.analysis
         if not analysis.ok or not analysis.layers:
             self.estimate = None
-            self.estimate_label.setText("No estimate: the network has errors." if not analysis.ok else "—")
+            self.estimate_label.setText("No estimate: the network has errors." if not analysis.ok else MISSING)
             self._set_bad(False)
             return
         device = self.options.current_device()

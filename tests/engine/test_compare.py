@@ -94,13 +94,6 @@ def test_missing_reason_quotes_the_runs_own_reason():
     assert compare.missing_reason(cpu, compare.METRIC["throughput_sps"]) is None
 
 
-def test_format_number():
-    assert compare.format_number(23712.4) == "23,712"
-    assert compare.format_number(45.23) == "45.2"
-    assert compare.format_number(0.031234) == "0.0312"
-    assert compare.format_ratio(5.123) == "5.12×"
-
-
 def test_baseline_is_the_same_in_any_order_so_the_gui_and_the_report_agree():
     # The GUI passed History's order (newest first) and the report the CLI's: two different baselines.
     from engine.results.report.model import build

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from engine.format import MISSING
 from engine.results.store import RunStore
 from engine.sweep.grid import Grid, SweepState
 from gui.compare import CompareView
@@ -48,7 +49,7 @@ def test_table_shows_values_with_ratios_to_the_baseline(view):
     assert view.model.rowCount() == 8
     assert cell(view, "r0", "Configuration").endswith("(baseline)")
     assert cell(view, "r3", "Throughput") == "14,786   2.00×"
-    assert cell(view, "oom1", "Status") == "oom" and cell(view, "oom1", "Throughput") == "–"
+    assert cell(view, "oom1", "Status") == "oom" and cell(view, "oom1", "Throughput") == MISSING
     view.baseline.setCurrentIndex(view.baseline.findData("r3"))
     assert cell(view, "r0", "Throughput") == "7,393   0.50×"
     assert cell(view, "r3", "Configuration").endswith("(baseline)")
@@ -177,7 +178,7 @@ def test_peak_memory_is_split_into_gpu_and_host_columns(view):
     view.set_results(runs())
     headers = [view.model.headerData(c, Qt.Horizontal) for c in range(view.model.columnCount())]
     assert not any(h.startswith("Peak memory") for h in headers)
-    assert cell(view, "cpu1", "GPU peak memory") == "–" and cell(view, "cpu1", "Host peak memory").startswith("600")
+    assert cell(view, "cpu1", "GPU peak memory") == MISSING and cell(view, "cpu1", "Host peak memory").startswith("600")
 
 
 def _label_rects(plot):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from engine.format import MISSING
 from engine.run.events import RunStarted, StepMetrics, TelemetryBatch
 from gui.run.chart_specs import CHARTS, ChartContext, chart_reason
 from gui.run.live_data import LiveRun
@@ -118,7 +119,7 @@ def test_chart_grid_draws_every_curve_once_per_change_and_reads_values_under_the
     assert grid.frames == frames
     readout = grid.readout("power", 1.0)
     assert readout[0].endswith("W") and readout[1].endswith("W")
-    assert grid.readout("accuracy", 1.9)[0].endswith("%") or grid.readout("accuracy", 1.9)[0] == "–"
+    assert grid.readout("accuracy", 1.9)[0].endswith("%") or grid.readout("accuracy", 1.9)[0] == MISSING
 
 
 def test_paused_charts_keep_collecting_and_catch_up_on_resume(qtbot):

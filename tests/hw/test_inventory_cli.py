@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from engine.cli import hw as hw_cli
+from engine.format import MISSING
 from hw.inventory import cpu_info, gpu_inventory, hardware_summary, inventory
 from tests.hw.fake_nvml import NOT_SUPPORTED, FakeGpu, FakeNvml
 
@@ -77,7 +78,7 @@ def test_watch_line_formats_readings():
     line = hw_cli.watch_line(1.0, [g], h)
     assert "gpu0 312 W (1 s avg 300 W) energy 12.3 kJ mem 2.0 GiB util 98% sm 1,980 MHz" in line
     assert "65 °C POWER-CAP" in line and "cpu 20% mem 1.0/4.0 GiB" in line
-    assert "–" in hw_cli.watch_line(1.0, [GpuSample(1.0, 0)], None)
+    assert MISSING in hw_cli.watch_line(1.0, [GpuSample(1.0, 0)], None)
     assert "energy 2.35 kJ since start" in hw_cli.watch_line(1.0, [g], h, {0: 10000.0})
 
 

@@ -9,6 +9,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from engine.format import number
 from engine.results import compare
 from engine.results.result import RunResult
 
@@ -103,7 +104,7 @@ def throughput_bars(results: Sequence[RunResult], labels: dict[str, str], baseli
             color=[PALETTE.get(r.config.get("precision"), OTHER) for _, r in bars])
     for y, r in zip(ys, runs, strict=True):
         if r.throughput_sps:
-            note = compare.format_number(r.throughput_sps)
+            note = number(r.throughput_sps)
             if base and base.throughput_sps and r.run_id != base.run_id:
                 note += f"  ({r.throughput_sps / base.throughput_sps:.2f}×)"
             elif base and r.run_id == base.run_id:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from engine.format import MISSING
+from engine.format import ratio as ratio_text
 from engine.results import compare
 from engine.results.findings import Finding, findings
 from engine.results.report.place import PlaceSection, place_section
@@ -95,7 +97,7 @@ def _rows(results: Sequence[RunResult], baseline_id: str | None, keys: list[str]
         for key in keys:
             m = compare.METRIC[key]
             v, ratio = row.values[key], row.ratios[key]
-            shown_ratio = compare.format_ratio(ratio) if (ratio is not None and row.run_id != baseline_id) else ""
+            shown_ratio = ratio_text(ratio) if (ratio is not None and row.run_id != baseline_id) else ""
             cells.append(Cell(m.show(v), shown_ratio, _tone(m, ratio)))
         out.append(TableRow(row.run_id, row.label, row.status, cells, row.quality, row.run_id == baseline_id))
     return out
@@ -221,7 +223,7 @@ def build(results: Sequence[RunResult], baseline_id: str | None = None,
     return ReportData(
         title=title or f"Tradeoff Lab report: {', '.join(nets)}",
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        n_runs=len(results), baseline_label=labels.get(baseline_id, "–") if baseline_id else "–",
+        n_runs=len(results), baseline_label=labels.get(baseline_id, MISSING) if baseline_id else MISSING,
         summary=summary,
         columns=[(compare.METRIC[k].label, compare.METRIC[k].unit) for k in keys],
         rows=_rows(results, baseline_id, keys), networks=networks, environment=_environment(results),
