@@ -32,12 +32,17 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-def test_wheel_carries_the_assets_and_the_entry_point(wheel):
+def _package_files() -> list[str]:
+    """Every file of the three packages in the source tree (code and data), as wheel paths."""
+    return sorted(str(p.relative_to(ROOT)) for package in ("engine", "hw", "gui") for p in (ROOT / package).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts)
+
+
+def test_wheel_carries_every_package_file_and_the_entry_point(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for asset in ("engine/assets/presets/lenet.json", "engine/assets/presets/resnet9.json",
-                  "engine/assets/digits.npz", "engine/assets/report/report.html.j2", "main.py",
-                  "engine/cli/__init__.py", "gui/app.py", "hw/sampler.py"):
-        assert asset in names, asset
+    missing = [f for f in _package_files() if f not in names]
+    assert not missing, f"not in the wheel (add them to pyproject's package-data): {missing}"
+    assert "main.py" in names and "engine/assets/presets/lenet.json" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "tradeoff-lab = main:cli_entry" in text
