@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 # PyPI's Linux torch is the CUDA build (with its nvidia-* libraries); the CPU build is torch==V+cpu,
 # taken from wherever pip already finds it (a local mirror, find-links), else from PyTorch's CPU index.
 torch:
-	@echo "torch $(TORCH_VERSION): $(TORCH) build"
+	@echo "torch $(TORCH_VERSION): $(if $(TORCH_INDEX),from $(TORCH_INDEX),$(TORCH) build)"
 ifneq ($(TORCH_INDEX),)
 	$(VPY) -m pip install -q "torch==$(TORCH_VERSION)" --index-url "$(TORCH_INDEX)"
 else ifeq ($(TORCH),cuda)
