@@ -155,12 +155,20 @@ def shape(dims: Sequence[int] | None) -> str:
 
 
 # C0 controls but tab and newline, DEL, C1 controls (ESC and CSI start terminal escape codes), the bidi
-# overrides that reorder what a reader sees, and lone surrogates (unencodable: printing one raises).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# marks, embeddings, overrides and isolates that reorder what a reader sees ("net<RLO>gnp.exe" reads
+# "netexe.png"), and lone surrogates (unencodable: printing one raises).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_LINE_BREAKS = re.compile("[\n\t\u2028\u2029]")
 
 
-def plain(text: str) -> str:
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def plain(text: str, one_line: bool = False) -> str:
     """`text` with every control character shown as its escape ('\\x1b'), so a name from a file can
-    neither drive the terminal nor break the output encoding."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
-                       text)
+    neither drive the terminal, reorder a line, nor break the output encoding. one_line: tabs and line
+    breaks too, for a name inside a line."""
+    text = _UNSAFE.sub(_escape, text)
+    return _LINE_BREAKS.sub(_escape, text) if one_line else text

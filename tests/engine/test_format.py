@@ -46,3 +46,8 @@ def test_plain_shows_control_characters_instead_of_obeying_them():
     assert f.plain("evil\u202eexe.txt") == "evil\\u202eexe.txt"  # a bidi override reorders what is seen
     assert f.plain("lone \ud800 surrogate").encode("utf-8")  # encodable once escaped
     assert f.plain("two\nlines\tand tab, µs × ü") == "two\nlines\tand tab, µs × ü"  # ordinary text unchanged
+
+
+def test_plain_one_line_also_shows_line_breaks_and_tabs():
+    assert f.plain("a\nb\tc\u2028d", one_line=True) == "a\\x0ab\\x09c\\u2028d"
+    assert f.plain("left\u200fmark\u061c") == "left\\u200fmark\\u061c"
