@@ -50,13 +50,18 @@ def test_installed_entry_point_exits_with_the_command_code(monkeypatch, gui_call
     assert stop.value.code == 2
 
 
-def _closed_reader(args: list[str], env: dict | None = None) -> tuple[int, str]:
+def _closed_reader(args: list[str], env: dict | None = None, timeout_s: float = 300) -> tuple[int, str]:
     """Run main.py with its stdout a pipe whose reader has already gone (as `| head` does once satisfied)."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env)
     proc.stdout.close()
-    err = proc.stderr.read().decode()
-    return proc.wait(timeout=300), err
+    try:
+        _, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc.returncode, err.decode()
 
 
 @pytest.mark.parametrize("args", [["validate", "resnet9", "--json"], ["validate", "resnet9"], ["hw", "--json"],
@@ -64,6 +69,11 @@ def _closed_reader(args: list[str], env: dict | None = None) -> tuple[int, str]:
 def test_a_reader_that_goes_away_ends_output_quietly(args):
     code, err = _closed_reader(args)
     assert code == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_watch_ends_when_its_reader_goes_away():
+    code, err = _closed_reader(["hw", "--watch"], timeout_s=90)  # it used to print to nowhere for ever
+    assert code == 0 and "Traceback" not in err, err
 
 
 @pytest.mark.slow

@@ -144,6 +144,8 @@ def _watch(as_json: bool, lines: int | None) -> int:
             else:
                 print(watch_line(t_s, list(last.values()), h, base), flush=True)
             printed += 1
+            if getattr(sys.stdout, "broken", False):  # the reader went away (`hw --watch | head`): done
+                break
     except KeyboardInterrupt:  # Ctrl+C is how --watch ends: no traceback
         sys.stdout.write("\n")
     finally:
