@@ -120,7 +120,7 @@ def main() -> int:
            "relative_difference": diff, "throughput_sps": result.throughput_sps,
            "power_mean_w": result.power_w.gpu_mean, "idle_w": result.power_w.gpu_idle,
            "energy_per_sample_j": result.energy_per_sample_j.total, "quality": result.quality,
-           "end_marker": asked[-1][0], "series_gpu_points": len(result.series.get(f"gpu{index}", {}).get("t_s", []))}
+           "end_marker": asked[-1][0], "series_gpu_points": len(g.t_s) if (g := result.series.gpus.get(index)) else 0}
     print(json.dumps(row), flush=True)
     ok = diff is not None and abs(diff) <= 0.02
     text = (f"\n## Energy agreement ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n\n"

@@ -113,7 +113,7 @@ def engine_child(child: dict, quiet: bool = False) -> dict:
     if result.status != "ok":
         raise SystemExit(f"engine run {result.status}: {result.error}")
     line = {"throughput_sps": result.throughput_sps, "steps": result.steps, "seconds": result.measured_s,
-            "step_ms_p50": result.step_time_s.p50 * 1e3, "device_name": result.hardware.get("device_name"),
+            "step_ms_p50": result.step_time_s.p50 * 1e3, "device_name": result.hardware.device_name,
             "gpu_peak_allocated_bytes": result.memory_bytes.gpu_peak_allocated,
             "energy_per_sample_j": result.energy_per_sample_j.total}
     if not quiet:

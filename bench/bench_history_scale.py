@@ -50,9 +50,9 @@ def fill_store(n: int) -> float:
         r.run_id = f"bench{i:06d}"
         r.created_at = (start + timedelta(minutes=7 * i)).isoformat(timespec="seconds")
         r.network.name = networks[(i // 4) % len(networks)]
-        r.config["batch"] = 2 ** (4 + i % 8)
-        if r.config["device"] != "cpu":
-            r.config["precision"] = precisions[(i // 16) % len(precisions)]
+        r.config.batch = 2 ** (4 + i % 8)
+        if r.config.device != "cpu":
+            r.config.precision = precisions[(i // 16) % len(precisions)]
         if r.throughput_sps:
             r.throughput_sps *= 1 + (i % 97) / 100
         batch.append(r)

@@ -63,7 +63,7 @@ def main() -> int:
     store = RunStore(db)
     runs = {key: store.get(rid) for key, rid in ids.items()}
     cpu_run = next((r for (_, _, name), r in runs.items() if name == "cpu-fp32"), None)
-    cpu_name = cpu_run.hardware["cpu_model"] if cpu_run else "cpu"
+    cpu_name = cpu_run.hardware.cpu_model if cpu_run else "cpu"
     user = {"sources": {"bench": {"title": "measured by bench/bench_place_crosscheck.py", "url": "bench/RESULTS.md"}},
             "targets": [{"id": "this-host-cpu", "name": f"this host's CPU ({cpu_name})", "place": "datacentre",
                          "kind": "cpu", "match": [cpu_name],

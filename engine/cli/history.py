@@ -1,6 +1,6 @@
 """`python main.py history [--db PATH] [--limit N] [--json]`: past runs, newest first.
 Filters: --network, --device, --precision, --status. `--import FILE` adds result JSON files made
-elsewhere (e.g. `run --json` on a GPU server) to the history first. Torch-free."""
+elsewhere (e.g. `run --json` on a GPU server), or every run of a `report --json` file, to the history first. Torch-free."""
 from __future__ import annotations
 
 import argparse
@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--device")
     p.add_argument("--precision")
     p.add_argument("--status", choices=("ok", "oom", "failed", "cancelled"))
-    p.add_argument("--import", dest="import_files", nargs="+", metavar="FILE", help="add result JSON files first")
+    p.add_argument("--import", dest="import_files", nargs="+", metavar="FILE", help="add result JSON files (or the runs of a report JSON) first")
     p.set_defaults(command="history")
 
 
@@ -35,8 +35,9 @@ def main(args: argparse.Namespace) -> int:
         raise BadInput(f"--limit must be 0 or more, got {args.limit}")
     store = RunStore(args.db)
     for path in args.import_files or ():
-        r = store.import_json(path)
-        print(f"imported {r.run_id} from {path}", file=sys.stderr)
+        added = store.import_json(path)
+        ids = ", ".join(r.run_id for r in added[:3]) + (", ..." if len(added) > 3 else "")
+        print(f"imported {len(added)} run{'s' if len(added) != 1 else ''} from {path} ({ids})", file=sys.stderr)
     rows = store.list(network=args.network, device=args.device, precision=args.precision, status=args.status,
                       limit=args.limit or None)
     if args.json:

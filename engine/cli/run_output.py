@@ -87,11 +87,10 @@ def _clock(s: float) -> str:
 
 def summary_lines(r: Any) -> list[str]:
     cfg, hw, why = r.config, r.hardware, r.unavailable
-    lens = [f"{'channels-last' if cfg.get('channels_last') else ''}",
-            f"compile {cfg['compile']}" if cfg.get("compile") else ""]
+    lens = ["channels-last" if cfg.channels_last else "", f"compile {cfg.compile}" if cfg.compile else ""]
     levers = ", ".join(x for x in lens if x) or "no levers"
-    lines = [f"{r.network.name} · {cfg.get('device')} ({hw.get('device_name', '?')}) · {cfg.get('precision')} · "
-             f"batch {cfg.get('batch')} · {cfg.get('mode')} · {cfg.get('dataset')} · {levers}",
+    lines = [f"{r.network.name} · {cfg.device} ({hw.device_name or '?'}) · {cfg.precision} · "
+             f"batch {cfg.batch} · {cfg.mode} · {cfg.dataset} · {levers}",
              f"  status       {r.status}" + (f": {r.error}" if r.error else "")]
 
     def row(label: str, text: str, key: str | None = None) -> None:
@@ -115,7 +114,7 @@ def summary_lines(r: Any) -> list[str]:
         p = r.power_w
         row("GPU power", f"mean {f.fixed(p.gpu_mean, 0, 'W')} · max {f.fixed(p.gpu_max, 0, 'W')} · "
             f"idle {f.fixed(p.gpu_idle, 0, 'W')}")
-    elif cfg.get("device", "cpu") != "cpu":
+    elif r.on_gpu:
         row("GPU energy", f.MISSING, "energy_j.gpu")
     row("CPU energy", f.energy(e.cpu), "energy_j.cpu")
     m = r.memory_bytes

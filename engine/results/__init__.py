@@ -1,9 +1,13 @@
 """Results: the stored outcome of a run, the run history, comparison, findings and reports. Torch-free.
 
 Entry points:
-    RunResult (and its parts)            the result document, as stored and as written to JSON
-    RunStore(path) / RunRow              the run history (SQLite)
+    RunResult (and its parts)            the result document, as stored and as written to JSON (typed,
+                                         RESULT_VERSION; older versions are upgraded on reading)
+    Series                               its time series: steps, gpuN, host groups of columns
+    energy_per_sample(energy_j, samples) the one definition of energy per sample
+    RunStore(path) / RunRow              the run history (SQLite); import_json takes a result or a report JSON
     read_result_file(path) -> RunResult  a result JSON from disk (raises BadResultFile)
+    read_results_file(path) -> [RunResult]  a result JSON or the app's report JSON (several runs)
     compare                              table rows, ratios, Pareto fronts, recommendations
     findings(results) -> [Finding]       plain-language findings with the numbers behind them
     make_report(results, html=, pdf=, csv=, json=)   reports built from stored results only
@@ -17,15 +21,21 @@ from typing import Any
 from engine.results import compare
 from engine.results.findings import Finding, findings
 from engine.results.result import (
+    RESULT_VERSION,
     Energy,
     EnergyPerSample,
+    GpuFacts,
+    Hardware,
     Memory,
     NetworkSummary,
     Power,
     RunResult,
     StepTimes,
+    Temperature,
+    energy_per_sample,
 )
-from engine.results.store import RunRow, RunStore, read_result_file
+from engine.results.series import GpuSeries, HostSeries, Series, StepSeries
+from engine.results.store import RunRow, RunStore, read_result_file, read_results_file
 
 # The report pulls in matplotlib and reportlab: loaded on first use.
 _LAZY = {"make_report": "engine.results.report"}
@@ -37,5 +47,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.results' has no attribute {name!r}")
 
 
-__all__ = ["Energy", "EnergyPerSample", "Finding", "Memory", "NetworkSummary", "Power", "RunResult", "RunRow",
-           "RunStore", "StepTimes", "compare", "findings", "make_report", "read_result_file"]
+__all__ = ["RESULT_VERSION", "Energy", "EnergyPerSample", "Finding", "GpuFacts", "GpuSeries", "Hardware", "HostSeries",
+           "Memory", "NetworkSummary", "Power", "RunResult", "RunRow", "RunStore", "Series", "StepSeries", "StepTimes",
+           "Temperature", "compare", "energy_per_sample", "findings", "make_report", "read_result_file",
+           "read_results_file"]

@@ -20,8 +20,7 @@ Better = Literal["higher", "lower"]
 def peak_mem_bytes(r: RunResult) -> float | None:
     """Memory that limits the batch: GPU peak allocated on GPU runs, process peak RSS on CPU runs.
     A limit to filter by, never a column: the table shows GPU and host peaks apart."""
-    on_gpu = str(r.config.get("device", "cpu")).startswith("cuda")
-    return r.memory_bytes.gpu_peak_allocated if on_gpu else r.memory_bytes.host_peak_rss
+    return r.memory_bytes.gpu_peak_allocated if r.on_gpu else r.memory_bytes.host_peak_rss
 
 
 def _inv(x: float | None) -> float | None:
@@ -72,17 +71,17 @@ LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compil
 
 def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
     """A label per run naming only the config fields that vary among them (else the full label)."""
-    varying = [f for f in LABEL_FIELDS if len({str(r.config.get(f)) for r in results}) > 1]
+    varying = [f for f in LABEL_FIELDS if len({str(getattr(r.config, f)) for r in results}) > 1]
     nets = {r.network.name for r in results}
     out = {}
     for r in results:
         c = r.config
         if not varying:
-            out[r.run_id] = describe(c) if c.get("device") else r.run_id
+            out[r.run_id] = describe(c)
             continue
         parts = []
         for f in varying:
-            v = c.get(f)
+            v = getattr(c, f)
             if f == "batch":
                 parts.append(f"b{v}")
             elif f == "channels_last":
@@ -213,7 +212,7 @@ def missing_reason(results: Sequence[RunResult], metric: Metric) -> str | None:
         return None
     reasons: list[str] = []
     for r in ok:
-        kind = "gpu" if str(r.config.get("device", "cpu")).startswith("cuda") else "cpu"
+        kind = "gpu" if r.on_gpu else "cpu"
         keys = _UNAVAILABLE_KEYS.get(metric.key, {}).get(kind, ())
         why = next((r.unavailable[k] for k in keys if k in r.unavailable), None)
         if why is None:  # older results: match loosely on the key's words

@@ -2,10 +2,11 @@
 the quality warnings and, for every figure that could not be had, the reason. Torch-free."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from engine.results.result import RunResult
-from engine.results.series import SeriesRecorder, step_time_percentiles
+from engine.results.result import RunResult, StepTimes, Temperature, energy_per_sample
+from engine.results.series import SeriesRecorder, quantile
 
 MIN_STEPS_FOR_P99 = 100
 CPU_RUN = "the run used the CPU"
@@ -20,7 +21,7 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
     cuda = getattr(device, "type", "cpu") == "cuda"
     gpu_index = (device.index or 0) if cuda else None
     steps, measured_s = m["steps"], m["measured_s"]
-    result.steps, result.samples = steps, steps * cfg["batch"]
+    result.steps, result.samples = steps, steps * cfg.batch
     result.measured_s = measured_s
     q, why = result.quality, result.unavailable
     q.extend(m["notes"])
@@ -42,9 +43,8 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
 
     # Loss and accuracy.
     result.loss, result.accuracy = m["loss"], m["accuracy"]
-    if m.get("heldout_loss") is not None:
-        result.heldout_loss = m["heldout_loss"]  # extra key (RunResult allows extras)
-    if cfg["mode"] != "train":
+    result.heldout_loss = m.get("heldout_loss")
+    if cfg.mode != "train":
         why["loss"] = "infer mode computes no training loss"
     elif result.loss is None:
         why["loss"] = "no training step finished"
@@ -63,7 +63,7 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
             "the run ended before the timed window"
 
     _fill_energy(result, summary, telemetry_reason, gpu_index)
-    result.series = series.to_dict()
+    result.series = series.to_series()
 
 
 def _fill_energy(result: RunResult, summary: Any, telemetry_reason: str | None, gpu: int | None) -> None:
@@ -88,8 +88,8 @@ def _fill_energy(result: RunResult, summary: Any, telemetry_reason: str | None, 
         p.gpu_mean = summary.gpu_power_mean_w.get(gpu)
         p.gpu_max = summary.gpu_power_max_w.get(gpu)
         p.gpu_idle = summary.gpu_idle_power_w.get(gpu)
-        result.gpu_temperature_c = {"start": summary.gpu_temperature_start_c.get(gpu),
-                                    "max": summary.gpu_temperature_max_c.get(gpu)}
+        result.gpu_temperature_c = Temperature(start=summary.gpu_temperature_start_c.get(gpu),
+                                               max=summary.gpu_temperature_max_c.get(gpu))
     else:
         for key in ("energy_j.gpu", "energy_j.gpu_dynamic", "power_w.gpu_mean", "power_w.gpu_max"):
             why[key] = CPU_RUN
@@ -97,11 +97,16 @@ def _fill_energy(result: RunResult, summary: Any, telemetry_reason: str | None, 
     # Energy per sample: the device's own energy (GPU counter; RAPL package for a CPU run).
     total = e.gpu if gpu is not None else e.cpu
     if samples and total is not None and result.status in ("ok", "cancelled"):
-        result.energy_per_sample_j.total = total / samples
-        if gpu is not None and e.gpu_dynamic is not None:
-            result.energy_per_sample_j.dynamic = e.gpu_dynamic / samples
+        result.energy_per_sample_j.total = energy_per_sample(total, samples)
+        if gpu is not None:
+            result.energy_per_sample_j.dynamic = energy_per_sample(e.gpu_dynamic, samples)
     else:
         why.setdefault("energy_per_sample_j", "no energy reading for the timed window" if total is None
                        else f"the run ended ({result.status}) before a timed window")
     if e.gpu_method and e.gpu_method != "counter":
         q.append(f"GPU energy is estimated ({e.gpu_method}): this GPU has no readable energy counter")
+
+
+def step_time_percentiles(step_times_s: Sequence[float]) -> StepTimes:
+    s = sorted(step_times_s)
+    return StepTimes(p50=quantile(s, 0.5), p90=quantile(s, 0.9), p99=quantile(s, 0.99))

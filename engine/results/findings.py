@@ -54,7 +54,7 @@ def _reference(f: str, values: set) -> object:
 
 
 def _key(r: RunResult, without: str) -> tuple:
-    return tuple((f, r.config.get(f)) for f in LABEL_FIELDS if f != without) + (("network", r.network.name),)
+    return tuple((f, getattr(r.config, f)) for f in LABEL_FIELDS if f != without) + (("network", r.network.name),)
 
 
 def _energy_estimated(*runs: RunResult) -> bool:
@@ -73,13 +73,13 @@ def lever_findings(ok: Sequence[RunResult]) -> list[Finding]:
     """For each config field that varies: each value vs a reference value over matched runs."""
     out = []
     for f in ("device", "precision", "channels_last", "compile", "mode"):
-        values = {r.config.get(f) for r in ok}
+        values = {getattr(r.config, f) for r in ok}
         if len(values) < 2:
             continue
         ref = _reference(f, values)
         groups: dict[tuple, dict] = defaultdict(dict)
         for r in ok:
-            groups[_key(r, f)][r.config.get(f)] = r
+            groups[_key(r, f)][getattr(r.config, f)] = r
         for v in sorted(values - {ref}, key=str):
             pairs = [(g[v], g[ref]) for g in groups.values() if v in g and ref in g]
             tp = [a.throughput_sps / b.throughput_sps for a, b in pairs if a.throughput_sps and b.throughput_sps]
@@ -107,13 +107,13 @@ def _scope(r: RunResult, compared: str, n: int) -> str:
     """Where a comparison holds, e.g. ' on cpu, train, geometric mean over 3 batch sizes'."""
     parts = []
     if compared != "device":
-        parts.append(r.hardware.get("device_name") or r.config.get("device"))
+        parts.append(r.hardware.device_name or r.config.device)
     if compared != "mode":
-        parts.append(r.config.get("mode"))
+        parts.append(r.config.mode)
     where = f" on {', '.join(str(p) for p in parts if p)}" if parts else ""
     if n > 1:
         return f"{where} (geometric mean of {n} matched pairs)"
-    return where + f" at batch {r.config.get('batch')}" if compared != "batch" else where
+    return where + f" at batch {r.config.batch}" if compared != "batch" else where
 
 
 def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Finding]:
@@ -150,13 +150,13 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
     for runs in groups.values():
         if len(runs) < 3:
             continue
-        runs.sort(key=lambda r: r.config["batch"])
-        where = describe({**runs[0].config, "batch": "*"}).replace(" b*", "")
+        runs.sort(key=lambda r: r.config.batch)
+        where = describe({**runs[0].config.model_dump(), "batch": "*"}).replace(" b*", "")
         tps = [r.throughput_sps for r in runs]
         best = max(range(len(runs)), key=lambda i: tps[i])
         sat = next(i for i in range(len(runs)) if max(tps[i:]) <= tps[i] * (1 + SATURATION_GAIN))
         ids = tuple(r.run_id for r in runs)
-        b = [r.config["batch"] for r in runs]
+        b = [r.config.batch for r in runs]
         falls = best < len(runs) - 1 and tps[-1] < tps[best] * 0.9
         if falls:
             out.append(Finding("batch", f"Throughput peaks at batch {b[best]} ({where}): "
@@ -188,8 +188,8 @@ def failure_findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict,
     out = []
     for r in results:
         if r.status == "oom":
-            out.append(Finding("oom", f"Batch {r.config.get('batch')} ran out of memory ({describe(r.config)}).",
-                               (r.run_id,), {"batch": float(r.config.get("batch", 0))}))
+            out.append(Finding("oom", f"Batch {r.config.batch} ran out of memory ({describe(r.config)}).",
+                               (r.run_id,), {"batch": float(r.config.batch)}))
         elif r.status == "failed":
             out.append(Finding("failed", f"{describe(r.config)} failed: {r.error or 'no reason recorded'}.", (r.run_id,)))
     for config, reason in skipped:

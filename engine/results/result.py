@@ -1,71 +1,144 @@
-"""RunResult: the stored outcome of one run. Keys are a contract."""
+"""RunResult: the stored outcome of one run. Keys are a contract: every field is typed, and unknown
+keys are refused. A file or history row of an older version is upgraded by engine.results.migrate
+before it is validated here; RESULT_VERSION is the version this app writes."""
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.results.series import Series
+from engine.run.config import RunConfig
+
+RESULT_VERSION = 2
 Status = Literal["ok", "oom", "failed", "cancelled"]
+EnergyMethod = Literal["counter", "integrated-instant-power", "integrated-average-power"]
 
 
-class StepTimes(BaseModel):
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StepTimes(_Part):
     p50: float | None = None
     p90: float | None = None
     p99: float | None = None
 
 
-class NetworkSummary(BaseModel):
+class NetworkSummary(_Part):
     name: str
     params: int
     flops_per_sample: int
-    spec: dict[str, Any] | None = None  # the whole spec, so a report can draw its layer table
+    # The whole spec as it was run, so a report can draw its layer table. Kept as written (free-form):
+    # a spec valid then must still open after the spec rules tighten.
+    spec: dict[str, Any] | None = None
 
 
-class Energy(BaseModel):
+class Energy(_Part):
     gpu: float | None = None  # J over the timed window (total)
     cpu: float | None = None  # J (RAPL), only where readable
     gpu_dynamic: float | None = None  # J above the idle baseline
-    gpu_method: str | None = None  # "counter" (measured) | "integrated-instant-power" (estimated)
+    gpu_method: EnergyMethod | None = None  # "counter" is measured; the integrated ones are estimates
 
 
-class EnergyPerSample(BaseModel):
+class EnergyPerSample(_Part):
     total: float | None = None
     dynamic: float | None = None
 
 
-class Power(BaseModel):
+class Power(_Part):
     gpu_mean: float | None = None
     gpu_max: float | None = None
     gpu_idle: float | None = None
 
 
-class Memory(BaseModel):
+class Memory(_Part):
     gpu_peak_allocated: int | None = None
     gpu_peak_reserved: int | None = None
     host_peak_rss: int | None = None
 
 
-class RunResult(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    version: int = 1
+class Temperature(_Part):
+    start: float | None = None  # °C when the timed window began
+    max: float | None = None
+
+
+class GpuFacts(_Part):
+    index: int
+    name: str | None = None
+    mem_total_bytes: int | None = None
+    compute_capability: str | None = None
+    power_limit_w: float | None = None
+
+
+class Hardware(_Part):
+    """The machine a run ran on (hw.inventory's facts plus what the run loop adds from torch)."""
+    device: str | None = None  # the torch device, e.g. "cuda:0"
+    device_name: str | None = None  # GPU name, or the CPU model for a CPU run
+    cpu_model: str | None = None
+    cpu_cores: int | None = None  # logical cores (inventory)
+    cpu_count: int | None = None  # os.cpu_count()
+    cpu_threads: int | None = None  # torch's intra-op threads
+    host_mem_bytes: int | None = None
+    host: str | None = None
+    os: str | None = None
+    python: str | None = None
+    torch: str | None = None
+    cuda: str | None = None
+    cudnn: int | None = None
+    driver: str | None = None
+    nvidia_driver: str | None = None
+    gpu_unavailable: str | None = None  # why no GPU was seen, where none was
+    gpus: list[GpuFacts] = Field(default_factory=list)
+    gpu_memory_bytes: int | None = None  # the run's GPU
+    compute_capability: str | None = None
+    sm_count: int | None = None
+    inventory_unavailable: str | None = None  # why hw.inventory could not be read
+
+    @classmethod
+    def of(cls, facts: dict[str, Any]) -> Hardware:
+        """From the run loop's facts. A fact without a field here is left out rather than failing a
+        finished run (a test keeps the two in step)."""
+        return cls.model_validate({k: v for k, v in facts.items() if k in cls.model_fields})
+
+
+class RunResult(_Part):
+    version: Literal[2] = RESULT_VERSION
     run_id: str
     created_at: str  # ISO 8601 UTC
     status: Status
     error: str | None = None
     network: NetworkSummary
-    config: dict[str, Any]
-    hardware: dict[str, Any] = Field(default_factory=dict)  # device_name, driver, torch, cuda, cpu_model, host
+    config: RunConfig
+    hardware: Hardware = Field(default_factory=Hardware)
     throughput_sps: float | None = None
     step_time_s: StepTimes = Field(default_factory=StepTimes)
     energy_j: Energy = Field(default_factory=Energy)
     energy_per_sample_j: EnergyPerSample = Field(default_factory=EnergyPerSample)
     power_w: Power = Field(default_factory=Power)
     memory_bytes: Memory = Field(default_factory=Memory)
-    loss: float | None = None
+    gpu_temperature_c: Temperature | None = None  # GPU runs with telemetry only
+    loss: float | None = None  # training loss at the end of the window
+    heldout_loss: float | None = None  # loss on the held-out split, where the data set has one
     accuracy: float | None = None
     steps: int = 0
     samples: int = 0
     measured_s: float | None = None
     quality: list[str] = Field(default_factory=list)
-    unavailable: dict[str, str] = Field(default_factory=dict)
-    series: dict[str, Any] = Field(default_factory=dict)  # {"t_s": [...], "<metric>": [...]} per group
+    unavailable: dict[str, str] = Field(default_factory=dict)  # result key (dotted) -> why it has no value
+    series: Series = Field(default_factory=Series)
+    # Keys an older file had that this version has no field for, kept as they were ("config.x",
+    # "hardware.y", ...): free-form by nature, written only by the migration.
+    legacy: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.config.device.startswith("cuda")
+
+
+def energy_per_sample(energy_j: float | None, samples: float | None) -> float | None:
+    """Energy per sample: the one definition (the result's figure, the live and the stored curves).
+    None unless both are known and some samples were processed."""
+    if energy_j is None or not samples or samples <= 0:
+        return None
+    return energy_j / samples

@@ -9,6 +9,7 @@ WAL lets readers and one writer proceed together.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,10 +20,12 @@ from pydantic import ValidationError
 
 from engine.errors import BadResultFile, BadStoreFile
 from engine.json_file import read_json
-from engine.results.result import RunResult
+from engine.results.migrate import upgrade
+from engine.results.result import RESULT_VERSION, RunResult
 
 SCHEMA_VERSION = 1
-RESULT_VERSION = 1  # RunResult.version this app reads
+REPORT_FORMAT = "tradeoff-lab/report"  # the app's own report JSON: several runs in one file
+__all__ = ["RESULT_VERSION", "RunRow", "RunStore", "decode_result", "read_result_file", "read_results_file"]
 _BUSY_TIMEOUT_S = 10.0
 
 _SCHEMA = """
@@ -121,8 +124,8 @@ class RunStore:
         rows = []
         for result in results:
             cfg = result.config
-            rows.append((result.run_id, result.created_at, result.network.name, cfg.get("device"),
-                         result.hardware.get("device_name"), cfg.get("precision"), cfg.get("batch"), cfg.get("mode"),
+            rows.append((result.run_id, result.created_at, result.network.name, cfg.device,
+                         result.hardware.device_name, cfg.precision, cfg.batch, cfg.mode,
                          result.status, result.throughput_sps, result.energy_per_sample_j.total, result.accuracy,
                          result.model_dump_json()))
         with self._connect() as conn:
@@ -137,17 +140,19 @@ class RunStore:
             cur = conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(ids))})", ids)
             return cur.rowcount
 
-    def import_json(self, path: str | Path) -> RunResult:
-        """Add a result JSON written elsewhere (e.g. `run --json` on a GPU server)."""
-        result = read_result_file(path)
-        self.add(result)
-        return result
+    def import_json(self, path: str | Path) -> list[RunResult]:
+        """Add the runs of a JSON file written elsewhere: one result (`run --json` on a GPU server) or
+        the app's own report JSON (`report --json`, every run in it). All or nothing: a file with
+        one bad run adds none. Returns the runs added."""
+        results = read_results_file(path)
+        self.add_many(results)
+        return results
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunResult | None:
         with self._connect() as conn:
             row = conn.execute("SELECT result_json FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return RunResult.model_validate_json(row[0]) if row else None
+        return decode_result(row[0], f"{self.path}: run {run_id}") if row else None
 
     def list(self, network: str | None = None, device: str | None = None, precision: str | None = None,
              status: str | None = None, limit: int | None = None, offset: int = 0, order_by: str = "created_at",
@@ -204,7 +209,7 @@ class RunStore:
         with self._connect() as conn:
             rows = conn.execute("SELECT result_json FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?",
                                 (int(n),)).fetchall()
-        return [RunResult.model_validate_json(r[0]) for r in rows]
+        return [decode_result(r[0], f"{self.path}: a stored run") for r in rows]
 
     def signature(self) -> tuple:
         """Changes when runs are added, replaced or deleted: a view can skip reloading an unchanged history."""
@@ -216,20 +221,46 @@ class RunStore:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
 
-def read_result_file(path: str | Path) -> RunResult:
-    """Parse a result JSON file; BadResultFile names the file and the problem."""
-    p = Path(path)
-    data = read_json(p, BadResultFile, "result file")
-    if not isinstance(data, dict):
-        raise BadResultFile(f"{p}: expected a JSON object (a run result), got {type(data).__name__}")
-    version = data.get("version", 1)
-    if not isinstance(version, int) or version > RESULT_VERSION:
-        raise BadResultFile(f"{p}: result version {version!r} is newer than this app reads ({RESULT_VERSION}); "
-                            f"update Tradeoff Lab")
+def decode_result(text: str, source: str) -> RunResult:
+    """A stored result's JSON -> RunResult, upgrading an older version on the way (the row is left
+    as written). BadResultFile names `source` and the first problem."""
     try:
-        return RunResult.model_validate(data)
+        return RunResult.model_validate_json(text)  # the current version: no detour through a dict
+    except ValidationError:
+        pass
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise BadResultFile(f"{source}: not valid JSON ({exc})") from None
+    return result_from_dict(data, source)
+
+
+def result_from_dict(data: object, source: str) -> RunResult:
+    """A parsed result object of any version this app reads -> RunResult, or BadResultFile."""
+    if not isinstance(data, dict):
+        raise BadResultFile(f"{source}: expected a JSON object (a run result), got {type(data).__name__}")
+    try:
+        return RunResult.model_validate(upgrade(data, source))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ())) or "result"
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise BadResultFile(f"{p}: not a run result: {where}: {first.get('msg')}{more}") from None
+        raise BadResultFile(f"{source}: not a run result: {where}: {first.get('msg')}{more}") from None
+
+
+def read_result_file(path: str | Path) -> RunResult:
+    """Parse a result JSON file (one run); BadResultFile names the file and the problem."""
+    p = Path(path)
+    return result_from_dict(read_json(p, BadResultFile, "result file"), str(p))
+
+
+def read_results_file(path: str | Path) -> list[RunResult]:
+    """The runs of a result JSON (one run) or of the app's report JSON (its `runs`)."""
+    p = Path(path)
+    data = read_json(p, BadResultFile, "result file")
+    if isinstance(data, dict) and data.get("format") == REPORT_FORMAT:
+        runs = data.get("runs")
+        if not isinstance(runs, list) or not runs:
+            raise BadResultFile(f"{p}: a report JSON without runs")
+        return [result_from_dict(run, f"{p}: runs[{i}]") for i, run in enumerate(runs)]
+    return [result_from_dict(data, str(p))]

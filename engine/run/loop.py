@@ -24,7 +24,7 @@ import torch
 from engine.errors import BadRunInput
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
-from engine.results.result import NetworkSummary, RunResult
+from engine.results.result import Hardware, NetworkSummary, RunResult
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
 from engine.run.config import RunConfig
 from engine.run.datasets import load_for_run
@@ -159,7 +159,7 @@ class _Run:
         self._drain_telemetry(final=True)
         on_event(PhaseChanged(t_s=self._now(), phase="done"))
         result = RunResult(run_id=self.run_id, created_at=self.created_at, status=status, error=error,
-                           network=self.network, config=cfg.model_dump(mode="json"), hardware=hardware)
+                           network=self.network, config=cfg, hardware=Hardware.of(hardware))
         fill_result(result, self.m, summary, self.telemetry.reason, self.series, data_kind=cfg.dataset,
                     device=self.device)
         on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))

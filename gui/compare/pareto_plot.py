@@ -177,8 +177,8 @@ class ParetoPlot(QWidget):
         spots = []
         precisions, kinds = [], set()
         for rid in self.points:
-            precision = by_id[rid].config.get("precision")
-            gpu = str(by_id[rid].config.get("device")).startswith("cuda")
+            precision = by_id[rid].config.precision
+            gpu = by_id[rid].on_gpu
             kinds.add(gpu)
             if precision not in precisions:
                 precisions.append(precision)

@@ -69,7 +69,7 @@ class CompareTableModel(QAbstractTableModel):
             if role == SORT_ROLE:
                 return row.label
             if role == Qt.ToolTipRole:
-                return f"run {row.run_id}\n{row.result.hardware.get('device_name', '')}"
+                return f"run {row.run_id}\n{row.result.hardware.device_name or ''}"
             return None
         if col == 1:
             if role in (Qt.DisplayRole, SORT_ROLE):

@@ -70,6 +70,7 @@ class HistoryPanel(QWidget):
         bar.addSpacing(12)
         self.count = QLabel()
         self.count.setObjectName("Muted")
+        self.count.setTextFormat(Qt.TextFormat.PlainText)  # it names an imported file
         bar.addWidget(self.count)
         bar.addStretch(1)
         for key, everything in FILTERS:
@@ -285,19 +286,25 @@ class HistoryPanel(QWidget):
         return removed
 
     def import_path(self, path: str | Path) -> str | None:
-        """Import a result JSON; returns the error message (also shown in the panel), or None."""
+        """Import a result JSON, or every run of a report JSON; returns the error message (also shown
+        in the panel), or None. The count line says how many runs came in."""
         try:
-            result = self.store().import_json(path)
+            added = self.store().import_json(path)
         except (BadResultFile, BadStoreFile) as exc:
             self._show_error(f"Import failed: {exc}")
             return str(exc)
         self.refresh()
-        self.select_ids([result.run_id])
-        self.open_run(result.run_id)
+        ids = [r.run_id for r in added]
+        self.select_ids(ids)
+        if len(ids) == 1:
+            self.open_run(ids[0])
+        self.count.setText(f"imported {len(ids)} run{'s' if len(ids) != 1 else ''} from {Path(path).name} · "
+                           f"{self.count.text()}")
         return None
 
     def _import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a run result", str(Path.home()), "Run result (*.json)")
+        path, _ = QFileDialog.getOpenFileName(self, "Import runs", str(Path.home()),
+                                              "Run result or report JSON (*.json)")
         if path and (error := self.import_path(path)):
             QMessageBox.warning(self, "Import failed", error)
 

@@ -39,10 +39,10 @@ class RunView(QWidget):
     def show_result(self, result: RunResult) -> None:
         self.result = result
         self.card.show_result(result)
-        live = LiveRun.from_series(result.series or {})
+        live = LiveRun.from_series(result.series.model_dump())
         ctx = ChartContext.from_config(result.config, finished=True, notes=dict(result.unavailable))
         self.charts.bind(live, ctx, live_updates=False)
-        empty = not result.series
+        empty = result.series.is_empty()
         self.no_series.setText("This result carries no time series (written without them); the charts are empty."
                                if empty else "")
         self.no_series.setVisible(empty)

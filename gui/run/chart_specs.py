@@ -5,11 +5,15 @@ A curve names a group of RunResult.series ("steps", "host", or "gpu" = the run's
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gui.run.live_data import LiveRun
 from hw.samples import Availability
+
+if TYPE_CHECKING:
+    from engine.run import RunConfig
 
 
 @dataclass(frozen=True)
@@ -84,11 +88,10 @@ class ChartContext:
     notes: dict[str, str] = field(default_factory=dict)  # RunResult.unavailable of a stored run
 
     @classmethod
-    def from_config(cls, config: dict, **kw) -> ChartContext:
-        device = str(config.get("device", "cpu"))
+    def from_config(cls, config: RunConfig, **kw) -> ChartContext:
+        device = config.device
         gpu = None if device == "cpu" else int(device[5:]) if device.startswith("cuda:") else 0
-        return cls(gpu_index=gpu, mode=str(config.get("mode", "train")),
-                   sample_hz=float(config.get("sample_hz", 10.0)), **kw)
+        return cls(gpu_index=gpu, mode=config.mode, sample_hz=config.sample_hz, **kw)
 
     def group(self, curve: Curve) -> str:
         return f"gpu{self.gpu_index}" if curve.group == "gpu" else curve.group

@@ -162,7 +162,7 @@ class RunController(QObject):
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             status="cancelled" if cancelled else "failed",
             error=error, network=network,
-            config=self._config.model_dump() if self._config else {},
+            config=self._config or RunConfig(),
             hardware={"device_name": started.device_name} if started else {},
             throughput_sps=_mean_throughput(self.live),
             step_time_s=StepTimes(p50=last.step_time_p50_s, p99=last.step_time_p99_s) if last else StepTimes(),

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.results import energy_per_sample
 from engine.run import StepMetrics, TelemetryBatch
 from gui.run.ring import Ring
 from hw.samples import GpuSample, HostSample
@@ -165,8 +166,7 @@ def _finite(x: float | None) -> float | None:
     return x if x is not None and math.isfinite(x) else None
 
 
-def _per_sample(energy_j: float | None, samples: float) -> float | None:
-    return energy_j / samples if energy_j is not None and samples > 0 else None
+_per_sample = energy_per_sample  # the one definition, shared with the stored result's figure
 
 
 def _floats(values: list, n: int) -> np.ndarray:
@@ -203,8 +203,8 @@ def _derived_energy_per_sample(group: str, cols: dict[str, np.ndarray], steps: A
     samples = np.interp(t, st[ok], ss[ok], left=0.0)
     e0 = float(np.interp(0.0, tr, er))
     e_t = np.interp(t[timed], tr, er)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[timed] = np.where(samples[timed] > 0, (e_t - e0) / samples[timed], np.nan)
+    per_sample = (energy_per_sample(float(e), float(s)) for e, s in zip(e_t - e0, samples[timed], strict=True))
+    out[timed] = [np.nan if v is None else v for v in per_sample]
     return out
 
 

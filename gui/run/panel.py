@@ -288,7 +288,7 @@ class RunPanel(QWidget):
         self._total_steps, self._total_seconds = config.steps, config.seconds
         self.controller.start(spec.to_json(), config, network)
         self._bound_run = True
-        self.charts.bind(self.controller.live, ChartContext.from_config(config.model_dump()))
+        self.charts.bind(self.controller.live, ChartContext.from_config(config))
         self.doc.set_read_only(True)
         self.progress.setValue(0)
         self.status.setText("Starting the worker process…")
@@ -352,7 +352,7 @@ class RunPanel(QWidget):
     def _oom_suggestion(self, result: RunResult) -> tuple[int | None, str]:
         if result.status != "oom" or self.estimate is None:
             return None, ""
-        return oom_suggestion(self.estimate, int(result.config.get("batch") or 1))
+        return oom_suggestion(self.estimate, result.config.batch)
 
     def _failed_to_start(self, message: str) -> None:
         self.doc.set_read_only(False)

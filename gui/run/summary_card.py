@@ -65,7 +65,7 @@ def tiles(result: RunResult) -> list[tuple[str, str, str]]:
         (f"{_si(p.gpu_mean, 'W')} / {_si(p.gpu_max, 'W')}", "GPU power avg / peak", why.get("power_w.gpu", "")),
         (peak or "—", "peak GPU memory", why.get("memory_bytes.gpu", "no GPU in this run") if not peak else ""),
         (fmt_bytes(m.host_peak_rss) if m.host_peak_rss is not None else "—", "peak host RSS", "the run process"),
-        (acc, "held-out accuracy" if result.config.get("mode", "train") == "train" else "accuracy (training only)",
+        (acc, "held-out accuracy" if result.config.mode == "train" else "accuracy (training only)",
          "on held-out samples of the data set"),
     ]
 
@@ -141,8 +141,8 @@ class SummaryCard(QFrame):
         self.chip.setText(word)
         self.chip.setStyleSheet(f"color:{fg}; background:{bg};")
         c = result.config
-        self.title.setText(f"{result.network.name} · {result.hardware.get('device_name') or c.get('device', '?')}")
-        self.meta.setText(f"{c.get('precision', '?')} · batch {c.get('batch', '?')} · {c.get('mode', '?')} · "
+        self.title.setText(f"{result.network.name} · {result.hardware.device_name or c.device}")
+        self.meta.setText(f"{c.precision} · batch {c.batch} · {c.mode} · "
                           f"{result.measured_s or 0:.1f} s timed · {result.created_at[:19].replace('T', ' ')} UTC")
         self._banner(result, suggested_batch, estimate_text)
         while self.grid.count():
@@ -174,9 +174,9 @@ class SummaryCard(QFrame):
         self.suggested_batch = None
         self.fix.hide()
         text, style = "", ""
-        batch = result.config.get("batch")
+        batch = result.config.batch
         if result.status == "oom":
-            device = html.escape(str(result.hardware.get('device_name') or result.config.get('device')))
+            device = html.escape(result.hardware.device_name or result.config.device)
             error = result.error or ""
             at_batch = "" if f"batch {batch}" in error else f" at batch {batch}"
             text = f"<b>Out of memory</b>{at_batch} on {device}: {html.escape(error)}"

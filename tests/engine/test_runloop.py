@@ -37,9 +37,9 @@ def test_train_run_reports_every_key_and_sane_figures():
     assert 0 < st.p50 <= st.p90 <= st.p99
     assert result.loss is not None and result.loss > 0
     assert result.accuracy is None and "synthetic" in result.unavailable["accuracy"]
-    assert result.hardware["device_name"] and result.hardware["torch"] == torch.__version__
+    assert result.hardware.device_name and result.hardware.torch == torch.__version__
     assert result.unavailable["energy_j.gpu"] == "the run used the CPU"
-    assert result.config["batch"] == 32 and result.network.name == "tiny"
+    assert result.config.batch == 32 and result.network.name == "tiny"
     # events: started first, finished last, phases in order
     assert isinstance(events[0], RunStarted) and events[0].run_id == result.run_id
     assert isinstance(events[-1], RunFinished) and RunResult.model_validate_json(events[-1].result_json) == result
@@ -47,7 +47,8 @@ def test_train_run_reports_every_key_and_sane_figures():
     assert phases == ["warmup", "timed", "done"]
     steps = [e for e in events if isinstance(e, StepMetrics)]
     assert steps and steps[-1].step == 30 and steps[-1].samples == 960
-    assert result.series["steps"]["t_s"] and len(result.series["steps"]["t_s"]) == len(steps)
+    assert result.series.steps.t_s and len(result.series.steps.t_s) == len(steps)
+    assert result.series.steps.samples[-1] == 960
 
 
 def test_seconds_limit_and_step_metrics_rate():
@@ -189,7 +190,7 @@ def test_telemetry_batches_arrive_on_the_run_clock():
     host_t = [h.t_s for b in batches for h in b.host]
     assert host_t == sorted(host_t)
     assert min(host_t) < 0.2 and max(host_t) > 0.5  # warm-up samples are negative or near 0
-    assert result.series["host"]["t_s"] and result.memory_bytes.host_peak_rss
+    assert result.series.host.t_s and result.memory_bytes.host_peak_rss
 
 
 # -- through run(spec, ...) with the shipped presets ------------------------------------------------

@@ -30,10 +30,10 @@ def test_resnet9_bf16_channels_last_train_on_cuda():
     assert 0 < r.step_time_s.p50 <= r.step_time_s.p99
     # events were resolved for every step; their sum is the timed window (no sync per step)
     assert r.memory_bytes.gpu_peak_allocated > 0 and r.memory_bytes.gpu_peak_reserved >= r.memory_bytes.gpu_peak_allocated
-    assert r.hardware["device_name"] == torch.cuda.get_device_name(0) and r.hardware["cuda"]
+    assert r.hardware.device_name == torch.cuda.get_device_name(0) and r.hardware.cuda
     assert r.loss is not None and r.loss == r.loss
     if any(isinstance(e, TelemetryBatch) and e.gpu for e in events):
-        assert "gpu0" in r.series and r.power_w.gpu_max is not None
+        assert 0 in r.series.gpus and r.power_w.gpu_max is not None
 
 
 @pytest.mark.parametrize("precision", ["fp32", "tf32", "fp16"])

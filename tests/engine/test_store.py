@@ -68,7 +68,7 @@ def test_add_replaces_by_run_id_and_delete(store):
 def test_import_json_made_elsewhere(store, tmp_path):
     path = tmp_path / "r.json"
     path.write_text(make_result("gpu-run", "2026-11-26T08:00:00+00:00").model_dump_json())
-    assert store.import_json(path).run_id == "gpu-run"
+    assert [r.run_id for r in store.import_json(path)] == ["gpu-run"]
     assert store.get("gpu-run") is not None
 
 

@@ -16,7 +16,7 @@ def _result(kind, created, network="lenet", status="ok", precision=None, through
     r.created_at = created
     r.status = status
     if precision:
-        r.config["precision"] = precision
+        r.config.precision = precision
     if throughput is not None:
         r.throughput_sps = throughput
     return r
@@ -114,6 +114,16 @@ def test_import_adds_a_result_json_from_another_machine_and_bad_files_are_named(
     bad.write_text(json.dumps({"hello": 1}))
     error = panel.import_path(bad)
     assert error and "notes.json" in error and panel.error.isVisibleTo(panel)
+
+
+def test_import_of_a_report_json_adds_every_run_and_says_how_many(panel, tmp_path, store):
+    from engine.results import make_report
+    runs = [_result("gpu", f"2026-11-27T0{i}:00:00+00:00", network=f"net{i}") for i in range(3)]
+    report = make_report(runs, json=tmp_path / "report.json")[0]
+    assert panel.import_path(report) is None
+    assert len(store) == 6 and {r.run_id for r in runs} <= {r.run_id for r in store.list()}
+    assert panel.count.text().startswith("imported 3 runs from report.json")
+    assert set(panel.selected_ids()) == {r.run_id for r in runs}
 
 
 def test_runs_added_elsewhere_appear_on_refresh(panel, store):

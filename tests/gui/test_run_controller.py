@@ -68,7 +68,7 @@ def test_a_worker_that_ignores_stop_is_terminated_within_two_seconds_and_kept_as
     assert time.monotonic() - t0 < 2.0
     result = done[0]
     assert result.status == "cancelled" and "terminated" in result.error
-    assert result.series["steps"]["t_s"], "the partial series is kept"
+    assert result.series.steps.t_s, "the partial series is kept"
     assert RunStore(tmp_path / "runs.sqlite").get(result.run_id).status == "cancelled"
 
 
@@ -79,7 +79,7 @@ def test_a_crashed_worker_is_reported_with_its_exit_code_and_its_partial_series_
     result = _run(qtbot, ctl)
     assert result.status == "failed"
     assert result.error == "the run crashed (exit code 7)"
-    assert len(result.series["steps"]["t_s"]) > 10 and result.series["gpu0"]["power_instant_w"]
+    assert len(result.series.steps.t_s) > 10 and result.series.gpus[0].power_instant_w
     stored = RunStore(tmp_path / "runs.sqlite").get(result.run_id)
     assert stored is not None and stored.error == "the run crashed (exit code 7)"
 

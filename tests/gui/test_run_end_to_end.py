@@ -28,7 +28,7 @@ def test_a_tiny_cpu_run_finishes_through_the_controller_and_is_stored(qtbot, tmp
     assert len(ctl.live.steps) > 0  # live StepMetrics arrived before the end
     stored = RunStore(db).get(result.run_id)
     assert stored is not None and stored.status == "ok"
-    assert stored.series["steps"]["t_s"]
+    assert stored.series.steps.t_s
 
 
 def test_the_device_list_is_gathered_by_a_child_process(qtbot):

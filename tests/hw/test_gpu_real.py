@@ -71,6 +71,6 @@ def test_a_gpu_run_carries_energy_power_and_memory_with_no_quality_warning():
     assert r.energy_j.gpu > 0 and r.energy_per_sample_j.total > 0 and r.energy_per_sample_j.dynamic is not None
     assert r.power_w.gpu_mean > r.power_w.gpu_idle > 0
     assert r.quality == [], r.quality
-    gpu = r.series["gpu0"]
-    assert len(gpu["t_s"]) >= 100 and all(p is not None for p in gpu["power_instant_w"][-50:])
-    assert any(m for m in gpu["mem_used_bytes"]) and r.memory_bytes.host_peak_rss > 0
+    gpu = r.series.gpus[0]
+    assert len(gpu.t_s) >= 100 and all(p is not None for p in gpu.power_instant_w[-50:])
+    assert any(m for m in gpu.mem_used_bytes) and r.memory_bytes.host_peak_rss > 0

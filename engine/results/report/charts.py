@@ -101,7 +101,7 @@ def throughput_bars(results: Sequence[RunResult], labels: dict[str, str], baseli
     top = max(r.throughput_sps or 0 for r in runs)
     bars = [(y, r) for y, r in zip(ys, runs, strict=True) if r.throughput_sps]
     ax.barh([y for y, _ in bars], [r.throughput_sps for _, r in bars], height=0.7,  # one call: fast to draw
-            color=[PALETTE.get(r.config.get("precision"), OTHER) for _, r in bars])
+            color=[PALETTE.get(r.config.precision, OTHER) for _, r in bars])
     for y, r in zip(ys, runs, strict=True):
         if r.throughput_sps:
             note = number(r.throughput_sps)
@@ -119,7 +119,7 @@ def throughput_bars(results: Sequence[RunResult], labels: dict[str, str], baseli
     ax.xaxis.set_major_formatter(_thousands())
     _style(ax)
     ax.grid(axis="y", visible=False)
-    precisions = sorted({r.config.get("precision") for r in runs if r.throughput_sps}, key=str)
+    precisions = sorted({r.config.precision for r in runs if r.throughput_sps}, key=str)
     if len(precisions) > 1:
         from matplotlib.patches import Patch
         ax.legend(handles=[Patch(color=PALETTE.get(p, OTHER), label=p) for p in precisions], fontsize=8,
@@ -146,12 +146,12 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
     ax = fig.add_subplot()
     groups: dict[tuple[str, bool], list[str]] = {}  # one scatter per marker and front/not: fast to draw
     for rid in points:
-        gpu = str(by_id[rid].config.get("device")).startswith("cuda")
+        gpu = by_id[rid].on_gpu
         groups.setdefault(("s" if gpu else "o", rid in front), []).append(rid)
     for (marker, on_front), ids in groups.items():
         ax.scatter([points[i][0] * plot.x.scale for i in ids], [points[i][1] * plot.y.scale for i in ids], s=38,
                    marker=marker, zorder=3, alpha=0.9 if on_front else 0.55,
-                   color=[PALETTE.get(by_id[i].config.get("precision"), OTHER) for i in ids])
+                   color=[PALETTE.get(by_id[i].config.precision, OTHER) for i in ids])
     fpts = sorted((points[i][0] * plot.x.scale, points[i][1] * plot.y.scale) for i in front)
     if len(fpts) > 1:
         ax.plot([p[0] for p in fpts], [p[1] for p in fpts], color=FRONT, linewidth=1.2, zorder=2, alpha=0.8)
@@ -170,7 +170,7 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
     ax.margins(0.18)
     _style(ax)
     _declutter(fig, annotations)
-    precisions = sorted({by_id[i].config.get("precision") for i in points}, key=str)
+    precisions = sorted({by_id[i].config.precision for i in points}, key=str)
     if len(precisions) > 1:
         from matplotlib.lines import Line2D
         handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE.get(p, OTHER), label=p) for p in precisions]

@@ -138,7 +138,7 @@ def _environment(results: Sequence[RunResult]) -> list[tuple[str, str]]:
             ("python", "Python")]
     out = []
     for key, label in keys:
-        vals = sorted({_env_value(key, r.hardware.get(key)) for r in results if r.hardware.get(key)})
+        vals = sorted({_env_value(key, getattr(r.hardware, key)) for r in results if getattr(r.hardware, key)})
         if vals and not (key == "nvidia_driver" and any(lbl == "Driver" for lbl, _ in out)):
             out.append((label, ", ".join(vals)))
     return out
@@ -153,12 +153,12 @@ def _env_value(key: str, value) -> str:
 def _method(results: Sequence[RunResult]) -> list[str]:
     cfgs = [r.config for r in results]
     lines = []
-    warmups = sorted({c.get("warmup") for c in cfgs if c.get("warmup") is not None})
+    warmups = sorted({c.warmup for c in cfgs})
     if warmups:
         lines.append(f"Each run: a fresh worker process; {', '.join(map(str, warmups))} warm-up steps excluded "
                      "from the timed window; step times are medians and 99th percentiles, not means.")
-    secs = sorted({c.get("seconds") for c in cfgs if c.get("seconds")})
-    steps = sorted({c.get("steps") for c in cfgs if c.get("steps")})
+    secs = sorted({c.seconds for c in cfgs if c.seconds})
+    steps = sorted({c.steps for c in cfgs if c.steps})
     measured = [r.measured_s for r in results if r.measured_s]
     if secs or steps:
         what = (f"{', '.join(f'{s:g}' for s in secs)} s" if secs else "") + (" / " if secs and steps else "") + \
@@ -182,7 +182,7 @@ def _method(results: Sequence[RunResult]) -> list[str]:
                  "process's peak resident set.")
     if (warning := compare.network_warning(results)) is not None:
         lines.append(warning)
-    datasets = sorted({str(c.get("dataset")) for c in cfgs if c.get("dataset")})
+    datasets = sorted({c.dataset for c in cfgs})
     if datasets:
         lines.append(f"Data: {', '.join(datasets)}.")
     return lines
@@ -202,7 +202,7 @@ def build(results: Sequence[RunResult], baseline_id: str | None = None,
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
     status_text = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    devices = sorted({r.hardware.get("device_name") or r.config.get("device", "?") for r in results})
+    devices = sorted({r.hardware.device_name or r.config.device for r in results})
     summary = (f"{len(results)} runs of {', '.join(nets)} on {', '.join(map(str, devices))} ({status_text}"
                + (f", {len(skipped)} skipped" if skipped else "") + ").")
     seen, networks = set(), []
