@@ -3,9 +3,12 @@ report built from the run history (or a sweep folder's results)."""
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from engine.cli import EXIT_OK, BadInput
+
+MAX_SNIFF_BYTES = 64 * 2**20  # a larger file is no run result this app wrote: left to be overwritten
 
 
 def add_parser(sub) -> None:
@@ -21,6 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("--baseline", metavar="RUN_ID", help="run the ratios are relative to (default: the oldest ok run)")
     p.add_argument("--title", help="report title")
     p.add_argument("--db", help="run history database (default: the app's)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an output file even if it holds a run result or other JSON that is not a report")
 
 
 def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
@@ -72,6 +77,26 @@ def _select(args, store) -> tuple[list, list]:
     return results, []
 
 
+def _refuse_to_clobber(path: Path, flag: str) -> None:
+    """A report overwrites an earlier report, but never a run result (`run --json r.json` then
+    `report --json r.json` would lose that run's only file) nor, for --json, any JSON it did not write."""
+    from engine.results.store import REPORT_FORMAT
+    if not path.is_file() or path.stat().st_size > MAX_SNIFF_BYTES:
+        return
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, RecursionError):  # not JSON: an earlier HTML/PDF/CSV report, or anything else
+        if flag == "json":
+            raise BadInput(f"--json {path}: exists and is not a report JSON; choose another name or add --force") \
+                from None
+        return
+    if isinstance(data, dict) and "run_id" in data:
+        raise BadInput(f"--{flag} {path}: holds a run result (run {str(data['run_id'])[:40]}); writing the report "
+                       f"there would lose it. Choose another name or add --force")
+    if flag == "json" and not (isinstance(data, dict) and data.get("format") == REPORT_FORMAT):
+        raise BadInput(f"--json {path}: exists and is not a report JSON; choose another name or add --force")
+
+
 def main(args: argparse.Namespace) -> int:
     from engine.results.report import make_report
     from engine.results.store import RunStore
@@ -85,6 +110,8 @@ def main(args: argparse.Namespace) -> int:
         target = getattr(args, flag)
         if target and not Path(target).resolve().parent.is_dir():
             raise BadInput(f"--{flag} {target}: the folder {Path(target).resolve().parent} does not exist")
+        if target and not args.force:
+            _refuse_to_clobber(Path(target), flag)
     written = make_report(results, html=args.html, pdf=args.pdf, csv=args.csv, json=args.json,
                           baseline_id=args.baseline, skipped=skipped, title=args.title)
     for path in written:

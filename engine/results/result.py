@@ -1,6 +1,7 @@
-"""RunResult: the stored outcome of one run. Keys are a contract: every field is typed, and unknown
-keys are refused. A file or history row of an older version is upgraded by engine.results.migrate
-before it is validated here; RESULT_VERSION is the version this app writes."""
+"""RunResult: the stored outcome of one run. Its keys are a contract (the CLI, the GUI, reports and
+files made on other machines read them): every field is typed, and unknown keys are refused. A file
+or history row of an older version is upgraded by engine.results.migrate before it is validated
+here; RESULT_VERSION is the version this app writes."""
 from __future__ import annotations
 
 from typing import Any, Literal

@@ -124,3 +124,28 @@ def test_sweep_progress_jsonl_prints_only_json_lines_and_resume_finishes(tmp_pat
     # resuming a finished sweep runs nothing again
     assert sweep_cli.main(parse(sweep_cli, ["sweep", "--resume", str(tmp_path / "s")])) == 0
     assert calls == [8, 16] and "0 of 2 runs to do" in capsys.readouterr().out
+
+
+def test_report_json_does_not_overwrite_a_run_result(db, tmp_path):
+    # README flow: `run --json r.json`, later `report --json r.json`; the run's file must survive.
+    run_file = tmp_path / "r.json"
+    run_file.write_text(make_run("gpu-run").model_dump_json())
+    before = run_file.read_text()
+    for flag in ("--json", "--csv"):
+        with pytest.raises(BadInput, match=rf"{flag} .*r\.json: holds a run result \(run gpu-run\).*--force"):
+            report_cli.main(parse(report_cli, ["report", "--last", "2", flag, str(run_file), "--db", str(db)]))
+    assert run_file.read_text() == before
+    other = tmp_path / "notes.json"
+    other.write_text('{"mine": true}')
+    with pytest.raises(BadInput, match="not a report JSON"):
+        report_cli.main(parse(report_cli, ["report", "--last", "2", "--json", str(other), "--db", str(db)]))
+    assert report_cli.main(parse(report_cli, ["report", "--last", "2", "--json", str(run_file), "--force",
+                                              "--db", str(db)])) == 0
+    assert json.loads(run_file.read_text())["format"] == "tradeoff-lab/report"
+
+
+def test_a_report_json_is_rewritten_by_the_next_report(db, tmp_path):
+    out = tmp_path / "report.json"
+    for n in (2, 3):
+        assert report_cli.main(parse(report_cli, ["report", "--last", str(n), "--json", str(out), "--db", str(db)])) == 0
+        assert len(json.loads(out.read_text())["runs"]) == n

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from engine.results.compare import peak_mem_bytes
 from engine.results.result import RunResult
+from engine.results.store import REPORT_FORMAT
 
 # (header with unit, getter). SI units, unscaled, so a spreadsheet can compute with them.
 CSV_COLUMNS: tuple[tuple[str, object], ...] = (
@@ -67,7 +68,7 @@ def write_csv(results: Sequence[RunResult], path: str | Path) -> Path:
 def write_json(results: Sequence[RunResult], path: str | Path, extra: dict | None = None) -> Path:
     """{"format": "tradeoff-lab/report", "version": 1, "runs": [full RunResult, ...], ...extra}."""
     path = Path(path)
-    doc = {"format": "tradeoff-lab/report", "version": 1, **(extra or {}),
+    doc = {"format": REPORT_FORMAT, "version": 1, **(extra or {}),
            "runs": [r.model_dump(mode="json") for r in results]}
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     return path
