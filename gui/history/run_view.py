@@ -39,7 +39,7 @@ class RunView(QWidget):
     def show_result(self, result: RunResult) -> None:
         self.result = result
         self.card.show_result(result)
-        live = LiveRun.from_series(result.series.model_dump())
+        live = LiveRun.from_series(result.series)
         ctx = ChartContext.from_config(result.config, finished=True, notes=dict(result.unavailable))
         self.charts.bind(live, ctx, live_updates=False)
         empty = result.series.is_empty()

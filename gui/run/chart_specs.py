@@ -89,9 +89,12 @@ class ChartContext:
 
     @classmethod
     def from_config(cls, config: RunConfig, **kw) -> ChartContext:
-        device = config.device
+        return cls.for_device(config.device, config.mode, config.sample_hz, **kw)
+
+    @classmethod
+    def for_device(cls, device: str, mode: str = "train", sample_hz: float = 10.0, **kw) -> ChartContext:
         gpu = None if device == "cpu" else int(device[5:]) if device.startswith("cuda:") else 0
-        return cls(gpu_index=gpu, mode=config.mode, sample_hz=config.sample_hz, **kw)
+        return cls(gpu_index=gpu, mode=mode, sample_hz=sample_hz, **kw)
 
     def group(self, curve: Curve) -> str:
         return f"gpu{self.gpu_index}" if curve.group == "gpu" else curve.group

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.results import energy_per_sample
+from engine.results import Series, energy_per_sample
 from engine.run import StepMetrics, TelemetryBatch
 from gui.run.ring import Ring
 from hw.samples import GpuSample, HostSample
@@ -139,8 +139,10 @@ class LiveRun:
         return {k: v for k, v in out.items() if v["t_s"]}
 
     @classmethod
-    def from_series(cls, series: dict[str, Any]) -> LiveRun:
-        """Load a stored RunResult.series; unknown keys are ignored, missing ones stay empty."""
+    def from_series(cls, series: Series | dict[str, Any]) -> LiveRun:
+        """Load a stored RunResult.series (or its JSON layout); unknown keys are ignored, missing ones stay empty."""
+        if isinstance(series, Series):
+            series = series.model_dump()
         live = cls(capacity=max(16, max((len(g.get("t_s") or []) for g in series.values()
                                          if isinstance(g, dict)), default=16)))
         for group, data in series.items():

@@ -251,7 +251,7 @@ class RunPanel(QWidget):
         preview = (self.options.current_device().key, str(self.options.mode.currentData() or "train"))
         if preview != self._preview:
             self._preview = preview
-            self.charts.set_context(ChartContext.from_config({"device": preview[0], "mode": preview[1]}))
+            self.charts.set_context(ChartContext.for_device(*preview))
 
     def _update_estimate(self) -> None:
         analysis = self.doc.analysis

@@ -7,6 +7,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
+from engine.results import Series
 from engine.results.store import RunStore
 from gui.run.replay import make_script
 
@@ -135,7 +136,7 @@ def test_runs_added_elsewhere_appear_on_refresh(panel, store):
 def _many(n):
     from datetime import UTC, datetime, timedelta
     base = make_script(kind="cpu", seconds=1.0).result
-    base.series = None
+    base.series = Series()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     out = []
     for i in range(n):
