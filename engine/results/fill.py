@@ -50,7 +50,7 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
         why["loss"] = "no training step finished"
     if result.accuracy is None:
         why["accuracy"] = ("synthetic data has random labels, so accuracy means nothing; "
-                           "use --dataset digits for a real one" if data_kind == "synthetic"
+                           "use the digits data set for a real one" if data_kind == "synthetic"
                            else "no held-out evaluation finished")
 
     # Memory.

@@ -25,7 +25,7 @@ def resolve_device(name: str) -> torch.device:
     if not torch.cuda.is_available():
         why = (f"this torch build ({torch.__version__}) has no CUDA support" if torch.version.cuda is None
                else "no CUDA GPU is visible (driver missing, or CUDA_VISIBLE_DEVICES hides them)")
-        raise Unsupported(f"device {name}: {why}; use --device cpu")
+        raise Unsupported(f"device {name}: {why}; run on the CPU instead")
     index = 0 if name == "cuda" else int(name.split(":", 1)[1])
     count = torch.cuda.device_count()
     if index >= count:

@@ -35,7 +35,7 @@ def plan_precision(precision: str, device: torch.device, mode: str) -> Precision
     if precision == "int8":
         if cuda or mode != "infer":
             raise Unsupported("precision int8 is supported only for inference on the CPU so far (dynamic "
-                              "quantization of Linear layers); use --mode infer --device cpu, or fp16/bf16")
+                              "quantization of Linear layers); run inference on the CPU, or use fp16/bf16")
         return PrecisionPlan("int8", None, False, ["int8 here is dynamic quantization: Linear layers run with "
                                                    "int8 weights and activations; other layers stay fp32"],
                              quantize_linear=True)

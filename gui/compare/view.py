@@ -237,7 +237,8 @@ class CompareView(QWidget):
         found = findings(self.results, self.skipped)
         for f in found:
             item = QListWidgetItem("• " + f.text)
-            item.setToolTip(", ".join(f"{k} = {number(v)}" for k, v in f.numbers.items()) or f.kind)
+            item.setToolTip(", ".join(f"{k.replace('_', ' ')} = {number(v)}"  # plain words
+                                      for k, v in f.numbers.items()) or f.kind)
             item.setData(Qt.UserRole, list(f.run_ids))
             self.findings_list.addItem(item)
         if not found and self.results:

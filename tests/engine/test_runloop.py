@@ -37,6 +37,7 @@ def test_train_run_reports_every_key_and_sane_figures():
     assert 0 < st.p50 <= st.p90 <= st.p99
     assert result.loss is not None and result.loss > 0
     assert result.accuracy is None and "synthetic" in result.unavailable["accuracy"]
+    assert "--" not in result.unavailable["accuracy"]  # the window shows it too: no CLI flags
     assert result.hardware.device_name and result.hardware.torch == torch.__version__
     assert result.unavailable["energy_j.gpu"] == "the run used the CPU"
     assert result.config.batch == 32 and result.network.name == "tiny"

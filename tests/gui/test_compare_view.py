@@ -105,6 +105,8 @@ def test_findings_are_listed_with_their_numbers(view):
     texts = [view.findings_list.item(i).text() for i in range(view.findings_list.count())]
     assert any("bf16 vs fp32" in t and "2.00×" in t for t in texts)
     assert any("ran out of memory" in t for t in texts)
+    tips = [view.findings_list.item(i).toolTip() for i in range(view.findings_list.count())]
+    assert any("throughput ratio" in t for t in tips) and not any("_" in t for t in tips)  # plain words
 
 
 def test_cpu_only_runs_say_why_energy_plots_are_empty(view):
