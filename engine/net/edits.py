@@ -4,7 +4,7 @@ Every edit returns a new spec and leaves its argument untouched, so an editor ca
 before and after as its undo step. An edit that makes no sense (a wire that is gone, a cycle, a
 taken id) raises `EditRefused` with a message for the user; an edit that changes nothing returns
 an equal spec. Structural edits keep `output` on the end of the chain (`fix_output`) and keep
-cards from overlapping on the canvas (`make_room`).
+cards from overlapping on the canvas (`engine.net.layout.make_room`).
 """
 from __future__ import annotations
 
@@ -13,14 +13,11 @@ from typing import Any
 
 from engine.errors import BadInput
 from engine.net.layers import LAYER_TYPES
-from engine.net.layout import GAP_Y, NODE_H, NODE_W, auto_layout
+from engine.net.layout import NODE_W, auto_layout, make_room, overlapping
 from engine.net.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, InputSpec, LayerSpec, NetworkSpec
 
-Pos = tuple[float, float]
+Pos = tuple[float, float]  # a card's top-left corner on the canvas
 Wire = tuple[str, str, int]  # (source id, destination id, input slot of the destination)
-ROW_H = NODE_H + GAP_Y  # one rank of the automatic layout
-# Two cards closer than this overlap (the ports stick out above and below a card).
-_CLEAR_W, _CLEAR_H = NODE_W + 8, NODE_H + 16
 
 _PREFIX = {"Conv2d": "conv", "MaxPool2d": "pool", "AvgPool2d": "avgpool", "AdaptiveAvgPool2d": "gap",
            "AdaptiveMaxPool2d": "gmp", "ReLU": "relu", "LeakyReLU": "lrelu", "GELU": "gelu",
@@ -109,15 +106,6 @@ def id_problem(spec: NetworkSpec, old: str, new: str) -> str | None:
     return None
 
 
-def overlapping(spec: NetworkSpec, node_id: str) -> list[str]:
-    """The nodes whose cards overlap the card of `node_id` on the canvas."""
-    if node_id not in spec.layout:
-        return []
-    x, y = spec.layout[node_id]
-    return [k for k, (ox, oy) in spec.layout.items()
-            if k != node_id and abs(ox - x) < _CLEAR_W and abs(oy - y) < _CLEAR_H]
-
-
 # ---- helpers that finish an edit on a fresh copy ----------------------------------------------------------
 def fix_output(spec: NetworkSpec) -> NetworkSpec:
     """Keep `output` on the end of the chain while building: when the current output is gone or now
@@ -130,43 +118,6 @@ def fix_output(spec: NetworkSpec) -> NetworkSpec:
     elif after.output is not None and after.output not in ids:
         after.output = None
     return after
-
-
-def make_room(spec: NetworkSpec, node_id: str) -> NetworkSpec:
-    """Move cards so that `node_id` overlaps none: a card above it pushes it below that card; cards
-    at or below it in its column move down, with the cards under them, so the column stays a column
-    and the other columns stay as they are."""
-    after = copy_spec(spec)
-    layout = after.layout
-    for _ in range(len(layout) + 1):
-        hits = overlapping(after, node_id)
-        if not hits:
-            break
-        x, y = layout[node_id]
-        above = [layout[k][1] for k in hits if layout[k][1] < y]
-        if above:
-            layout[node_id] = (x, round(max(above) + ROW_H, 1))
-            continue
-        top = min(layout[k][1] for k in hits)
-        _push_down(layout, node_id, top, y + ROW_H - top)
-    return after
-
-
-def _push_down(layout: dict[str, Pos], node_id: str, top: float, shift: float) -> None:
-    """Move down by `shift` the cards at or below `top` in the column of `node_id`, plus any card
-    that one of them would then overlap (and so on)."""
-    x = layout[node_id][0]
-    below = {k: pos for k, pos in layout.items() if k != node_id and pos[1] >= top}
-    moving = {k for k, (ox, _) in below.items() if abs(ox - x) < _CLEAR_W}
-    while True:
-        caught = {k for k, (ox, oy) in below.items() if k not in moving and any(
-            abs(ox - below[m][0]) < _CLEAR_W and abs(oy - (below[m][1] + shift)) < _CLEAR_H for m in moving)}
-        if not caught:
-            break
-        moving |= caught
-    for k in moving:
-        ox, oy = layout[k]
-        layout[k] = (ox, round(oy + shift, 1))
 
 
 def _finish(spec: NetworkSpec, placed: str | None = None) -> NetworkSpec:

@@ -3,6 +3,8 @@
 Layers flow top to bottom in ranks (longest path from the input); ranks wrap into side-by-side
 columns so that a long network fills a wide screen instead of one endless column. Within a rank,
 nodes are ordered by the mean position of their inputs (barycentre), which keeps branches apart.
+
+`make_room(spec, id)` is the local version an edit uses: it moves cards out of the way of one card.
 """
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ NODE_W, NODE_H = 200.0, 84.0  # a node card's size on the editor canvas, in layo
 GAP_X, GAP_Y = 44.0, 46.0
 COLUMN_GAP = 90.0
 TARGET_ASPECT = 1.7  # width / height of the laid-out network, about a screen's
+ROW_H = NODE_H + GAP_Y  # one rank of the automatic layout
+# Two cards closer than this overlap (the ports stick out above and below a card).
+_CLEAR_W, _CLEAR_H = NODE_W + 8, NODE_H + 16
 
 
 def needs_layout(spec: NetworkSpec) -> bool:
@@ -122,3 +127,49 @@ def auto_layout(spec: NetworkSpec) -> dict[str, tuple[float, float]]:
                 layout[node] = (round(left + i * (NODE_W + GAP_X), 1), round(r * (NODE_H + GAP_Y), 1))
         x0 += col_w + COLUMN_GAP
     return layout
+
+
+def overlapping(spec: NetworkSpec, node_id: str) -> list[str]:
+    """The nodes whose cards overlap the card of `node_id` on the canvas."""
+    if node_id not in spec.layout:
+        return []
+    x, y = spec.layout[node_id]
+    return [k for k, (ox, oy) in spec.layout.items()
+            if k != node_id and abs(ox - x) < _CLEAR_W and abs(oy - y) < _CLEAR_H]
+
+
+def make_room(spec: NetworkSpec, node_id: str) -> NetworkSpec:
+    """Move cards so that `node_id` overlaps none: a card above it pushes it below that card; cards
+    at or below it in its column move down, with the cards under them, so the column stays a column
+    and the other columns stay as they are."""
+    after = spec.model_copy(deep=True)
+    layout = after.layout
+    for _ in range(len(layout) + 1):
+        hits = overlapping(after, node_id)
+        if not hits:
+            break
+        x, y = layout[node_id]
+        above = [layout[k][1] for k in hits if layout[k][1] < y]
+        if above:
+            layout[node_id] = (x, round(max(above) + ROW_H, 1))
+            continue
+        top = min(layout[k][1] for k in hits)
+        _push_down(layout, node_id, top, y + ROW_H - top)
+    return after
+
+
+def _push_down(layout: dict[str, tuple[float, float]], node_id: str, top: float, shift: float) -> None:
+    """Move down by `shift` the cards at or below `top` in the column of `node_id`, plus any card
+    that one of them would then overlap (and so on)."""
+    x = layout[node_id][0]
+    below = {k: pos for k, pos in layout.items() if k != node_id and pos[1] >= top}
+    moving = {k for k, (ox, _) in below.items() if abs(ox - x) < _CLEAR_W}
+    while True:
+        caught = {k for k, (ox, oy) in below.items() if k not in moving and any(
+            abs(ox - below[m][0]) < _CLEAR_W and abs(oy - (below[m][1] + shift)) < _CLEAR_H for m in moving)}
+        if not caught:
+            break
+        moving |= caught
+    for k in moving:
+        ox, oy = layout[k]
+        layout[k] = (ox, round(oy + shift, 1))
