@@ -160,7 +160,7 @@ class RunController(QObject):
         return RunResult(
             run_id=started.run_id if started else f"unstarted-{int(time.time())}",
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            status="cancelled" if cancelled else "failed",
+            status=_status(failure, cancelled),
             error=error, network=network,
             config=self._config or RunConfig(),
             hardware={"device_name": started.device_name} if started else {},
@@ -194,6 +194,15 @@ class RunController(QObject):
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
+
+
+def _status(failure: object, cancelled: bool) -> str:
+    """The stored status of a run that ended without a result: from the failure's type (an
+    out-of-memory in the worker is "oom", as the run loop would have said), else failed."""
+    if cancelled:
+        return "cancelled"
+    kind = getattr(failure, "kind", None)
+    return {"oom": "oom", "cancelled": "cancelled"}.get(kind, "failed")
 
 
 def _mean_throughput(live: LiveRun) -> float | None:

@@ -121,6 +121,21 @@ def _bad_input_worker(spec_json, config_json, events, stop, db_path):
     raise BadRunInput("data set 'mnist:/nope': /nope does not exist")
 
 
+def test_a_worker_that_runs_out_of_host_memory_is_stored_as_oom(qtbot, tmp_path):
+    # The failure's type (MemoryError: the engine's "oom" family) decides the status, not a generic "failed".
+    ctl = RunController(db_path=str(tmp_path / "runs.sqlite"), target=_oom_worker)
+    result = _run(qtbot, ctl)
+    assert result.status == "oom" and "MemoryError" in result.error
+    assert RunStore(tmp_path / "runs.sqlite").get(result.run_id).status == "oom"
+
+
+def _oom_worker(spec_json, config_json, events, stop, db_path):
+    from engine.run import RunStarted
+    events.put(RunStarted(run_id="oom-run", network_name="lenet", device_name="cpu", config_json=config_json,
+                          total_steps=None, total_seconds=2.0, availability=()))
+    raise MemoryError("cannot allocate the activations")
+
+
 def test_starting_twice_is_refused(qtbot, tmp_path):
     ctl = _controller(tmp_path, make_script(kind="cpu", seconds=5.0))
     ctl.start("{}", RunConfig(), NET)
