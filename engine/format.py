@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 
-__all__ = ["MISSING", "byte_size", "count", "duration", "energy", "fixed", "flops", "number", "pct", "plain",
+__all__ = ["MISSING", "byte_size", "clock", "count", "duration", "energy", "fixed", "flops", "number", "pct", "plain",
            "power", "ratio", "seconds", "shape", "si", "throughput", "usd"]
 
 MISSING = "–"  # one glyph for "no value" in every table, card and report
@@ -107,6 +107,13 @@ def duration(s: float | None) -> str:
     h, rest = divmod(total, 3600)
     m, sec = divmod(rest, 60)
     return f"{h} h {m:02d} min" if h else (f"{m} min {sec:02d} s" if m else f"{sec} s")
+
+
+def clock(s: float | None) -> str:
+    """Elapsed or remaining time as a clock: '12.3 s' under a minute, then 'm:ss'."""
+    if _missing(s):
+        return MISSING
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)}:{int(s % 60):02d}"
 
 
 def energy(j: float | None) -> str:

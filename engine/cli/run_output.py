@@ -41,9 +41,9 @@ class Progress:
             parts.append(f"loss {m.loss:.3f}")
         if m.accuracy is not None:
             parts.append(f"acc {f.pct(m.accuracy)}")
-        clock = f"{_clock(m.elapsed_s)} elapsed"
+        clock = f"{f.clock(m.elapsed_s)} elapsed"
         if m.remaining_s is not None:
-            clock += f", {_clock(m.remaining_s)} left"
+            clock += f", {f.clock(m.remaining_s)} left"
         parts.append(clock)
         return "  ".join(parts)
 
@@ -79,10 +79,6 @@ class Progress:
         if self._live is not None:
             self._live.stop()
             self._live = None
-
-
-def _clock(s: float) -> str:
-    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)}:{int(s % 60):02d}"
 
 
 def summary_lines(r: Any) -> list[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+import engine.format as fmt
 from engine.jobs import InventoryJob, JobFailed
 from gui.job_runner import JobRunner
 from hw.samples import Availability
@@ -39,10 +40,6 @@ class Inventory:
         return next((d for d in self.devices if d.key == key), None)
 
 
-def _gib(n: int | None) -> str:
-    return f"{n / 2**30:.0f} GiB" if n else "? GiB"
-
-
 def _cc(text: str | None) -> tuple[int, int] | None:
     try:
         major, minor = str(text).split(".")[:2]
@@ -65,11 +62,11 @@ def inventory_from_dict(data: dict) -> Inventory:
         return cpu_only("the hardware inventory could not be read (its cpu or gpu part is missing)")
     cores = cpu.get("usable_cores") or cpu.get("logical_cores")
     model = cpu.get("model") or "unknown model"
-    devices = [Device("cpu", f"CPU · {model} ({cores or '?'} cores, {_gib(cpu.get('mem_total_bytes'))})",
+    devices = [Device("cpu", f"CPU · {model} ({cores or '?'} cores, {fmt.fixed(cpu.get('mem_total_bytes'), 0, 'GiB', 2**30)})",
                       cpu.get("mem_total_bytes"), cores=cores)]
     for g in gpu.get("gpus") or []:
         devices.append(Device(f"cuda:{g.get('index', 0)}",
-                              f"GPU {g.get('index', 0)} · {g.get('name') or 'unknown GPU'} ({_gib(g.get('mem_total_bytes'))})",
+                              f"GPU {g.get('index', 0)} · {g.get('name') or 'unknown GPU'} ({fmt.fixed(g.get('mem_total_bytes'), 0, 'GiB', 2**30)})",
                               g.get("mem_total_bytes"), _cc(g.get("compute_capability"))))
     avail = tuple(Availability(a.get("source", "?"), bool(a.get("available")), a.get("reason"))
                   for a in data.get("availability") or [] if isinstance(a, dict))

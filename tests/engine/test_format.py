@@ -8,7 +8,7 @@ import pytest
 from engine import format as f
 
 
-@pytest.mark.parametrize("fn", [f.number, f.fixed, f.si, f.count, f.flops, f.byte_size, f.seconds, f.duration,
+@pytest.mark.parametrize("fn", [f.clock, f.usd, f.number, f.fixed, f.si, f.count, f.flops, f.byte_size, f.seconds, f.duration,
                                 f.energy, f.power, f.throughput, f.pct, f.ratio])
 def test_none_and_non_finite_are_the_one_missing_glyph(fn):
     assert fn(None) == f.MISSING
@@ -29,6 +29,7 @@ def test_units():
     assert f.power(312.4) == "312 W"
     assert f.seconds(42e-6) == "42 µs" and f.seconds(0.00314) == "3.14 ms" and f.seconds(12.5) == "12.5 s"
     assert f.seconds(185) == "3 min 05 s"
+    assert f.clock(12.34) == "12.3 s" and f.clock(65) == "1:05" and f.usd(1234.5) == "$1,234.50"
     assert f.duration(45) == "45 s" and f.duration(75) == "1 min 15 s" and f.duration(3720) == "1 h 02 min"
     assert f.byte_size(512) == "512 B" and f.byte_size(1536) == "1.5 KiB" and f.byte_size(123456789) == "118 MiB"
     assert f.byte_size(3 * 1024**4) == "3 TiB"
