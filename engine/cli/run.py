@@ -14,45 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from engine.cli import EXIT_OK, BadInput
+from engine.cli.config_flags import add_config_flags, build_config, given
 from engine.errors import failure_for
-from engine.run.config import PRECISIONS
-
-# RunConfig field -> the option that sets it, so a validation message names what the user typed.
-_FLAGS = {"device": "--device", "precision": "--precision", "batch": "--batch", "mode": "--mode", "steps": "--steps",
-          "seconds": "--seconds", "warmup": "--warmup", "dataset": "--dataset", "optimizer": "--optimizer",
-          "lr": "--lr", "compile": "--compile", "threads": "--threads", "seed": "--seed",
-          "sample_hz": "--sample-hz", "idle_baseline_s": "--idle-seconds", "eval_every_s": "--eval-every"}
+from engine.run.config import RunConfig
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: Any, schema: type[RunConfig] = RunConfig) -> None:
+    """The `run` sub-command; its option flags come from the schema (RunConfig's fields)."""
     p = sub.add_parser("run", help="run a network once and measure it", description=__doc__.split("\n\n")[0])
     p.add_argument("network", metavar="NET", help="preset name (lenet, mlp, resnet9, ...) or a spec .json path")
-    p.add_argument("--device", help="cpu, cuda or cuda:N (default: the first GPU, else cpu)")
-    p.add_argument("--precision", choices=PRECISIONS, default="fp32")
-    p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
-    p.add_argument("--mode", choices=("train", "infer"), default="train")
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="timed steps (default 100)")
-    length.add_argument("--seconds", type=float, help="timed seconds")
-    p.add_argument("--warmup", type=int, default=10, help="untimed warm-up steps (default 10)")
-    p.add_argument("--dataset", default="synthetic",
-                   help="synthetic | digits | mnist:PATH | cifar10:PATH | folder:PATH (default synthetic)")
-    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
-    p.add_argument("--channels-last", action="store_true", help="NHWC memory format for model and input")
-    p.add_argument("--compile", metavar="MODE", help="torch.compile mode: default, reduce-overhead, max-autotune")
-    p.add_argument("--no-cudnn-benchmark", dest="cudnn_benchmark", action="store_false",
-                   help="turn cuDNN autotune off (on by default)")
-    p.add_argument("--threads", type=int, help="CPU threads for torch")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-every", type=float, default=2.0, metavar="S",
-                   help="held-out evaluation every S seconds when training on real data (default 2)")
-    p.add_argument("--sample-hz", type=float, default=10.0, help="telemetry rate; 0 turns it off (default 10)")
-    p.add_argument("--idle-seconds", type=float, default=1.0, help="GPU idle-power baseline before the run")
+    add_config_flags(p, schema)
     p.add_argument("--json", metavar="PATH", help="write the result JSON here")
     p.add_argument("--db", metavar="PATH", help="run history file (default: the user data folder)")
     p.add_argument("--no-store", action="store_true", help="do not add the run to the history")
-    p.set_defaults(command="run")
+    p.set_defaults(command="run", schema=schema)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -90,22 +65,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from pydantic import ValidationError
-
-    from engine.run.config import RunConfig
-    device = args.device or _default_device()
-    fields = dict(device=device, precision=args.precision, batch=args.batch, mode=args.mode, steps=args.steps,
-                  seconds=args.seconds, warmup=args.warmup, dataset=args.dataset, optimizer=args.optimizer,
-                  lr=args.lr, channels_last=args.channels_last, compile=args.compile,
-                  cudnn_benchmark=args.cudnn_benchmark, threads=args.threads, seed=args.seed,
-                  sample_hz=args.sample_hz, idle_baseline_s=args.idle_seconds, eval_every_s=args.eval_every)
-    try:
-        return RunConfig(**fields)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = str(err["loc"][0]) if err.get("loc") else ""
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        raise BadInput(f"{_FLAGS.get(field, field) or 'run options'}: {msg}") from None
+    schema = getattr(args, "schema", RunConfig)
+    values = given(args, schema)
+    values.setdefault("device", _default_device())
+    return build_config(schema, values)
 
 
 def _default_device() -> str:

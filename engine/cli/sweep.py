@@ -13,73 +13,53 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.cli import EXIT_OK, BadInput
+from engine.cli.config_flags import add_config_flags, given
 from engine.errors import Cancelled, RunFailed
+from engine.run.config import RunConfig
 
-ON_OFF = {"off": False, "on": True, "false": False, "true": True, "0": False, "1": True}
 
-
-def add_parser(sub) -> None:
+def add_parser(sub, schema: type[RunConfig] = RunConfig) -> None:
+    """The `sweep` sub-command: a comma-list flag per sweep axis and the `run` flag of every other
+    option (one value for the whole sweep), all from the schema (RunConfig's fields)."""
     p = sub.add_parser("sweep", help="run a grid of configurations (device x precision x batch x levers)",
                        description=__doc__.split("\n\n")[0])
     p.add_argument("network", nargs="?", metavar="NET", help="preset name or spec path (not needed with --resume)")
-    p.add_argument("--devices", help="comma list, e.g. cpu,cuda")
-    p.add_argument("--precisions", default="fp32", help="comma list of fp32,tf32,fp16,bf16,int8 (default fp32)")
-    p.add_argument("--batches", help="comma list of batch sizes, e.g. 32,256,1024")
-    p.add_argument("--modes", default="train", help="comma list of train,infer (default train)")
-    p.add_argument("--channels-last-options", default="off", help="comma list of off,on (default off)")
-    p.add_argument("--compile-options", default="none",
-                   help="comma list of none,default,reduce-overhead,max-autotune (default none)")
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--seconds", type=float, help="timed seconds per run")
-    length.add_argument("--steps", type=int, help="timed steps per run (default 100)")
-    p.add_argument("--warmup", type=int, default=10, help="warm-up steps per run (default 10)")
-    p.add_argument("--dataset", default="synthetic", help="data set, as for `main.py run` (default synthetic)")
-    p.add_argument("--cooldown", type=float, default=5.0, help="seconds of rest between runs (default 5)")
+    add_config_flags(p, schema, axes=True)
+    p.add_argument("--cooldown", type=_cooldown, default=5.0, metavar="S",
+                   help="seconds of rest between runs (default 5)")
     p.add_argument("--out", help="sweep folder (default: a new folder under the data folder's sweeps/)")
     p.add_argument("--resume", metavar="DIR", help="continue an interrupted sweep in DIR")
     p.add_argument("--db", help="run history database (default: the app's)")
     p.add_argument("--progress-jsonl", action="store_true", help="print progress as JSON lines (for the GUI)")
     p.add_argument("--dry-run", action="store_true", help="show the plan and exit")
+    p.set_defaults(schema=schema)
 
 
-def _split(text: str | None, field: str) -> list[str]:
-    items = [t.strip() for t in (text or "").split(",") if t.strip()]
-    if not items:
-        raise BadInput(f"--{field}: give a comma-separated list")
-    return items
+def _cooldown(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (got {text})")
+    return value
 
 
 def _grid_from_args(args):
     from pydantic import ValidationError
 
-    from engine.sweep.grid import Grid
+    from engine.sweep.grid import grid_class
     if not args.network:
         raise BadInput("give a network (preset name or spec path), or --resume DIR")
-    if not args.devices or not args.batches:
-        raise BadInput("give --devices and --batches (e.g. --devices cpu --batches 32,256)")
+    schema = getattr(args, "schema", RunConfig)
+    values = given(args, schema)
+    axes = {n: v for n, v in values.items() if isinstance(v, list)}
+    fixed = {n: v for n, v in values.items() if n not in axes}
     try:
-        batches = [int(b) for b in _split(args.batches, "batches")]
-    except ValueError:
-        raise BadInput(f"--batches: {args.batches!r} is not a comma list of whole numbers") from None
-    cl = []
-    for v in _split(args.channels_last_options, "channels-last-options"):
-        if v.lower() not in ON_OFF:
-            raise BadInput(f"--channels-last-options: {v!r} is not on or off")
-        cl.append(ON_OFF[v.lower()])
-    comp = [None if v.lower() == "none" else v for v in _split(args.compile_options, "compile-options")]
-    bad = [v for v in comp if v not in (None, "default", "reduce-overhead", "max-autotune")]
-    if bad:
-        raise BadInput(f"--compile-options: {bad[0]!r} is not none, default, reduce-overhead or max-autotune")
-    try:
-        return Grid(network=args.network, devices=_split(args.devices, "devices"),
-                    precisions=_split(args.precisions, "precisions"), batches=batches,
-                    modes=_split(args.modes, "modes"), channels_last=list(dict.fromkeys(cl)),
-                    compile_modes=list(dict.fromkeys(comp)), seconds=args.seconds, steps=args.steps,
-                    warmup=args.warmup, dataset=args.dataset, cooldown_s=args.cooldown)
+        return grid_class(schema)(network=args.network, axes=axes, fixed=fixed, cooldown_s=args.cooldown)
     except ValidationError as exc:
         err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "grid"
-        raise BadInput(f"sweep {where}: {err['msg']}") from None
+        raise BadInput(f"sweep: {err['msg'].removeprefix('Value error, ')}") from None
 
 
 def _default_folder(network: str) -> Path:
@@ -131,7 +111,6 @@ def main(args: argparse.Namespace) -> int:
             raise BadInput(f"{folder} already holds a sweep; use --resume {folder} or another --out")
         state = SweepState.new(grid, args.db)
     todo = state.pending()
-    from engine.run.config import RunConfig
     from engine.sweep.grid import estimate_run_s
     est = sum(estimate_run_s(RunConfig(**e.config)) for e in todo) + state.grid.cooldown_s * max(0, len(todo) - 1)
     if not args.progress_jsonl:

@@ -3,6 +3,9 @@ the typed events it emits.
 
 Entry points:
     RunConfig                       the one declaration of every run option (torch-free)
+    option_fields(RunConfig, surface) -> {name: OptionField}   how each option is offered (flag, control, axis)
+    unavailable(values, Target(...)) -> {key: reason}          which choices a device or mode rules out, and why
+    estimate_memory(analysis, input_shape, config, capacity_bytes) -> MemoryEstimate   before a run (torch-free)
     run(spec, config, on_event, should_stop) -> RunResult      the run loop (imports torch on first use)
     run_worker(...)                 the spawned worker's entry (torch-free at import)
     RunStarted, PhaseChanged, StepMetrics, TelemetryBatch, RunFinished     the events (torch-free)
@@ -14,7 +17,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from engine.run.config import RunConfig
+from engine.run.config import DEFAULT_STEPS, RunConfig
+from engine.run.memory_estimate import MemoryEstimate, estimate_html, estimate_memory, fmt_bytes, oom_suggestion
+from engine.run.options import Option, OptionField, Target, option_fields, unavailable
 from engine.run.events import Event, PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from engine.run.worker import run_worker
 
@@ -27,5 +32,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.run' has no attribute {name!r}")
 
 
-__all__ = ["Event", "PhaseChanged", "RunConfig", "RunFinished", "RunStarted", "StepMetrics", "TelemetryBatch",
-           "run", "run_model", "run_worker"]
+__all__ = ["DEFAULT_STEPS", "Event", "MemoryEstimate", "Option", "OptionField", "PhaseChanged", "RunConfig",
+           "RunFinished", "RunStarted", "StepMetrics", "Target", "TelemetryBatch", "estimate_html", "estimate_memory",
+           "fmt_bytes", "oom_suggestion", "option_fields", "run", "run_model", "run_worker", "unavailable"]

@@ -1,44 +1,114 @@
-"""RunConfig: everything that defines one run."""
+"""RunConfig: everything that defines one run, and the only place a run option is declared.
+
+Each field has its type (a `Literal` lists its choices once), its default, its bounds and units
+(`Field`), and one `Option` saying how it is offered: the `run` and `sweep` flags, the GUI run
+panel's control, the sweep axes and the remembered settings are derived from these declarations
+(engine.run.options). Adding a lever is one field here plus its implementation in the run loop.
+Field names are stable: stored results keep their config under these names.
+"""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from engine.run.options import Option
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
 Mode = Literal["train", "infer"]
-PRECISIONS: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16", "int8")
+Optimizer = Literal["sgd", "adam"]
+CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+COMPILE_MODES: tuple[str, ...] = get_args(CompileMode)
+DEFAULT_STEPS = 100  # when neither steps nor seconds is given
+DATASET_KINDS = {"synthetic": "Synthetic (random tensors)", "digits": "Digits (built in, 1,797 images)",
+                 "mnist": "MNIST (local folder)", "cifar10": "CIFAR-10 (local folder)",
+                 "folder": "Image folder (one sub-folder per class)"}
+_FORMAT = "the format version of a stored configuration, not a choice"
 
 
 class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = 1
-    device: str = "cpu"  # cpu | cuda | cuda:N
-    precision: Precision = "fp32"
-    batch: int = Field(default=64, ge=1)
-    mode: Mode = "train"
-    steps: int | None = Field(default=None, ge=1)  # timed steps; exclusive with seconds
-    seconds: float | None = Field(default=None, gt=0)
-    warmup: int = Field(default=10, ge=0)
-    dataset: str = "synthetic"  # synthetic | digits | mnist:PATH | cifar10:PATH | folder:PATH
-    optimizer: Literal["sgd", "adam"] = "sgd"
-    lr: float = Field(default=0.01, gt=0)
-    channels_last: bool = False
-    compile: str | None = None  # torch.compile mode: default | reduce-overhead | max-autotune
-    cudnn_benchmark: bool = True
-    threads: int | None = Field(default=None, ge=1)
-    seed: int = 0
-    sample_hz: float = Field(default=10.0, ge=0)  # telemetry sampling rate; 0 turns the sampler off
-    idle_baseline_s: float = Field(default=1.0, ge=0)
-    eval_every_s: float = Field(default=2.0, gt=0)  # how often training reports held-out accuracy
+
+    version: Annotated[int, Option("Format version", exempt={"cli": _FORMAT, "gui": _FORMAT, "sweep": _FORMAT})] = 1
+    device: Annotated[str, Option(
+        "Device", "Where the network runs", control="device", axis=True, axis_flag="--devices",
+        axis_default=("cpu",), help="cpu, cuda or cuda:N (default: the first GPU, else cpu)")] = Field(
+        default="cpu", description="cpu, cuda (the first GPU) or cuda:N")
+    precision: Annotated[Precision, Option(
+        "Precision", "Number format of the computation: fp32 is exact single precision; tf32, fp16 and bf16 "
+        "trade accuracy for speed on GPUs; int8 quantizes Linear layers for CPU inference",
+        axis=True, axis_flag="--precisions")] = Field(default="fp32", description="number format of the run")
+    batch: Annotated[int, Option(
+        "Batch size", "Samples per step: larger batches use the hardware better and need more memory",
+        axis=True, axis_flag="--batches", axis_default=(32, 256, 1024), gui_max=1 << 20)] = Field(
+        default=64, ge=1, description="samples per step")
+    mode: Annotated[Mode, Option(
+        "Mode", "Train (forward, backward and update) or infer (forward only)", axis=True, axis_flag="--modes",
+        choices={"train": "Train", "infer": "Infer"})] = Field(default="train", description="train or infer")
+    steps: Annotated[int | None, Option(
+        "Length", "How long the timed part of the run lasts, in steps or in seconds", control="length",
+        exclusive="length", gui_max=10_000_000)] = Field(
+        default=None, ge=1, description=f"timed steps (default {DEFAULT_STEPS}); exclusive with seconds")
+    seconds: Annotated[float | None, Option(
+        "Length", "How long the timed part of the run lasts, in steps or in seconds", control="length", exclusive="length",
+        suffix=" s", decimals=1, gui_max=86_400)] = Field(
+        default=None, gt=0, description="timed seconds; exclusive with steps")
+    warmup: Annotated[int, Option(
+        "Warm-up", "Steps run before timing starts, so start-up costs and autotuning are not measured",
+        suffix=" steps", gui_max=100_000)] = Field(default=10, ge=0, description="untimed warm-up steps")
+    dataset: Annotated[str, Option(
+        "Data", "What the network is fed: random tensors measure speed alone; real images also show accuracy",
+        control="dataset", choices=DATASET_KINDS)] = Field(
+        default="synthetic", description="synthetic | digits | mnist:PATH | cifar10:PATH | folder:PATH")
+    optimizer: Annotated[Optimizer, Option(
+        "Optimizer", "How training updates the weights", axis=True, axis_flag="--optimizers",
+        choices={"sgd": "SGD with momentum", "adam": "Adam"})] = Field(
+        default="sgd", description="training optimizer: sgd (momentum 0.9) or adam")
+    lr: Annotated[float, Option(
+        "Learning rate", "Size of each training update", decimals=5, gui_max=10.0)] = Field(
+        default=0.01, gt=0, description="learning rate")
+    eval_every_s: Annotated[float, Option(
+        "Accuracy check every", "How often training pauses to measure accuracy on held-out images "
+        "(the pause is not timed)", flag="--eval-every", suffix=" s", decimals=1, gui_max=3600)] = Field(
+        default=2.0, gt=0, description="seconds between held-out evaluations when training on real data")
+    seed: Annotated[int, Option(
+        "Random seed", "Starting point of the random weights and data order; the same seed repeats a run",
+        gui_max=2**31 - 1)] = Field(default=0, description="random seed")
+    channels_last: Annotated[bool, Option(
+        "Channels-last memory format", "Stores images as height x width x channels: faster convolutions "
+        "on GPU tensor cores", axis=True, choices={False: "contiguous", True: "channels-last"})] = Field(
+        default=False, description="NHWC memory format for the model and its input")
+    compile: Annotated[CompileMode | None, Option(
+        "Compile", "Compiles the network into fused kernels before timing (torch.compile); the first "
+        "run takes extra time to compile", metavar="MODE", none_label="off",
+        axis=True, axis_default=(None,))] = Field(default=None, description="torch.compile mode")
+    cudnn_benchmark: Annotated[bool, Option(
+        "cuDNN autotune", "Lets cuDNN try its convolution algorithms during warm-up and keep the fastest",
+        axis=True, choices={False: "autotune off", True: "autotune on"})] = Field(
+        default=True, description="cuDNN autotune (GPU)")
+    threads: Annotated[int | None, Option(
+        "CPU threads", "Threads the CPU work may use; auto lets the framework choose", none_label="auto",
+        axis=True, gui_max=1024)] = Field(default=None, ge=1, description="CPU threads for torch, or auto")
+    sample_hz: Annotated[float, Option(
+        "Telemetry rate", exempt={"gui": "a measuring detail: the app keeps the default rate"})] = Field(
+        default=10.0, ge=0, description="telemetry samples per second; 0 turns the sampler off")
+    idle_baseline_s: Annotated[float, Option(
+        "Idle power baseline", flag="--idle-seconds",
+        exempt={"gui": "a measuring detail: the app keeps the default baseline"})] = Field(
+        default=1.0, ge=0, description="seconds of GPU idle power measured before the run")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        if not (value in ("cpu", "cuda") or (value.startswith("cuda:") and value[5:].isdigit())):
+            raise ValueError(f"device {value!r} is not cpu, cuda or cuda:N")
+        return value
 
     @model_validator(mode="after")
     def _length(self) -> RunConfig:
         if self.steps is not None and self.seconds is not None:
             raise ValueError("give either steps or seconds, not both")
         if self.steps is None and self.seconds is None:
-            self.steps = 100
-        if not (self.device == "cpu" or self.device == "cuda" or
-                (self.device.startswith("cuda:") and self.device[5:].isdigit())):
-            raise ValueError(f"device {self.device!r} is not cpu, cuda or cuda:N")
+            self.steps = DEFAULT_STEPS
         return self

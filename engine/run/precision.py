@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import torch
 
 from engine.errors import Unsupported
+from engine.run.options import Target, unavailable
 
 
 @dataclass
@@ -33,9 +34,9 @@ class PrecisionPlan:
 def plan_precision(precision: str, device: torch.device, mode: str) -> PrecisionPlan:
     cuda = device.type == "cuda"
     if precision == "int8":
-        if cuda or mode != "infer":
-            raise Unsupported("precision int8 is supported only for inference on the CPU so far (dynamic "
-                              "quantization of Linear layers); run inference on the CPU, or use fp16/bf16")
+        why = unavailable({"mode": mode}, Target(device=device.type)).get("precision:int8")
+        if why:
+            raise Unsupported(f"precision int8: {why}")
         return PrecisionPlan("int8", None, False, ["int8 here is dynamic quantization: Linear layers run with "
                                                    "int8 weights and activations; other layers stay fp32"],
                              quantize_linear=True)

@@ -15,13 +15,14 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.errors import BadInput
 from engine.files import write_text_atomic
-from engine.run.config import PRECISIONS, RunConfig
+from engine.run import options as o
+from engine.run.config import DEFAULT_STEPS, RunConfig
 
 SWEEP_FORMAT = "tradeoff-lab/sweep"
 STATE_FILE = "sweep.json"
@@ -40,59 +41,107 @@ class BadSweep(BadInput):
     """The grid or the sweep folder is unusable; the message names the field or file."""
 
 
+# The grid fields sweeps were first saved with: old name -> RunConfig field (axes), so old sweep
+# folders still resume.
+_LEGACY_AXES = {"devices": "device", "precisions": "precision", "batches": "batch", "modes": "mode",
+                "channels_last": "channels_last", "compile_modes": "compile"}
+_LEGACY_FIXED = ("seconds", "steps", "warmup", "dataset")
+
+
 class Grid(BaseModel):
-    """devices x precisions x modes x channels-last x compile x batches, with a length per run."""
+    """Every combination of the axes' values (RunConfig fields marked as sweep axes), each run with
+    the fixed values (length, warm-up, data set, ...). Axes not given run their default values."""
     model_config = ConfigDict(extra="forbid")
+    config_class: ClassVar[type[RunConfig]] = RunConfig
     network: str  # preset name or spec path, as given to `main.py run`
-    devices: list[str] = Field(min_length=1)
-    precisions: list[str] = Field(min_length=1)
-    batches: list[int] = Field(min_length=1)
-    modes: list[Literal["train", "infer"]] = Field(default_factory=lambda: ["train"], min_length=1)
-    channels_last: list[bool] = Field(default_factory=lambda: [False], min_length=1)
-    compile_modes: list[str | None] = Field(default_factory=lambda: [None], min_length=1)
-    seconds: float | None = Field(default=None, gt=0)
-    steps: int | None = Field(default=None, ge=1)
-    warmup: int = Field(default=10, ge=0)
-    dataset: str = "synthetic"
+    axes: dict[str, list[Any]] = Field(default_factory=dict)  # RunConfig field -> values to run
+    fixed: dict[str, Any] = Field(default_factory=dict)  # RunConfig field -> its value in every run
     cooldown_s: float = Field(default=5.0, ge=0)
 
-    @field_validator("precisions")
+    @model_validator(mode="before")
     @classmethod
-    def _known_precisions(cls, values: list[str]) -> list[str]:
-        bad = [p for p in values if p not in PRECISIONS]
-        if bad:
-            raise ValueError(f"unknown precision {bad[0]!r} (choose from {', '.join(PRECISIONS)})")
-        return values
-
-    @field_validator("batches")
-    @classmethod
-    def _positive_batches(cls, values: list[int]) -> list[int]:
-        if any(b < 1 for b in values):
-            raise ValueError("batch sizes must be >= 1")
-        return sorted(set(values))
+    def _legacy(cls, data: Any) -> Any:
+        """Grid(devices=[...], batches=[...], seconds=5) and old sweep.json files: the first grid's names."""
+        if not isinstance(data, dict) or not (set(data) & (set(_LEGACY_AXES) | set(_LEGACY_FIXED))):
+            return data
+        data = dict(data)
+        axes, fixed = dict(data.get("axes") or {}), dict(data.get("fixed") or {})
+        for old, name in _LEGACY_AXES.items():
+            if old in data:
+                axes[name] = data.pop(old)
+        for name in _LEGACY_FIXED:
+            if name in data:
+                value = data.pop(name)
+                if value is not None:
+                    fixed[name] = value
+        return {**data, "axes": axes, "fixed": fixed}
 
     @model_validator(mode="after")
-    def _length(self) -> Grid:
-        if self.seconds is not None and self.steps is not None:
+    def _check(self) -> Grid:
+        known = o.option_fields(self.config_class)
+        axes: dict[str, list[Any]] = {}
+        for name, values in self.axes.items():
+            if name not in known or not known[name].option.axis:
+                raise ValueError(f"{name!r} is not a sweep axis (axes: {', '.join(axis_names(self.config_class))})")
+            if not values:
+                raise ValueError(f"{name}: choose at least one value")
+            checked = list(dict.fromkeys(known[name].check(v) for v in values))
+            axes[name] = sorted(checked) if name == "batch" else checked
+        self.axes = {n: axes[n] for n in known if n in axes}  # declaration order: the run order
+        for name in self.fixed:
+            if name not in known or not known[name].on("sweep"):
+                raise ValueError(f"{name!r} is not a run option a sweep can set")
+            if name in self.axes:
+                raise ValueError(f"{name} is given both as an axis and as a fixed value")
+        if self.fixed.get("seconds") is not None and self.fixed.get("steps") is not None:
             raise ValueError("give either seconds or steps per run, not both")
-        if self.seconds is None and self.steps is None:
-            self.steps = 100
         return self
+
+    def values(self, name: str) -> list[Any]:
+        """The values the axis runs (its default ones when not given)."""
+        if name in self.axes:
+            return self.axes[name]
+        return list(o.option_fields(self.config_class)[name].axis_default)
+
+    # The first grid's names, for readers that still spell them.
+    devices = property(lambda self: self.values("device"))
+    precisions = property(lambda self: self.values("precision"))
+    batches = property(lambda self: self.values("batch"))
+    modes = property(lambda self: self.values("mode"))
+    seconds = property(lambda self: self.fixed.get("seconds"))
+    steps = property(lambda self: self.fixed.get("steps") if self.seconds is not None
+                     else self.fixed.get("steps", DEFAULT_STEPS))
 
     def configs(self) -> list[RunConfig]:
         """Every configuration, batch innermost and ascending; raises BadSweep for an invalid one."""
+        names = [n for n in axis_names(self.config_class) if n != "batch"]
         out = []
-        for device, precision, mode, cl, comp in itertools.product(
-                self.devices, self.precisions, self.modes, self.channels_last, self.compile_modes):
-            for batch in self.batches:
+        for combo in itertools.product(*(self.values(n) for n in names)):
+            for batch in self.values("batch"):
                 try:
-                    out.append(RunConfig(device=device, precision=precision, batch=batch, mode=mode,
-                                         channels_last=cl, compile=comp, seconds=self.seconds,
-                                         steps=self.steps, warmup=self.warmup, dataset=self.dataset))
+                    out.append(self.config_class(**self.fixed, **dict(zip(names, combo, strict=True)), batch=batch))
                 except ValidationError as exc:
                     msg = exc.errors()[0]
-                    raise BadSweep(f"grid field {'.'.join(map(str, msg['loc'])) or 'device'}: {msg['msg']}") from None
+                    where = ".".join(map(str, msg["loc"])) or "device"
+                    raise BadSweep(f"grid field {where}: {msg['msg'].removeprefix('Value error, ')}") from None
         return out
+
+
+def axis_names(schema: type[RunConfig] = RunConfig) -> list[str]:
+    """The RunConfig fields a sweep can vary, in declaration order."""
+    return [n for n, f in o.option_fields(schema, "sweep").items() if f.option.axis]
+
+
+def grid_class(schema: type[RunConfig]) -> type[Grid]:
+    """The Grid for a RunConfig class (RunConfig itself: Grid)."""
+    if schema is RunConfig:
+        return Grid
+    if schema not in _GRIDS:
+        _GRIDS[schema] = type(f"Grid_{schema.__name__}", (Grid,), {"config_class": schema, "__module__": __name__})
+    return _GRIDS[schema]
+
+
+_GRIDS: dict[type, type[Grid]] = {}
 
 
 def oom_key(config: RunConfig | dict) -> tuple:
@@ -100,21 +149,41 @@ def oom_key(config: RunConfig | dict) -> tuple:
     return (c["device"], c["precision"], c["mode"])
 
 
-def describe(config: RunConfig | dict) -> str:
-    """Short label of a configuration, e.g. 'cpu bf16 train b256 +CL +compile:default'."""
+def describe(config: RunConfig | dict, schema: type[RunConfig] = RunConfig) -> str:
+    """Short label of a configuration, e.g. 'cpu bf16 train b256 +channels-last +compile:default': the
+    device, precision, mode and batch, then each other axis whose value is not its default."""
     c = config if isinstance(config, dict) else config.model_dump()
     label = f"{c['device']} {c['precision']} {c['mode']} b{c['batch']}"
-    if c.get("channels_last"):
-        label += " +CL"
-    if c.get("compile"):
-        label += f" +compile:{c['compile']}"
+    known = o.option_fields(schema)
+    for name in axis_names(schema):
+        f = known[name]
+        if name in ("device", "precision", "mode", "batch") or name not in c or c[name] == f.default:
+            continue
+        value = c[name]
+        word = f.flag.lstrip("-")
+        label += f" +{f.option.choices.get(value, word)}" if isinstance(value, bool) else f" +{word}:{f.format(value)}"
     return label
 
 
 def redundant_reason(config: RunConfig, grid: Grid) -> str | None:
-    """Why a configuration would only repeat another run of the grid (it is skipped, not run)."""
-    if config.precision == "tf32" and config.device == "cpu" and "fp32" in grid.precisions:
-        return "tf32 is a GPU tensor-core mode; on the CPU it is plain fp32, measured by the fp32 run"
+    """Why a configuration is skipped, not run: its device or mode cannot take one of its options
+    (engine.run.options' rules; int8 training, say), or the option does nothing there, so the run
+    would only repeat another of the grid (cuDNN autotune on the CPU, tf32 on the CPU beside fp32)."""
+    values = config.model_dump()
+    for key, why in o.unavailable(values, o.Target(device=config.device)).items():
+        name, _, choice = key.partition(":")
+        if name not in values:
+            continue
+        if choice:
+            if o.option_fields(grid.config_class)[name].format(values[name]) != choice:
+                continue
+            if key == "precision:tf32" and "fp32" not in grid.precisions:
+                continue  # the only run of its kind: it runs, as fp32, with a note saying so
+            return why
+        first = grid.values(name)[0]
+        if name in grid.axes and values[name] != first:
+            f = o.option_fields(grid.config_class)[name]
+            return f"{why}: the same run as with {f.label.lower()} {f.choice_label(first)}"
     return None
 
 
@@ -130,7 +199,7 @@ class Plan:
 
 
 def estimate_run_s(config: RunConfig) -> float:
-    length = config.seconds if config.seconds is not None else (config.steps or 100) * STEP_GUESS_S
+    length = config.seconds if config.seconds is not None else (config.steps or DEFAULT_STEPS) * STEP_GUESS_S
     est = START_OVERHEAD_S + config.idle_baseline_s + WARMUP_GUESS_S + length
     if config.compile:
         est += COMPILE_GUESS_S

@@ -60,14 +60,8 @@ Runner = Callable[[RunConfig, str, Path, threading.Event], RunOutcome]
 
 def run_command(network: str, config: RunConfig, result_path: Path, db_path: str | None) -> list[str]:
     """The `main.py run` command line of one configuration."""
-    cmd = [sys.executable, str(ROOT / "main.py"), "run", network, "--device", config.device,
-           "--precision", config.precision, "--batch", str(config.batch), "--mode", config.mode,
-           "--warmup", str(config.warmup), "--dataset", config.dataset, "--json", str(result_path)]
-    cmd += ["--seconds", str(config.seconds)] if config.seconds is not None else ["--steps", str(config.steps)]
-    if config.channels_last:
-        cmd.append("--channels-last")
-    if config.compile:
-        cmd += ["--compile", config.compile]
+    from engine.cli.config_flags import config_argv
+    cmd = [sys.executable, str(ROOT / "main.py"), "run", network, *config_argv(config), "--json", str(result_path)]
     if db_path:
         cmd += ["--db", db_path]
     return cmd

@@ -66,7 +66,10 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     (["--steps", "5", "--seconds", "2"], "not allowed with"),
     (["--dataset", "mnist:/no/such/place"], "/no/such/place"),
     (["--dataset", "webcam"], "unknown kind"),
-    (["--precision", "int8"], "int8 is supported only for inference"),
+    (["--precision", "int8"], "int8 runs only for inference"),
+    (["--batch", "0"], "argument --batch: must be >= 1"),
+    (["--lr", "-1"], "argument --lr: must be > 0"),
+    (["--optimizer", "lion"], "argument --optimizer: 'lion' is not one of sgd, adam"),
     (["--json", "/no/such/folder/r.json"], "/no/such/folder"),
 ])
 def test_bad_arguments_exit_2_with_one_line(tmp_path, args, words):

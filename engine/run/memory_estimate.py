@@ -1,4 +1,4 @@
-"""How much memory a run will need, from the spec's analysis, before it starts. No Qt, no torch.
+"""How much memory a run will need, from the network's analysis, before it starts. No Qt, no torch.
 
 An estimate, labelled as one: weights (fp32 master copy; autocast keeps weights in fp32), gradients
 and optimizer state when training, activations x batch at the precision's element size (kept for the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 OPTIMIZER_STATE_PER_PARAM = {"sgd": 1, "adam": 2}  # fp32 tensors per parameter (SGD momentum, Adam m and v)
@@ -73,15 +74,16 @@ def estimate(params: int, activation_bytes_fp32: int, layer_activation_bytes_fp3
         capacity_bytes=capacity_bytes, place="GPU memory" if on_gpu else "host memory")
 
 
-def from_analysis(analysis, input_shape: list[int], batch: int, precision: str, mode: str, optimizer: str,
-                  on_gpu: bool, capacity_bytes: int | None) -> MemoryEstimate:
-    """The estimate for an engine.net.analysis.Analysis (its per-layer fp32 activation bytes per sample)."""
+def estimate_memory(analysis: Any, input_shape: list[int], config: Any,
+                    capacity_bytes: int | None) -> MemoryEstimate:
+    """The estimate of a run (a RunConfig: batch, precision, mode, optimizer, device) of a network,
+    from its engine.net analysis (per-layer fp32 activation bytes per sample)."""
     layers = [info.activation_bytes for info in analysis.layers.values()]
-    return estimate(analysis.total_params, analysis.activation_bytes, layers, math.prod(input_shape), batch,
-                    precision, mode, optimizer, on_gpu, capacity_bytes)
+    return estimate(analysis.total_params, analysis.activation_bytes, layers, math.prod(input_shape), config.batch,
+                    config.precision, config.mode, config.optimizer, config.device != "cpu", capacity_bytes)
 
 
-def describe_html(e: MemoryEstimate, batch: int, precision: str) -> str:
+def estimate_html(e: MemoryEstimate, batch: int, precision: str) -> str:
     """The estimate for the run panel: total, breakdown, and a warning with the batch that fits."""
     cap = f" of {fmt_bytes(e.capacity_bytes)}" if e.capacity_bytes else ""
     lines = [f"<b>~{fmt_bytes(e.total_bytes)}</b>{cap} {e.place} (estimated)",

@@ -1,0 +1,264 @@
+"""How each run option is offered, and which values a device, precision or mode allows. Qt-free,
+torch-free.
+
+Every RunConfig field carries one `Option` (through `Annotated`), so adding a lever is one field plus
+its implementation: the `run` and `sweep` flags, the GUI run panel's control, the remembered settings
+and the sweep axes are all derived from it. A surface a field is not offered on names why
+(`Option.exempt`). `unavailable()` holds the rules: which values this device, precision or mode
+cannot take, with the reason the GUI shows and the engine raises.
+
+    option_fields(RunConfig) -> {name: OptionField}     every option, in declaration order
+    unavailable(values, Target(...)) -> {key: reason}     key "field" or "field:value"
+"""
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import annotated_types
+
+SURFACES = ("cli", "gui", "sweep")
+Control = Literal["choice", "int", "float", "bool", "text", "device", "length", "dataset"]
+
+
+@dataclass(frozen=True, eq=False)
+class Option:
+    """How one RunConfig field is offered. Words in `label`, `tip` and `choices` are for the GUI:
+    plain words, no field names, no flags."""
+    label: str  # GUI label, e.g. "Batch size"
+    tip: str = ""  # GUI tooltip: what it does and when it matters
+    flag: str | None = None  # `run` flag; default --name-with-dashes
+    help: str | None = None  # CLI help; default: the field's description
+    metavar: str | None = None  # CLI: the argument's name in the help
+    exclusive: str | None = None  # fields of one group are given one at a time (steps or seconds)
+    control: Control | None = None  # GUI control; default from the field's type
+    axis: bool = False  # a sweep axis (every value runs); otherwise one value for the whole sweep
+    axis_flag: str | None = None  # `sweep` flag for the axis; default FLAG-options
+    axis_default: tuple = ()  # the sweep's default values; default: the field's default alone
+    choices: Mapping[Any, str] = field(default_factory=dict)  # value -> GUI label (others show as is)
+    none_label: str = "none"  # how None is shown and typed ("off", "auto")
+    decimals: int = 2  # GUI: digits after the point of a float
+    suffix: str = ""  # GUI: unit after the number, e.g. " s"
+    gui_max: float | None = None  # GUI upper bound where the field has none
+    exempt: Mapping[str, str] = field(default_factory=dict)  # surface ("cli", "gui", "sweep") -> why not
+
+    def on(self, surface: str) -> bool:
+        return surface not in self.exempt
+
+
+def option(info: Any) -> Option | None:
+    """The Option of a pydantic FieldInfo, or None if it has none."""
+    return next((m for m in info.metadata if isinstance(m, Option)), None)
+
+
+@dataclass(frozen=True)
+class OptionField:
+    """One RunConfig field with its Option: what every surface needs to offer it."""
+    name: str
+    option: Option
+    info: Any  # the pydantic FieldInfo
+
+    def on(self, surface: str) -> bool:
+        return self.option.on(surface)
+
+    @property
+    def label(self) -> str:
+        return self.option.label
+
+    @property
+    def default(self) -> Any:
+        return self.info.get_default(call_default_factory=True)
+
+    @property
+    def flag(self) -> str:
+        return self.option.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def axis_flag(self) -> str:
+        return self.option.axis_flag or self.flag + "-options"
+
+    @property
+    def axis_default(self) -> tuple:
+        return self.option.axis_default or (self.default,)
+
+    @property
+    def value_type(self) -> tuple[type | None, tuple, bool]:
+        """(base type, Literal choices or (), None allowed): int | None -> (int, (), True)."""
+        ann = self.info.annotation
+        nullable = False
+        if typing.get_origin(ann) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            nullable = len(args) < len(typing.get_args(ann))
+            ann = args[0] if len(args) == 1 else ann
+        if typing.get_origin(ann) is Literal:
+            choices = typing.get_args(ann)
+            return type(choices[0]), choices, nullable
+        return (ann if isinstance(ann, type) else None), (), nullable
+
+    @property
+    def base(self) -> type | None:
+        return self.value_type[0]
+
+    @property
+    def choices(self) -> tuple:
+        return self.value_type[1]
+
+    @property
+    def nullable(self) -> bool:
+        return self.value_type[2]
+
+    @property
+    def control(self) -> Control:
+        if self.option.control:
+            return self.option.control
+        base, choices, _ = self.value_type
+        if choices:
+            return "choice"
+        return {bool: "bool", int: "int", float: "float"}.get(base, "text")
+
+    @property
+    def bounds(self) -> Bounds:
+        """The numeric bounds, from the field's Field(ge=..., gt=..., le=..., lt=...) constraints."""
+        b: dict[str, Any] = {}
+        for m in self.info.metadata:
+            if isinstance(m, annotated_types.Ge):
+                b.update(low=m.ge, low_open=False)
+            elif isinstance(m, annotated_types.Gt):
+                b.update(low=m.gt, low_open=True)
+            elif isinstance(m, annotated_types.Le):
+                b.update(high=m.le, high_open=False)
+            elif isinstance(m, annotated_types.Lt):
+                b.update(high=m.lt, high_open=True)
+        return Bounds(**b)
+
+    def choice_label(self, value: Any) -> str:
+        """A value in GUI words: its label in Option.choices, else the value as typed."""
+        return self.option.choices.get(value, self.format(value))
+
+    def parse(self, text: str) -> Any:
+        """One value as typed by a user (a flag's argument, an item of a sweep list). Raises
+        ValueError with a message that says what is wanted."""
+        base, choices, nullable = self.value_type
+        t = text.strip()
+        if nullable and t.lower() in {"none", self.option.none_label.lower()}:
+            return None
+        if base is bool:
+            if t.lower() not in ON_WORDS:
+                raise ValueError(f"{t!r} is not on or off")
+            return ON_WORDS[t.lower()]
+        if choices:
+            if t not in choices:
+                extra = [self.option.none_label] if nullable else []
+                raise ValueError(f"{t!r} is not one of {', '.join(map(str, (*choices, *extra)))}")
+            return t
+        if base in (int, float):
+            try:
+                x = base(t)
+            except ValueError:
+                raise ValueError(f"{t!r} is not {'a whole number' if base is int else 'a number'}") from None
+            why = self.bounds.problem(x)
+            if why:
+                raise ValueError(f"{why} (got {t})")
+            return x
+        return t
+
+    def check(self, value: Any) -> Any:
+        """A value checked alone (type, choices, bounds); ValueError in plain words."""
+        from typing import Annotated
+
+        from pydantic import TypeAdapter, ValidationError
+        _base, choices, nullable = self.value_type
+        if choices and value not in choices and not (nullable and value is None):
+            raise ValueError(f"unknown {self.name} {value!r} (choose from {', '.join(map(str, choices))})")
+        try:
+            return TypeAdapter(Annotated[(self.info.annotation, *self.info.metadata)]).validate_python(value)
+        except ValidationError as exc:
+            raise ValueError(f"{self.name} {value!r}: {exc.errors()[0]['msg'].lower()}") from None
+
+    def format(self, value: Any) -> str:
+        """A value as a user types it (the inverse of parse)."""
+        if value is None:
+            return self.option.none_label
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def option_fields(schema: Any, surface: str | None = None) -> dict[str, OptionField]:
+    """name -> OptionField of every field of a RunConfig class (offered on `surface`, if given), in
+    declaration order. A field without an Option is a programming error, named here."""
+    out = {}
+    for name, info in schema.model_fields.items():
+        opt = option(info)
+        if opt is None:
+            raise TypeError(f"{schema.__name__}.{name} has no Option: say how it is offered (engine.run.options)")
+        if surface is None or opt.on(surface):
+            out[name] = OptionField(name, opt, info)
+    return out
+
+
+@dataclass(frozen=True)
+class Bounds:
+    low: float | None = None
+    low_open: bool = False  # gt rather than ge
+    high: float | None = None
+    high_open: bool = False
+
+    def problem(self, x: float) -> str | None:
+        """Why x is out of bounds, in words, or None."""
+        if self.low is not None and (x <= self.low if self.low_open else x < self.low):
+            return f"must be {'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None and (x >= self.high if self.high_open else x > self.high):
+            return f"must be {'<' if self.high_open else '<='} {self.high:g}"
+        return None
+
+
+ON_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
+
+
+# --- which values a device, precision or mode allows -----------------------------------------------
+
+@dataclass(frozen=True)
+class Target:
+    """What a run would run on, as far as the option rules care."""
+    device: str = "cpu"  # cpu | cuda | cuda:N
+    compute_capability: tuple[int, int] | None = None  # None: unknown (or the CPU)
+    input_shape: tuple[int, ...] | None = None  # the network's input, without the batch
+
+    @property
+    def gpu(self) -> bool:
+        return self.device != "cpu"
+
+
+def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
+    """Option key -> why it cannot be chosen with these other values on this target. Keys are a field
+    name (the whole option, e.g. "cudnn_benchmark") or "field:value" (one choice, e.g. "precision:int8").
+    The run loop refuses the same int8 choice with the same words."""
+    out: dict[str, str] = {}
+    mode = values.get("mode", "train")
+    if target.gpu:
+        out["precision:int8"] = ("int8 runs only on the CPU so far (Linear layers quantized to 8 bits); "
+                                 "use fp16 or bf16 on a GPU")
+    elif mode != "infer":
+        out["precision:int8"] = "int8 runs only for inference so far (Linear layers quantized to 8 bits)"
+    if not target.gpu:
+        out["precision:tf32"] = "TF32 is a GPU tensor-core mode; on the CPU it would be plain fp32"
+        out["cudnn_benchmark"] = "cuDNN autotune tunes NVIDIA GPU convolutions; this run is on the CPU"
+        out["compile:reduce-overhead"] = "reduce-overhead uses CUDA graphs: GPU only"
+    elif target.compute_capability is not None and target.compute_capability < (8, 0):
+        cc = target.compute_capability
+        why = f"needs compute capability 8.0 or newer (Ampere); this GPU is {cc[0]}.{cc[1]}"
+        out["precision:tf32"] = f"TF32 {why}"
+        out["precision:bf16"] = f"bf16 {why}"
+    if target.input_shape is not None and len(target.input_shape) != 3:
+        out["channels_last"] = (f"channels-last needs an image input (channels, height, width); this "
+                                f"network's input is {list(target.input_shape)}")
+    if mode != "train":
+        for name in ("optimizer", "lr", "eval_every_s"):
+            out[name] = "used only when training"
+    elif str(values.get("dataset", "synthetic")).partition(":")[0] == "synthetic":
+        out["eval_every_s"] = "synthetic data has no held-out images to check accuracy on"
+    return out
