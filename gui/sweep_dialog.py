@@ -104,12 +104,7 @@ class SweepDialog(QDialog):
     # ---- running --------------------------------------------------------------------------
     def command(self, folder: Path) -> list[str]:
         g = self.form.grid()
-        args = [str(MAIN_PY), "sweep", g.network, "--devices", ",".join(g.devices),
-                "--precisions", ",".join(g.precisions), "--batches", ",".join(map(str, g.batches)),
-                "--modes", ",".join(g.modes), "--channels-last-options", ",".join("on" if c else "off" for c in g.channels_last),
-                "--compile-options", ",".join(c or "none" for c in g.compile_modes),
-                "--cooldown", f"{g.cooldown_s:g}", "--out", str(folder), "--progress-jsonl"]
-        args += ["--seconds", f"{g.seconds:g}"] if g.seconds else ["--steps", str(g.steps)]
+        args = [str(MAIN_PY), "sweep", *g.to_argv(), "--out", str(folder), "--progress-jsonl"]
         if self.db_path:
             args += ["--db", str(self.db_path)]
         return args

@@ -1,8 +1,11 @@
-"""The sweep grid form: devices x precisions x batches x modes x levers, with a length per run.
+"""The sweep grid form, built from RunConfig: one row per sweep axis (check boxes for choices and
+switches, a comma list for numbers), the length per run and the cool-down.
 
-Qt only, torch-free: it builds an `engine.sweep.grid.Grid` (which checks it) and says what is wrong in
+Qt only, torch-free: it builds an `engine.sweep.Grid` (which checks it) and says what is wrong in
 words a user can act on. `changed` fires on every edit so the dialog can redraw the plan."""
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
@@ -17,10 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.sweep import BadSweep, Grid
-
-PRECISION_CHOICES = ("fp32", "tf32", "fp16", "bf16")
-COMPILE_CHOICES = (("none", None), ("default", "default"), ("reduce-overhead", "reduce-overhead"))
+from engine.run import RunConfig, option_fields
+from engine.sweep import BadSweep, axis_names, grid_class
 
 
 def _checks(options, checked) -> tuple[QWidget, list[QCheckBox]]:
@@ -41,28 +42,37 @@ def _checks(options, checked) -> tuple[QWidget, list[QCheckBox]]:
 class SweepForm(QWidget):
     changed = Signal()
 
-    def __init__(self, network: str, display_name: str | None = None, parent=None) -> None:
+    def __init__(self, network: str, display_name: str | None = None, parent=None,
+                 schema: type[RunConfig] = RunConfig) -> None:
         super().__init__(parent)
-        self.network, self.display_name = network, display_name or network
+        self.network, self.display_name, self.schema = network, display_name or network, schema
+        self.fields = option_fields(schema, "sweep")
+        self.checks: dict[str, list[QCheckBox]] = {}  # axis -> its check boxes (choices, switches, devices)
+        self.lists: dict[str, QLineEdit] = {}  # axis -> its comma list (numbers)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         net = QLabel(self.display_name)
         net.setToolTip(self.network)
         net.setTextInteractionFlags(Qt.TextSelectableByMouse)
         form.addRow("Network", net)
-        self.devices_box, self.device_checks = _checks([("CPU", "cpu")], {"cpu"})
-        form.addRow("Devices", self.devices_box)
-        box, self.precision_checks = _checks([(p, p) for p in PRECISION_CHOICES], {"fp32"})
-        form.addRow("Precisions", box)
-        self.batches = QLineEdit("32,256,1024")
-        self.batches.setPlaceholderText("comma list, e.g. 32,256,1024")
-        form.addRow("Batch sizes", self.batches)
-        box, self.mode_checks = _checks([("train", "train"), ("infer", "infer")], {"train"})
-        form.addRow("Modes", box)
-        box, self.cl_checks = _checks([("contiguous", False), ("channels-last", True)], {False})
-        form.addRow("Memory format", box)
-        box, self.compile_checks = _checks(COMPILE_CHOICES, {None})
-        form.addRow("torch.compile", box)
+        for name in axis_names(schema):
+            f = self.fields[name]
+            if f.base in (int, float) and not f.choices:
+                edit = QLineEdit(",".join(f.format(v) for v in f.axis_default))
+                edit.setPlaceholderText("comma list, e.g. " + ",".join(f.format(v) for v in f.axis_default))
+                edit.textChanged.connect(self.changed)
+                self.lists[name] = edit
+                widget = edit
+            else:
+                values = [False, True] if f.base is bool else ([None] if f.nullable else []) + list(f.choices)
+                if f.control == "device":
+                    values = list(f.axis_default)
+                widget, self.checks[name] = _checks([(f.choice_label(v), v) for v in values], set(f.axis_default))
+                for cb in self.checks[name]:
+                    cb.toggled.connect(self.changed)
+            widget.setToolTip(f.option.tip)
+            form.addRow(f.label, widget)
+        self.devices_box = self.checks["device"][0].parentWidget()
         length = QWidget()
         lrow = QHBoxLayout(length)
         lrow.setContentsMargins(0, 0, 0, 0)
@@ -78,59 +88,51 @@ class SweepForm(QWidget):
         self.cooldown.setMaximumWidth(120)
         self.length_value.setMaximumWidth(120)
         form.addRow("Cool-down", self.cooldown)
-
-        for cb in self._all_checks():
-            cb.toggled.connect(self.changed)
-        self.batches.textChanged.connect(self.changed)
         for w in (self.length_value, self.cooldown):
             w.valueChanged.connect(self.changed)
         self.length_unit.currentIndexChanged.connect(self.changed)
 
-    def _all_checks(self) -> list[QCheckBox]:
-        return self.device_checks + self.precision_checks + self.mode_checks + self.cl_checks + self.compile_checks
-
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """Offer these (key, label) devices, e.g. from gui.run.devices' inventory; CPU stays checked."""
         row = self.devices_box.layout()
-        for cb in self.device_checks:
+        for cb in self.checks["device"]:
             row.removeWidget(cb)
             cb.deleteLater()
-        self.device_checks = []
+        self.checks["device"] = []
         for i, (key, label) in enumerate(devices):
             cb = QCheckBox(label)
             cb.setProperty("value", key)
             cb.setChecked(key == "cpu")
             cb.toggled.connect(self.changed)
             row.insertWidget(i, cb)
-            self.device_checks.append(cb)
+            self.checks["device"].append(cb)
         self.changed.emit()
 
-    @staticmethod
-    def _chosen(boxes: list[QCheckBox]) -> list:
-        return [cb.property("value") for cb in boxes if cb.isChecked()]
+    def axis_values(self, name: str) -> list[Any]:
+        """The values chosen for one axis; ValueError naming the row when they cannot be read."""
+        f = self.fields[name]
+        if name in self.checks:
+            values = [cb.property("value") for cb in self.checks[name] if cb.isChecked()]
+        else:
+            try:
+                values = [f.parse(t) for t in self.lists[name].text().split(",") if t.strip()]
+            except ValueError as exc:
+                raise ValueError(f"{f.label}: {exc}") from None
+        if not values:
+            raise ValueError(f"{f.label}: choose at least one")
+        return values
 
-    def grid(self) -> Grid:
+    def grid(self) -> Any:
         """The grid the form describes; raises ValueError with a message for the user."""
-        try:
-            batches = [int(b) for b in self.batches.text().replace(" ", "").split(",") if b]
-        except ValueError:
-            raise ValueError("Batch sizes: give whole numbers separated by commas, e.g. 32,256,1024") from None
-        names = {"devices": "Devices", "precisions": "Precisions", "batches": "Batch sizes", "modes": "Modes",
-                 "channels_last": "Memory format", "compile_modes": "torch.compile"}
+        axes = {name: self.axis_values(name) for name in axis_names(self.schema)}
         length = self.length_value.value()
-        by_seconds = self.length_unit.currentText() == "seconds"
+        fixed = {"seconds": length} if self.length_unit.currentText() == "seconds" else {"steps": int(length)}
         try:
-            grid = Grid(network=self.network, devices=self._chosen(self.device_checks),
-                        precisions=self._chosen(self.precision_checks), batches=batches,
-                        modes=self._chosen(self.mode_checks), channels_last=self._chosen(self.cl_checks),
-                        compile_modes=self._chosen(self.compile_checks), seconds=length if by_seconds else None,
-                        steps=None if by_seconds else int(length), cooldown_s=self.cooldown.value())
+            grid = grid_class(self.schema)(network=self.network, axes=axes, fixed=fixed,
+                                           cooldown_s=self.cooldown.value())
             grid.configs()
         except ValidationError as exc:
-            err = exc.errors()[0]
-            field = names.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "Grid"
-            msg = "choose at least one" if err["type"] == "too_short" else err["msg"]
-            raise ValueError(f"{field}: {msg}") from None
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
         except BadSweep as exc:
             raise ValueError(str(exc)) from None
         return grid

@@ -17,10 +17,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from engine.run.config import DEFAULT_STEPS, RunConfig
+from engine.run.config import DEFAULT_STEPS, PATHLESS_DATASETS, RunConfig
+from engine.run.events import Event, PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from engine.run.memory_estimate import MemoryEstimate, estimate_html, estimate_memory, fmt_bytes, oom_suggestion
 from engine.run.options import Option, OptionField, Target, option_fields, unavailable
-from engine.run.events import Event, PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from engine.run.worker import run_worker
 
 _LAZY = {"run": "engine.run.loop", "run_model": "engine.run.loop"}
@@ -32,6 +32,6 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.run' has no attribute {name!r}")
 
 
-__all__ = ["DEFAULT_STEPS", "Event", "MemoryEstimate", "Option", "OptionField", "PhaseChanged", "RunConfig",
+__all__ = ["DEFAULT_STEPS", "Event", "MemoryEstimate", "Option", "OptionField", "PATHLESS_DATASETS", "PhaseChanged", "RunConfig",
            "RunFinished", "RunStarted", "StepMetrics", "Target", "TelemetryBatch", "estimate_html", "estimate_memory",
            "fmt_bytes", "oom_suggestion", "option_fields", "run", "run_model", "run_worker", "unavailable"]

@@ -24,6 +24,7 @@ DEFAULT_STEPS = 100  # when neither steps nor seconds is given
 DATASET_KINDS = {"synthetic": "Synthetic (random tensors)", "digits": "Digits (built in, 1,797 images)",
                  "mnist": "MNIST (local folder)", "cifar10": "CIFAR-10 (local folder)",
                  "folder": "Image folder (one sub-folder per class)"}
+PATHLESS_DATASETS = ("synthetic", "digits")  # the others are read from a folder: kind:PATH
 _FORMAT = "the format version of a stored configuration, not a choice"
 
 

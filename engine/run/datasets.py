@@ -21,8 +21,9 @@ import torch
 import torch.nn.functional as F
 
 from engine.errors import BadRunInput
+from engine.run.config import DATASET_KINDS, PATHLESS_DATASETS
 
-KINDS = ("synthetic", "digits", "mnist", "cifar10", "folder")
+KINDS = tuple(DATASET_KINDS)
 
 
 def parse_dataset(name: str) -> tuple[str, Path | None]:
@@ -32,7 +33,7 @@ def parse_dataset(name: str) -> tuple[str, Path | None]:
     if kind not in KINDS:
         raise BadRunInput(f"data set {name!r}: unknown kind {kind!r} (use synthetic, digits, mnist:PATH, "
                           f"cifar10:PATH or folder:PATH)")
-    if kind in ("synthetic", "digits"):
+    if kind in PATHLESS_DATASETS:
         if path:
             raise BadRunInput(f"data set {name!r}: {kind} takes no path")
         return kind, None

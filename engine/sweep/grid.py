@@ -112,6 +112,20 @@ class Grid(BaseModel):
     steps = property(lambda self: self.fixed.get("steps") if self.seconds is not None
                      else self.fixed.get("steps", DEFAULT_STEPS))
 
+    def to_argv(self) -> list[str]:
+        """The `sweep` arguments that give this grid (network, axes, fixed values, cool-down)."""
+        fields = o.option_fields(self.config_class)
+        argv = [self.network]
+        for name, values in self.axes.items():
+            argv += [fields[name].axis_flag, ",".join(fields[name].format(v) for v in values)]
+        for name, value in self.fixed.items():
+            f = fields[name]
+            if isinstance(value, bool):
+                argv.append(f.flag if value else "--no-" + f.flag[2:])
+            elif value is not None:
+                argv += [f.flag, str(value) if isinstance(value, float) else f.format(value)]
+        return argv + ["--cooldown", str(self.cooldown_s)]
+
     def configs(self) -> list[RunConfig]:
         """Every configuration, batch innermost and ascending; raises BadSweep for an invalid one."""
         names = [n for n in axis_names(self.config_class) if n != "batch"]

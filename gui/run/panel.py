@@ -21,12 +21,11 @@ from PySide6.QtWidgets import (
 
 from engine.format import MISSING
 from engine.results import NetworkSummary, RunResult
-from engine.run import RunStarted, StepMetrics
+from engine.run import MemoryEstimate, RunStarted, StepMetrics, estimate_html, estimate_memory, oom_suggestion
 from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.controller import RunController
 from gui.run.devices import InventoryLoader
-from gui.run.memory_estimate import MemoryEstimate, describe_html, from_analysis, oom_suggestion
 from gui.run.options import RunOptions
 from gui.run.remembered import save_run_options
 from gui.run.summary_card import SummaryCard
@@ -260,12 +259,16 @@ class RunPanel(QWidget):
             self.estimate_label.setText("No estimate: the network has errors." if not analysis.ok else MISSING)
             self._set_bad(False)
             return
-        device = self.options.current_device()
-        o = self.options
-        self.estimate = e = from_analysis(analysis, list(self.doc.current.input.shape), o.batch.value(),
-                                          o.precision.currentText(), o.mode.currentData(), "sgd",
-                                          on_gpu=device.key != "cpu", capacity_bytes=device.mem_bytes)
-        self.estimate_label.setText(describe_html(e, o.batch.value(), o.precision.currentText()))
+        try:
+            config = self.options.config()
+        except ValueError:  # the reason shows under Start; no estimate for settings that cannot run
+            self.estimate = None
+            self.estimate_label.setText("—")
+            self._set_bad(False)
+            return
+        self.estimate = e = estimate_memory(analysis, list(self.doc.current.input.shape), config,
+                                            self.options.current_device().mem_bytes)
+        self.estimate_label.setText(estimate_html(e, config.batch, config.precision))
         self._set_bad(e.fits is False)
 
     def _set_bad(self, bad: bool) -> None:

@@ -8,11 +8,9 @@ import pytest
 
 from engine.net.analysis import Problem
 from gui.run.controller import RunController
-from gui.run.devices import Device, inventory_from_dict
-from gui.run.memory_estimate import estimate, from_analysis
-from gui.run.options import option_reasons
+from gui.run.devices import inventory_from_dict
 from gui.run.replay import make_script, replay_worker
-from tests.gui.static_document import StaticDocument, lenet_analysis
+from tests.gui.static_document import StaticDocument
 
 HW_JSON = {  # the shape of `main.py hw --json` (hw.inventory.Inventory.to_dict())
     "cpu": {"model": "AMD EPYC 9454", "arch": "x86_64", "physical_cores": 8, "logical_cores": 16,
@@ -48,57 +46,75 @@ def test_inventory_lists_cpu_and_each_gpu_by_name_and_memory():
     assert [d.key for d in bad.devices] == ["cpu"] and "could not be read" in bad.error
 
 
-def test_options_the_device_cannot_do_are_refused_with_the_reason():
-    cpu = Device("cpu", "CPU", 2**33)
-    volta = Device("cuda:1", "V100", 16 * 2**30, (7, 0))
-    hopper = Device("cuda:0", "H100", 80 * 2**30, (9, 0))
-    assert "GPU tensor-core mode" in option_reasons(cpu, [1, 28, 28])["precision:tf32"]
-    assert "cuDNN" in option_reasons(cpu, [1, 28, 28])["cudnn"]
-    assert "compute capability 8.0+" in option_reasons(volta, [1, 28, 28])["precision:bf16"]
-    assert "this GPU is 7.0" in option_reasons(volta, [1, 28, 28])["precision:tf32"]
-    assert set(option_reasons(hopper, [1, 28, 28])) == {"precision:int8"}
-    assert "image input" in option_reasons(hopper, [784])["channels_last"]
-
-
 def test_the_form_disables_items_with_tooltips_and_defaults_to_the_first_gpu(qtbot, tmp_path):
     panel = _panel(qtbot, tmp_path)
     o = panel.options
+    precision, cudnn = o.controls["precision"], o.controls["cudnn_benchmark"]
     assert o.current_device().key == "cuda:0"
     o.device.setCurrentIndex(2)  # the V100
-    model = o.precision.model()
-    tf32 = model.item(1)
-    assert not tf32.isEnabled() and "compute capability 8.0+" in tf32.toolTip()
-    o.precision.setCurrentIndex(3)  # bf16 is not allowed: falls back to fp32
-    assert o.precision.currentText() == "fp32"
+    tf32 = precision.model().item(precision.findData("tf32"))
+    assert not tf32.isEnabled() and "compute capability 8.0" in tf32.toolTip()
+    precision.setCurrentIndex(precision.findData("bf16"))  # bf16 is not allowed: falls back to fp32
+    assert o.value("precision") == "fp32"
     o.device.setCurrentIndex(0)
-    assert not o.cudnn.isEnabled() and "CPU" in o.cudnn.toolTip()
+    assert not cudnn.isEnabled() and "CPU" in cudnn.toolTip()
     panel.options.set_inventory(inventory_from_dict(NO_GPU_JSON))
     gpu_item = o.device.model().item(o.device.count() - 1)
     assert not gpu_item.isEnabled() and "NVML is not installed" in gpu_item.toolTip()
     assert "NVML is not installed" in o.device_note.text()
 
 
-def test_memory_estimate_counts_training_state_and_suggests_the_largest_batch_that_fits():
-    a = lenet_analysis()
-    train = from_analysis(a, [1, 28, 28], 64, "fp32", "train", "sgd", on_gpu=True, capacity_bytes=80 * 2**30)
-    infer = from_analysis(a, [1, 28, 28], 64, "fp32", "infer", "sgd", on_gpu=True, capacity_bytes=80 * 2**30)
-    assert train.gradients_bytes == train.weights_bytes == 4 * a.total_params and infer.gradients_bytes == 0
-    assert train.activations_bytes > infer.activations_bytes
-    half = from_analysis(a, [1, 28, 28], 64, "bf16", "train", "sgd", on_gpu=True, capacity_bytes=80 * 2**30)
-    assert half.activations_bytes == train.activations_bytes // 2
-    big = estimate(10**6, 10**6, [10**6], 784, batch=100_000, precision="fp32", mode="train", capacity_bytes=2**31)
-    assert big.fits is False
-    best = big.largest_batch()
-    fits = estimate(10**6, 10**6, [10**6], 784, batch=best, precision="fp32", mode="train", capacity_bytes=2**31)
-    over = estimate(10**6, 10**6, [10**6], 784, batch=best + 1, precision="fp32", mode="train", capacity_bytes=2**31)
-    assert fits.fits and not over.fits
+def test_int8_follows_the_engine_rule_offered_for_cpu_inference_only(qtbot, tmp_path):
+    """The form once refused int8 everywhere while the engine ran it for CPU inference."""
+    o = _panel(qtbot, tmp_path).options
+    precision = o.controls["precision"]
+    int8 = precision.model().item(precision.findData("int8"))
+    o.device.setCurrentIndex(0)  # CPU, training
+    assert not int8.isEnabled() and "only for inference" in int8.toolTip()
+    o.set_value("mode", "infer")
+    assert int8.isEnabled()
+    o.set_value("precision", "int8")
+    assert o.config().precision == "int8"
+    o.device.setCurrentIndex(1)  # a GPU: int8 is refused and the form falls back
+    assert not int8.isEnabled() and "only on the CPU" in int8.toolTip() and o.value("precision") == "fp32"
+
+
+def test_training_options_are_offered_and_say_when_they_do_not_apply(qtbot, tmp_path):
+    o = _panel(qtbot, tmp_path).options
+    for name, value in (("optimizer", "adam"), ("lr", 0.001), ("seed", 7), ("eval_every_s", 5.0)):
+        o.set_value(name, value)
+    o.set_value("dataset", "digits")
+    c = o.config()
+    assert (c.optimizer, c.lr, c.seed, c.eval_every_s, c.dataset) == ("adam", 0.001, 7, 5.0, "digits")
+    o.set_value("dataset", "synthetic")
+    assert not o.controls["eval_every_s"].isEnabled() and "held-out" in o.controls["eval_every_s"].toolTip()
+    o.set_value("mode", "infer")
+    assert not o.controls["optimizer"].isEnabled() and "only when training" in o.controls["lr"].toolTip()
+    assert o.config().optimizer == "sgd"  # an option the mode rules out keeps its default in the run
+
+
+def test_gui_text_uses_plain_words_not_field_names_or_flags(qtbot, tmp_path):
+    from PySide6.QtWidgets import QLabel
+    o = _panel(qtbot, tmp_path).options
+    names = set(o.fields) - {"device", "mode", "precision", "seed"}  # words that are also plain English
+    texts = [w.text() for w in o.findChildren(QLabel)] + [w.toolTip() for w in o.findChildren(QLabel)]
+    texts += [c.toolTip() for c in o.controls.values()]
+    for text in texts:
+        assert "--" not in text and not any(n in text.split() for n in names if "_" in n), text
+
+
+def test_gui_and_cli_start_from_the_same_defaults(qtbot, tmp_path):
+    from engine.run import RunConfig
+    o = _panel(qtbot, tmp_path).options
+    o.device.setCurrentIndex(0)
+    assert o.config() == RunConfig(device="cpu")
 
 
 def test_the_estimate_warns_when_the_run_will_not_fit(qtbot, tmp_path):
     panel = _panel(qtbot, tmp_path)
-    panel.options.batch.setValue(1 << 20)
+    panel.options.set_value("batch", 1 << 20)
     assert "Will not fit" in panel.estimate_label.text() and "Largest batch that fits" in panel.estimate_label.text()
-    panel.options.batch.setValue(64)
+    panel.options.set_value("batch", 64)
     assert "Will not fit" not in panel.estimate_label.text()
 
 
@@ -111,11 +127,12 @@ def test_run_button_says_why_it_cannot_start(qtbot, tmp_path):
     assert "layer 'conv2' (kernel_size): kernel 5 is larger" in panel.start_button.toolTip()
     assert panel.start() is False
     doc.set_problems([])
-    panel.options.dataset.setCurrentIndex(2)  # MNIST needs a folder
+    data = panel.options.controls["dataset"]
+    data.kind.setCurrentIndex(data.kind.findData("mnist"))  # MNIST needs a folder
     assert "choose the MNIST folder" in panel.start_button.toolTip()
-    panel.options.data_path.setText(str(tmp_path / "missing"))
+    data.path.setText(str(tmp_path / "missing"))
     assert "does not exist" in panel.start_button.toolTip()
-    panel.options.data_path.setText(str(tmp_path))
+    data.path.setText(str(tmp_path))
     assert panel.start_button.isEnabled()
     assert panel.options.config().dataset == f"mnist:{tmp_path}"
 
@@ -142,14 +159,14 @@ def test_an_oom_card_names_the_batch_and_offers_the_batch_that_fits(qtbot, tmp_p
     panel = _panel(qtbot, tmp_path, script=script)
     done = []
     panel.run_finished.connect(done.append)
-    panel.options.batch.setValue(8192)
+    panel.options.set_value("batch", 8192)
     panel.start()
     qtbot.waitUntil(lambda: bool(done), timeout=20_000)
     card = panel.card
     assert "Out of memory" in card.banner.text() and "8192" in card.banner.text()
     assert card.suggested_batch and card.fix.isVisibleTo(card)
     card.fix.click()
-    assert panel.options.batch.value() == card.suggested_batch
+    assert panel.options.value("batch") == card.suggested_batch
 
 
 def test_stop_from_the_panel_keeps_the_run_as_cancelled(qtbot, tmp_path):
@@ -177,14 +194,3 @@ def test_summary_card_shows_unavailable_numbers_as_dashes_with_reasons(qtbot, st
     assert "RAPL" in card.unavailable.text()
     if status == "failed":
         assert "exit code 9" in card.banner.text()
-
-
-def test_after_an_oom_the_next_batch_comes_from_the_estimate_or_halves_when_it_was_optimistic():
-    from gui.run.memory_estimate import oom_suggestion
-    tight = estimate(10**6, 10**6, [10**6], 784, batch=4096, precision="fp32", mode="train", capacity_bytes=2**31)
-    best, note = oom_suggestion(tight, 4096)
-    assert best == tight.largest_batch() and best < 4096 and "Estimate for batch 4096" in note
-    roomy = estimate(10**3, 10**3, [10**3], 784, batch=256, precision="fp32", mode="train", capacity_bytes=2**34)
-    assert oom_suggestion(roomy, 256)[0] == 128
-    unknown = estimate(10**3, 10**3, [10**3], 784, batch=256, precision="fp32", mode="train", capacity_bytes=None)
-    assert oom_suggestion(unknown, 256)[0] is None

@@ -53,16 +53,17 @@ def dialog(qtbot, tmp_path, monkeypatch):
 
 def test_plan_shows_run_count_and_duration(dialog):
     assert "3 runs" in dialog.plan_label.text() and "roughly" in dialog.plan_label.text()
-    dialog.form.precision_checks[3].setChecked(True)  # bf16
-    dialog.form.mode_checks[1].setChecked(True)  # infer
+    dialog.form.checks["precision"][3].setChecked(True)  # bf16
+    dialog.form.checks["mode"][1].setChecked(True)  # infer
     assert "12 runs" in dialog.plan_label.text()
 
 
 @pytest.mark.parametrize("change, words", [
-    (lambda d: d.form.batches.setText("32,abc"), "Batch sizes: give whole numbers"),
-    (lambda d: d.form.batches.setText(""), "Batch sizes: choose at least one"),
-    (lambda d: d.form.precision_checks[0].setChecked(False), "Precisions: choose at least one"),
-    (lambda d: d.form.device_checks[0].setChecked(False), "Devices: choose at least one"),
+    (lambda d: d.form.lists["batch"].setText("32,abc"), "Batch size: 'abc' is not a whole number"),
+    (lambda d: d.form.lists["batch"].setText("32,0"), "Batch size: must be >= 1"),
+    (lambda d: d.form.lists["batch"].setText(""), "Batch size: choose at least one"),
+    (lambda d: d.form.checks["precision"][0].setChecked(False), "Precision: choose at least one"),
+    (lambda d: d.form.checks["device"][0].setChecked(False), "Device: choose at least one"),
 ])
 def test_bad_grid_disables_start_and_says_why(dialog, change, words):
     change(dialog)
@@ -72,20 +73,22 @@ def test_bad_grid_disables_start_and_says_why(dialog, change, words):
 
 def test_command_carries_the_whole_grid(dialog, tmp_path):
     dialog.set_devices([("cpu", "CPU"), ("cuda:0", "GPU 0")])
-    dialog.form.device_checks[1].setChecked(True)
-    dialog.form.cl_checks[1].setChecked(True)
-    dialog.form.compile_checks[1].setChecked(True)
+    dialog.form.checks["device"][1].setChecked(True)
+    dialog.form.checks["channels_last"][1].setChecked(True)
+    dialog.form.checks["compile"][1].setChecked(True)
+    dialog.form.checks["optimizer"][1].setChecked(True)
     dialog.form.length_unit.setCurrentText("steps")
     dialog.form.length_value.setValue(50)
     cmd = " ".join(dialog.command(tmp_path / "s"))
     for part in ("sweep lenet", "--devices cpu,cuda:0", "--precisions fp32", "--batches 32,256,1024",
-                 "--channels-last-options off,on", "--compile-options none,default", "--steps 50",
+                 "--channels-last-options off,on", "--compile-options off,default", "--optimizers sgd,adam",
+                 "--steps 50",
                  "--cooldown 5", "--progress-jsonl", f"--db {tmp_path / 'h.sqlite'}"):
         assert part in cmd, part
 
 
 def test_runs_the_sweep_with_live_progress_and_hands_over_the_runs(dialog, qtbot):
-    dialog.form.batches.setText("32,256")
+    dialog.form.lists["batch"].setText("32,256")
     with qtbot.waitSignal(dialog.sweep_finished, timeout=30000) as blocker:
         dialog.start()
     folder, run_ids = blocker.args
