@@ -16,6 +16,7 @@ from engine.cli import EXIT_OK, BadInput
 from engine.cli.config_flags import add_config_flags, given
 from engine.errors import Cancelled, RunFailed
 from engine.run.config import RunConfig
+from engine.run.options import option_fields
 
 
 def add_parser(sub, schema: type[RunConfig] = RunConfig) -> None:
@@ -53,6 +54,8 @@ def _grid_from_args(args):
         raise BadInput("give a network (preset name or spec path), or --resume DIR")
     schema = getattr(args, "schema", RunConfig)
     values = given(args, schema)
+    if "device" not in values or "batch" not in values:  # a sweep is long: its main axes are said, not assumed
+        raise BadInput("give --devices and --batches (e.g. --devices cpu --batches 32,256)")
     axes = {n: v for n, v in values.items() if isinstance(v, list)}
     fixed = {n: v for n, v in values.items() if n not in axes}
     try:
@@ -98,10 +101,12 @@ def main(args: argparse.Namespace) -> int:
     if args.resume:
         folder = Path(args.resume)
         state = load_state(folder)
-        given = [f"--{n}" for n in ("devices", "batches", "seconds", "steps") if getattr(args, n) is not None]
-        if (args.network or given) and not args.progress_jsonl:
+        fields = option_fields(getattr(args, "schema", RunConfig))
+        ignored = [(fields[n].axis_flag if isinstance(v, list) else fields[n].flag)
+                   for n, v in given(args, getattr(args, "schema", RunConfig)).items()]
+        if (args.network or ignored) and not args.progress_jsonl:
             print(f"note: resuming {folder} with the grid it was started with; "
-                  f"{', '.join(([args.network] if args.network else []) + given)} ignored", flush=True)
+                  f"{', '.join(([args.network] if args.network else []) + ignored)} ignored", flush=True)
         if args.db:
             state.db_path = args.db
     else:
