@@ -46,3 +46,9 @@ def test_after_an_oom_the_next_batch_comes_from_the_estimate_or_halves_when_it_w
     assert oom_suggestion(roomy, 256)[0] == 128
     unknown = estimate(10**3, 10**3, [10**3], 784, batch=256, precision="fp32", mode="train", capacity_bytes=None)
     assert oom_suggestion(unknown, 256)[0] is None
+
+
+def test_every_optimizer_has_its_state_size():
+    from engine.run import option_fields
+    from engine.run.memory_estimate import OPTIMIZER_STATE_PER_PARAM
+    assert set(OPTIMIZER_STATE_PER_PARAM) == set(option_fields(RunConfig)["optimizer"].choices)

@@ -134,3 +134,17 @@ def test_stored_configs_with_todays_field_names_still_load():
               "sample_hz": 10.0, "idle_baseline_s": 1.0, "eval_every_s": 2.0}
     config = RunConfig.model_validate(stored)
     assert config.model_dump() == stored
+
+
+def test_every_rule_names_a_real_option_and_choice():
+    """A misspelt key in the rules would disable nothing; every key must name a field (and a choice)."""
+    fields = option_fields(RunConfig)
+    for target in (Target("cpu", None, (1, 28, 28)), Target("cpu", None, (784,)), Target("cuda:0", (7, 0)),
+                   Target("cuda:0", (9, 0))):
+        for values in ({"mode": "train", "dataset": "synthetic"}, {"mode": "infer"}):
+            for key in unavailable(values, target):
+                name, _, choice = key.partition(":")
+                assert name in fields, key
+                if choice:
+                    f = fields[name]
+                    assert choice in [f.format(v) for v in (*f.choices, *([None] if f.nullable else []))], key
