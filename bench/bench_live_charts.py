@@ -143,8 +143,7 @@ def main() -> int:
     panel.resize(1600, 1000)
     panel.show()
     app.processEvents()
-    panel.options.length_kind.setCurrentIndex(1)
-    panel.options.seconds.setValue(args.seconds)
+    panel.options.set_value("seconds", args.seconds)
     panel.start()
     prefill(ctl.live, HISTORY_POINTS)
 

@@ -247,7 +247,7 @@ class RunPanel(QWidget):
         """Before the first run the grid shows the charts the chosen device and mode can fill."""
         if self._bound_run:
             return
-        preview = (self.options.current_device().key, str(self.options.mode.currentData() or "train"))
+        preview = (self.options.current_device().key, str(self.options.value("mode") or "train"))
         if preview != self._preview:
             self._preview = preview
             self.charts.set_context(ChartContext.for_device(*preview))
