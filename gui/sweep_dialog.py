@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from engine.sweep import BadSweep, format_duration, plan
+from engine.format import duration
+from engine.sweep import BadSweep, plan
 from gui.sweep_form import SweepForm
 
 MAIN_PY = Path(__file__).resolve().parents[1] / "main.py"
@@ -97,7 +98,7 @@ class SweepDialog(QDialog):
             self.start_button.setEnabled(False)
             return
         self.plan_label.setText(f"<b>{p.runs} run{'s' if p.runs != 1 else ''}</b>, roughly "
-                                f"<b>{format_duration(p.total_s)}</b> — one at a time, each in a fresh worker, "
+                                f"<b>{duration(p.total_s)}</b> — one at a time, each in a fresh worker, "
                                 f"{self.form.cooldown.value():g} s cool-down between runs.")
         self.start_button.setEnabled(True)
 
@@ -161,7 +162,7 @@ class SweepDialog(QDialog):
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
         self.progress.setFormat(f"{done} / {total} runs")
-        eta = f" · about {format_duration(p['eta_s'])} left" if p.get("eta_s") is not None else ""
+        eta = f" · about {duration(p['eta_s'])} left" if p.get("eta_s") is not None else ""
         event = p.get("event")
         if event in ("run_started", "tick"):
             self.status.setText(f"Running {p.get('index', 0) + 1} of {total}: {p.get('label')}{eta}")

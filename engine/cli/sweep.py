@@ -72,18 +72,18 @@ def _default_folder(network: str) -> Path:
 
 
 def _printer(jsonl: bool):
-    from engine.sweep.grid import format_duration
+    from engine.format import MISSING, duration, throughput
 
     def show(p) -> None:
         if jsonl:
             print(p.to_json(), flush=True)
             return
-        eta = f" · ETA {format_duration(p.eta_s)}" if p.eta_s is not None else ""
+        eta = f" · ETA {duration(p.eta_s)}" if p.eta_s is not None else ""
         if p.event == "run_started":
             print(f"[{p.index + 1}/{p.total}] {p.label} …", flush=True)
         elif p.event == "run_finished":
-            extra = f" {p.throughput_sps:,.0f} samples/s" if p.throughput_sps else (f": {p.reason}" if p.reason else "")
-            print(f"    {p.status}{extra} (run {p.run_id or '–'}){eta}", flush=True)
+            extra = f" {throughput(p.throughput_sps)}" if p.throughput_sps else (f": {p.reason}" if p.reason else "")
+            print(f"    {p.status}{extra} (run {p.run_id or MISSING}){eta}", flush=True)
         elif p.event == "run_skipped":
             print(f"[{p.index + 1}/{p.total}] {p.label}: skipped, {p.reason}", flush=True)
         elif p.event == "cancelled":
@@ -96,7 +96,8 @@ def summary_of(counts: dict[str, int]) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.sweep.grid import SweepState, format_duration, load_state, plan
+    from engine.format import duration
+    from engine.sweep.grid import SweepState, load_state, plan
     from engine.sweep.runner import SweepRun
     if args.resume:
         folder = Path(args.resume)
@@ -120,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
     est = sum(estimate_run_s(RunConfig(**e.config)) for e in todo) + state.grid.cooldown_s * max(0, len(todo) - 1)
     if not args.progress_jsonl:
         total = plan(state.grid).runs
-        print(f"Sweep of {state.grid.network}: {len(todo)} of {total} runs to do, roughly {format_duration(est)} "
+        print(f"Sweep of {state.grid.network}: {len(todo)} of {total} runs to do, roughly {duration(est)} "
               f"(one at a time, {state.grid.cooldown_s:g} s cool-down). Folder: {folder}", flush=True)
     if args.dry_run:
         return EXIT_OK

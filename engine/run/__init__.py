@@ -19,7 +19,7 @@ from typing import Any
 
 from engine.run.config import DEFAULT_STEPS, PATHLESS_DATASETS, RunConfig
 from engine.run.events import Event, PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
-from engine.run.memory_estimate import MemoryEstimate, estimate_html, estimate_memory, fmt_bytes, oom_suggestion
+from engine.run.memory_estimate import MemoryEstimate, estimate_html, estimate_memory, oom_suggestion
 from engine.run.options import Option, OptionField, Target, option_fields, unavailable
 from engine.run.worker import run_worker
 
@@ -34,4 +34,4 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["DEFAULT_STEPS", "Event", "MemoryEstimate", "Option", "OptionField", "PATHLESS_DATASETS", "PhaseChanged", "RunConfig",
            "RunFinished", "RunStarted", "StepMetrics", "Target", "TelemetryBatch", "estimate_html", "estimate_memory",
-           "fmt_bytes", "oom_suggestion", "option_fields", "run", "run_model", "run_worker", "unavailable"]
+           "oom_suggestion", "option_fields", "run", "run_model", "run_worker", "unavailable"]

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from engine.format import byte_size
+
 ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 OPTIMIZER_STATE_PER_PARAM = {"sgd": 1, "adam": 2}  # fp32 tensors per parameter (SGD momentum, Adam m and v)
 GPU_RUNTIME_BYTES = 600 * 2**20  # CUDA context + cuBLAS/cuDNN workspaces (typical, driver-dependent)
@@ -85,16 +87,16 @@ def estimate_memory(analysis: Any, input_shape: list[int], config: Any,
 
 def estimate_html(e: MemoryEstimate, batch: int, precision: str) -> str:
     """The estimate for the run panel: total, breakdown, and a warning with the batch that fits."""
-    cap = f" of {fmt_bytes(e.capacity_bytes)}" if e.capacity_bytes else ""
-    lines = [f"<b>~{fmt_bytes(e.total_bytes)}</b>{cap} {e.place} (estimated)",
-             f"weights {fmt_bytes(e.weights_bytes)}"
-             + (f" · gradients {fmt_bytes(e.gradients_bytes)} · optimizer {fmt_bytes(e.optimizer_bytes)}"
+    cap = f" of {byte_size(e.capacity_bytes)}" if e.capacity_bytes else ""
+    lines = [f"<b>~{byte_size(e.total_bytes)}</b>{cap} {e.place} (estimated)",
+             f"weights {byte_size(e.weights_bytes)}"
+             + (f" · gradients {byte_size(e.gradients_bytes)} · optimizer {byte_size(e.optimizer_bytes)}"
                 if e.gradients_bytes else ""),
-             f"activations {fmt_bytes(e.activations_bytes)} (batch {batch}, {precision}) · "
-             f"input {fmt_bytes(e.input_bytes)} · runtime {fmt_bytes(e.runtime_bytes)}"]
+             f"activations {byte_size(e.activations_bytes)} (batch {batch}, {precision}) · "
+             f"input {byte_size(e.input_bytes)} · runtime {byte_size(e.runtime_bytes)}"]
     if e.fits is False:
         best = e.largest_batch()
-        lines.append(f"⚠ Will not fit in {fmt_bytes(e.capacity_bytes)}. "
+        lines.append(f"⚠ Will not fit in {byte_size(e.capacity_bytes)}. "
                      + (f"Largest batch that fits: {best:,}." if best else "Not even batch 1 fits."))
     return "<br>".join(lines)
 
@@ -104,17 +106,8 @@ def oom_suggestion(e: MemoryEstimate, batch: int) -> tuple[int | None, str]:
     best = e.largest_batch()
     if best is None:
         return None, "The device's memory size is unknown, so no batch can be suggested."
-    note = f"Estimate for batch {batch}: ~{fmt_bytes(e.total_bytes)} of {fmt_bytes(e.capacity_bytes)}."
+    note = f"Estimate for batch {batch}: ~{byte_size(e.total_bytes)} of {byte_size(e.capacity_bytes)}."
     if best >= batch:  # the estimate was optimistic for this net: halving is the usual next try
         best = max(1, batch // 2)
         note += " The estimate was too optimistic here; halving the batch is the next try."
     return (best or None), note
-
-
-def fmt_bytes(n: float | None) -> str:
-    if n is None:
-        return "?"
-    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if abs(n) >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n:.0f} B"

@@ -2,7 +2,7 @@
 the state file that makes a sweep resumable. Torch-free.
 
 Entry points:
-    Grid, plan(grid) -> Plan, format_duration(s)     what a grid will run and roughly how long
+    Grid, plan(grid) -> Plan                         what a grid will run and roughly how long
     axis_names(RunConfig), grid_class(RunConfig)     the run options a sweep varies (from the schema)
     SweepRun(...)                                    runs a plan one configuration at a time
     load_state(folder) -> SweepState                 a sweep folder's progress, for resume and compare
@@ -17,7 +17,6 @@ from engine.sweep.grid import (
     SweepEntry,
     SweepState,
     axis_names,
-    format_duration,
     grid_class,
     load_state,
     plan,
@@ -25,4 +24,4 @@ from engine.sweep.grid import (
 from engine.sweep.runner import RunOutcome, SweepProgress, SweepRun
 
 __all__ = ["BadSweep", "Grid", "Plan", "RunOutcome", "SweepEntry", "SweepProgress", "SweepRun", "SweepState",
-           "axis_names", "format_duration", "grid_class", "load_state", "plan"]
+           "axis_names", "grid_class", "load_state", "plan"]

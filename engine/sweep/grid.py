@@ -226,13 +226,6 @@ def plan(grid: Grid) -> Plan:
     return Plan(len(configs), tuple(estimate_run_s(c) for c in configs), grid.cooldown_s)
 
 
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h} h {m:02d} min" if h else (f"{m} min {s:02d} s" if m else f"{s} s")
-
-
 class SweepEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     index: int

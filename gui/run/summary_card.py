@@ -9,8 +9,8 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from engine.format import byte_size as fmt_bytes
 from engine.results import RunResult
-from engine.run import fmt_bytes
 
 STYLE = """
 QFrame#RunCard { background: #FFFFFF; border: 1px solid #E2E8F0; border-radius: 10px; }
