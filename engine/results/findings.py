@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from engine.format import number
 from engine.results.compare import LABEL_FIELDS, peak_mem_bytes, short_labels
 from engine.results.result import RunResult
+from engine.results.stats import Ratio, ratio_interval
 from engine.sweep.grid import describe
 
 SATURATION_GAIN = 0.10  # "stops growing" when all larger batches together add less than 10 %
@@ -61,50 +62,127 @@ def _energy_estimated(*runs: RunResult) -> bool:
     return any(r.energy_j.gpu_method and r.energy_j.gpu_method != "counter" for r in runs)
 
 
-def _ratio_phrase(ratio: float, lo: float, hi: float, more: str, less: str, spread: bool) -> str:
-    rng = f" ({lo:.2f}–{hi:.2f}×)" if spread and hi / lo > 1.05 else ""
-    if ratio >= 1:
-        return f"{ratio:.2f}× {more}{rng}"
-    inv_rng = f" ({1 / hi:.2f}–{1 / lo:.2f}×)" if spread and hi / lo > 1.05 else ""
-    return f"{1 / ratio:.2f}× {less}{inv_rng}"
+def _values(runs: Sequence[RunResult], metric: str) -> list[float]:
+    """What a configuration's figure rests on: each repeat's value when it was run more than once,
+    else its measuring windows' values, else its one value."""
+    def one(r: RunResult) -> float | None:
+        return r.throughput_sps if metric == "throughput_sps" else r.energy_per_sample_j.total
+    if len(runs) > 1:
+        return [v for v in (one(r) for r in runs) if v]
+    windows = getattr(runs[0], "windows", None)
+    per_window = list(getattr(windows, metric, []) or []) if windows is not None else []
+    if len(per_window) >= 2:
+        return [v for v in per_window if v]
+    v = one(runs[0])
+    return [v] if v else []
+
+
+def _busy(runs: Sequence[RunResult]) -> bool:
+    return any(getattr(r, "disturbed", False) or any(q.startswith("machine busy") for q in r.quality) for r in runs)
+
+
+def _ratio_text(ratio: Ratio, more: str, less: str, busy: bool) -> str:
+    """'2.08× the throughput (1.9–2.3×)', or 'inconclusive for throughput: 0.12–14.5×, machine busy'."""
+    if ratio.low == ratio.high:  # no spread to test (one value each side, or identical values)
+        if abs(ratio.value - 1) < 0.005:
+            return f"the same {more.split(' ', 1)[-1]}"
+        return f"{ratio.value:.2f}× {more}" if ratio.value >= 1 else f"{1 / ratio.value:.2f}× {less}"
+    if not ratio.conclusive:
+        return f"inconclusive for {more.split(' ', 1)[-1]}: {ratio.low:.2g}–{ratio.high:.3g}×" + \
+            (", machine busy" if busy else "")
+    if ratio.value >= 1:
+        return f"{ratio.value:.2f}× {more} ({ratio.low:.2f}–{ratio.high:.2f}×)"
+    return f"{1 / ratio.value:.2f}× {less} ({1 / ratio.high:.2f}–{1 / ratio.low:.2f}×)"
+
+
+def _combined(ratios: list[Ratio]) -> Ratio:
+    """Several matched configurations (e.g. batch sizes): geometric means of the values and bounds."""
+    return Ratio(_geomean([r.value for r in ratios]), _geomean([r.low for r in ratios]),
+                 _geomean([r.high for r in ratios]))
+
+
+def _accuracy_change(pairs: list[tuple[list[RunResult], list[RunResult]]]) -> str:
+    """The accuracy change of a lever, or why the runs cannot say: only runs that saw the same
+    training (the same stored weights, or equal training steps) compare."""
+    diffs, incomparable = [], False
+    for a_runs, b_runs in pairs:
+        a = [r for r in a_runs if r.accuracy is not None]
+        b = [r for r in b_runs if r.accuracy is not None]
+        if not a or not b:
+            continue
+        same = {getattr(r.config, "weights", None) for r in a + b}
+        steps = {r.steps for r in a + b}
+        trained_alike = all(r.config.mode == "train" for r in a + b) and len(steps) == 1
+        if (len(same) == 1 and None not in same) or trained_alike:
+            diffs += [x.accuracy - y.accuracy for x in a for y in b]
+        else:
+            incomparable = True
+    if diffs:
+        mid = sorted(diffs)[len(diffs) // 2]
+        spread = f" ({min(diffs) * 100:+.1f} to {max(diffs) * 100:+.1f})" if len(diffs) > 1 else ""
+        return f"; accuracy {mid * 100:+.1f} points{spread}"
+    if incomparable:
+        return "; accuracy not comparable (different weights or amounts of training)"
+    return ""
 
 
 def lever_findings(ok: Sequence[RunResult]) -> list[Finding]:
-    """For each config field that varies: each value vs a reference value over matched runs."""
+    """For each config field that varies: each value vs a reference value over matched runs, one
+    finding per device and mode (never pooled across them), a ratio stated only when its interval
+    excludes 1."""
     out = []
     for f in ("device", "precision", "channels_last", "compile", "mode"):
         values = {getattr(r.config, f) for r in ok}
         if len(values) < 2:
             continue
         ref = _reference(f, values)
-        groups: dict[tuple, dict] = defaultdict(dict)
+        groups: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
         for r in ok:
-            groups[_key(r, f)][getattr(r.config, f)] = r
+            groups[_key(r, f)][getattr(r.config, f)].append(r)
         for v in sorted(values - {ref}, key=str):
             pairs = [(g[v], g[ref]) for g in groups.values() if v in g and ref in g]
-            tp = [a.throughput_sps / b.throughput_sps for a, b in pairs if a.throughput_sps and b.throughput_sps]
-            if not tp:
-                continue
-            en_pairs = [(a, b) for a, b in pairs if a.energy_per_sample_j.total and b.energy_per_sample_j.total]
-            en = [a.energy_per_sample_j.total / b.energy_per_sample_j.total for a, b in en_pairs]
-            g_tp = _geomean(tp)
-            scope = _scope(pairs[0][0], f, len(tp))
-            text = (f"{_value_name(f, v)} vs {_value_name(f, ref)}{scope}: "
-                    f"{_ratio_phrase(g_tp, min(tp), max(tp), 'the throughput', 'less throughput', len(tp) > 1)}")
-            numbers = {"throughput_ratio": g_tp, "pairs": float(len(tp))}
-            if en:
-                g_en = _geomean(en)
-                est = " (estimated)" if _energy_estimated(*[x for p in en_pairs for x in p]) else ""
-                text += ", " + _ratio_phrase(g_en, min(en), max(en), "more energy per sample",
-                                             "less energy per sample", len(en) > 1) + est
-                numbers["energy_per_sample_ratio"] = g_en
-            ids = tuple(x.run_id for p in pairs for x in p)
-            out.append(Finding("lever", text + ".", ids, numbers))
+            by_place: dict[tuple, list] = defaultdict(list)
+            for a, b in pairs:  # one finding per device and mode: never pool a CPU with a GPU
+                place = tuple(x for x in ((a[0].hardware.device_name or a[0].config.device) if f != "device" else "",
+                                          a[0].config.mode if f != "mode" else "") if x)
+                by_place[place].append((a, b))
+            for place_pairs in by_place.values():
+                out.extend(_lever_finding(f, v, ref, place_pairs))
     return out
 
 
+def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
+    tp = [ratio_interval(_values(a, "throughput_sps"), _values(b, "throughput_sps")) for a, b in pairs]
+    tp = [r for r in tp if r]
+    if not tp:
+        return []
+    runs = [x for a, b in pairs for x in (*a, *b)]
+    busy = _busy(runs)
+    spread = any(len(_values(a, "throughput_sps")) > 1 or len(_values(b, "throughput_sps")) > 1 for a, b in pairs)
+    g_tp = _combined(tp)
+    scope = _scope(pairs[0][0][0], f, len(tp))
+    text = (f"{_value_name(f, v)} vs {_value_name(f, ref)}{scope}: "
+            f"{_ratio_text(g_tp, 'the throughput', 'less throughput', busy)}")
+    numbers = {"throughput_ratio": g_tp.value, "throughput_ratio_low": g_tp.low, "throughput_ratio_high": g_tp.high,
+               "pairs": float(len(tp)), "conclusive": float(g_tp.conclusive)}
+    en_pairs = [(a, b) for a, b in pairs if _values(a, "energy_per_sample_j") and _values(b, "energy_per_sample_j")]
+    kinds = {_energy_kind(x) for a, b in en_pairs for x in (*a, *b)}
+    if en_pairs and len(kinds) == 1:  # never a ratio of a measured and an estimated energy
+        en = [ratio_interval(_values(a, "energy_per_sample_j"), _values(b, "energy_per_sample_j")) for a, b in en_pairs]
+        g_en = _combined([r for r in en if r])
+        est = " (estimated)" if kinds == {"estimated"} else ""
+        text += ", " + _ratio_text(g_en, "more energy per sample", "less energy per sample", busy) + est
+        numbers["energy_per_sample_ratio"] = g_en.value
+    elif en_pairs:
+        text += ", energy per sample not compared (measured on one side, estimated on the other)"
+    text += _accuracy_change(pairs)
+    if not spread:
+        text += " (one run each and no measuring windows: no interval)"
+    return [Finding("lever", text + ".", tuple(x.run_id for x in runs), numbers)]
+
+
 def _scope(r: RunResult, compared: str, n: int) -> str:
-    """Where a comparison holds, e.g. ' on cpu, train, geometric mean over 3 batch sizes'."""
+    """Where a comparison holds, e.g. ' on NVIDIA H200, train (geometric mean of 3 matched pairs)'."""
     parts = []
     if compared != "device":
         parts.append(r.hardware.device_name or r.config.device)
@@ -114,6 +192,17 @@ def _scope(r: RunResult, compared: str, n: int) -> str:
     if n > 1:
         return f"{where} (geometric mean of {n} matched pairs)"
     return where + f" at batch {r.config.batch}" if compared != "batch" else where
+
+
+MEASURED_ENERGY = {"counter", "rapl"}
+
+
+def _energy_kind(r: RunResult) -> str:
+    """'measured' (an energy counter or RAPL) or 'estimated' (integrated power, a TDP model)."""
+    method = getattr(r.energy_per_sample_j, "method", None)
+    if method is None:  # results from before energy per sample carried its method
+        method = r.energy_j.gpu_method if r.energy_j.gpu is not None else ("rapl" if r.energy_j.cpu is not None else None)
+    return "measured" if method in MEASURED_ENERGY else "estimated"
 
 
 def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Finding]:
@@ -172,9 +261,12 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
                                f"{number(tps[sat])} samples/s there; larger batches (up to {b[-1]}) gave "
                                f"{larger} samples/s.", ids, {"batch": b[sat], "throughput_sps": tps[sat], "gain": gain}))
         else:
+            dips = [i for i in range(1, len(runs)) if tps[i] < tps[i - 1] * 0.95]
+            dip = (f"; not steadily: {number(tps[dips[0]])} samples/s at batch {b[dips[0]]}, less than at "
+                   f"batch {b[dips[0] - 1]}") if dips else ""
             out.append(Finding("batch", f"Throughput still grows at the largest batch tried ({where}): "
                                f"{tps[-1] / tps[0]:.1f}× from batch {b[0]} to {b[-1]} "
-                               f"({number(tps[0])} → {number(tps[-1])} samples/s).",
+                               f"({number(tps[0])} → {number(tps[-1])} samples/s){dip}.",
                                ids, {"ratio": tps[-1] / tps[0]}))
         mems = [peak_mem_bytes(r) for r in runs]
         if all(m for m in mems) and mems[-1] > mems[0] * 1.2:

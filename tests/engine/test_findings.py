@@ -86,3 +86,62 @@ def test_no_runs_no_findings_and_single_run_no_comparisons():
 def test_accuracy_spread():
     runs = [make_run("a", accuracy=0.98), make_run("b", precision="bf16", accuracy=0.90)]
     assert any("Accuracy ranges from 90.0%" in t for t in texts(findings(runs)))
+
+
+# --- findings with statistics --------------------------------------------------------------------
+
+def _repeat(run_id, **kw):
+    return make_run(run_id, **kw)
+
+
+def test_repeated_pairs_that_disagree_are_inconclusive():
+    runs = []
+    for i, (fast, slow) in enumerate(((120.0, 1000.0), (14500.0, 1000.0), (120.0, 1000.0), (14500.0, 1000.0))):
+        runs.append(_repeat(f"b{i}", device="cpu", precision="bf16", throughput_sps=fast))
+        runs.append(_repeat(f"f{i}", device="cpu", precision="fp32", throughput_sps=slow))
+    (f,) = [f for f in findings(runs) if f.kind == "lever"]
+    assert "inconclusive for throughput" in f.text and "×" not in f.text.split("inconclusive")[0].split(":")[-1]
+    assert f.numbers["conclusive"] == 0.0 and len(f.run_ids) == 8
+
+
+def test_a_busy_machine_is_named_in_an_inconclusive_finding():
+    runs = [_repeat("a1", device="cpu", precision="bf16", throughput_sps=120.0, quality=["machine busy: x"]),
+            _repeat("a2", device="cpu", precision="bf16", throughput_sps=14500.0),
+            _repeat("b1", device="cpu", precision="fp32", throughput_sps=1000.0),
+            _repeat("b2", device="cpu", precision="fp32", throughput_sps=1000.0)]
+    (f,) = [f for f in findings(runs) if f.kind == "lever"]
+    assert "inconclusive for throughput: 0.12–14.5×, machine busy" in f.text
+    assert "the same energy per sample" in f.text
+
+
+def test_agreeing_repeats_give_a_ratio_with_its_interval():
+    runs = [_repeat(f"b{i}", device="cuda", precision="bf16", throughput_sps=v) for i, v in enumerate((200, 205, 198))]
+    runs += [_repeat(f"f{i}", device="cuda", precision="fp32", throughput_sps=v) for i, v in enumerate((100, 101, 99))]
+    (f,) = [f for f in findings(runs) if f.kind == "lever"]
+    assert "× the throughput (" in f.text and f.numbers["conclusive"] == 1.0
+    assert 1.9 < f.numbers["throughput_ratio_low"] <= f.numbers["throughput_ratio"] <= f.numbers["throughput_ratio_high"]
+
+
+def test_cpu_and_gpu_pairs_make_two_findings_each_naming_its_own_device():
+    runs = [make_run("cb", device="cpu", precision="bf16", throughput_sps=2000), make_run("cf", device="cpu"),
+            make_run("gb", device="cuda", precision="bf16", throughput_sps=30000), make_run("gf", device="cuda")]
+    levers = [f for f in findings(runs) if f.kind == "lever" and f.text.startswith("bf16")]
+    assert len(levers) == 2
+    on_cpu = next(f for f in levers if "AMD EPYC 7B13" in f.text)
+    on_gpu = next(f for f in levers if "NVIDIA H200" in f.text)
+    assert set(on_cpu.run_ids) == {"cb", "cf"} and set(on_gpu.run_ids) == {"gb", "gf"}
+
+
+def test_a_dip_then_a_rise_does_not_say_stops_growing():
+    runs = [make_run(f"r{b}", device="cpu", batch=b, throughput_sps=tp) for b, tp in ((64, 100), (256, 90), (1024, 200))]
+    batch = [f for f in findings(runs) if f.kind == "batch"]
+    assert batch and not any("stops growing" in f.text for f in batch)
+    assert "not steadily: 90 samples/s at batch 256" in batch[0].text
+
+
+def test_measured_and_estimated_energy_are_never_put_in_one_ratio():
+    runs = [make_run("g1", device="cuda", energy_per_sample_j=0.002, energy_method="counter"),
+            make_run("g2", device="cuda", precision="bf16", energy_per_sample_j=0.001, throughput_sps=20000,
+                     energy_method="integrated-instant-power")]
+    (f,) = [f for f in findings(runs) if f.kind == "lever"]
+    assert "energy per sample not compared (measured on one side, estimated on the other)" in f.text
