@@ -105,9 +105,9 @@ def workload_of(result: RunResult, precision: str | None = None, batch: int | No
     """The run's step as per-layer work; (workload, per_layer) where per_layer is False when the
     result carries no spec and the network is one lump of FLOPs."""
     cfg = result.config
-    precision = precision or _cfg(cfg, "precision", "fp32")
-    batch = batch or int(_cfg(cfg, "batch", 1))
-    mode, optimizer = _cfg(cfg, "mode", "infer"), _cfg(cfg, "optimizer", "sgd")
+    precision = precision or cfg.precision
+    batch = batch or cfg.batch
+    mode, optimizer = cfg.mode, cfg.optimizer
     spec_data = result.network.spec
     if spec_data:
         analysis = analyze(spec_from_dict(spec_data, source=f"run {result.run_id}"))
@@ -129,27 +129,20 @@ def workload_of(result: RunResult, precision: str | None = None, batch: int | No
     return Workload((lump,), batch, mode, precision, optimizer, 0.0, 0.0), False
 
 
-def _cfg(cfg: Any, name: str, default: Any) -> Any:
-    value = cfg.get(name) if isinstance(cfg, dict) else getattr(cfg, name, None)
-    return default if value is None else value
-
-
 def _measured_step_s(result: RunResult) -> float | None:
     p50 = result.step_time_s.p50
     if p50:
         return p50
-    batch = int(_cfg(result.config, "batch", 1))
+    batch = result.config.batch
     return batch / result.throughput_sps if result.throughput_sps else None
 
 
 def _source_device_name(result: RunResult) -> str | None:
-    hw = result.hardware if isinstance(result.hardware, dict) else result.hardware.model_dump()
-    return hw.get("device_name") or hw.get("cpu_model")
+    return result.hardware.device_name or result.hardware.cpu_model
 
 
 def _kind_of_run(result: RunResult) -> str:
-    device = str(_cfg(result.config, "device", "cpu"))
-    return "cpu" if device == "cpu" else "gpu"
+    return "cpu" if result.config.device == "cpu" else "gpu"
 
 
 def _launch_s(target: Target) -> float:
@@ -364,8 +357,8 @@ def cross_check(source_result: RunResult, measured: RunResult, catalogue: Catalo
     if target is None:
         return {**base, "reason": f"{_source_device_name(measured)} is not in the catalogue"}
     a = (assumptions or Assumptions()).model_copy(update={
-        "precision": _cfg(measured.config, "precision", "fp32"), "batch": int(_cfg(measured.config, "batch", 1))})
-    if _cfg(measured.config, "mode", "") != _cfg(source_result.config, "mode", ""):
+        "precision": measured.config.precision, "batch": measured.config.batch})
+    if measured.config.mode != source_result.config.mode:
         return {**base, "target": target.id, "reason": "the runs differ in mode (train vs infer)"}
     row = project(source_result, catalogue, a, [target.id]).targets[0]
     error = (row.throughput_sps / measured.throughput_sps - 1.0) if row.throughput_sps and measured.throughput_sps else None

@@ -40,10 +40,9 @@ def _plain(label: QLabel) -> QLabel:
 
 
 def run_label(r: RunResult) -> str:
-    cfg = r.config if isinstance(r.config, dict) else r.config.model_dump()
+    cfg = r.config
     name = r.network.name if len(r.network.name) <= 40 else r.network.name[:39] + "…"
-    return (f"{name} · {cfg.get('device')} {cfg.get('precision')} · batch {cfg.get('batch')} · "
-            f"{cfg.get('mode')} · {r.run_id}")
+    return f"{name} · {cfg.device} {cfg.precision} · batch {cfg.batch} · {cfg.mode} · {r.run_id}"
 
 
 class PlaceView(QWidget):
