@@ -9,7 +9,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from engine.format import byte_size as fmt_bytes
+from engine.format import MISSING, byte_size, fixed, pct, si
 from engine.results import RunResult
 
 STYLE = """
@@ -27,15 +27,6 @@ CHIP = {"ok": ("#166534", "#DCFCE7", "finished"), "cancelled": ("#92400E", "#FEF
         "oom": ("#991B1B", "#FEE2E2", "out of memory"), "failed": ("#991B1B", "#FEE2E2", "failed")}
 
 
-def _si(value: float | None, unit: str, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    for prefix, scale in (("k", 1e3), ("", 1.0), ("m", 1e-3), ("µ", 1e-6), ("n", 1e-9)):
-        if abs(value) >= scale or scale == 1e-9:
-            return f"{value / scale:.{digits}g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
-
-
 def tiles(result: RunResult) -> list[tuple[str, str, str]]:
     """(value, label, tooltip) for each headline number; unavailable ones say why in the tooltip."""
     why = result.unavailable
@@ -45,26 +36,26 @@ def tiles(result: RunResult) -> list[tuple[str, str, str]]:
         "measured (NVML energy counter)" if method == "counter" else "")
     if e.total is None and result.energy_j.cpu is not None and result.samples:
         cpu_js = result.energy_j.cpu / result.samples
-        j_total, j_label, j_tip = _si(cpu_js, "J"), "J/sample (CPU package, RAPL)", "measured by RAPL"
+        j_total, j_label, j_tip = si(cpu_js, "J"), "J/sample (CPU package, RAPL)", "measured by RAPL"
     else:
-        j_total, j_label = _si(e.total, "J"), "J/sample (GPU total)"
+        j_total, j_label = si(e.total, "J"), "J/sample (GPU total)"
         j_tip = energy_note or why.get("energy_j.gpu") or why.get("energy") or why.get("gpu") or ""
-    tp = f"{result.throughput_sps:,.0f} /s" if result.throughput_sps is not None else "—"
+    tp = fixed(result.throughput_sps, 0, "/s")
     peak = " · ".join(x for x in (
-        f"{fmt_bytes(m.gpu_peak_allocated)} alloc" if m.gpu_peak_allocated is not None else "",
-        f"{fmt_bytes(m.gpu_peak_reserved)} reserved" if m.gpu_peak_reserved is not None else "") if x)
-    acc = "—" if result.accuracy is None else f"{100 * result.accuracy:.1f} %"
+        f"{byte_size(m.gpu_peak_allocated)} alloc" if m.gpu_peak_allocated is not None else "",
+        f"{byte_size(m.gpu_peak_reserved)} reserved" if m.gpu_peak_reserved is not None else "") if x)
+    acc = pct(result.accuracy)
     if result.loss is not None:
         acc += f"  (loss {result.loss:.3g})"
     return [
         (tp, "throughput (samples/s)", f"{result.samples:,} samples in {result.steps:,} timed steps"),
-        (f"{_si(st.p50, 's')} / {_si(st.p99, 's')}", "step latency p50 / p99", "over the timed window"),
+        (f"{si(st.p50, 's')} / {si(st.p99, 's')}", "step latency p50 / p99", "over the timed window"),
         (j_total, j_label, j_tip),
-        (_si(e.dynamic, "J"), "J/sample above idle", f"idle power {p.gpu_idle:.0f} W subtracted"
+        (si(e.dynamic, "J"), "J/sample above idle", f"idle power {p.gpu_idle:.0f} W subtracted"
          if p.gpu_idle is not None else why.get("gpu", "needs the GPU's idle power")),
-        (f"{_si(p.gpu_mean, 'W')} / {_si(p.gpu_max, 'W')}", "GPU power avg / peak", why.get("power_w.gpu", "")),
-        (peak or "—", "peak GPU memory", why.get("memory_bytes.gpu", "no GPU in this run") if not peak else ""),
-        (fmt_bytes(m.host_peak_rss) if m.host_peak_rss is not None else "—", "peak host RSS", "the run process"),
+        (f"{si(p.gpu_mean, 'W')} / {si(p.gpu_max, 'W')}", "GPU power avg / peak", why.get("power_w.gpu", "")),
+        (peak or MISSING, "peak GPU memory", why.get("memory_bytes.gpu", "no GPU in this run") if not peak else ""),
+        (byte_size(m.host_peak_rss), "peak host RSS", "the run process"),
         (acc, "held-out accuracy" if result.config.mode == "train" else "accuracy (training only)",
          "on held-out samples of the data set"),
     ]

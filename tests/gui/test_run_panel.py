@@ -6,6 +6,7 @@ import functools
 
 import pytest
 
+from engine.format import MISSING
 from engine.net.analysis import Problem
 from gui.run.controller import RunController
 from gui.run.devices import inventory_from_dict
@@ -190,7 +191,7 @@ def test_summary_card_shows_unavailable_numbers_as_dashes_with_reasons(qtbot, st
     card = SummaryCard()
     qtbot.addWidget(card)
     card.show_result(result)
-    assert card.values["GPU power avg / peak"].text() == "— / —"
+    assert card.values["GPU power avg / peak"].text() == f"{MISSING} / {MISSING}"
     assert "RAPL" in card.unavailable.text()
     if status == "failed":
         assert "exit code 9" in card.banner.text()
