@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 from engine.cli import build_parser
@@ -35,3 +36,13 @@ def test_set_up_is_make_run_and_make_test():
     setup = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
     first_block = re.search(r"```\n(.*?)```", setup, re.S).group(1)
     assert [line.split()[:2] for line in first_block.splitlines()] == [["make", "run"], ["make", "test"]]
+
+
+def test_set_up_names_every_dependency_it_installs():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup = text.split("## Set up", 1)[1].split("\n## ", 1)[0].lower()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
+    names = [re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower() for d in wanted]
+    missing = [n for n in names if n not in setup]
+    assert not missing, f"README 'Set up' does not say it installs {missing}"
