@@ -12,6 +12,7 @@ anything that goes wrong; main() alone turns them into a message and an exit cod
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -95,17 +96,13 @@ def _internal(exc: BaseException, debug: bool) -> int:
 
 
 def _say(line: str) -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError):  # stderr closed: nothing more can be said
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
-    except (OSError, ValueError):  # stderr closed: nothing more can be said
-        pass
 
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so Python's flush at exit does not raise BrokenPipeError again."""
-    try:
+    with contextlib.suppress(OSError, ValueError):  # no stdout to redirect: nothing will flush into a pipe
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass

@@ -227,7 +227,10 @@ def decode_result(text: str, source: str) -> RunResult:
     try:
         return RunResult.model_validate_json(text)  # the current version: no detour through a dict
     except ValidationError:
-        pass
+        return _decode_older(text, source)  # an older version (or a bad row): upgrade through a dict
+
+
+def _decode_older(text: str, source: str) -> RunResult:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
