@@ -1,8 +1,9 @@
 """`main.py sweep NET --devices … --precisions … --batches …`: run a grid, one fresh worker per run.
 
 Prints the plan (run count, rough duration), then one line per run with an ETA; `--progress-jsonl`
-prints one JSON object per progress event instead (the GUI's sweep dialog reads them). Ctrl-C or
-SIGTERM cancels: the current run is stopped, the finished runs are kept, `--resume DIR` runs the rest.
+prints one JSON object per progress event instead (for scripts). Ctrl-C or SIGTERM cancels: the
+current run is stopped and stored as cancelled, the finished runs are kept, `--resume DIR` runs the
+rest. Relative paths (NET, --out, --db, a data set's path) are taken from the current folder.
 """
 from __future__ import annotations
 
@@ -97,10 +98,10 @@ def summary_of(counts: dict[str, int]) -> str:
 
 def main(args: argparse.Namespace) -> int:
     from engine.format import duration
-    from engine.sweep.grid import SweepState, load_state, plan
-    from engine.sweep.runner import SweepRun
+    from engine.sweep.grid import STATE_FILE, SweepState, load_state, plan
+    from engine.sweep.runner import SweepRun, absolute_paths, check_inputs, make_job_runner, sweep_lock, sweep_network
     if args.resume:
-        folder = Path(args.resume)
+        folder = Path(args.resume).resolve()
         state = load_state(folder)
         fields = option_fields(getattr(args, "schema", RunConfig))
         ignored = [(fields[n].axis_flag if isinstance(v, list) else fields[n].flag)
@@ -109,13 +110,16 @@ def main(args: argparse.Namespace) -> int:
             print(f"note: resuming {folder} with the grid it was started with; "
                   f"{', '.join(([args.network] if args.network else []) + ignored)} ignored", flush=True)
         if args.db:
-            state.db_path = args.db
+            state.db_path = str(Path(args.db).resolve())
     else:
-        grid = _grid_from_args(args)
-        folder = Path(args.out) if args.out else _default_folder(grid.network)
-        if (folder / "sweep.json").exists():
+        grid = absolute_paths(_grid_from_args(args))
+        folder = Path(args.out).resolve() if args.out else _default_folder(grid.network)
+        if (folder / STATE_FILE).exists():
             raise BadInput(f"{folder} already holds a sweep; use --resume {folder} or another --out")
-        state = SweepState.new(grid, args.db)
+        state = SweepState.new(grid, str(Path(args.db).resolve()) if args.db else None)
+    # Refused once, here, before anything runs: a bad net, data set or state-file entry.
+    spec_json = sweep_network(state.grid)
+    check_inputs(state, folder)
     todo = state.pending()
     from engine.sweep.grid import estimate_run_s
     est = sum(estimate_run_s(RunConfig(**e.config)) for e in todo) + state.grid.cooldown_s * max(0, len(todo) - 1)
@@ -125,11 +129,15 @@ def main(args: argparse.Namespace) -> int:
               f"(one at a time, {state.grid.cooldown_s:g} s cool-down). Folder: {folder}", flush=True)
     if args.dry_run:
         return EXIT_OK
-    state.save(folder)  # an OSError names the file; the CLI reports it (exit 2)
-    sweep = SweepRun(state, folder, on_progress=_printer(args.progress_jsonl))
+    sweep = SweepRun(state, folder, runner=make_job_runner(spec_json, state.db_path),
+                     on_progress=_printer(args.progress_jsonl))
     previous = {s: signal.signal(s, lambda *_: sweep.cancel()) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        state = sweep.run()
+        with sweep_lock(folder):  # a second sweep in this folder is refused while this one runs
+            if not args.resume and (folder / STATE_FILE).exists():
+                raise BadInput(f"{folder} already holds a sweep; use --resume {folder} or another --out")
+            state.save(folder)  # an OSError names the file; the CLI reports it (exit 2)
+            state = sweep.run()
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
@@ -141,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"Report: python main.py report --sweep {folder} --html report.html --pdf report.pdf --csv report.csv")
     sys.stdout.flush()
     if sweep.cancelled:
-        done = len(state.entries) - counts.get("pending", 0)
+        done = len(state.entries) - counts.get("pending", 0) - counts.get("cancelled", 0)
         raise Cancelled(f"sweep cancelled after {done} of {len(state.entries)} runs; resume with --resume {folder}")
     if not counts.get("ok"):
         raise RunFailed(f"sweep: no run finished ok ({summary_of(counts)})")

@@ -1,30 +1,37 @@
-"""Runs a sweep: each configuration in a fresh worker process, one at a time, with a cool-down.
+"""Runs a sweep: each configuration in a fresh run job (engine.jobs), one at a time, with a cool-down.
 
-Torch-free. One at a time because concurrent runs would spoil each other's measurements; a fresh
-process per run so an OOM, a CUDA fault or a hang only loses that run; a cool-down so the heat of
-one run does not bias the next. The state file is saved after every run, so an interrupted sweep
-resumes with only the unfinished runs.
+Torch-free at import. One at a time because concurrent runs would spoil each other's measurements; a
+fresh process per run so an OOM, a CUDA fault or a hang only loses that run; a cool-down so the heat
+of one run does not bias the next. The state file is saved after every run, so an interrupted sweep
+resumes with only the unfinished runs. A cancelled sweep stops its current run (stored as cancelled;
+a resume runs that configuration again); a lock keeps a second sweep out of the same folder.
+
+    grid = absolute_paths(grid)                       relative paths taken from the current folder
+    spec_json = sweep_network(grid)                   the grid's net, checked (BadSweep names the problem)
+    check_inputs(state, folder)                       entries and data set usable (BadSweep), before running
+    with sweep_lock(folder): SweepRun(state, folder, runner=make_job_runner(spec_json, db)).run()
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
-import signal
-import subprocess
-import sys
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-from engine.paths import ROOT
+from pydantic import ValidationError
+
 from engine.run.config import RunConfig
-from engine.sweep.grid import SweepEntry, SweepState, oom_key
+from engine.sweep.grid import STATE_FILE, BadSweep, Grid, SweepEntry, SweepState, oom_key
 
-POLL_S = 0.2
 TICK_S = 1.0
-STOP_GRACE_S = 10.0
-EXIT_BAD_INPUT = 2  # engine.cli's exit code for a configuration refused before running  # after SIGINT the run may write its cancelled result; then terminate, then kill
+STOP_GRACE_S = 10.0  # after a cancel, the run's time to end as cancelled and store itself; then terminate
+LOCK_FILE = ".sweep.lock"
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ class RunOutcome:
 
 @dataclass(frozen=True)
 class SweepProgress:
-    """One progress message (also one JSON line of `main.py sweep --progress-jsonl`)."""
+    """One progress message (a sweep job's event; one JSON line of `main.py sweep --progress-jsonl`)."""
     event: str  # planned | run_started | tick | run_finished | run_skipped | cooldown | done | cancelled
     total: int
     done: int  # entries finished (any status, skipped included)
@@ -55,78 +62,142 @@ class SweepProgress:
         return json.dumps(asdict(self))
 
 
-Runner = Callable[[RunConfig, str, Path, threading.Event], RunOutcome]
+Runner = Callable[[RunConfig, Path, threading.Event], RunOutcome]
 
 
-def run_command(network: str, config: RunConfig, result_path: Path, db_path: str | None) -> list[str]:
-    """The `main.py run` command line of one configuration."""
-    from engine.cli.config_flags import config_argv
-    cmd = [sys.executable, str(ROOT / "main.py"), "run", network, *config_argv(config), "--json", str(result_path)]
-    if db_path:
-        cmd += ["--db", db_path]
-    return cmd
+# ---- before running: paths, the net, the data set, the state file, the lock --------------------
+def absolute_paths(grid: Grid) -> Grid:
+    """The grid with its spec path and data set path made absolute against the current folder, so
+    that the runs, and a resume started from any folder, find the same files."""
+    from engine.net.presets import preset_names
+    network = grid.network
+    if "/" in network or "\\" in network or network.endswith(".json") or network not in preset_names():
+        network = str(Path(network).expanduser().resolve()) if Path(network).expanduser().exists() else network
+    kind, sep, path = grid.dataset.partition(":")
+    dataset = f"{kind}:{Path(path).expanduser().resolve()}" if sep and path else grid.dataset
+    return grid.model_copy(update={"network": network, "dataset": dataset})
 
 
-def _read_outcome(result_path: Path, returncode: int, stderr: str) -> RunOutcome:
+def sweep_network(grid: Grid) -> str:
+    """The grid's network (preset name or spec path) as checked spec JSON; BadSweep names the problem.
+    Resolved once, here: every run gets this JSON, so no run opens a path of its own."""
+    from engine.net.analysis import analyze
+    from engine.net.presets import resolve_net
+    from engine.net.spec import SpecFormatError
     try:
-        data = json.loads(result_path.read_text(encoding="utf-8"))
-        return RunOutcome(data.get("status", "failed"), data.get("run_id"), data.get("error"), data.get("throughput_sps"))
-    except (OSError, json.JSONDecodeError):
-        lines = stderr.strip().splitlines()
-        if returncode == EXIT_BAD_INPUT and lines:  # `main.py run` refused the configuration: say why, plainly
-            return RunOutcome("failed", None, lines[-1].removeprefix("error: "), bad_input=True)
-        tail = " ".join(lines[-3:])[-400:]
-        return RunOutcome("failed", None, f"worker exited with code {returncode} and wrote no result"
-                          + (f": {tail}" if tail else ""))
+        spec = resolve_net(grid.network)
+    except (SpecFormatError, ValueError, OSError) as exc:
+        raise BadSweep(f"network {grid.network}: {str(exc).strip(chr(39) + chr(34))}") from None
+    analysis = analyze(spec)
+    if not analysis.ok:
+        raise BadSweep(f"network {grid.network}: " + "; ".join(str(p) for p in analysis.problems))
+    return spec.to_json()
 
 
-def make_subprocess_runner(db_path: str | None) -> Runner:
-    """A runner that starts `python main.py run ... --json PATH` per configuration."""
-    def runner(config: RunConfig, network: str, result_path: Path, cancel: threading.Event) -> RunOutcome:
+def check_inputs(state: SweepState, folder: Path) -> None:
+    """Refuse once, before anything runs: an entry of the state file that is not a valid run
+    configuration (names the file and the entry), or a data set that cannot be found."""
+    for entry in state.entries:
+        try:
+            RunConfig(**entry.config)
+        except (ValidationError, TypeError) as exc:
+            why = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
+            where = ".".join(map(str, why["loc"]))
+            raise BadSweep(f"{folder / STATE_FILE}: entry {entry.index}: config"
+                           f"{'.' + where if where else ''}: {why['msg']}") from None
+    from engine.errors import BadRunInput
+    from engine.run.datasets import parse_dataset  # imports torch: only the sweep's process pays it
+    try:
+        parse_dataset(state.grid.dataset)
+    except BadRunInput as exc:
+        raise BadSweep(str(exc)) from None
+
+
+@contextlib.contextmanager
+def sweep_lock(folder: Path) -> Iterator[None]:
+    """Holds the folder's lock while a sweep runs in it; BadSweep when another sweep holds it. The
+    kernel drops the lock when its process ends, however it ends: no stale lock after a kill."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            raise BadSweep(f"{folder}: another sweep is running in this folder (process {holder}); "
+                           "wait for it to end or cancel it") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        os.close(fd)
+
+
+# ---- one configuration: a run job --------------------------------------------------------------
+def make_job_runner(spec_json: str, db_path: str | None, target: Callable[..., Any] | None = None) -> Runner:
+    """A runner that runs each configuration as an engine.jobs.RunJob (the run stores itself in the
+    history at db_path) and writes its result JSON to result_path. `target` replaces the run worker."""
+    def runner(config: RunConfig, result_path: Path, cancel: threading.Event) -> RunOutcome:
+        from engine.jobs import JobEvent, JobFailed, JobFinished, JobProcess, RunJob
+        from engine.run.events import RunFinished
         result_path.unlink(missing_ok=True)
-        cmd = run_command(network, config, result_path, db_path)
-        # Own process group: a Ctrl-C in the terminal reaches only the sweep, which stops the run itself.
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                cwd=ROOT, start_new_session=True)
-        err_chunks: list[str] = []
-        reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True)
-        reader.start()
-        while proc.poll() is None:
-            if cancel.wait(POLL_S):
-                _stop(proc)
-                break
-        proc.wait()
-        reader.join(timeout=2)
-        outcome = _read_outcome(result_path, proc.returncode, "".join(err_chunks))
-        if cancel.is_set() and outcome.status != "ok":
-            return RunOutcome("cancelled", outcome.run_id, "cancelled by the user")
-        return outcome
+        proc = JobProcess(RunJob(spec_json, config, db_path, target), terminate_after_s=STOP_GRACE_S)
+        proc.start()
+        finished: RunFinished | None = None
+        failure: JobFailed | None = None
+        while not proc.done:
+            for msg in proc.wait(0.2):
+                if isinstance(msg, JobEvent) and isinstance(msg.payload, RunFinished):
+                    finished = msg.payload
+                elif isinstance(msg, JobFinished) and isinstance(msg.result, RunFinished):
+                    finished = finished or msg.result
+                elif isinstance(msg, JobFailed):
+                    failure = msg
+            if cancel.is_set():
+                proc.request_stop()
+                proc.escalate()
+        proc.reap(2.0)
+        return _outcome(finished, failure, cancel.is_set(), result_path)
     return runner
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a run: SIGINT (the run ends as cancelled), then terminate, then kill."""
-    for sig, wait_s in ((signal.SIGINT, STOP_GRACE_S), (signal.SIGTERM, 3.0)):
-        try:
-            proc.send_signal(sig)
-            proc.wait(timeout=wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-        except ProcessLookupError:
-            return
-    proc.kill()
+def _outcome(finished: Any, failure: Any, cancelled: bool, result_path: Path) -> RunOutcome:
+    if finished is not None:
+        from engine.results.result import RunResult
+        result = RunResult.model_validate_json(finished.result_json)
+        with contextlib.suppress(OSError):  # a copy for the folder; the history has the run
+            result_path.write_text(finished.result_json, encoding="utf-8")
+        if cancelled and result.status != "ok":
+            return RunOutcome("cancelled", result.run_id, result.error or "cancelled by the user")
+        return RunOutcome(result.status, result.run_id, result.error, result.throughput_sps)
+    if failure is not None and failure.refused:
+        return RunOutcome("failed", None, failure.message, bad_input=True)
+    if cancelled:
+        return RunOutcome("cancelled", None, "cancelled by the user")
+    why = failure.message if failure is not None else "the run ended without a result"
+    return RunOutcome("failed", None, why)
 
 
-def _store_result(result_path: Path, db_path: str | None) -> None:
-    """Put the run's result in the history (idempotent: the store replaces by run_id)."""
-    from engine.results.result import RunResult
-    from engine.results.store import RunStore  # imported here: a sweep that never finishes a run needs no store
-    try:
-        result = RunResult.model_validate_json(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    RunStore(db_path).add(result)
+# ---- a sweep as a job (the GUI's) ------------------------------------------------------------
+def run_sweep_job(job: Any, ctx: Any) -> SweepState:
+    """engine.jobs.SweepJob's work, in the job's process: checks, lock, the sweep; a stop request
+    cancels it (and its current run)."""
+    folder = Path(job.folder)
+    spec_json = job.spec_json or sweep_network(job.state.grid)
+    check_inputs(job.state, folder)
+    with sweep_lock(folder):
+        job.state.save(folder)
+        sweep = SweepRun(job.state, folder, runner=make_job_runner(spec_json, job.state.db_path, job.run_target),
+                         on_progress=lambda p: _report(ctx, p))
+        threading.Thread(target=lambda: ctx.stop.wait() and sweep.cancel(), daemon=True).start()
+        return sweep.run()
+
+
+def _report(ctx: Any, p: SweepProgress) -> None:
+    ctx.emit(p)
+    if p.event in ("run_finished", "run_skipped", "done"):
+        ctx.progress(p.done / max(1, p.total), f"{p.done} of {p.total} runs")
 
 
 class SweepRun:
@@ -134,16 +205,15 @@ class SweepRun:
 
     def __init__(self, state: SweepState, folder: str | Path, runner: Runner | None = None,
                  on_progress: Callable[[SweepProgress], None] = lambda p: None,
-                 sleep: Callable[[float], None] | None = None, store_results: bool = True):
+                 sleep: Callable[[float], None] | None = None):
         self.state, self.folder = state, Path(folder)
-        self.runner = runner or make_subprocess_runner(state.db_path)
+        self.runner = runner or make_job_runner(sweep_network(state.grid), state.db_path)
         self.on_progress = on_progress
         self._cancel = threading.Event()
         self._sleep = sleep or (lambda s: self._cancel.wait(s))
-        self.store_results = store_results
         self._t0 = time.monotonic()
         self._run_walls: list[float] = []
-        self._refused: set[int] = set()  # entries whose configuration `main.py run` refused (bad input)
+        self._refused: set[int] = set()  # entries whose configuration the run refused (bad input)
         self._emit_lock = threading.Lock()  # the ticker thread and the sweep both report; lines must not mix
 
     def cancel(self) -> None:
@@ -238,21 +308,17 @@ class SweepRun:
         ticker = threading.Thread(target=tick, daemon=True)
         ticker.start()
         try:
-            outcome = self.runner(RunConfig(**entry.config), self.state.grid.network, result_path, self._cancel)
+            outcome = self.runner(RunConfig(**entry.config), result_path, self._cancel)
         finally:
             ticker_stop.set()
             ticker.join()
         entry.wall_s = round(time.monotonic() - start, 2)
-        entry.status = "pending" if outcome.status == "cancelled" else outcome.status
+        # A cancelled run is in the history as cancelled; a resume runs its configuration again.
+        entry.status = outcome.status
         entry.run_id, entry.reason = outcome.run_id, outcome.error
         if outcome.bad_input:
             self._refused.add(entry.index)
         if outcome.status != "cancelled":
             self._run_walls.append(entry.wall_s)
-            if self.store_results and outcome.run_id:
-                _store_result(result_path, self.state.db_path)
         self.state.save(self.folder)
-        if outcome.status == "cancelled":
-            self._emit("run_finished", entry.model_copy(update={"status": "cancelled"}))
-        else:
-            self._emit("run_finished", entry, throughput_sps=outcome.throughput_sps)
+        self._emit("run_finished", entry, throughput_sps=outcome.throughput_sps)

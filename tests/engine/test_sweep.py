@@ -22,7 +22,7 @@ class FakeRunner:
     def __init__(self, fates=None, on_call=None):
         self.calls, self.fates, self.on_call = [], fates or {}, on_call
 
-    def __call__(self, config, network, result_path, cancel):
+    def __call__(self, config, result_path, cancel):
         self.calls.append(config)
         if self.on_call:
             out = self.on_call(self, config, cancel)
@@ -37,7 +37,7 @@ class FakeRunner:
 
 def run(state, folder, runner, events=None, sleeps=None):
     sweep = SweepRun(state, folder, runner=runner, on_progress=(events.append if events is not None else lambda p: None),
-                     sleep=(sleeps.append if sleeps is not None else lambda s: None), store_results=False)
+                     sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return sweep, sweep.run()
 
 
@@ -112,10 +112,11 @@ def test_cancel_mid_run_keeps_finished_runs_and_resume_runs_only_the_rest(tmp_pa
     runner = FakeRunner(on_call=cancel_on_third)
     events = []
     sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=runner, on_progress=events.append,
-                     sleep=lambda s: None, store_results=False)
+                     sleep=lambda s: None)
     state = sweep.run()
     assert sweep.cancelled and events[-1].event == "cancelled"
-    assert state.counts() == {"ok": 2, "pending": 4}  # the cancelled run counts as not done
+    assert state.counts() == {"ok": 2, "cancelled": 1, "pending": 3}  # the cancelled run counts as not done
+    assert state.entries[2].run_id == "x"  # it is in the history as cancelled
 
     resumed = load_state(tmp_path)
     runner2 = FakeRunner()
@@ -128,7 +129,7 @@ def test_cancel_mid_run_keeps_finished_runs_and_resume_runs_only_the_rest(tmp_pa
 
 def test_cancel_during_cooldown_stops_before_the_next_run(tmp_path):
     runner = FakeRunner()
-    sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=runner, store_results=False)
+    sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=runner)
     sweep._sleep = lambda s: sweep.cancel()
     sweep.run()
     assert len(runner.calls) == 1
@@ -170,7 +171,7 @@ def test_runner_runs_in_a_thread_safe_way_with_cancel_event(tmp_path):
         seen.set() if cancel.wait(2) else None
         return RunOutcome("cancelled")
     sweep = SweepRun(SweepState.new(grid()), tmp_path, runner=FakeRunner(on_call=wait_for_cancel),
-                     sleep=lambda s: None, store_results=False)
+                     sleep=lambda s: None)
     sweep.run()
     assert seen.is_set()
 

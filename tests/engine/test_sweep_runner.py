@@ -1,70 +1,79 @@
-"""The subprocess runner: command line, result reading, crashes, and stopping a run on cancel."""
+"""The job runner of a sweep: each configuration a run job (typed config in, typed outcome out), a
+crash, a refusal, and a cancel that stops the current run, which is kept as cancelled."""
 from __future__ import annotations
 
 import json
-import sys
+import os
 import threading
 import time
 
-import engine.sweep.runner as sr
+from engine.results.result import RunResult
 from engine.run.config import RunConfig
-
-WRITE_OK = """
-import json, sys
-json.dump({"run_id": "abc", "status": "ok", "throughput_sps": 123.0}, open(sys.argv[1], "w"))
-"""
-CRASH = "import sys; sys.stderr.write('Traceback...\\nRuntimeError: driver exploded\\n'); sys.exit(1)"
-SLEEP_UNTIL_SIGINT = """
-import json, sys, time
-try:
-    time.sleep(30)
-except KeyboardInterrupt:
-    json.dump({"run_id": "c1", "status": "cancelled", "error": "cancelled"}, open(sys.argv[1], "w"))
-"""
+from engine.run.events import RunFinished, RunStarted
+from engine.sweep import runner as sr
 
 
-def fake(monkeypatch, script):
-    monkeypatch.setattr(sr, "run_command", lambda net, cfg, path, db: [sys.executable, "-c", script, str(path)])
+def _result(config: RunConfig, status: str, error: str | None = None) -> RunResult:
+    from gui.run.replay import make_script
+    result = make_script(kind="cpu", seconds=0.1).result.model_copy(deep=True)
+    result.status, result.error = status, error
+    result.config = config.model_dump()
+    result.throughput_sps = 123.0 if status == "ok" else None
+    return result
 
 
-def test_run_command_passes_every_config_field():
-    cfg = RunConfig(device="cuda:1", precision="bf16", batch=512, mode="infer", seconds=5, warmup=3,
-                    channels_last=True, compile="default")
-    cmd = sr.run_command("resnet9", cfg, sr.Path("/tmp/r.json"), "/tmp/h.sqlite")
-    joined = " ".join(cmd)
-    for part in ("main.py run resnet9", "--device cuda:1", "--precision bf16", "--batch 512", "--mode infer",
-                 "--warmup 3", "--seconds 5.0", "--channels-last", "--compile default", "--json /tmp/r.json",
-                 "--db /tmp/h.sqlite"):
-        assert part in joined
-    assert "--steps" not in cmd
-    steps = sr.run_command("lenet", RunConfig(steps=20), sr.Path("r.json"), None)
-    assert "--steps" in steps and "--db" not in steps and "--channels-last" not in steps
+def finishing_worker(spec_json, config, events, stop, db_path):
+    result = _result(config, "ok")
+    events.put(RunStarted(result.run_id, "lenet", "cpu", config.model_dump_json(), 10, None))
+    event = RunFinished(result.run_id, result.status, result.model_dump_json())
+    events.put(event)
+    return event
 
 
-def test_reads_the_result_written_by_the_worker(monkeypatch, tmp_path):
-    fake(monkeypatch, WRITE_OK)
-    out = sr.make_subprocess_runner(None)(RunConfig(), "lenet", tmp_path / "r.json", threading.Event())
-    assert out == sr.RunOutcome("ok", "abc", None, 123.0)
+def crashing_worker(spec_json, config, events, stop, db_path):
+    events.flush()
+    os._exit(9)
 
 
-def test_a_crash_without_result_is_a_failed_run_with_the_error_tail(monkeypatch, tmp_path):
-    fake(monkeypatch, CRASH)
-    out = sr.make_subprocess_runner(None)(RunConfig(), "lenet", tmp_path / "r.json", threading.Event())
-    assert out.status == "failed" and "code 1" in out.error and "driver exploded" in out.error
+def refusing_worker(spec_json, config, events, stop, db_path):
+    from engine.errors import Unsupported
+    raise Unsupported(f"--device: {config.device} is not present (1 GPU)")
 
 
-def test_cancel_interrupts_the_worker_and_reports_cancelled(monkeypatch, tmp_path):
-    fake(monkeypatch, SLEEP_UNTIL_SIGINT)
-    cancel = threading.Event()
-    threading.Timer(1.0, cancel.set).start()
-    t0 = time.monotonic()
-    out = sr.make_subprocess_runner(None)(RunConfig(), "lenet", tmp_path / "r.json", cancel)
-    assert out.status == "cancelled"
-    assert time.monotonic() - t0 < 10
-    assert json.loads((tmp_path / "r.json").read_text())["status"] == "cancelled"  # the worker ended cleanly
+def stoppable_worker(spec_json, config, events, stop, db_path):
+    stop.wait(60)
+    result = _result(config, "cancelled", "stopped by the user")
+    event = RunFinished(result.run_id, result.status, result.model_dump_json())
+    events.put(event)
+    return event
 
 
-def test_a_refused_configuration_reports_the_runs_own_message(monkeypatch, tmp_path):
-    fake(monkeypatch, "import sys; sys.stderr.write('error: --device: cuda:3 is not present (1 GPU)\\n'); sys.exit(2)")
-    out = sr.make_subprocess_runner(None)(RunConfig(), "lenet", tmp_path / "r.json", threading.Event())
+def _run(target, tmp_path, cancel=None, config=None):
+    runner = sr.make_job_runner("{}", None, target)
+    return runner(config or RunConfig(batch=7), tmp_path / "r.json", cancel or threading.Event())
+
+
+def test_a_run_job_reports_its_typed_outcome_and_leaves_its_result_file(tmp_path):
+    out = _run(finishing_worker, tmp_path)
+    assert out.status == "ok" and out.throughput_sps == 123.0 and out.run_id
+    assert json.loads((tmp_path / "r.json").read_text())["config"]["batch"] == 7  # the config went in typed
+
+
+def test_a_crash_without_result_is_a_failed_run_naming_the_exit_code(tmp_path):
+    out = _run(crashing_worker, tmp_path)
+    assert out.status == "failed" and "exit code 9" in out.error and not out.bad_input
+
+
+def test_a_refused_configuration_reports_the_runs_own_message(tmp_path):
+    out = _run(refusing_worker, tmp_path, config=RunConfig(device="cuda:3"))
     assert out.status == "failed" and out.bad_input and out.error == "--device: cuda:3 is not present (1 GPU)"
+
+
+def test_cancel_stops_the_current_run_which_is_kept_as_cancelled(tmp_path):
+    cancel = threading.Event()
+    threading.Timer(3.0, cancel.set).start()
+    t0 = time.monotonic()
+    out = _run(stoppable_worker, tmp_path, cancel)
+    assert out.status == "cancelled" and out.run_id  # the run stored itself, as cancelled
+    assert time.monotonic() - t0 < 20
+    assert json.loads((tmp_path / "r.json").read_text())["status"] == "cancelled"
