@@ -1,14 +1,15 @@
 """The sweep dialog: define a grid, see how many runs and roughly how long, run it with live progress
-and ETA, cancel it. The sweep runs in a child process (`main.py sweep … --progress-jsonl`), so the
-GUI never loads torch; when it ends, `sweep_finished(folder, run_ids)` hands the runs to Compare."""
+and ETA, cancel it. The sweep runs as a job (engine.jobs.SweepJob, a child process that starts one
+run job per configuration), so the GUI never loads torch; its typed progress events drive the view.
+When it ends, `sweep_finished(folder, run_ids)` hands the runs to Compare."""
 from __future__ import annotations
 
-import json
-import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QProcess, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -20,18 +21,21 @@ from PySide6.QtWidgets import (
 )
 
 from engine.format import duration
-from engine.sweep import BadSweep, plan
+from engine.jobs import JobFailed, SweepJob
+from engine.sweep import SweepProgress, SweepState, absolute_paths, plan
+from gui.job_runner import JobRunner
 from gui.sweep_form import SweepForm
 
-MAIN_PY = Path(__file__).resolve().parents[1] / "main.py"
-KILL_AFTER_MS = 20_000  # the sweep stops its current run on SIGTERM; kill only if it hangs
+# A cancelled sweep stops its current run, which stores itself as cancelled (up to ~10 s); the
+# sweep's process is terminated only if that hangs.
+TERMINATE_AFTER_S = 20.0
 
 
 class SweepDialog(QDialog):
     sweep_finished = Signal(str, list)  # sweep folder, run ids of the runs it holds
 
     def __init__(self, network: str, db_path: str | None = None, sweeps_dir: str | Path | None = None,
-                 parent=None, display_name: str | None = None) -> None:
+                 parent=None, display_name: str | None = None, run_target: Callable[..., Any] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New sweep")
         self.setMinimumWidth(640)
@@ -39,11 +43,14 @@ class SweepDialog(QDialog):
         self.display_name = display_name or network
         self.sweeps_dir = Path(sweeps_dir) if sweeps_dir else None
         self.folder: Path | None = None
-        self.process: QProcess | None = None
-        self._buffer = b""
-        self._stderr = b""
-        self.last_progress: dict | None = None
+        self.run_target = run_target  # stands in for the run worker in each run job (tests, demos)
+        self.job = JobRunner(self, terminate_after_s=TERMINATE_AFTER_S)
+        self.job.event.connect(self.handle_progress)
+        self.job.finished.connect(self._finished)
+        self.job.failed.connect(self._failed)
+        self.last_progress: SweepProgress | None = None
         self._build()
+        self.status.setTextFormat(Qt.PlainText)  # messages carry user-given names
         self._update_plan()
 
     # ---- form -----------------------------------------------------------------------------
@@ -88,8 +95,12 @@ class SweepDialog(QDialog):
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         self.form.set_devices(devices)
 
+    @property
+    def running(self) -> bool:
+        return self.job.busy
+
     def _update_plan(self, *_args) -> None:
-        if self.process is not None:
+        if self.running:
             return
         try:
             p = plan(self.form.grid())
@@ -103,13 +114,6 @@ class SweepDialog(QDialog):
         self.start_button.setEnabled(True)
 
     # ---- running --------------------------------------------------------------------------
-    def command(self, folder: Path) -> list[str]:
-        g = self.form.grid()
-        args = [str(MAIN_PY), "sweep", *g.to_argv(), "--out", str(folder), "--progress-jsonl"]
-        if self.db_path:
-            args += ["--db", str(self.db_path)]
-        return args
-
     def _new_folder(self) -> Path:
         if self.sweeps_dir is None:
             from engine.paths import data_dir
@@ -119,18 +123,14 @@ class SweepDialog(QDialog):
 
     def start(self) -> None:
         try:
-            self.folder = self._new_folder()
-            args = self.command(self.folder)
+            state = SweepState.new(absolute_paths(self.form.grid()), self.db_path)
         except ValueError as exc:
             self.status.setText(str(exc))
             return
-        self._buffer, self._stderr, self.last_progress = b"", b"", None
+        self.folder = self._new_folder()
+        self.last_progress = None
+        self.status.setStyleSheet("")
         self.log.clear()
-        self.process = QProcess(self)
-        self.process.setWorkingDirectory(str(MAIN_PY.parent))
-        self.process.readyReadStandardOutput.connect(self._read_stdout)
-        self.process.readyReadStandardError.connect(self._read_stderr)
-        self.process.finished.connect(self._finished)
         self.form_box.setEnabled(False)
         self.start_button.hide()
         self.cancel_button.show()
@@ -139,88 +139,62 @@ class SweepDialog(QDialog):
         self.log.show()
         self.progress.setRange(0, 0)
         self.status.setText("Starting the sweep…")
-        self.process.start(sys.executable, args)
+        self.job.start(SweepJob(state, str(self.folder), spec_json=None, run_target=self.run_target))
 
-    def _read_stdout(self) -> None:
-        self._buffer += bytes(self.process.readAllStandardOutput())
-        *lines, self._buffer = self._buffer.split(b"\n")
-        for line in lines:
-            if line.strip():
-                self.handle_line(line.decode("utf-8", "replace"))
-
-    def _read_stderr(self) -> None:
-        self._stderr += bytes(self.process.readAllStandardError())
-
-    def handle_line(self, line: str) -> None:
-        """One progress JSON line from `main.py sweep --progress-jsonl`."""
-        try:
-            p = json.loads(line)
-        except json.JSONDecodeError:
+    def handle_progress(self, p: SweepProgress) -> None:
+        """One typed progress event of the sweep job."""
+        if not isinstance(p, SweepProgress):
             return
         self.last_progress = p
-        total, done = p.get("total", 0), p.get("done", 0)
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"{done} / {total} runs")
-        eta = f" · about {duration(p['eta_s'])} left" if p.get("eta_s") is not None else ""
-        event = p.get("event")
-        if event in ("run_started", "tick"):
-            self.status.setText(f"Running {p.get('index', 0) + 1} of {total}: {p.get('label')}{eta}")
-        elif event == "cooldown":
+        self.progress.setRange(0, max(1, p.total))
+        self.progress.setValue(p.done)
+        self.progress.setFormat(f"{p.done} / {p.total} runs")
+        eta = f" · about {duration(p.eta_s)} left" if p.eta_s is not None else ""
+        if p.event in ("run_started", "tick"):
+            self.status.setText(f"Running {(p.index or 0) + 1} of {p.total}: {p.label}{eta}")
+        elif p.event == "cooldown":
             self.status.setText(f"Cooling down between runs{eta}")
-        elif event == "run_finished":
-            tp = f" — {p['throughput_sps']:,.0f} samples/s" if p.get("throughput_sps") else ""
-            why = f" — {p['reason']}" if p.get("reason") and p.get("status") != "ok" else ""
-            self.log.addItem(f"{p.get('status', '?'):>9}  {p.get('label')}{tp}{why}")
+        elif p.event == "run_finished":
+            tp = f" — {p.throughput_sps:,.0f} samples/s" if p.throughput_sps else ""
+            why = f" — {p.reason}" if p.reason and p.status != "ok" else ""
+            self.log.addItem(f"{p.status or '?':>9}  {p.label}{tp}{why}")
             self.log.scrollToBottom()
-        elif event == "run_skipped":
-            self.log.addItem(f"  skipped  {p.get('label')} — {p.get('reason')}")
-        elif event in ("done", "cancelled"):
-            self.status.setText("Sweep cancelled; the finished runs are kept." if event == "cancelled"
+        elif p.event == "run_skipped":
+            self.log.addItem(f"  skipped  {p.label} — {p.reason}")
+        elif p.event in ("done", "cancelled"):
+            self.status.setText("Sweep cancelled; the finished runs are kept." if p.event == "cancelled"
                                 else "Sweep done.")
 
     def cancel(self) -> None:
-        if self.process is None or self.process.state() == QProcess.NotRunning:
+        if not self.running:
             return
         self.cancel_button.setEnabled(False)
         self.status.setText("Cancelling: stopping the current run…")
-        self.process.terminate()  # SIGTERM: the sweep stops its run cleanly and saves its state
-        QTimer.singleShot(KILL_AFTER_MS, self._kill_if_running)
+        self.job.cancel()  # the sweep stops its run (kept as cancelled) and saves its state
 
-    def _kill_if_running(self) -> None:
-        if self.process is not None and self.process.state() != QProcess.NotRunning:
-            self.process.kill()
-
-    def _finished(self, code: int, _status) -> None:
-        self._read_stdout()
-        self.cancel_button.hide()
-        self.form_box.setEnabled(True)  # change the grid and go again (a new sweep folder)
-        self.start_button.show()
-        err = self._stderr.decode("utf-8", "replace").strip()
-        if code == 2 and err:
-            self.status.setText(f"<span style='color:#B91C1C'>{err.splitlines()[-1]}</span>")
-        run_ids = self._run_ids()
+    def _finished(self, state: SweepState) -> None:
+        run_ids = state.run_ids() if isinstance(state, SweepState) else []
         if run_ids:
             self.status.setText(self.status.text() + f" {len(run_ids)} runs go to the Compare tab.")
             self.sweep_finished.emit(str(self.folder), run_ids)
-        self.process = None
-        self._stderr = b""
-        self.start_button.setText("Start another sweep" if run_ids else "Start sweep")
+        self._ended(bool(run_ids))
+
+    def _failed(self, failure: JobFailed) -> None:
+        self.status.setText(failure.message if failure.refused else f"The sweep failed: {failure.message}")
+        self.status.setStyleSheet("color: #B91C1C")
+        self._ended(False)
+
+    def _ended(self, had_runs: bool) -> None:
+        self.cancel_button.hide()
+        self.form_box.setEnabled(True)  # change the grid and go again (a new sweep folder)
+        self.start_button.show()
+        self.start_button.setText("Start another sweep" if had_runs else "Start sweep")
         self._update_plan()
 
-    def _run_ids(self) -> list[str]:
-        from engine.sweep import load_state
-        if self.folder is None:
-            return []
-        try:
-            return load_state(self.folder).run_ids()
-        except BadSweep:
-            return []
-
     def closeEvent(self, event) -> None:
-        if self.process is not None and self.process.state() != QProcess.NotRunning:
-            self.cancel()
-            self.process.waitForFinished(KILL_AFTER_MS)
+        if self.running:
+            self.status.setText("Cancelling: stopping the current run…")
+            self.job.stop_now(timeout_s=TERMINATE_AFTER_S)
         super().closeEvent(event)
 
 
@@ -250,14 +224,10 @@ def open_sweep_dialog(parent, doc, compare_view, show_compare=lambda: None, db_p
         compare_view.show_sweep(folder)
         show_compare()
     dialog.sweep_finished.connect(finished)
-    try:
-        from gui.run.devices import InventoryLoader
-        loader = InventoryLoader(dialog)
-        loader.loaded.connect(lambda inv: dialog.set_devices([(d.key, d.label) for d in inv.devices]))
-        # Closed before the inventory is in: end the child now, not in ~QProcess ("destroyed while running").
-        dialog.finished.connect(loader.stop)
-        loader.start()
-    except ImportError:  # the run panel's inventory is optional here: CPU alone still sweeps
-        pass
+    from gui.run.devices import InventoryLoader
+    loader = InventoryLoader(dialog)
+    loader.loaded.connect(lambda inv: dialog.set_devices([(d.key, d.label) for d in inv.devices]))
+    dialog.finished.connect(loader.stop)  # closed before the inventory is in: end its job now
+    loader.start()
     dialog.show()
     return dialog

@@ -114,14 +114,13 @@ def test_sweep_progress_jsonl_prints_only_json_lines_and_resume_finishes(tmp_pat
     import engine.sweep.runner as sr
     calls = []
 
-    def fake_runner_factory(db_path):
-        def runner(config, network, result_path, cancel):
+    def fake_runner_factory(spec_json, db_path, target=None):
+        def runner(config, result_path, cancel):
             calls.append(config.batch)
             result_path.write_text(json.dumps({"run_id": f"b{config.batch}", "status": "ok"}))
             return sr.RunOutcome("ok", f"b{config.batch}", None, 100.0)
         return runner
-    monkeypatch.setattr(sr, "make_subprocess_runner", fake_runner_factory)
-    monkeypatch.setattr(sr, "_store_result", lambda path, db: None)
+    monkeypatch.setattr(sr, "make_job_runner", fake_runner_factory)
     args = parse(sweep_cli, ["sweep", "lenet", "--devices", "cpu", "--batches", "8,16", "--steps", "5",
                              "--cooldown", "0", "--out", str(tmp_path / "s"), "--progress-jsonl"])
     assert sweep_cli.main(args) == 0
