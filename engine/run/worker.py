@@ -8,7 +8,8 @@ TelemetryBatch included) and ends with RunFinished, after storing the result in 
 db_path (default location when None), so a GUI that refreshes its history on RunFinished finds the
 run there; returns that RunFinished. Bad input (a spec that does not validate, a missing data set
 file, an absent device) raises engine.errors.BadRunInput before RunStarted: nothing ran, nothing is
-stored (the job reports it as a refusal).
+stored (the job reports it as a refusal). A stop requested before the run began raises
+engine.errors.Cancelled: nothing ran, nothing is stored.
 """
 from __future__ import annotations
 
@@ -17,11 +18,14 @@ from typing import Any
 
 
 def run_worker(spec_json: str, config: Any, events: Any, stop: Any, db_path: str | None) -> Any:
-    from engine.errors import BadRunInput
+    from engine.errors import BadRunInput, Cancelled
     from engine.net.spec import SpecFormatError, spec_from_json
     from engine.run.config import RunConfig
     from engine.run.events import RunFinished
-    from engine.run.loop import run
+
+    if stop.is_set():  # stopped before it began (a sweep cancelled while this process started)
+        raise Cancelled("cancelled before the run started; nothing ran")
+    from engine.run.loop import run  # imports torch: seconds on a busy machine
 
     try:
         spec = spec_from_json(spec_json, "network")

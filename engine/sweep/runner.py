@@ -31,6 +31,7 @@ from engine.sweep.grid import STATE_FILE, BadSweep, Grid, SweepEntry, SweepState
 
 TICK_S = 1.0
 STOP_GRACE_S = 10.0  # after a cancel, the run's time to end as cancelled and store itself; then terminate
+STARTUP_GRACE_S = 120.0  # ... counted from RunStarted: starting a run (torch, CUDA) can take this long
 LOCK_FILE = ".sweep.lock"
 
 
@@ -140,23 +141,30 @@ def make_job_runner(spec_json: str, db_path: str | None, target: Callable[..., A
     history at db_path) and writes its result JSON to result_path. `target` replaces the run worker."""
     def runner(config: RunConfig, result_path: Path, cancel: threading.Event) -> RunOutcome:
         from engine.jobs import JobEvent, JobFailed, JobFinished, JobProcess, RunJob
-        from engine.run.events import RunFinished
+        from engine.run.events import RunFinished, RunStarted
         result_path.unlink(missing_ok=True)
-        proc = JobProcess(RunJob(spec_json, config, db_path, target), terminate_after_s=STOP_GRACE_S)
+        proc = JobProcess(RunJob(spec_json, config, db_path, target))
         proc.start()
         finished: RunFinished | None = None
         failure: JobFailed | None = None
+        started_at: float | None = None
         while not proc.done:
             for msg in proc.wait(0.2):
-                if isinstance(msg, JobEvent) and isinstance(msg.payload, RunFinished):
+                if isinstance(msg, JobEvent) and isinstance(msg.payload, RunStarted):
+                    started_at = time.monotonic()
+                elif isinstance(msg, JobEvent) and isinstance(msg.payload, RunFinished):
                     finished = msg.payload
                 elif isinstance(msg, JobFinished) and isinstance(msg.result, RunFinished):
                     finished = finished or msg.result
                 elif isinstance(msg, JobFailed):
                     failure = msg
-            if cancel.is_set():
+            if cancel.is_set() and not proc.done:
+                # The run ends as cancelled at its next step and stores itself; it is terminated only
+                # when it does not, counting from its start if the cancel came before it.
                 proc.request_stop()
-                proc.escalate()
+                since = max(proc.stop_requested_at, started_at or 0.0)
+                if time.monotonic() - since > (STOP_GRACE_S if started_at else STARTUP_GRACE_S):
+                    proc.cancel(timeout_s=0)
         proc.reap(2.0)
         return _outcome(finished, failure, cancel.is_set(), result_path)
     return runner

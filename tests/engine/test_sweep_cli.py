@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from engine.cli import main as cli
@@ -86,20 +87,18 @@ def _wait_for(predicate, timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def _started(proc: subprocess.Popen) -> None:
-    line = ""
-    while '"run_started"' not in line:
-        line = proc.stdout.readline()
-        assert line, proc.stderr.read()
+def _running(proc: subprocess.Popen) -> None:
+    """Until the sweep's run job has started its telemetry sampler: the run itself is under way."""
+    sweep = psutil.Process(proc.pid)
+    _wait_for(lambda: any(len(c.children()) for c in sweep.children()), 120, "run with its sampler")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_sweep_stops_its_run_and_resume_does_not_run_it_twice(tmp_path, sig):
     db = tmp_path / "h.sqlite"
-    proc = main_py(["lenet", *TINY, "--seconds", "4", "--out", "sw", "--db", str(db), "--progress-jsonl"], tmp_path)
-    _started(proc)
-    time.sleep(1.0)
+    proc = main_py(["lenet", *TINY, "--seconds", "4", "--out", "sw", "--db", str(db)], tmp_path)
+    _running(proc)
     proc.send_signal(sig)
     proc.communicate(timeout=60)
     assert proc.returncode == (3 if sig == signal.SIGTERM else -signal.SIGKILL)

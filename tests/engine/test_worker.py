@@ -118,3 +118,13 @@ def test_spawned_worker_runs_a_preset_and_can_be_stopped(tmp_path):
     finished = events[-1]
     assert finished.status == "cancelled"
     assert RunStore(db).get(finished.run_id).status == "cancelled"
+
+
+def test_a_stop_before_the_run_began_is_a_cancel_with_nothing_stored(tmp_path):
+    from engine.errors import Cancelled
+    q, stop = queue.Queue(), threading.Event()
+    stop.set()
+    spec = json.dumps({"name": "tiny", "input": {"shape": [1, 8, 8]}, "layers": []})
+    with pytest.raises(Cancelled, match="before the run started"):
+        run_worker(spec, FAST, q, stop, str(tmp_path / "h.sqlite"))
+    assert q.empty() and not (tmp_path / "h.sqlite").exists()
