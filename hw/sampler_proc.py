@@ -6,8 +6,8 @@ for the sampler's Python work and the GPU queue drains (lenet b256 fp32 on an H2
 10 Hz thread). In a child process that polling shares no GIL with the run.
 
 The child (`multiprocessing` spawn context, hw/ modules only: no torch, no Qt; started in ~0.2 s)
-runs the ordinary in-process `Sampler` (`in_process=True`: the one polling loop) for the run's
-pid, on the run's clock: `time.perf_counter` is CLOCK_MONOTONIC, one clock for every process on
+drives the sampler's core (hw/sampler_core.py: the one polling loop) through its public interface,
+for the run's pid, on the run's clock: `time.perf_counter` is CLOCK_MONOTONIC, one clock for every process on
 Linux, and the run's `t0` is passed along. One pipe carries the run's commands to it, in order
 (start, window marks with the run-clock time they were made, idle, stop): a stop cannot overtake a
 pending end mark, so the final counter read is never lost. Another pipe carries back, from a sender
@@ -55,7 +55,7 @@ def shared_clock_problem() -> str | None:
 
 # ------------------------------------------------------------------------------- the child
 def _child_main(commands: Any, results: Any, kwargs: dict) -> None:
-    """Runs in the sampler process: the in-process Sampler, driven by the run's commands."""
+    """Runs in the sampler process: the sampler's core, driven by the run's commands."""
     # Ctrl+C in a terminal reaches the whole process group: the run decides when sampling ends
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     outbox: queue.SimpleQueue = queue.SimpleQueue()
@@ -76,9 +76,9 @@ def _child_main(commands: Any, results: Any, kwargs: dict) -> None:
 
 
 def _serve_run(commands: Any, outbox: queue.SimpleQueue, kwargs: dict) -> None:
-    from hw.sampler import Sampler
+    from hw.sampler_core import SamplerCore
     try:
-        core = Sampler(**kwargs, in_process=True)
+        core = SamplerCore(**kwargs)
     except Exception as exc:  # noqa: BLE001 - reported to the run, which polls in-process instead
         outbox.put(("failed", f"{type(exc).__name__}: {exc}"))
         return
@@ -89,17 +89,17 @@ def _serve_run(commands: Any, outbox: queue.SimpleQueue, kwargs: dict) -> None:
         try:
             what, arg = commands.recv()  # nothing to do between commands: no periodic wake-ups
         except (EOFError, OSError):  # the run process is gone: nobody to report to
-            core.stop()
+            core.stop(core.now_s())
             return
         if what == "start":
             cpu0 = time.process_time()
-            core._start(arg)
+            core.start(arg)
         elif what in ("mark_start", "mark_end"):
-            core._request(what.removeprefix("mark_"), arg)
+            core.mark(what.removeprefix("mark_"), arg)
         elif what == "idle":
             outbox.put(("idle", core.measure_idle(arg)))
         elif what == "stop":
-            summary = core._stop(arg)
+            summary = core.stop(arg)
             _forward(core, outbox)
             if cpu0 is not None:  # the whole child's CPU while sampling (polling, forwarding, sending)
                 summary = replace(summary, sampler_cpu_s=time.process_time() - cpu0)
@@ -177,6 +177,14 @@ class SamplerProcess:
                 self._cmd.send((what, arg))
             except (OSError, ValueError) as exc:
                 self._died(f"its pipe broke ({exc})")
+
+    def drain(self) -> tuple[tuple[GpuSample, ...], tuple[HostSample, ...]]:
+        """The samples that have arrived since the last drain."""
+        self.pump()
+        gpu, host = tuple(self.gpu), tuple(self.host)
+        self.gpu.clear()
+        self.host.clear()
+        return gpu, host
 
     def pump(self, timeout_s: float = 0.0) -> bool:
         """Take in whatever has arrived; False once the child is gone."""

@@ -7,12 +7,8 @@ sample held out to the window's edges) and labelled estimated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from hw.samples import GpuSample, WindowSummary
-
-if TYPE_CHECKING:
-    from hw.sampler import Sampler  # the polling core (in-process mode)
+from hw.samples import Availability, GpuSample, IdleBaseline, WindowSummary
 
 SHORT_WINDOW_S = 10.0  # the counter moves about every 100 ms: under 10 s that is > 1 %
 TEMP_RISE_C = 10.0
@@ -87,16 +83,37 @@ class GpuWindow:
         return self.integral_j, method, None
 
 
-def summarize(s: Sampler) -> WindowSummary:
-    t_start, t_end = s._win_t
+@dataclass(frozen=True)
+class WindowFacts:
+    """What the sampler's core knows when it stops: the input of summarize()."""
+    hz: float
+    gpu_indices: tuple[int, ...]
+    availability: tuple[Availability, ...]
+    window_t: tuple[float | None, float | None]  # (start, end) on the run clock
+    windows: dict[int, GpuWindow]
+    idle: IdleBaseline | None
+    rapl_at: tuple[tuple[float | None, float | None], ...]  # (package_j, dram_j) at the window's ends
+    quality: tuple[str, ...]
+    runtime: dict[str, str]  # reasons that arose while sampling (a lost GPU, ...)
+    peak_rss_bytes: int | None
+    ticks: int
+    missed: int
+    window_ticks: int
+    window_missed: int
+    cpu_s: float | None
+    wall_s: float | None
+
+
+def summarize(s: WindowFacts) -> WindowSummary:
+    t_start, t_end = s.window_t
     window_s = (t_end - t_start) if t_start is not None and t_end is not None else None
-    quality = list(s._quality)
+    quality = list(s.quality)
     unavailable = {a.source: a.reason or "unavailable" for a in s.availability if not a.available}
-    unavailable.update(s._runtime)
-    idle = s._idle.power_w if s._idle else {}
+    unavailable.update(s.runtime)
+    idle = s.idle.power_w if s.idle else {}
     e, method, dyn, pmean, pmax, t0, tmax = {}, {}, {}, {}, {}, {}, {}
     for idx in s.gpu_indices:
-        w = s._windows.get(idx)
+        w = s.windows.get(idx)
         if w is None:
             continue
         e[idx], method[idx], why = w.energy()
@@ -128,13 +145,13 @@ def summarize(s: Sampler) -> WindowSummary:
         quality.append(f"the sampler fell behind its {s.hz:g} Hz schedule: {s.window_missed} of {expected} "
                        "samples in the window were skipped")
     cpu_j = dram_j = None
-    if len(s._rapl_at) == 2:
-        (p0, d0), (p1, d1) = s._rapl_at
+    if len(s.rapl_at) == 2:
+        (p0, d0), (p1, d1) = s.rapl_at
         cpu_j = p1 - p0 if None not in (p0, p1) else None
         dram_j = d1 - d0 if None not in (d0, d1) else None
     if cpu_j is None:
         unavailable.setdefault("cpu_energy", unavailable.get("rapl.package", "RAPL was not read"))
-    peak = s._host.peak_rss() if s._host else None
+    peak = s.peak_rss_bytes
     return WindowSummary(window_s=window_s, gpu_energy_j=e, gpu_energy_method=method, gpu_dynamic_energy_j=dyn,
                          gpu_idle_power_w={i: idle.get(i) for i in s.gpu_indices}, gpu_power_mean_w=pmean,
                          gpu_power_max_w=pmax, gpu_temperature_start_c=t0, gpu_temperature_max_c=tmax,

@@ -37,7 +37,7 @@ def test_samples_arrive_on_the_run_clock_and_the_child_leaves_no_trace():
     began = time.perf_counter()
     s = Sampler(gpu_indices=[0], hz=20.0, t0=t0)
     startup_s = time.perf_counter() - began
-    child = s._child
+    child = s.process
     assert child is not None, "the default is the sampler process"
     assert startup_s < 2.0  # ~0.2 s alone; generous for a shared 2-core machine
     assert child.child_modules == ()  # no torch, Qt or numpy in the sampler process
@@ -80,7 +80,7 @@ def test_marks_are_read_at_once_and_nothing_is_lost_when_the_run_drains_late(tmp
     from tests.hw.test_rapl import _set, _tree
     zones = _tree(tmp_path)  # a fake RAPL root is a folder: it crosses to the child (in_process=False)
     s = Sampler(gpu_indices=(), hz=1000.0, rapl_root=str(tmp_path), in_process=False)
-    assert s._child is not None
+    assert s.process is not None
     s.start()
     s.mark_window_start()
     time.sleep(1.5)  # ~1500 samples, ~90 KB unread: more than a pipe holds; the child's sender waits
@@ -98,7 +98,7 @@ def test_marks_are_read_at_once_and_nothing_is_lost_when_the_run_drains_late(tmp
 
 def test_a_killed_child_ends_sampling_without_raising():
     s = Sampler(gpu_indices=[0], hz=20.0)
-    pid = s._child.pid
+    pid = s.process.pid
     s.start()
     s.mark_window_start()
     time.sleep(0.2)
@@ -120,7 +120,7 @@ def test_a_killed_child_ends_sampling_without_raising():
 def test_ctrl_c_to_the_process_group_leaves_the_child_to_the_run():
     s = Sampler(gpu_indices=(), hz=50.0)
     s.start()
-    os.kill(s._child.pid, signal.SIGINT)  # what a terminal's Ctrl+C sends the child too
+    os.kill(s.process.pid, signal.SIGINT)  # what a terminal's Ctrl+C sends the child too
     time.sleep(0.1)
     summary = s.stop()
     assert summary.sampler_ticks >= 3 and not any("unexpectedly" in q for q in summary.quality)
@@ -135,7 +135,7 @@ def test_the_run_script_is_not_reimported_in_the_child(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
     s = Sampler(gpu_indices=(), hz=10.0)
     assert sys.modules["__main__"] is fake_main  # put back after the start
-    assert s._child is not None and s._child.child_modules == ()
+    assert s.process is not None and s.process.child_modules == ()
     s.stop()
     assert not marker.exists()
 
@@ -146,7 +146,7 @@ def _run_in_daemon(results) -> None:
     time.sleep(0.15)
     _, host = s.drain()
     summary = s.stop()
-    results.put((s._child is not None, len(host) > 0, summary.quality, mp.current_process().daemon))
+    results.put((s.process is not None, len(host) > 0, summary.quality, mp.current_process().daemon))
 
 
 def test_a_daemonic_run_process_gets_a_sampler_process_too():
@@ -162,7 +162,7 @@ def test_a_daemonic_run_process_gets_a_sampler_process_too():
 def _hold_a_sampler(results) -> None:
     s = Sampler(gpu_indices=(), hz=20.0)
     s.start()
-    results.put(s._child.pid)
+    results.put(s.process.pid)
     time.sleep(30)
 
 
@@ -182,7 +182,7 @@ def test_a_child_that_cannot_start_falls_back_to_a_thread(monkeypatch):
         raise SamplerStartError("the sampler process did not start: testing")
     monkeypatch.setattr(hw.sampler, "SamplerProcess", refuse)
     s = Sampler(gpu_indices=(), hz=50.0)
-    assert s._child is None
+    assert s.process is None
     s.start()
     time.sleep(0.1)
     _, host = s.drain()
@@ -192,6 +192,6 @@ def test_a_child_that_cannot_start_falls_back_to_a_thread(monkeypatch):
 
 
 def test_injected_fakes_poll_in_process():
-    assert Sampler(gpu_indices=[0], hz=10.0, nvml_module=FakeNvml())._child is None
-    assert Sampler(gpu_indices=(), hz=10.0, rapl_root="/nonexistent")._child is None
-    assert Sampler(gpu_indices=(), hz=10.0, in_process=True)._child is None
+    assert Sampler(gpu_indices=[0], hz=10.0, nvml_module=FakeNvml()).process is None
+    assert Sampler(gpu_indices=(), hz=10.0, rapl_root="/nonexistent").process is None
+    assert Sampler(gpu_indices=(), hz=10.0, in_process=True).process is None
