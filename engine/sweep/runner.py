@@ -74,9 +74,17 @@ def absolute_paths(grid: Grid) -> Grid:
     network = grid.network
     if "/" in network or "\\" in network or network.endswith(".json") or network not in preset_names():
         network = str(Path(network).expanduser().resolve()) if Path(network).expanduser().exists() else network
-    kind, sep, path = grid.dataset.partition(":")
-    dataset = f"{kind}:{Path(path).expanduser().resolve()}" if sep and path else grid.dataset
-    return grid.model_copy(update={"network": network, "dataset": dataset})
+    fixed, axes = dict(grid.fixed), dict(grid.axes)
+    if isinstance(fixed.get("dataset"), str):
+        fixed["dataset"] = _absolute_dataset(fixed["dataset"])
+    if "dataset" in axes:
+        axes["dataset"] = [_absolute_dataset(d) if isinstance(d, str) else d for d in axes["dataset"]]
+    return grid.model_copy(update={"network": network, "fixed": fixed, "axes": axes})
+
+
+def _absolute_dataset(name: str) -> str:
+    kind, sep, path = name.partition(":")
+    return f"{kind}:{Path(path).expanduser().resolve()}" if sep and path else name
 
 
 def sweep_network(grid: Grid) -> str:
@@ -98,9 +106,10 @@ def sweep_network(grid: Grid) -> str:
 def check_inputs(state: SweepState, folder: Path) -> None:
     """Refuse once, before anything runs: an entry of the state file that is not a valid run
     configuration (names the file and the entry), or a data set that cannot be found."""
+    datasets: dict[str, None] = {}
     for entry in state.entries:
         try:
-            RunConfig(**entry.config)
+            datasets[RunConfig(**entry.config).dataset] = None
         except (ValidationError, TypeError) as exc:
             why = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
             where = ".".join(map(str, why["loc"]))
@@ -108,10 +117,11 @@ def check_inputs(state: SweepState, folder: Path) -> None:
                            f"{'.' + where if where else ''}: {why['msg']}") from None
     from engine.errors import BadRunInput
     from engine.run.datasets import parse_dataset  # imports torch: only the sweep's process pays it
-    try:
-        parse_dataset(state.grid.dataset)
-    except BadRunInput as exc:
-        raise BadSweep(str(exc)) from None
+    for name in datasets:
+        try:
+            parse_dataset(name)
+        except BadRunInput as exc:
+            raise BadSweep(str(exc)) from None
 
 
 @contextlib.contextmanager
