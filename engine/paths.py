@@ -12,8 +12,8 @@ from platformdirs import user_data_dir
 # package-data), so an installed copy finds it as a source checkout does. Readers need a real folder
 # (np.load, jinja's loader, a glob of the presets), which every unzipped install is.
 ASSETS = Path(resources.files("engine").joinpath("assets"))
-# The folder holding the engine, gui and hw packages and main.py, in a source checkout and in an
-# installed copy alike (main.py is installed as a top-level module beside the packages).
+# The folder holding the engine, gui and hw packages: a source checkout's root (where README.md is),
+# or site-packages in an installed copy, which has no README.
 ROOT = Path(__file__).resolve().parents[1]
 
 
