@@ -6,10 +6,18 @@ from engine.errors import BadInput
 from engine.net.presets import resolve_net
 from engine.net.spec import NetworkSpec
 
+PROBLEMS_SHOWN = 10
+
 
 def resolve(name: str) -> NetworkSpec:
     """A preset name or a spec path; SpecFormatError (a BadInput) names the file and the problem."""
     return resolve_net(name)
+
+
+def problems_line(problems: list, shown: int = PROBLEMS_SHOWN) -> str:
+    """The first few problems on one line, the rest counted (a 10,000-layer spec can have 10,000)."""
+    line = "; ".join(str(p) for p in problems[:shown])
+    return line + (f"; and {len(problems) - shown:,} more problems" if len(problems) > shown else "")
 
 
 def load_network(name: str) -> NetworkSpec:
@@ -18,5 +26,5 @@ def load_network(name: str) -> NetworkSpec:
     spec = resolve(name)
     analysis = analyze(spec)
     if not analysis.ok:
-        raise BadInput(f"{name}: " + "; ".join(str(p) for p in analysis.problems))
+        raise BadInput(f"{name}: {problems_line(analysis.problems)}")
     return spec

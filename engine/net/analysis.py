@@ -21,6 +21,9 @@ from typing import Any
 from engine.net.layers import LAYER_TYPES, MAX_VALUE, LayerType, check_params
 from engine.net.shapes import RULES, Shape, ShapeError, fmt
 from engine.net.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, LayerSpec, NetworkSpec
+from engine.shown_text import one_line
+
+CYCLE_SHOWN = 6  # layers named in a cycle's message; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Problem:
     field: str | None = None  # the parameter at fault, e.g. "kernel_size"
 
     def __str__(self) -> str:
-        where = f"layer '{self.layer_id}'" if self.layer_id else "network"
+        where = f"layer '{one_line(self.layer_id, MAX_ID_LEN + 16)}'" if self.layer_id else "network"
         if self.field:
             where += f" ({self.field})"
         return f"{where}: {self.message}"
@@ -87,7 +90,7 @@ def _check_ids(spec: NetworkSpec, problems: list[Problem]) -> dict[str, LayerSpe
     for index, layer in enumerate(spec.layers):
         lid = layer.id
         if not ID_PATTERN.match(lid) or len(lid) > MAX_ID_LEN:
-            problems.append(Problem(lid or f"#{index}", f"invalid id {lid!r}: use letters, digits and _ "
+            problems.append(Problem(lid or f"#{index}", f"invalid id {one_line(repr(lid), MAX_ID_LEN + 16)}: use letters, digits and _ "
                                     f"(not starting with a digit), at most {MAX_ID_LEN} characters", "id"))
             continue
         if lid == INPUT_ID:
@@ -109,7 +112,7 @@ def _check_wiring(layer: LayerSpec, ltype: LayerType | None, by_id: dict[str, La
         return False
     for name in layer.inputs:
         if name != INPUT_ID and name not in by_id:
-            problems.append(Problem(layer.id, f"input '{name}' does not exist", "inputs"))
+            problems.append(Problem(layer.id, f"input '{one_line(name, 80)}' does not exist", "inputs"))
             ok = False
     if ltype is not None:
         n = len(layer.inputs)
@@ -162,6 +165,9 @@ def _report_cycles(left: set[str], by_id: dict[str, LayerSpec], problems: list[P
         cycle = path[seen[node]:]
         if reported.isdisjoint(cycle):
             ring = " -> ".join([*reversed(cycle), cycle[-1]])
+            if len(cycle) > CYCLE_SHOWN:  # a 10,000-layer ring made one 89 KB line
+                ring = " -> ".join([*reversed(cycle[-CYCLE_SHOWN:]), "…"]) + \
+                    f" (and {len(cycle) - CYCLE_SHOWN:,} more layers, back to '{cycle[-1]}')"
             problems.append(Problem(cycle[-1], f"is part of a cycle: {ring}", "inputs"))
         reported.update(path)
 
@@ -196,7 +202,7 @@ def analyze(spec: NetworkSpec) -> Analysis:
         ltype = LAYER_TYPES.get(layer.type)
         ok = _check_wiring(layer, ltype, by_id, problems)
         if ltype is None:
-            problems.append(Problem(lid, f"unknown layer type '{layer.type}' (known: {', '.join(LAYER_TYPES)})",
+            problems.append(Problem(lid, f"unknown layer type '{one_line(layer.type, 80)}' (known: {', '.join(LAYER_TYPES)})",
                                     "type"))
             continue
         values, param_problems = check_params(ltype, layer.params)
@@ -212,7 +218,7 @@ def analyze(spec: NetworkSpec) -> Analysis:
     result.output_id = out_id
     live: set[str] = set()
     if spec.output is not None and spec.output not in by_id:
-        problems.append(Problem(None, f"output '{spec.output}' is not a layer of this network", "output"))
+        problems.append(Problem(None, f"output '{one_line(spec.output, 80)}' is not a layer of this network", "output"))
     elif out_id is not None and out_id in by_id:
         live = _ancestors(out_id, by_id)
         if INPUT_ID not in _ancestors_inputs(live, by_id):

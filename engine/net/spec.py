@@ -9,19 +9,56 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from engine.errors import BadInput
 from engine.files import write_text_atomic
 from engine.json_file import parse_json, read_json
+from engine.shown_text import one_line
 
 SPEC_FORMAT = "tradeoff-lab/network"
 SPEC_VERSION = 1
-ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ID_PATTERN = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")  # \Z: "$" would let a trailing newline through
 MAX_ID_LEN = 64
 INPUT_ID = "input"
+
+
+def _encodable(text: str) -> str:
+    """A lone surrogate (from a JSON escape or a mis-decoded file name) could never be saved, stored
+    or printed: refused here so it cannot get as far as a run."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("holds a lone surrogate (\\ud800-\\udfff), which is not a character") from None
+    return text
+
+
+def _encodable_values(value: Any) -> Any:
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            _encodable(item)
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list | tuple):
+            todo.extend(item)
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_encodable)]
 
 
 class SpecFormatError(BadInput):
@@ -32,27 +69,29 @@ class SpecFormatError(BadInput):
 
 class InputSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    shape: list[int] = Field(min_length=1, max_length=3)  # [C, H, W] or [features]
+    shape: list[StrictInt] = Field(min_length=1, max_length=3)  # [C, H, W] or [features]
 
 
 class LayerSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str
-    type: str
+    id: Text
+    type: Text
     params: dict[str, Any] = Field(default_factory=dict)
-    inputs: list[str] = Field(default_factory=list)
+    inputs: list[Text] = Field(default_factory=list)
+
+    _params_text = field_validator("params")(_encodable_values)
 
 
 class NetworkSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    format: str = SPEC_FORMAT
-    version: int = SPEC_VERSION
-    name: str = "untitled"
+    format: Text = SPEC_FORMAT
+    version: StrictInt = SPEC_VERSION
+    name: Text = "untitled"
     input: InputSpec
-    num_classes: int | None = None
+    num_classes: StrictInt | None = None
     layers: list[LayerSpec] = Field(default_factory=list)
-    output: str | None = None
-    layout: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    output: Text | None = None
+    layout: dict[Text, tuple[float, float]] = Field(default_factory=dict)
 
     def layer(self, layer_id: str) -> LayerSpec | None:
         return next((layer for layer in self.layers if layer.id == layer_id), None)
@@ -63,7 +102,7 @@ class NetworkSpec(BaseModel):
 
 def _describe(err: dict[str, Any], data: Any) -> str:
     loc = list(err.get("loc", ()))
-    where = ".".join(str(p) for p in loc)
+    where = ".".join(one_line(p, 40) for p in loc)
     # Name the layer by its id when the error is inside layers[i].
     if len(loc) >= 2 and loc[0] == "layers" and isinstance(loc[1], int):
         try:
@@ -71,8 +110,8 @@ def _describe(err: dict[str, Any], data: Any) -> str:
         except (KeyError, IndexError, TypeError, AttributeError):
             layer_id = f"#{loc[1]}"
         rest = ".".join(str(p) for p in loc[2:]) or "layer"
-        where = f"layer '{layer_id}' field '{rest}'"
-    msg = err.get("msg", "invalid")
+        where = f"layer '{one_line(layer_id, MAX_ID_LEN + 16)}' field '{rest}'"
+    msg = err.get("msg", "invalid").removeprefix("Value error, ")
     if err.get("type") == "extra_forbidden":
         msg = "unknown field"
     return f"{where}: {msg}"
@@ -86,7 +125,7 @@ def spec_from_dict(data: Any, source: str = "spec") -> NetworkSpec:
     if fmt != SPEC_FORMAT:
         raise SpecFormatError(f"{source}: format is {fmt!r}, expected {SPEC_FORMAT!r}")
     version = data.get("version", SPEC_VERSION)
-    if version != SPEC_VERSION:
+    if type(version) is not int or version != SPEC_VERSION:  # type(): True == 1 but is no version
         raise SpecFormatError(f"{source}: spec version {version!r} is not supported (this app reads version {SPEC_VERSION})")
     try:
         return NetworkSpec.model_validate(data)
