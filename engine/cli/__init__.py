@@ -59,11 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Run one sub-command; the one place where errors become messages and exit codes."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    debug = bool(getattr(args, "debug", False) or os.environ.get(DEBUG_ENV, "") not in ("", "0"))
-    module = importlib.import_module(f"engine.cli.{args.command}")
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        debug = debug or bool(getattr(args, "debug", False))
+        module = importlib.import_module(f"engine.cli.{args.command}")
         return module.main(args)
     except TradeoffError as exc:
         _say(f"error: {exc.user_message}")

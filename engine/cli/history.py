@@ -11,9 +11,12 @@ from typing import Any
 
 from engine import format as f
 from engine.cli import EXIT_OK, BadInput
+from engine.shown_text import one_line
 
 COLUMNS = ("run", "when (UTC)", "network", "device", "precision", "batch", "mode", "status", "samples/s",
            "J/sample", "accuracy")
+MAX_LIMIT = 1_000_000_000
+CELL_CHARS = 40  # a 1 MB name must not make a 1 MB wide table
 
 
 def add_parser(sub: Any) -> None:
@@ -31,12 +34,17 @@ def add_parser(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from engine.results.store import RunStore
-    if args.limit < 0:
-        raise BadInput(f"--limit must be 0 or more, got {args.limit}")
-    store = RunStore(args.db)
+    if not 0 <= args.limit <= MAX_LIMIT:
+        raise BadInput(f"--limit: give a number from 0 (all) to {MAX_LIMIT:,}, got {one_line(args.limit, 40)}")
+    store = RunStore(args.db)  # BadStoreFile, BadResultFile: BadInput naming the file
+    if store.read_only:
+        print(f"note: the run history can only be read here ({store.read_only})", file=sys.stderr)
     for path in args.import_files or ():
         added = store.import_json(path)
-        ids = ", ".join(r.run_id for r in added[:3]) + (", ..." if len(added) > 3 else "")
+        if not added:
+            print(f"nothing new in {path}: its runs are already in the history (unchanged)", file=sys.stderr)
+            continue
+        ids = ", ".join(one_line(r.run_id, 80) for r in added[:3]) + (", ..." if len(added) > 3 else "")
         print(f"imported {len(added)} run{'s' if len(added) != 1 else ''} from {path} ({ids})", file=sys.stderr)
     rows = store.list(network=args.network, device=args.device, precision=args.precision, status=args.status,
                       limit=args.limit or None)
@@ -53,11 +61,20 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _cells(r: Any) -> tuple[str, ...]:
-    when = r.created_at.replace("T", " ")[:19]
+    try:
+        return _row_cells(r)
+    except (TypeError, ValueError, AttributeError, OverflowError):  # a damaged row: say so, list the rest
+        return (one_line(r.run_id, CELL_CHARS), "?", "(damaged row)", *("?" for _ in COLUMNS[3:]))
+
+
+def _row_cells(r: Any) -> tuple[str, ...]:
+    when = str(r.created_at).replace("T", " ")[:19]
     device = r.device or f.MISSING
-    if r.device_name and r.device and r.device.startswith("cuda"):
+    if r.device_name and r.device and str(r.device).startswith("cuda"):
         device = f"{r.device} {r.device_name}"
-    return (r.run_id, when, r.network, device, r.precision or f.MISSING, str(r.batch or f.MISSING), r.mode or f.MISSING, r.status,
+    text = (r.run_id, when, r.network, device, r.precision or f.MISSING, str(r.batch or f.MISSING),
+            r.mode or f.MISSING, r.status)
+    return (*(one_line(t, CELL_CHARS) for t in text),
             f.fixed(r.throughput_sps), f.energy(r.energy_per_sample_j), f.pct(r.accuracy))
 
 

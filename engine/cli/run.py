@@ -8,6 +8,8 @@ Exit codes: 0 ok; 2 bad input (nothing ran); 3 the run failed, ran out of memory
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 from engine.cli import EXIT_OK, BadInput
 from engine.cli.config_flags import add_config_flags, build_config, given
-from engine.errors import failure_for
+from engine.errors import Cancelled, RunFailed, failure_for
 from engine.run.config import RunConfig
 
 
@@ -31,6 +33,16 @@ def add_parser(sub: Any, schema: type[RunConfig] = RunConfig) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    # Signals first: Ctrl+C, SIGTERM or SIGHUP while torch loads must not print a traceback, and one
+    # during the run ends it as "cancelled", kept like any other run.
+    stop = _Stop()
+    try:
+        return _main(args, stop)
+    finally:
+        stop.restore()
+
+
+def _main(args: argparse.Namespace, stop: _Stop) -> int:
     from engine.cli.netload import load_network
     from engine.cli.run_output import Progress, print_summary
 
@@ -41,27 +53,65 @@ def main(args: argparse.Namespace) -> int:
 
     from engine.run.loop import run
 
+    if stop.is_set():
+        raise Cancelled("cancelled before the run started: nothing ran")
     progress = Progress(sys.stdout)
-    stop = _CtrlC()
     try:
         result = run(spec, config, on_event=progress.on_event, should_stop=stop.is_set)
     finally:
-        stop.restore()
         progress.close()
-    notes = []
-    if json_path is not None:
-        json_path.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        notes.append(f"result written to {json_path}")
+    # Keep the run first, then write the file: a file that cannot be written (a full disk,
+    # /dev/full) must not lose a run that happened.
+    notes: list[str] = []
+    stored = written = None
     if store is not None:
         try:
             store.add(result)
+            stored = True
             notes.append(f"stored in the run history ({store.path})")
         except Exception as exc:  # noqa: BLE001 - the run is done; say why it was not kept
+            stored = False
             notes.append(f"NOT stored in the run history: {exc}")
+    if json_path is not None:
+        error = _write_json(result, json_path)
+        written = error is None
+        notes.append(f"result written to {json_path}" if written else f"result NOT written: {error}")
+    if not stored and not written:
+        notes.append(_rescue(result))
     print_summary(result, notes, sys.stdout)
     if result.status != "ok":
         raise failure_for(result.status, f"run {result.status}: {result.error}")
+    if stored is False or written is False:
+        raise RunFailed("the run finished but was not saved as asked: " +
+                        "; ".join(n for n in notes if "NOT" in n or "saved to" in n))
     return EXIT_OK
+
+
+def _write_json(result: Any, path: Path) -> str | None:
+    """Write the result file; the reason when it cannot be written (nothing half-written is left)."""
+    text = result.model_dump_json(indent=2) + "\n"
+    try:
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()  # a full disk fails here or at fsync, not silently at exit
+            if path.is_file():
+                os.fsync(fh.fileno())
+    except (OSError, ValueError) as exc:
+        if path.is_file():
+            with contextlib.suppress(OSError):
+                path.unlink()
+        return f"{path}: {getattr(exc, 'strerror', None) or exc}"
+    return None
+
+
+def _rescue(result: Any) -> str:
+    """Neither the history nor --json kept the run: put it where the user can import it from."""
+    import tempfile
+    path = Path(tempfile.gettempdir()) / f"tradeoff-lab-run-{result.run_id}.json"
+    error = _write_json(result, path)
+    if error is None:
+        return f"saved to {path} instead: add it with `main.py history --import {path}`"
+    return f"could not save it anywhere ({error})"
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -92,27 +142,35 @@ def _open_store(db: str | None) -> Any:
     return RunStore(db)  # BadStoreFile names the file
 
 
-class _CtrlC:
-    """First Ctrl+C asks the run to stop (it ends as "cancelled", result written); a second one
-    raises KeyboardInterrupt as usual."""
+class _Stop:
+    """The first Ctrl+C, SIGTERM or SIGHUP asks the run to stop (it ends as "cancelled", result
+    kept); a second one raises KeyboardInterrupt, which the run loop also ends as "cancelled"."""
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self) -> None:
         self._set = False
-        self._previous = None
-        try:
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: no handler, Ctrl+C behaves as usual
-            self._previous = None
+        self._previous: dict[int, Any] = {}
+        for sig in self.SIGNALS:
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except (ValueError, OSError):  # not the main thread: signals behave as usual
+                pass
 
-    def _handle(self, _sig: int, _frame: Any) -> None:
+    def _handle(self, sig: int, _frame: Any) -> None:
         if self._set:
             raise KeyboardInterrupt
         self._set = True
-        sys.stderr.write("\nstopping: the run ends after this step (Ctrl+C again to stop at once)\n")
+        name = "Ctrl+C" if sig == signal.SIGINT else signal.Signals(sig).name
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"\n{name}: stopping; the run ends after this step and is kept "
+                             f"(Ctrl+C again to stop at once)\n")
 
     def is_set(self) -> bool:
         return self._set
 
     def restore(self) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in self._previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, previous)
+        self._previous.clear()

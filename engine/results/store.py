@@ -10,6 +10,7 @@ WAL lets readers and one writer proceed together.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,11 +23,13 @@ from engine.errors import BadResultFile, BadStoreFile
 from engine.json_file import read_json
 from engine.results.migrate import upgrade
 from engine.results.result import RESULT_VERSION, RunResult
+from engine.shown_text import one_line
 
 SCHEMA_VERSION = 1
 REPORT_FORMAT = "tradeoff-lab/report"  # the app's own report JSON: several runs in one file
 __all__ = ["RESULT_VERSION", "RunRow", "RunStore", "decode_result", "read_result_file", "read_results_file"]
 _BUSY_TIMEOUT_S = 10.0
+_SQLITE_INT_MAX = 2**63 - 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -80,13 +83,17 @@ class RunStore:
             from engine.paths import default_db_path
             path = default_db_path()
         self.path = Path(path)
+        self.read_only: str | None = None  # why the history can only be read (a read-only folder, a full disk)
         self._init()
 
     # -- connection ---------------------------------------------------------------------------
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         try:
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+            if self.read_only and not write:  # no journal or WAL files: works on a read-only or full disk
+                conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S)
+            else:
+                conn = sqlite3.connect(os.fsencode(self.path), timeout=_BUSY_TIMEOUT_S)  # bytes: any file name
         except sqlite3.Error as exc:
             raise BadStoreFile(f"{self.path}: cannot open the run history ({exc})") from None
         try:
@@ -100,19 +107,38 @@ class RunStore:
     def _init(self) -> None:
         if self.path.is_dir():
             raise BadStoreFile(f"{self.path}: is a folder, not a run history file")
+        existed = self.path.is_file() and self.path.stat().st_size > 0
+        try:
+            self._prepare()
+        except BadStoreFile as exc:
+            if not existed or "newer than this app" in str(exc):
+                raise
+            # A read-only folder or a full disk: the history can still be read, just not added to.
+            self.read_only = str(exc).removeprefix(f"{self.path}: ")
+            with self._connect() as conn:  # raises BadStoreFile if it cannot even be read
+                self._check_version(conn)
+                conn.execute("SELECT COUNT(*) FROM runs").fetchone()
+
+    def _prepare(self) -> None:
+        """Create the folder, the file and the schema (all idempotent): at start, and again before
+        each write, so a history deleted while a run went on is recreated when the run is stored."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BadStoreFile(f"{self.path}: cannot create its folder ({exc.strerror})") from None
-        with self._connect() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise BadStoreFile(f"{self.path}: run history schema version {version} is newer than this "
-                                   f"app reads ({SCHEMA_VERSION}); update Tradeoff Lab")
+        with self._connect(write=True) as conn:
+            version = self._check_version(conn)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
             if version < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _check_version(self, conn: sqlite3.Connection) -> int:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise BadStoreFile(f"{self.path}: run history schema version {version} is newer than this "
+                               f"app reads ({SCHEMA_VERSION}); update Tradeoff Lab")
+        return version
 
     # -- writing ------------------------------------------------------------------------------
     def add(self, result: RunResult) -> None:
@@ -120,15 +146,19 @@ class RunStore:
         self.add_many([result])
 
     def add_many(self, results: Iterable[RunResult]) -> None:
-        """Insert (or replace) several runs in one transaction."""
+        """Insert (or replace) several runs in one transaction. Text UTF-8 cannot encode is stored
+        escaped; a history deleted meanwhile is recreated first."""
         rows = []
         for result in results:
+            result, text = storable(result)
             cfg = result.config
             rows.append((result.run_id, result.created_at, result.network.name, cfg.device,
                          result.hardware.device_name, cfg.precision, cfg.batch, cfg.mode,
                          result.status, result.throughput_sps, result.energy_per_sample_j.total, result.accuracy,
-                         result.model_dump_json()))
-        with self._connect() as conn:
+                         text))
+        self._prepare()
+        self.read_only = None
+        with self._connect(write=True) as conn:
             conn.executemany(f"INSERT OR REPLACE INTO runs ({', '.join(_ROW_COLUMNS)}, result_json) "
                              f"VALUES ({', '.join('?' * (len(_ROW_COLUMNS) + 1))})", rows)
 
@@ -136,8 +166,9 @@ class RunStore:
         ids = list(run_ids)
         if not ids:
             return 0
-        with self._connect() as conn:
-            cur = conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(ids))})", ids)
+        with self._connect(write=True) as conn:
+            cur = conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(ids))})",
+                               [_escaped(i) for i in ids])
             return cur.rowcount
 
     def import_json(self, path: str | Path) -> list[RunResult]:
@@ -145,14 +176,34 @@ class RunStore:
         the app's own report JSON (`report --json`, every run in it). All or nothing: a file with
         one bad run adds none. Returns the runs added."""
         results = read_results_file(path)
-        self.add_many(results)
-        return results
+        return self.import_results(results, str(path))
+
+    def import_results(self, results: list[RunResult], source: str) -> list[RunResult]:
+        """Add imported runs; the ones added (the very same result already stored is left alone). A
+        different result under a stored run_id refuses the whole file (BadResultFile naming `source`):
+        a stored run is never silently replaced."""
+        added = []
+        for result in results:
+            stored = self.get(result.run_id)
+            if stored is None:
+                added.append(result)
+            elif stored.model_dump(mode="json") != storable(result)[0].model_dump(mode="json"):
+                raise BadResultFile(f"{source}: run {one_line(result.run_id, 80)} is already in the run history with "
+                                    f"different figures; not replaced (delete the stored run first to replace it)")
+        self.add_many(added)
+        return added
 
     # -- reading ------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunResult | None:
+        """The stored run, None if there is none; BadStoreFile if its stored result is damaged."""
         with self._connect() as conn:
-            row = conn.execute("SELECT result_json FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return decode_result(row[0], f"{self.path}: run {run_id}") if row else None
+            row = conn.execute("SELECT run_id, result_json FROM runs WHERE run_id = ?", (_escaped(run_id),)).fetchone()
+        if row is None:
+            return None
+        result, problem = _parse_row(*row)
+        if result is None:
+            raise BadStoreFile(f"{self.path}: {problem}")
+        return result
 
     def list(self, network: str | None = None, device: str | None = None, precision: str | None = None,
              status: str | None = None, limit: int | None = None, offset: int = 0, order_by: str = "created_at",
@@ -170,7 +221,7 @@ class RunStore:
         sql += f", rowid {direction}"
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
-            args += [int(limit), int(offset)]
+            args += [min(int(limit), _SQLITE_INT_MAX), min(int(offset), _SQLITE_INT_MAX)]
         with self._connect() as conn:
             return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
 
@@ -201,15 +252,23 @@ class RunStore:
                               ("status", status)):
             if value is not None:
                 where.append(f"{column} = ?")
-                args.append(value)
+                args.append(_escaped(value))  # stored text is escaped the same way (storable)
         return (" WHERE " + " AND ".join(where) if where else ""), args
 
-    def last(self, n: int) -> list[RunResult]:
-        """The n newest results, newest first."""
+    def last(self, n: int, skipped: list[str] | None = None) -> list[RunResult]:
+        """The n newest results, newest first. A damaged row is left out; `skipped` (if given)
+        gets one line per row left out, naming the run and the damage."""
         with self._connect() as conn:
-            rows = conn.execute("SELECT result_json FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                                (int(n),)).fetchall()
-        return [decode_result(r[0], f"{self.path}: a stored run") for r in rows]
+            rows = conn.execute("SELECT run_id, result_json FROM runs ORDER BY created_at DESC, rowid DESC "
+                                "LIMIT ?", (min(int(n), _SQLITE_INT_MAX),)).fetchall()
+        results = []
+        for row in rows:
+            result, problem = _parse_row(*row)
+            if result is not None:
+                results.append(result)
+            elif skipped is not None:
+                skipped.append(problem)
+        return results
 
     def signature(self) -> tuple:
         """Changes when runs are added, replaced or deleted: a view can skip reloading an unchanged history."""
@@ -219,6 +278,44 @@ class RunStore:
     def __len__(self) -> int:
         with self._connect() as conn:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def _parse_row(run_id: object, text: object) -> tuple[RunResult | None, str]:
+    """A stored row -> its RunResult, or None and what is wrong with it (one line, naming the run)."""
+    source = f"run {one_line(run_id, 80)}"
+    try:
+        return decode_result(str(text), source), ""
+    except (BadResultFile, ValueError, TypeError, AttributeError, RecursionError) as exc:
+        return None, f"{source}: its stored result is damaged ({one_line(str(exc).removeprefix(source + ': '), 200)})"
+
+
+def storable(result: RunResult) -> tuple[RunResult, str]:
+    """The result and its JSON, with any text that cannot be encoded (a lone surrogate from a file
+    name or an error message) escaped, so storing the run never fails on it."""
+    try:
+        return result, result.model_dump_json()
+    except ValueError:  # PydanticSerializationError: a string UTF-8 cannot encode
+        pass
+    todo: list[object] = [data := result.model_dump(mode="json")]
+    while todo:
+        item = todo.pop()
+        pairs = item.items() if isinstance(item, dict) else enumerate(item) if isinstance(item, list) else ()
+        for key, value in list(pairs):
+            if isinstance(value, str):
+                item[key] = _escaped(value)  # type: ignore[index]
+            else:
+                todo.append(value)
+        if isinstance(item, dict):
+            for key in [k for k in item if isinstance(k, str) and k != _escaped(k)]:
+                item[_escaped(key)] = item.pop(key)
+    safe = RunResult.model_validate(data)
+    safe.quality.append("some text could not be encoded (a lone surrogate) and was stored escaped")
+    return safe, safe.model_dump_json()
+
+
+def _escaped(text: str) -> str:
+    """`text` as the store keeps it: a lone surrogate (not encodable) written as its escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def decode_result(text: str, source: str) -> RunResult:

@@ -98,7 +98,14 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
         torch.manual_seed(config.seed)
         # Model (built on the CPU) and data are handed over in a list that execute() empties, so no
         # frame here keeps device memory alive when an OOM must free it.
-        parts = [make_model(), load_for_run(config, input_shape, num_classes, device)]
+        parts: list[Any] = []
+        try:
+            parts += [make_model(), load_for_run(config, input_shape, num_classes, device)]
+        except BadRunInput:
+            raise
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - a net too big to build is an oom result
+            parts.clear()
+            return run_.execute(parts, on_event, should_stop, failed_to_build=exc)
         return run_.execute(parts, on_event, should_stop)
 
 
@@ -122,8 +129,10 @@ class _Run:
                                   "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes)}
 
     # -- the whole run ---------------------------------------------------------------------------
-    def execute(self, parts: list[Any], on_event: Callable[[Any], None],
-                should_stop: Callable[[], bool]) -> RunResult:
+    def execute(self, parts: list[Any], on_event: Callable[[Any], None], should_stop: Callable[[], bool],
+                failed_to_build: BaseException | None = None) -> RunResult:
+        """Everything after RunStarted; `failed_to_build`: building the model or data failed (e.g.
+        out of memory), so the run ends at once with that status and is kept."""
         cfg = self.config
         hardware = hardware_info(self.device)
         self.telemetry = Telemetry([self.device.index or 0] if self.cuda else [], cfg.sample_hz, self.series)
@@ -134,12 +143,14 @@ class _Run:
         status, error = "ok", None
         self.telemetry.start()
         try:
+            if failed_to_build is not None:
+                raise failed_to_build
             data = parts.pop()
             status = self._body(parts.pop(), data)
         except KeyboardInterrupt:  # a second Ctrl+C in the CLI: stop now, but still write the result
             status = "cancelled"
-        except Exception as exc:  # noqa: BLE001 - a run failure is a result, never a crash
-            status = "oom" if is_oom(exc) else "failed"
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - a run failure is a result, never a crash
+            status = "oom" if is_oom(exc) or isinstance(exc, MemoryError) else "failed"
             error = oom_message(exc, self.device, cfg.batch) if status == "oom" else _short_error(exc)
         finally:
             parts.clear()
