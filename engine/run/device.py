@@ -86,7 +86,7 @@ def oom_message(exc: BaseException, device: torch.device, batch: int) -> str:
             in_use = f"{(total - free) / GIB:.1f} GiB of {total / GIB:.1f} GiB in use"
         except Exception:  # noqa: BLE001 - a broken context must not hide the OOM itself
             in_use = ""
-    detail = "; ".join(p for p in (tried, in_use) if p) or text.splitlines()[0][:200]
+    detail = "; ".join(p for p in (tried, in_use) if p) or (text.splitlines() or [type(exc).__name__])[0][:200]
     return f"out of memory at batch {batch}: {detail}"
 
 
