@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import BadRunInput
+from engine.errors import BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
 from engine.results.result import Hardware, NetworkSummary, RunResult
@@ -42,6 +42,7 @@ from engine.run.steps import (
     make_train_step,
 )
 from engine.run.telemetry import Telemetry
+from engine.shown_text import one_line
 
 REPORT_EVERY_S = 0.1  # StepMetrics at most 10 Hz: plenty for a chart, and off the hot path
 TELEMETRY_EVERY_S = 0.5
@@ -63,7 +64,7 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
 
     analysis = analyze(spec)
     if not analysis.ok:
-        raise BadRunInput(f"network {spec.name!r}: " + "; ".join(str(p) for p in analysis.problems))
+        raise BadRunInput(f"network {one_line(spec.name, 80)!r}: " + "; ".join(str(p) for p in analysis.problems[:10]))
     out = analysis.output_shape
     network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops,
                              spec=spec.model_dump(mode="json", exclude_none=True))
@@ -77,7 +78,7 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
         try:
             return build_model(spec, logits=logits)
         except ValueError as exc:
-            raise BadRunInput(f"network {spec.name!r}: {exc}") from None
+            raise BadRunInput(f"network {one_line(spec.name, 80)!r}: {exc}") from None
     return run_model(make_model, network, tuple(spec.input.shape), out[0] if out and len(out) == 1 else None,
                      config, on_event, should_stop, probabilities=probabilities)
 
@@ -101,7 +102,7 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
         parts: list[Any] = []
         try:
             parts += [make_model(), load_for_run(config, input_shape, num_classes, device)]
-        except BadRunInput:
+        except Refused:  # a data set file that is not there, a device that cannot: nothing ran
             raise
         except (Exception, MemoryError) as exc:  # noqa: BLE001 - a net too big to build is an oom result
             parts.clear()
