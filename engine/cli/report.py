@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from engine.cli import EXIT_OK, BadInput
+from engine.shown_text import one_line
+
+MAX_RUNS = 10_000  # a report of more runs is unreadable, and its charts take minutes
 
 MAX_SNIFF_BYTES = 64 * 2**20  # a larger file is no run result this app wrote: left to be overwritten
 
@@ -29,7 +33,8 @@ def add_parser(sub) -> None:
 
 
 def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
-    from engine.results.result import RunResult
+    from engine.errors import BadResultFile
+    from engine.results.store import read_result_file
     from engine.sweep.grid import load_state
     state = load_state(folder)
     results, skipped = [], []
@@ -46,8 +51,9 @@ def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
         if r is None:  # not in this history (another --db): read the sweep's own copy
             path = folder / "runs" / f"{e.index:03d}.json"
             try:
-                r = RunResult.model_validate_json(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
+                r = read_result_file(path)
+            except BadResultFile as exc:
+                skipped.append((e.config, f"its result cannot be read ({exc})"))
                 continue
         results.append(r)
     if not results:
@@ -56,23 +62,28 @@ def _sweep_results(folder: Path, store) -> tuple[list, list[tuple[dict, str]]]:
 
 
 def _select(args, store) -> tuple[list, list]:
-    chosen = sum(bool(x) for x in (args.run_ids, args.last, args.sweep))
+    chosen = sum(x is not None and x != [] for x in (args.run_ids, args.last, args.sweep))
     if chosen != 1:
         raise BadInput("choose the runs with exactly one of: RUN_IDS, --last N, --sweep DIR")
     if args.sweep:
         return _sweep_results(Path(args.sweep), store)
     if args.last is not None:
-        if args.last < 1:
-            raise BadInput("--last: give a number of runs >= 1")
-        results = list(reversed(store.last(args.last)))  # oldest first: the order they ran in
+        if not 1 <= args.last <= MAX_RUNS:
+            raise BadInput(f"--last: give a number of runs from 1 to {MAX_RUNS:,}, got {one_line(args.last, 40)}")
+        damaged: list[str] = []
+        results = list(reversed(store.last(args.last, damaged)))  # oldest first: the order they ran in
+        for note in damaged:
+            sys.stderr.write(f"skipped {note}\n")
         if not results:
-            raise BadInput(f"the run history {store.path} has no runs yet")
+            raise BadInput(f"the run history {store.path} has no {'readable ' if damaged else ''}runs yet")
         return results, []
+    if len(args.run_ids) > MAX_RUNS:
+        raise BadInput(f"at most {MAX_RUNS:,} runs in one report, got {len(args.run_ids):,}")
     results = []
     for rid in args.run_ids:
-        r = store.get(rid)
+        r = store.get(rid)  # a damaged stored run: BadStoreFile naming it
         if r is None:
-            raise BadInput(f"run {rid!r} is not in the run history {store.path}")
+            raise BadInput(f"run {one_line(repr(rid), 80)} is not in the run history {store.path}")
         results.append(r)
     return results, []
 
@@ -105,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
     store = RunStore(args.db)
     results, skipped = _select(args, store)
     if args.baseline and args.baseline not in {r.run_id for r in results}:
-        raise BadInput(f"--baseline {args.baseline!r} is not one of the runs in the report")
+        raise BadInput(f"--baseline {one_line(repr(args.baseline), 80)} is not one of the runs in the report")
     for flag in ("html", "pdf", "csv", "json"):
         target = getattr(args, flag)
         if target and not Path(target).resolve().parent.is_dir():

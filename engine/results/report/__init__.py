@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from engine.results.report.model import ReportData, build
+from engine.results.report.safe import finite
 from engine.results.result import RunResult
 
 __all__ = ["ReportData", "build", "make_report"]
@@ -21,6 +22,7 @@ def make_report(results: Sequence[RunResult], *, html: str | Path | None = None,
                 skipped: Sequence[tuple[dict, str]] = (), title: str | None = None) -> list[Path]:
     """Write the requested report files; returns their paths. Raises ValueError without runs,
     OSError when a file cannot be written."""
+    results = [finite(r) for r in results]  # 10**400 or NaN from an imported file: "not available"
     data = build(results, baseline_id, skipped, title)
     written: list[Path] = []
     if html or pdf:
@@ -34,11 +36,11 @@ def make_report(results: Sequence[RunResult], *, html: str | Path | None = None,
             written.append(write_pdf(data, charts, pdf))
     if csv:
         from engine.results.report.tabular import write_csv
-        written.append(write_csv(data.results, csv))
+        written.append(write_csv(results, csv))
     if json:
         from engine.results.report.tabular import write_json
         extra = {"baseline_run_id": data.baseline_id, "findings": [f.text for f in data.findings],
                  "skipped": [{"config": c, "reason": why} for c, why in skipped],
                  "place": asdict(data.place) if data.place else None}
-        written.append(write_json(data.results, json, extra))
+        written.append(write_json(results, json, extra))
     return written

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from engine.format import number
 from engine.results import compare
+from engine.results.report.safe import chart_text
 from engine.results.result import RunResult
 
 PALETTE = {"fp32": "#1f5fa8", "tf32": "#2a9d8f", "bf16": "#e07a1f", "fp16": "#c2398d", "int8": "#6b4fbb"}
@@ -111,9 +112,10 @@ def throughput_bars(results: Sequence[RunResult], labels: dict[str, str], baseli
                 note += "  (baseline)"
             ax.text(r.throughput_sps + top * 0.01, y, note, va="center", fontsize=8.5)
         else:
-            ax.text(top * 0.01, y, r.status.upper() + (f": {r.error[:60]}" if r.error else ""), va="center",
+            ax.text(top * 0.01, y, chart_text(r.status.upper() + (f": {r.error}" if r.error else "")), va="center",
+                    in_layout=False,  # a long error must not squeeze the bars away
                     fontsize=8.5, color=FRONT)
-    ax.set_yticks(ys, [labels[r.run_id] for r in runs], fontsize=9)
+    ax.set_yticks(ys, [chart_text(labels[r.run_id]) for r in runs], fontsize=9)
     ax.set_xlim(0, top * 1.3)
     ax.set_xlabel("throughput (samples/s)", fontsize=10)
     ax.xaxis.set_major_formatter(_thousands())
@@ -122,7 +124,7 @@ def throughput_bars(results: Sequence[RunResult], labels: dict[str, str], baseli
     precisions = sorted({r.config.precision for r in runs if r.throughput_sps}, key=str)
     if len(precisions) > 1:
         from matplotlib.patches import Patch
-        ax.legend(handles=[Patch(color=PALETTE.get(p, OTHER), label=p) for p in precisions], fontsize=8,
+        ax.legend(handles=[Patch(color=PALETTE.get(p, OTHER), label=chart_text(p)) for p in precisions], fontsize=8,
                   loc="lower right", frameon=False)
     return _render(fig, chart)
 
@@ -159,7 +161,7 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
                linewidths=1.5, zorder=4)
     show = list(points) if len(points) <= MAX_LABELS else sorted(front)[:MAX_LABELS]
     show.sort(key=lambda rid: (rid not in front, -points[rid][1]))  # the front's labels get the best places
-    annotations = [ax.annotate(labels[rid], (points[rid][0] * plot.x.scale, points[rid][1] * plot.y.scale),
+    annotations = [ax.annotate(chart_text(labels[rid]), (points[rid][0] * plot.x.scale, points[rid][1] * plot.y.scale),
                                textcoords="offset points", xytext=(6, 4), fontsize=8,
                                color="#222222" if rid in front else "#666666") for rid in show]
     for axis, vals in (("x", [p[0] for p in points.values()]), ("y", [p[1] for p in points.values()])):
@@ -173,7 +175,8 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
     precisions = sorted({by_id[i].config.precision for i in points}, key=str)
     if len(precisions) > 1:
         from matplotlib.lines import Line2D
-        handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE.get(p, OTHER), label=p) for p in precisions]
+        handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE.get(p, OTHER), label=chart_text(p))
+                   for p in precisions]
         ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
     if len(points) == 1:
         chart.caption = "Only one run has both values, so there is no trade-off to show yet."

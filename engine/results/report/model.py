@@ -13,8 +13,11 @@ from engine.format import ratio as ratio_text
 from engine.results import compare
 from engine.results.findings import Finding, findings
 from engine.results.report.place import PlaceSection, place_section
+from engine.results.report.safe import LONG_TEXT_CHARS, TEXT_CHARS, displayable
 from engine.results.result import RunResult
+from engine.shown_text import one_line
 
+MAX_LAYER_ROWS = 300  # a 10,000-layer net would make a report of hundreds of pages
 TABLE_METRICS = ("throughput_sps", "step_time_p50_s", "step_time_p99_s", "energy_per_sample_j",
                  "energy_dynamic_per_sample_j", "power_mean_w", "power_max_w", "gpu_peak_mem_bytes",
                  "host_peak_mem_bytes", "accuracy")
@@ -114,21 +117,33 @@ def _network_info(r: RunResult) -> NetworkInfo:
         infos = analysis.layers
     except Exception:  # noqa: BLE001 - a report must still render when shape inference cannot run
         note = "Per-layer shapes and costs were not available for this network."
+    try:
+        layers = _layer_rows(spec, infos)
+    except (AttributeError, TypeError, ValueError):  # an imported result's spec can be anything
+        layers, note = [], "The stored network spec is damaged: its layers are not listed."
+    if len(layers) > MAX_LAYER_ROWS:
+        note = (note + " " if note else "") + f"The first {MAX_LAYER_ROWS} of {len(layers):,} layers are listed."
+        layers = layers[:MAX_LAYER_ROWS]
+    if not spec:
+        note = "The runs did not store the network spec."
+    return NetworkInfo(r.network.name, r.network.params, r.network.flops_per_sample, layers, note)
+
+
+def _layer_rows(spec: dict, infos: dict) -> list[LayerRow]:
+    layers = []
     if spec.get("input"):
         shape = spec["input"].get("shape") or []
         layers.append(LayerRow("input", "Input", "", "×".join(map(str, shape))))
     for layer in spec.get("layers", []):
-        params = ", ".join(f"{k}={v}" for k, v in (layer.get("params") or {}).items())
+        params = one_line(", ".join(f"{k}={v}" for k, v in (layer.get("params") or {}).items()), TEXT_CHARS)
         info = infos.get(layer.get("id"))
-        row = LayerRow(layer.get("id", "?"), layer.get("type", "?"), params)
+        row = LayerRow(str(layer.get("id", "?")), str(layer.get("type", "?")), params)
         if info is not None:
             row.output_shape = "×".join(map(str, info.output_shape)) if info.output_shape else "?"
             row.n_params = f"{info.params:,}"
             row.flops = f"{info.flops:,}"
         layers.append(row)
-    if not spec:
-        note = "The runs did not store the network spec."
-    return NetworkInfo(r.network.name, r.network.params, r.network.flops_per_sample, layers, note)
+    return layers
 
 
 def _environment(results: Sequence[RunResult]) -> list[tuple[str, str]]:
@@ -191,9 +206,14 @@ def _method(results: Sequence[RunResult]) -> list[str]:
 def build(results: Sequence[RunResult], baseline_id: str | None = None,
           skipped: Sequence[tuple[dict, str]] = (), title: str | None = None) -> ReportData:
     """Assemble a report from runs (oldest first reads best); `skipped` are sweep entries never run."""
-    results = list(results)
-    if not results:
+    originals = list(results)
+    if not originals:
         raise ValueError("a report needs at least one run")
+    results = [displayable(r) for r in originals]  # what may be shown: short, printable, finite
+    if baseline_id is not None:  # the same run under its shown id
+        baseline_id = next((s.run_id for o, s in zip(originals, results, strict=True) if o.run_id == baseline_id),
+                           baseline_id)
+    skipped = [(c, one_line(why, LONG_TEXT_CHARS)) for c, why in skipped]
     base = compare.baseline_of(results, baseline_id)
     baseline_id = base.run_id if base else None
     labels = compare.short_labels(results)
@@ -221,7 +241,7 @@ def build(results: Sequence[RunResult], baseline_id: str | None = None,
         summary += f" Energy was not measured here: {why.rstrip('.')}. Energy columns and plots are left out."
     recs = [compare.recommend(results, obj) for obj in compare.OBJECTIVES]
     return ReportData(
-        title=title or f"Tradeoff Lab report: {', '.join(nets)}",
+        title=one_line(title, TEXT_CHARS) if title else one_line(f"Tradeoff Lab report: {', '.join(nets)}", TEXT_CHARS),
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_runs=len(results), baseline_label=labels.get(baseline_id, MISSING) if baseline_id else MISSING,
         summary=summary,

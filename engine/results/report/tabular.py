@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.results.compare import peak_mem_bytes
+from engine.results.report.safe import csv_cell
 from engine.results.result import RunResult
 from engine.results.store import REPORT_FORMAT
 
@@ -61,7 +62,7 @@ def write_csv(results: Sequence[RunResult], path: str | Path) -> Path:
         writer = csv.writer(fh)
         writer.writerow([name for name, _ in CSV_COLUMNS])
         for r in results:
-            writer.writerow(["" if (v := get(r)) is None else v for _, get in CSV_COLUMNS])
+            writer.writerow(["" if (v := get(r)) is None else csv_cell(v) for _, get in CSV_COLUMNS])
     return path
 
 
