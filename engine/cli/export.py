@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.cli import EXIT_OK, BadInput
 from engine.cli.netload import load_network
+from engine.shown_text import one_line
 
 
 def add_parser(subparsers: Any) -> None:
@@ -43,5 +44,5 @@ def main(args: argparse.Namespace) -> int:
         else:
             from engine.net.export_onnx import export_onnx
             export_onnx(spec, path)  # OnnxUnavailable / OnnxExportError: engine.errors types
-        sys.stdout.write(f"wrote {path} ({'PyTorch code' if kind == 'code' else 'ONNX'} for '{spec.name}')\n")
+        sys.stdout.write(f"wrote {path} ({'PyTorch code' if kind == 'code' else 'ONNX'} for '{one_line(spec.name, 80)}')\n")
     return EXIT_OK

@@ -8,6 +8,8 @@ BatchNorm is folded into the preceding convolution and Dropout disappears.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from engine.errors import BadInput, Unsupported
 from engine.net.spec import NetworkSpec
 
 OPSET = 17
+MAX_ONNX_BYTES = 2**31 - 2**24  # protobuf's 2 GiB, less room for the graph itself
 
 
 class OnnxUnavailable(Unsupported, RuntimeError):
@@ -35,6 +38,10 @@ def onnx_problems(spec: NetworkSpec) -> list[str]:
 
     analysis = analyze(spec)
     problems = []
+    weight_bytes = 4 * analysis.total_params  # fp32, as exported
+    if weight_bytes > MAX_ONNX_BYTES:
+        problems.append(f"the weights take {weight_bytes / 2**30:.2f} GiB in fp32; an ONNX file holds at most "
+                        f"2 GiB (the limit of its protobuf format): export a smaller net, or use --pytorch")
     for layer in spec.layers:
         info = analysis.layers.get(layer.id)
         if layer.type.startswith("Adaptive") and info is not None and info.feeds_output and info.input_shapes:
@@ -59,20 +66,25 @@ def export_onnx(spec: NetworkSpec, path: str | Path, opset: int = OPSET) -> Path
 
     from engine.net.build import build_model
 
-    model = build_model(spec).eval()  # first: a spec with errors is refused naming its layers
-    problems = onnx_problems(spec)
+    problems = onnx_problems(spec)  # first: a net over the size limit is never built (tens of GB)
     if problems:
         raise OnnxExportError("; ".join(problems))
+    model = build_model(spec).eval()  # a spec with errors is refused naming its layers
     x = torch.zeros(1, *spec.input.shape)
     out = Path(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice (see module doc)
-        try:
-            torch.onnx.export(model, (x,), str(out), dynamo=False, opset_version=opset,
-                              input_names=["input"], output_names=["output"],
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
-        except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; the user needs one line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise OnnxExportError(f"ONNX export failed: {first[:300]}") from exc
-    onnx.checker.check_model(onnx.load(str(out)))
+    # Written in a scratch folder beside the target and moved into place when checked: a failed
+    # export leaves nothing behind (the exporter may already have written weight files).
+    with tempfile.TemporaryDirectory(prefix=".onnx-export-", dir=out.parent) as scratch:
+        draft = Path(scratch) / "model.onnx"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the legacy exporter's notice (see module doc)
+            try:
+                torch.onnx.export(model, (x,), str(draft), dynamo=False, opset_version=opset,
+                                  input_names=["input"], output_names=["output"],
+                                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+                onnx.checker.check_model(onnx.load(str(draft)))
+            except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; the user needs one line
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise OnnxExportError(f"ONNX export failed: {first[:300]}") from exc
+        os.replace(draft, out)
     return out
