@@ -15,7 +15,9 @@ import argparse
 import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
 
 from engine.errors import (
@@ -60,11 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     """Run one sub-command; the one place where errors become messages and exit codes."""
     debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    _ctrl_c(signal.SIG_BLOCK)  # see _ctrl_c
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
         debug = debug or bool(getattr(args, "debug", False))
         module = importlib.import_module(f"engine.cli.{args.command}")
+        _ctrl_c(signal.SIG_UNBLOCK)  # a Ctrl+C pressed meanwhile arrives now, in plain Python code
         return module.main(args)
     except TradeoffError as exc:
         _say(f"error: {exc.user_message}")
@@ -84,6 +88,15 @@ def main(argv: list[str]) -> int:
         return exit_code_of(exc)
     except Exception as exc:  # noqa: BLE001 -- a bug: one line and a hint, the traceback only on request
         return _internal(exc, debug)
+    finally:
+        _ctrl_c(signal.SIG_UNBLOCK)  # never left held back (an argument error exits early)
+
+
+def _ctrl_c(how: int) -> None:
+    """Hold Ctrl+C back while the commands' modules load: a KeyboardInterrupt raised inside a
+    compiled extension's start-up (pydantic-core) panics instead of unwinding, with a traceback."""
+    if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(how, {signal.SIGINT})
 
 
 def _internal(exc: BaseException, debug: bool) -> int:
