@@ -109,9 +109,10 @@ def test_escape_codes_in_names_are_shown_not_obeyed(tmp_path, capsys):
     assert ESC not in err and "fc\\x1b[2J" in err
 
 
-def test_a_lone_surrogate_in_a_name_prints(tmp_path, capsys):
+def test_a_lone_surrogate_in_a_name_is_refused_naming_the_field(tmp_path, capsys):
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"name": "bad\ud800name", "input": {"shape": [4]}, "num_classes": 2, "layers": [
         {"id": "fc", "type": "Linear", "params": {"out_features": 2}, "inputs": ["input"]}]}))
-    assert entry.main(["validate", str(path)]) == 0
-    assert "bad\\ud800name" in capsys.readouterr().out
+    assert entry.main(["validate", str(path)]) == 2  # it could never be stored or printed as text
+    err = capsys.readouterr().err
+    assert "name: the text holds a lone surrogate" in err and "\ud800" not in err

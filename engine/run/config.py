@@ -40,24 +40,26 @@ class RunConfig(BaseModel):
         "Precision", "Number format of the computation: fp32 is exact single precision; tf32, fp16 and bf16 "
         "trade accuracy for speed on GPUs; int8 quantizes Linear layers for CPU inference",
         axis=True, axis_flag="--precisions")] = Field(default="fp32", description="number format of the run")
+    # Upper bounds (le): past them a number is a typo, not a setting (a batch of 2**63 crashed in C++,
+    # inf seconds never ended); the CLI refuses them naming the flag.
     batch: Annotated[int, Option(
         "Batch size", "Samples per step: larger batches use the hardware better and need more memory",
         axis=True, axis_flag="--batches", axis_default=(32, 256, 1024), gui_max=1 << 20)] = Field(
-        default=64, ge=1, description="samples per step")
+        default=64, ge=1, le=1 << 20, description="samples per step")
     mode: Annotated[Mode, Option(
         "Mode", "Train (forward, backward and update) or infer (forward only)", axis=True, axis_flag="--modes",
         choices={"train": "Train", "infer": "Infer"})] = Field(default="train", description="train or infer")
     steps: Annotated[int | None, Option(
         "Length", "How long the timed part of the run lasts, in steps or in seconds", control="length",
         exclusive="length", gui_max=10_000_000)] = Field(
-        default=None, ge=1, description=f"timed steps (default {DEFAULT_STEPS}); exclusive with seconds")
+        default=None, ge=1, le=10_000_000, description=f"timed steps (default {DEFAULT_STEPS}); exclusive with seconds")
     seconds: Annotated[float | None, Option(
         "Length", "How long the timed part of the run lasts, in steps or in seconds", control="length", exclusive="length",
         suffix=" s", decimals=1, gui_max=86_400)] = Field(
-        default=None, gt=0, description="timed seconds; exclusive with steps")
+        default=None, gt=0, le=86_400, description="timed seconds; exclusive with steps")
     warmup: Annotated[int, Option(
         "Warm-up", "Steps run before timing starts, so start-up costs and autotuning are not measured",
-        suffix=" steps", gui_max=100_000)] = Field(default=10, ge=0, description="untimed warm-up steps")
+        suffix=" steps", gui_max=100_000)] = Field(default=10, ge=0, le=100_000, description="untimed warm-up steps")
     dataset: Annotated[str, Option(
         "Data", "What the network is fed: random tensors measure speed alone; real images also show accuracy",
         control="dataset", choices=DATASET_KINDS)] = Field(
@@ -68,14 +70,14 @@ class RunConfig(BaseModel):
         default="sgd", description="training optimizer: sgd (momentum 0.9) or adam")
     lr: Annotated[float, Option(
         "Learning rate", "Size of each training update", decimals=5, gui_max=10.0)] = Field(
-        default=0.01, gt=0, description="learning rate")
+        default=0.01, gt=0, le=10.0, description="learning rate")
     eval_every_s: Annotated[float, Option(
         "Accuracy check every", "How often training pauses to measure accuracy on held-out images "
         "(the pause is not timed)", flag="--eval-every", suffix=" s", decimals=1, gui_max=3600)] = Field(
-        default=2.0, gt=0, description="seconds between held-out evaluations when training on real data")
+        default=2.0, gt=0, le=3600, description="seconds between held-out evaluations when training on real data")
     seed: Annotated[int, Option(
         "Random seed", "Starting point of the random weights and data order; the same seed repeats a run",
-        gui_max=2**31 - 1)] = Field(default=0, description="random seed")
+        gui_max=2**31 - 1)] = Field(default=0, ge=0, le=2**63 - 1, description="random seed")
     channels_last: Annotated[bool, Option(
         "Channels-last memory format", "Stores images as height x width x channels: faster convolutions "
         "on GPU tensor cores", axis=True, choices={False: "contiguous", True: "channels-last"})] = Field(
@@ -90,14 +92,15 @@ class RunConfig(BaseModel):
         default=True, description="cuDNN autotune (GPU)")
     threads: Annotated[int | None, Option(
         "CPU threads", "Threads the CPU work may use; auto lets the framework choose", none_label="auto",
-        axis=True, gui_max=1024)] = Field(default=None, ge=1, description="CPU threads for torch, or auto")
+        axis=True, gui_max=1024)] = Field(
+        default=None, ge=1, le=1024, description="CPU threads for torch, or auto")
     sample_hz: Annotated[float, Option(
         "Telemetry rate", exempt={"gui": "a measuring detail: the app keeps the default rate"})] = Field(
-        default=10.0, ge=0, description="telemetry samples per second; 0 turns the sampler off")
+        default=10.0, ge=0, le=1000, description="telemetry samples per second; 0 turns the sampler off")
     idle_baseline_s: Annotated[float, Option(
         "Idle power baseline", flag="--idle-seconds",
         exempt={"gui": "a measuring detail: the app keeps the default baseline"})] = Field(
-        default=1.0, ge=0, description="seconds of GPU idle power measured before the run")
+        default=1.0, ge=0, le=600, description="seconds of GPU idle power measured before the run")
 
     @field_validator("device")
     @classmethod
