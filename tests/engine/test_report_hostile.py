@@ -29,8 +29,8 @@ def hostile_runs():
         r = make_run(f"r{i}", device="cpu", network=chunk[0], batch=32 + i, created_at=WHEN.format(i % 10),
                      error=chunk[1 % len(chunk)], status="failed" if i % 16 else "ok",
                      quality=chunk[2:4])
-        r.config["dataset"] = chunk[-1]
-        r.hardware["device_name"] = chunk[len(chunk) // 2]
+        r.config.dataset = chunk[-1]
+        r.hardware.device_name = chunk[len(chunk) // 2]
         runs.append(r)
     runs.append(make_run("x" * MEGABYTE, device="cpu", network="$\\foo$ net", created_at=WHEN.format(9)))
     runs.append(make_run("formula", device="cpu", network=HOSTILE["formula_hyperlink"], created_at=WHEN.format(9),
@@ -62,7 +62,7 @@ def test_every_format_from_hostile_runs(tmp_path):
 def test_numbers_no_float_can_hold_are_not_available(tmp_path):
     r = make_run("big", device="cpu", created_at=WHEN.format(0))
     r.memory_bytes.host_peak_rss = 10**400
-    r.hardware["host_mem_bytes"] = 10**400
+    r.hardware.host_mem_bytes = 10**400
     r.throughput_sps = float("inf")
     ok = make_run("ok", device="cpu", created_at=WHEN.format(1))
     make_report([r, ok], html=tmp_path / "r.html", pdf=tmp_path / "r.pdf", csv=tmp_path / "r.csv",

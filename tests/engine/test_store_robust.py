@@ -98,12 +98,12 @@ def test_lone_surrogates_in_a_result_are_stored_escaped_not_lost(tmp_path):
 
 
 @pytest.mark.parametrize("change, words", [
-    (lambda d: d["config"].update(batch=[1, 2]), "config.batch: expected a whole number"),
-    (lambda d: d["config"].update(batch=10**25), "config.batch: expected a whole number"),
+    (lambda d: d["config"].update(batch=[1, 2]), "config.batch: Input should be a valid integer"),
+    (lambda d: d["config"].update(batch=10**25), "config.batch: Input should be less than or equal to"),
     (lambda d: d["config"].update(batch=10**30 * 10), "config.batch: the integer"),  # 32 digits: the reader
-    (lambda d: d.update(version="1"), "version: expected a whole number"),
-    (lambda d: d.update(version=True), "version: expected a whole number"),
-    (lambda d: d["config"].update(device=["cuda"]), "config.device: expected text"),
+    (lambda d: d.update(version="1"), "result version '1' is not a whole number"),
+    (lambda d: d.update(version=True), "result version True is not a whole number"),
+    (lambda d: d["config"].update(device=["cuda"]), "config.device: Input should be a valid string"),
 ])
 def test_import_refuses_odd_fields_naming_the_result_file(tmp_path, change, words):
     data = make_result("a", WHEN).model_dump(mode="json")

@@ -20,8 +20,6 @@ CHART_CHARS = 40  # a label beside a bar or a dot
 CSV_CELL_CHARS = 32_000  # spreadsheets refuse longer cells (Excel: 32,767)
 MAX_ABS_INT = 2**63 - 1  # no count, size or byte figure is larger; 10**400 broke float conversions
 _REQUIRED_INTS = {"params", "flops_per_sample", "steps", "samples"}
-_CONFIG_TEXT = ("device", "precision", "mode", "dataset", "compile", "optimizer")
-_CONFIG_NUMBERS = ("batch", "steps", "seconds", "warmup")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -66,19 +64,10 @@ def finite(r: RunResult) -> RunResult:
 
 
 def displayable(r: RunResult) -> RunResult:
-    """finite(r) with every text one printable line of readable length (the spec and series too),
-    and the config fields runs are labelled and grouped by of the type they should have."""
+    """finite(r) with every text one printable line of readable length (the spec and series too)."""
     def fix(key: str, text: str) -> str:
         return one_line(text, LONG_TEXT_CHARS if key in ("error", "quality") else TEXT_CHARS)
-    out = _rebuild(r, fix)
-    cfg = out.config
-    for key in _CONFIG_TEXT:
-        if cfg.get(key) is not None and not isinstance(cfg[key], str):
-            cfg[key] = one_line(cfg[key], TEXT_CHARS)
-    for key in _CONFIG_NUMBERS:
-        if cfg.get(key) is not None and (isinstance(cfg[key], bool) or not isinstance(cfg[key], int | float)):
-            cfg[key] = None
-    return out
+    return _rebuild(r, fix)
 
 
 def chart_text(text: object) -> str:
