@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QToolBar, QToolButton, QWidget
 
+from gui import plain_text
 from gui.editor import settings
 from gui.editor.actions import EditorActions
 from gui.editor.document import Document
@@ -49,7 +50,8 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._tab_shown)
         self.setCentralWidget(self.tabs)
         self.actions_ = EditorActions(self.editor, self)
-        self.actions_.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.actions_.status.connect(
+            lambda text: self.statusBar().showMessage(plain_text.name(text, plain_text.MESSAGE_CHARS_MAX), 8000))
         self.actions_.run_requested.connect(lambda: run_from_editor(self))
         self._menus()
         self._toolbar()
@@ -208,7 +210,7 @@ class MainWindow(QMainWindow):
     def _title(self, *_args) -> None:
         doc = self.doc
         name = doc.path.name if doc.path else doc.current.name
-        self.setWindowTitle(f"{name}[*] — {APP_NAME}")
+        self.setWindowTitle(f"{plain_text.name(name)}[*] — {APP_NAME}")
         self.setWindowModified(doc.dirty)
 
     def _restore(self) -> None:

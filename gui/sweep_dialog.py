@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from engine.format import duration
 from engine.jobs import JobFailed, SweepJob
 from engine.sweep import SweepProgress, SweepState, absolute_paths, plan
+from gui import plain_text
 from gui.job_runner import JobRunner
 from gui.sweep_form import SweepForm
 
@@ -58,6 +59,7 @@ class SweepDialog(QDialog):
         self.form = SweepForm(self.network, self.display_name)
         self.form_box = self.form
         self.plan_label = QLabel()
+        self.plan_label.setTextFormat(Qt.RichText)  # composed here; every message in it is escaped
         self.plan_label.setObjectName("Stats")
         self.plan_label.setWordWrap(True)
         self.progress = QProgressBar()
@@ -105,7 +107,7 @@ class SweepDialog(QDialog):
         try:
             p = plan(self.form.grid())
         except ValueError as exc:
-            self.plan_label.setText(f"<span style='color:#B91C1C'>{exc}</span>")
+            self.plan_label.setText(f"<span style='color:#B91C1C'>{plain_text.escape_message(exc)}</span>")
             self.start_button.setEnabled(False)
             return
         self.plan_label.setText(f"<b>{p.runs} run{'s' if p.runs != 1 else ''}</b>, roughly "
@@ -125,7 +127,7 @@ class SweepDialog(QDialog):
         try:
             state = SweepState.new(absolute_paths(self.form.grid()), self.db_path)
         except ValueError as exc:
-            self.status.setText(str(exc))
+            self.status.setText(plain_text.message(exc))
             return
         self.folder = self._new_folder()
         self.last_progress = None
@@ -151,16 +153,16 @@ class SweepDialog(QDialog):
         self.progress.setFormat(f"{p.done} / {p.total} runs")
         eta = f" · about {duration(p.eta_s)} left" if p.eta_s is not None else ""
         if p.event in ("run_started", "tick"):
-            self.status.setText(f"Running {(p.index or 0) + 1} of {p.total}: {p.label}{eta}")
+            self.status.setText(f"Running {(p.index or 0) + 1} of {p.total}: {plain_text.name(p.label)}{eta}")
         elif p.event == "cooldown":
             self.status.setText(f"Cooling down between runs{eta}")
         elif p.event == "run_finished":
             tp = f" — {p.throughput_sps:,.0f} samples/s" if p.throughput_sps else ""
             why = f" — {p.reason}" if p.reason and p.status != "ok" else ""
-            self.log.addItem(f"{p.status or '?':>9}  {p.label}{tp}{why}")
+            self.log.addItem(plain_text.message(f"{p.status or '?':>9}  {plain_text.name(p.label)}{tp}{why}"))
             self.log.scrollToBottom()
         elif p.event == "run_skipped":
-            self.log.addItem(f"  skipped  {p.label} — {p.reason}")
+            self.log.addItem(plain_text.message(f"  skipped  {plain_text.name(p.label)} — {p.reason}"))
         elif p.event in ("done", "cancelled"):
             self.status.setText("Sweep cancelled; the finished runs are kept." if p.event == "cancelled"
                                 else "Sweep done.")
@@ -180,7 +182,8 @@ class SweepDialog(QDialog):
         self._ended(bool(run_ids))
 
     def _failed(self, failure: JobFailed) -> None:
-        self.status.setText(failure.message if failure.refused else f"The sweep failed: {failure.message}")
+        self.status.setText(plain_text.message(failure.message if failure.refused
+                                               else f"The sweep failed: {failure.message}"))
         self.status.setStyleSheet("color: #B91C1C")
         self._ended(False)
 

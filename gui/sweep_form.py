@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from engine.run import RunConfig, option_fields
 from engine.sweep import BadSweep, axis_names, grid_class
+from gui import plain_text
 
 
 def _checks(options, checked) -> tuple[QWidget, list[QCheckBox]]:
@@ -51,8 +52,8 @@ class SweepForm(QWidget):
         self.lists: dict[str, QLineEdit] = {}  # axis -> its comma list (numbers)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        net = QLabel(self.display_name)
-        net.setToolTip(self.network)
+        net = plain_text.plain(QLabel(plain_text.name(self.display_name)))
+        net.setToolTip(plain_text.tooltip(self.network))
         net.setTextInteractionFlags(Qt.TextSelectableByMouse)
         form.addRow("Network", net)
         for name in axis_names(schema):

@@ -4,7 +4,6 @@ A legend line names the colours and shapes; an axis whose values span orders of 
 logarithmic (as in the report); a dot's name is drawn only where it overlaps no other name."""
 from __future__ import annotations
 
-import html
 import math
 
 import pyqtgraph as pg
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.format import number
 from engine.results import RunResult, compare
+from gui import plain_text
 
 PALETTE = {"fp32": "#1F5FA8", "tf32": "#2A9D8F", "bf16": "#E07A1F", "fp16": "#C2398D", "int8": "#6B4FBB"}
 FRONT = "#D62828"
@@ -46,7 +46,7 @@ class ParetoPlot(QWidget):
         self.dots.sigClicked.connect(self._clicked)
         for it in (self.front_line, self.rings, self.dots):
             item.addItem(it)
-        self.empty = QLabel()
+        self.empty = plain_text.plain(QLabel())
         self.empty.setObjectName("Muted")
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignCenter)
@@ -86,7 +86,8 @@ class ParetoPlot(QWidget):
             return
         order = sorted(self.points, key=lambda rid: (rid not in self.front, rid))  # the front's names first
         for rid in order:
-            text = pg.TextItem(self._labels.get(rid, rid), color="#0F172A" if rid in self.front else "#64748B")
+            text = pg.TextItem(plain_text.name(self._labels.get(rid, rid)),
+                               color="#0F172A" if rid in self.front else "#64748B")
             item.addItem(text, ignoreBounds=True)
             self._texts.append(text)
             self._text_ids.append(rid)
@@ -130,7 +131,8 @@ class ParetoPlot(QWidget):
 
     def _tip(self, x, y, data) -> str:
         run_id = data
-        return (f"{self._labels.get(run_id, run_id)}\nrun {run_id}\n"
+        return plain_text.tooltip(
+                f"{self._labels.get(run_id, run_id)}\nrun {plain_text.name(run_id)}\n"
                 f"{self.x_metric.label}: {number(self._raw_x(run_id))} {self.x_metric.unit}\n"
                 f"{self.y_metric.label}: {number(self._raw_y(run_id))} {self.y_metric.unit}"
                 + ("\nPareto-optimal" if run_id in self.front else "") + "\nclick to open the run")
@@ -154,7 +156,7 @@ class ParetoPlot(QWidget):
             missing = [m for m in p.axes(results) if compare.missing_reason(results, m)]
             why = "; ".join(f"{m.label}: {compare.missing_reason(results, m)}" for m in missing) or "no finished run"
             self.empty_reason = f"{why}."
-            self.empty.setText(f"{p.title}\n\nNot drawn: {why}.")
+            self.empty.setText(plain_text.message(f"{p.title}\n\nNot drawn: {why}."))
             self.stack.setCurrentWidget(self.empty)
             self.dots.setData([])
             self.rings.setData([])
@@ -194,7 +196,7 @@ class ParetoPlot(QWidget):
         self.legend.setText(self._legend_html(precisions, kinds))
 
     def _legend_html(self, precisions: list, kinds: set[bool]) -> str:
-        parts = [f"<span style='color:{PALETTE.get(p, '#666666')}'>●</span> {html.escape(str(p))}"
+        parts = [f"<span style='color:{PALETTE.get(p, '#666666')}'>●</span> {plain_text.escape(p)}"
                  for p in sorted(precisions, key=str)]
         if kinds == {True, False}:
             parts.append("■ GPU run · ● CPU run")

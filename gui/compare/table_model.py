@@ -10,6 +10,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from engine.format import ratio as ratio_text
 from engine.results import RunResult, compare
+from gui import plain_text
 
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
@@ -65,19 +66,22 @@ class CompareTableModel(QAbstractTableModel):
             return QBrush(BASE_BG)
         if col == 0:
             if role == Qt.DisplayRole:
-                return row.label + ("  (baseline)" if is_base else "")
+                return plain_text.name(row.label) + ("  (baseline)" if is_base else "")
             if role == SORT_ROLE:
                 return row.label
             if role == Qt.ToolTipRole:
-                return f"run {row.run_id}\n{row.result.hardware.device_name or ''}"
+                return plain_text.tooltip(f"run {plain_text.name(row.run_id)}\n"
+                                          f"{plain_text.name(row.result.hardware.device_name or '')}")
             return None
         if col == 1:
-            if role in (Qt.DisplayRole, SORT_ROLE):
+            if role == Qt.DisplayRole:
+                return plain_text.name(row.status)
+            if role == SORT_ROLE:
                 return row.status
             if role == Qt.ForegroundRole:
                 return QBrush(GOOD if row.status == "ok" else BAD)
             if role == Qt.ToolTipRole and row.result.error:
-                return row.result.error
+                return plain_text.tooltip(row.result.error)
             return None
         if col == self.columnCount() - 1:
             if role == Qt.DisplayRole:
@@ -85,7 +89,8 @@ class CompareTableModel(QAbstractTableModel):
             if role == SORT_ROLE:
                 return len(row.quality)
             if role == Qt.ToolTipRole and row.quality:
-                return "\n".join(row.quality)
+                lines = (plain_text.message(q, plain_text.NAME_CHARS_MAX) for q in row.quality)
+                return plain_text.tooltip("\n".join(lines))
             if role == Qt.ForegroundRole:
                 return QBrush(QColor("#B45309"))
             return None

@@ -2,7 +2,6 @@
 recommendation and the findings of the runs chosen in History or produced by a sweep."""
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.format import number
 from engine.results import RunResult, compare, findings
+from gui import plain_text
 from gui.compare.export import ExportThread
 from gui.compare.pareto_plot import ParetoPlot
 from gui.compare.table_model import RUN_ID_ROLE, CompareTableModel, SortProxy
@@ -50,7 +50,7 @@ class CompareView(QWidget):
 
     # ---- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
-        self.title = QLabel("Compare")
+        self.title = plain_text.plain(QLabel("Compare"))
         self.title.setObjectName("InspectorTitle")
         self.baseline = QComboBox()
         self.baseline.setMinimumContentsLength(14)
@@ -84,12 +84,13 @@ class CompareView(QWidget):
         top.addWidget(self.eta)
         top.addStretch(1)
 
-        self.recommendation = QLabel()
+        self.recommendation = plain_text.plain(QLabel())
         self.recommendation.setObjectName("Recommendation")
         self.recommendation.setWordWrap(True)
         self.recommendation.setStyleSheet("QLabel#Recommendation { background: #EFF6FF; border: 1px solid #BFDBFE;"
                                           " border-radius: 8px; padding: 8px 12px; color: #1E3A8A; }")
-        self.network_warning = QLabel()  # runs of different networks: the ratios compare different work
+        # runs of different networks: the ratios compare different work
+        self.network_warning = plain_text.plain(QLabel())
         self.network_warning.setObjectName("NetworkWarning")
         self.network_warning.setWordWrap(True)
         self.network_warning.setStyleSheet("QLabel#NetworkWarning { background: #FFFBEB; border: 1px solid #FDE68A;"
@@ -208,14 +209,15 @@ class CompareView(QWidget):
 
     def set_results(self, results: list[RunResult], title: str | None = None, skipped=()) -> None:
         self.results, self.skipped = list(results), list(skipped)
-        self.title.setText(title or f"Comparing {len(results)} runs")
+        self.title.setText(plain_text.name(title or f"Comparing {len(results)} runs"))
         labels = compare.short_labels(self.results)
         base = compare.baseline_of(self.results)
         self.baseline_id = base.run_id if base else None
         self.baseline.blockSignals(True)
         self.baseline.clear()
         for r in self.results:
-            self.baseline.addItem(f"{labels[r.run_id]} ({r.status})" if r.status != "ok" else labels[r.run_id], r.run_id)
+            label = plain_text.name(labels[r.run_id])
+            self.baseline.addItem(f"{label} ({r.status})" if r.status != "ok" else label, r.run_id)
         if self.baseline_id:
             self.baseline.setCurrentIndex(self.baseline.findData(self.baseline_id))
         self.baseline.blockSignals(False)
@@ -223,22 +225,22 @@ class CompareView(QWidget):
         self.model.set_results(self.results, self.baseline_id)
         self.table.resizeColumnsToContents()
         warning = compare.network_warning(self.results)
-        self.network_warning.setText(f"⚠ {html.escape(warning)}" if warning else "")
+        self.network_warning.setText(f"⚠ {plain_text.message(warning)}" if warning else "")
         self.network_warning.setVisible(warning is not None)
         notes = []
         for p in self.plots:
             p.set_results(self.results, labels)
             p.setVisible(p.has_data)
             if not p.has_data:
-                notes.append(f"<b>{p.plot_def.title}</b>: {p.empty_reason}")
+                notes.append(f"<b>{p.plot_def.title}</b>: {plain_text.escape_message(p.empty_reason)}")
         self.not_drawn.setText("Not drawn — " + "<br>".join(notes) if notes else "")
         self.not_drawn.setVisible(bool(notes))
         self.findings_list.clear()
         found = findings(self.results, self.skipped)
         for f in found:
-            item = QListWidgetItem("• " + f.text)
-            item.setToolTip(", ".join(f"{k.replace('_', ' ')} = {number(v)}"  # plain words
-                                      for k, v in f.numbers.items()) or f.kind)
+            item = QListWidgetItem("• " + plain_text.message(f.text))
+            numbers = ", ".join(f"{k.replace('_', ' ')} = {number(v)}" for k, v in f.numbers.items())  # plain words
+            item.setToolTip(plain_text.tooltip(numbers or f.kind))
             item.setData(Qt.UserRole, list(f.run_ids))
             self.findings_list.addItem(item)
         if not found and self.results:
@@ -264,8 +266,10 @@ class CompareView(QWidget):
             self.recommendation.setText("")
             return
         text = "★ " + rec.text if rec.run_id else rec.text
-        self.recommendation.setText(text)
-        self.recommendation.setToolTip("\n".join(rec.excluded) or "No run was left out by the constraints")
+        self.recommendation.setText(plain_text.message(text))
+        self.recommendation.setToolTip(plain_text.tooltip("\n".join(plain_text.message(e, plain_text.NAME_CHARS_MAX)
+                                                                    for e in rec.excluded)
+                                                          or "No run was left out by the constraints"))
         if rec.run_id:
             self._select(rec.run_id)
 
@@ -296,12 +300,12 @@ class CompareView(QWidget):
 
     def _exported(self, paths: list) -> None:
         self.export_finished.emit(paths)
-        self.window().statusBar().showMessage(f"Report written: {', '.join(Path(p).name for p in paths)}", 10000) \
+        self.window().statusBar().showMessage(plain_text.message(
+            f"Report written: {', '.join(Path(p).name for p in paths)}"), 10000) \
             if hasattr(self.window(), "statusBar") else None
 
     def _export_failed(self, message: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
-        QMessageBox.warning(self, "Export report", message)
+        plain_text.warning(self, "Export report", message)
 
     def _export_done(self) -> None:
         self.export_button.setEnabled(bool(self.results))

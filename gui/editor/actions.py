@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
 from engine.net import preset_names
+from gui import plain_text
 from gui.editor import settings
 from gui.editor.editor_view import EditorView
 from gui.editor.exporter import FORMATS, Exporter
@@ -96,8 +97,8 @@ class EditorActions(QObject):
             return  # torn down: the stack announces its own destruction
         self.undo.setEnabled(stack.canUndo() and free)
         self.redo.setEnabled(stack.canRedo() and free)
-        self.undo.setText(f"&Undo {stack.undoText()}".rstrip())
-        self.redo.setText(f"&Redo {stack.redoText()}".rstrip())
+        self.undo.setText(f"&Undo {plain_text.name(stack.undoText())}".rstrip())  # the text names layers
+        self.redo.setText(f"&Redo {plain_text.name(stack.redoText())}".rstrip())
         self.undo.setIconText("Undo")
         self.redo.setIconText("Redo")
 
@@ -122,9 +123,9 @@ class EditorActions(QObject):
         self.recent_menu.clear()
         files = settings.recent_files()
         for path in files:
-            a = self.recent_menu.addAction(path.name)
-            a.setToolTip(str(path))
-            a.setStatusTip(str(path))
+            a = self.recent_menu.addAction(plain_text.name(path.name))
+            a.setToolTip(plain_text.tooltip(path))
+            a.setStatusTip(plain_text.name(path, plain_text.MESSAGE_CHARS_MAX))
             a.triggered.connect(lambda _c=False, p=path: self.files.open_path(p))
         if not files:
             self.recent_menu.addAction("No recent files").setEnabled(False)
@@ -143,7 +144,7 @@ class EditorActions(QObject):
     # ---- export -------------------------------------------------------------------------------------
     def ask_export_path(self, fmt: str) -> Path | None:
         _flag, filt, suffix = FORMATS[fmt]
-        start = Path(settings.last_dir()) / f"{self.editor.doc.current.name}{suffix}"
+        start = Path(settings.last_dir()) / plain_text.file_name(self.editor.doc.current.name, suffix)
         path, _ = QFileDialog.getSaveFileName(self.window, "Export network", str(start), filt)
         if not path:
             return None
@@ -152,8 +153,8 @@ class EditorActions(QObject):
     def export(self, fmt: str, path: Path | None = None) -> bool:
         doc = self.editor.doc
         if not doc.analysis.ok:
-            self.files.show_error("Cannot export yet", "Fix the network's problems first:\n\n"
-                                  + "\n".join(str(p) for p in doc.analysis.problems[:8]))
+            self.files.show_error("Cannot export yet", "Fix the network's problems first:\n\n" + "\n".join(
+                plain_text.message(p, plain_text.NAME_CHARS_MAX) for p in doc.analysis.problems[:8]))
             return False
         if self.exporter.busy:
             self.status.emit("An export is already running.")

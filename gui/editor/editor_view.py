@@ -3,6 +3,7 @@ window only places it. Edit commands that act on the selection live here."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, QTimer
+from PySide6.QtGui import QPainterPath
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from engine.net import GAP_Y, INPUT_ID, NODE_H, NODE_W
@@ -64,8 +65,10 @@ class EditorView(QWidget):
         return bool(ids or wires) and self.doc.remove(ids, wires)
 
     def select_all(self) -> None:
-        for item in self.scene.items():
-            item.setSelected(True)
+        # One selection change for the scene (one inspector refresh), not one per item: 3,000 layers took 11 s.
+        everything = QPainterPath()
+        everything.addRect(self.scene.itemsBoundingRect().adjusted(-1, -1, 1, 1))
+        self.scene.setSelectionArea(everything, Qt.ReplaceSelection, Qt.IntersectsItemShape)
 
     def copy(self) -> int:
         return clipboard.copy_layers(self.doc, [i for i in self.scene.selected_ids() if i != INPUT_ID])

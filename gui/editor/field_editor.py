@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from gui import plain_text
 from gui.editor import param_parse
 from gui.editor.catalogue import Param
 
@@ -25,7 +26,7 @@ class FieldEditor(QWidget):
         self._text = ""
         self.edit = QLineEdit(placeholderText=placeholder)
         self.edit.setToolTip(tooltip)
-        self.error = QLabel()
+        self.error = plain_text.plain(QLabel())  # the reason quotes what the user typed
         self.error.setObjectName("FieldError")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -51,7 +52,7 @@ class FieldEditor(QWidget):
         self.edit.setProperty("invalid", reason is not None)
         self.edit.style().unpolish(self.edit)
         self.edit.style().polish(self.edit)
-        self.error.setText(reason or "")
+        self.error.setText(plain_text.message(reason or ""))
         self.error.setVisible(reason is not None)
 
     def commit(self) -> bool:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine.errors import FileWriteError
 from engine.net import SpecFormatError, load_preset, load_spec, save_spec
+from gui import plain_text
 from gui.editor import settings
 from gui.editor.document import Document, empty_spec
 
@@ -33,7 +34,7 @@ class FileActions(QObject):
         return Path(path) if path else None
 
     def ask_save_path(self) -> Path | None:
-        start = str(self.doc.path or Path(settings.last_dir()) / f"{self.doc.current.name}.json")
+        start = str(self.doc.path or Path(settings.last_dir()) / plain_text.file_name(self.doc.current.name, ".json"))
         path, _ = QFileDialog.getSaveFileName(self.window, "Save network as", start, FILTER)
         if not path:
             return None
@@ -42,12 +43,12 @@ class FileActions(QObject):
 
     def ask_unsaved(self) -> QMessageBox.StandardButton:
         name = self.doc.path.name if self.doc.path else self.doc.current.name
-        return QMessageBox.question(
-            self.window, "Unsaved changes", f"Save the changes to “{name}” first?",
+        return plain_text.ask(
+            self.window, "Unsaved changes", f"Save the changes to “{plain_text.name(name)}” first?",
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
 
     def show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self.window, title, text)
+        plain_text.warning(self.window, title, text)
 
     # ---- commands -----------------------------------------------------------------------------------
     def confirm_discard(self) -> bool:

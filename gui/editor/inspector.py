@@ -2,8 +2,6 @@
 selected), its output shape and costs, and its problems spelled out."""
 from __future__ import annotations
 
-import html
-
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (
 
 import engine.format as fmt
 from engine.net import INPUT_ID
+from gui import plain_text
 from gui.editor import catalogue, param_parse
 from gui.editor.document import Document
 from gui.editor.field_editor import FieldEditor, param_editor
@@ -45,7 +44,8 @@ def _problems_label() -> QLabel:
 
 def _show_problems(label: QLabel, problems: list[str], heading: str = "Problem") -> None:
     label.setVisible(bool(problems))
-    label.setText(f"<b>{heading}</b><br>" + "<br>".join(html.escape(p) for p in problems) if problems else "")
+    label.setText(f"<b>{heading}</b><br>" + "<br>".join(plain_text.escape_message(p) for p in problems)
+                  if problems else "")
     warn = heading != "Problem"  # amber, not red: the network still runs
     if label.property("warn") != warn:
         label.setProperty("warn", warn)
@@ -125,13 +125,13 @@ class Inspector(QScrollArea):
         page = QWidget()
         v = QVBoxLayout(page)
         v.setContentsMargins(14, 12, 14, 12)
-        self.layer_title = QLabel()
+        self.layer_title = plain_text.plain(QLabel())
         self.layer_title.setObjectName("InspectorTitle")
         self.layer_icon = QLabel()
         head = QFormLayout()
         head.addRow(self.layer_icon, self.layer_title)
         v.addLayout(head)
-        self.layer_doc = QLabel()
+        self.layer_doc = plain_text.plain(QLabel())
         self.layer_doc.setObjectName("Muted")
         self.layer_doc.setWordWrap(True)
         v.addWidget(self.layer_doc)
@@ -184,7 +184,7 @@ class Inspector(QScrollArea):
         self.net_output.clear()
         self.net_output.addItem("(none)", None)
         for layer in spec.layers:
-            self.net_output.addItem(layer.id, layer.id)
+            self.net_output.addItem(plain_text.name(layer.id), layer.id)
         self.net_output.setCurrentIndex(max(0, self.net_output.findData(spec.output)) if spec.output else 0)
         self.net_output.blockSignals(False)
         problems = [catalogue.problem_text(p) for p in analysis.problems if p.layer_id in (None, INPUT_ID)]
@@ -208,9 +208,9 @@ class Inspector(QScrollArea):
         layer = self.doc.current.layer(layer_id)
         kind = catalogue.kind(layer.type)
         self._layer_id = layer_id
-        self.layer_title.setText(layer.type)
+        self.layer_title.setText(plain_text.name(layer.type))
         self.layer_icon.setPixmap(layer_icon(layer.type, catalogue.group_of(layer.type), 28).pixmap(28, 28))
-        self.layer_doc.setText(kind.doc if kind else f"'{layer.type}' is not a known layer type.")
+        self.layer_doc.setText(kind.doc if kind else f"'{plain_text.name(layer.type)}' is not a known layer type.")
         self.layer_id_edit.set_text(layer_id)
         if self._form_type != layer.type:
             self._build_form(kind)
@@ -237,7 +237,8 @@ class Inspector(QScrollArea):
             _show_problems(self.layer_problems, warnings, "Warning")
         unknown = self._unknown_params()
         self.drop_unknown.setVisible(bool(unknown) and kind is not None)
-        self.drop_unknown.setText(f"Remove unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}")
+        self.drop_unknown.setText(plain_text.name(
+            f"Remove unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}"))
         info = self.doc.analysis.layers.get(layer_id)
         if info is None or info.output_shape is None:
             self.layer_stats.setText("<span style='color:#64748B'>Unknown until the problems above are fixed.</span>")

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from engine.net import NODE_H, NODE_W
+from gui import plain_text
 from gui.editor.icons import group_color, paint_glyph
 
 PORT_R = 6.0
@@ -113,12 +114,15 @@ class NodeItem(QGraphicsItem):
         if content == self.content:
             return
         self.content = content
-        tip = [f"<b>{self.node_id}</b> ({content.type_name})", content.params_line, f"output {content.shape_line}",
-               content.cost_line]
+        esc = plain_text.escape  # ids, types, parameters and problems come from the spec: never HTML
+        tip = [f"<b>{esc(self.node_id)}</b> ({esc(content.type_name)})", esc(content.params_line),
+               f"output {esc(content.shape_line)}", esc(content.cost_line)]
         if content.problems:
-            tip.append("<span style='color:#DC2626'><b>Problem:</b> " + "<br>".join(content.problems) + "</span>")
+            tip.append("<span style='color:#DC2626'><b>Problem:</b> "
+                       + "<br>".join(plain_text.escape_message(p) for p in content.problems) + "</span>")
         if content.warnings:
-            tip.append("<span style='color:#B45309'><b>Warning:</b> " + "<br>".join(content.warnings) + "</span>")
+            tip.append("<span style='color:#B45309'><b>Warning:</b> "
+                       + "<br>".join(plain_text.escape_message(w) for w in content.warnings) + "</span>")
         self.setToolTip("<br>".join(t for t in tip if t))
         self.update()
 
@@ -179,15 +183,16 @@ class NodeItem(QGraphicsItem):
         paint_glyph(p, QRectF(16, 12, 14, 14), c.type_name, color)
         p.setFont(_TITLE_FONT)
         p.setPen(TEXT)
-        p.drawText(QRectF(40, 5, NODE_W - 48, 16), Qt.AlignLeft | Qt.AlignVCenter, c.type_name)
+        p.drawText(QRectF(40, 5, NODE_W - 48, 16), Qt.AlignLeft | Qt.AlignVCenter,
+                   p.fontMetrics().elidedText(plain_text.name(c.type_name), Qt.ElideRight, int(NODE_W - 48)))
         p.setFont(_SMALL_FONT)
         p.setPen(MUTED)
         id_w = NODE_W - 48 - (62 if c.is_output else 0)  # room for the OUTPUT pill on this row
         p.drawText(QRectF(40, 21, id_w, 13), Qt.AlignLeft | Qt.AlignVCenter,
-                   p.fontMetrics().elidedText(self.node_id, Qt.ElideRight, int(id_w)))
+                   p.fontMetrics().elidedText(plain_text.name(self.node_id), Qt.ElideRight, int(id_w)))
         if c.params_line:
             p.drawText(QRectF(12, 35, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
-                       p.fontMetrics().elidedText(c.params_line, Qt.ElideRight, int(NODE_W - 20)))
+                       p.fontMetrics().elidedText(plain_text.name(c.params_line), Qt.ElideRight, int(NODE_W - 20)))
         p.setFont(_SHAPE_FONT)
         p.setPen(ERROR if c.problems else ACCENT)
         p.drawText(QRectF(12, 50, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, "→ " + c.shape_line)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 import engine.format as fmt
 from engine.net import Analysis
+from gui import plain_text
 from gui.editor.document import Document
 
 BYTES_PER_WEIGHT = (("fp32", 4), ("fp16/bf16", 2), ("int8", 1))  # fp16 and bf16 take the same room
@@ -113,7 +114,8 @@ class SummaryBar(QFrame):
         self.problems.setProperty("bad", state == "bad")
         self.problems.setProperty("warn", state == "warn")
         listed = [str(p) for p in a.problems] + [f"warning: {p}" for p in a.warnings]
-        self.problems.setToolTip("\n".join(listed[:12]))
+        self.problems.setToolTip(plain_text.tooltip(
+            "\n".join(plain_text.message(line, plain_text.NAME_CHARS_MAX) for line in listed[:12])))
         self.problems.style().unpolish(self.problems)
         self.problems.style().polish(self.problems)
         self.fit()

@@ -5,6 +5,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyle, QStyleOptionGraphicsItem, QWidget
 
+from gui import plain_text
+
 WIRE = QColor("#94A3B8")
 WIRE_HOT = QColor("#2563EB")
 WIRE_BAD = QColor("#DC2626")
@@ -47,7 +49,7 @@ class WireItem(QGraphicsPathItem):
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(0)
-        self.setToolTip(f"{key[0]} → {key[1]}")
+        self.setToolTip(plain_text.tooltip(f"{plain_text.name(key[0])} → {plain_text.name(key[1])}"))
         self.update_path()
 
     def update_path(self) -> None:

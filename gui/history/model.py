@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 
 from engine.format import energy, fixed, pct
 from engine.results import RunRow
+from gui import plain_text
 
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
@@ -118,7 +119,7 @@ class HistoryModel(QAbstractTableModel):
         row = self.rows[index.row()]
         header, display, key = COLUMNS[index.column()]
         if role == Qt.DisplayRole:
-            return display(row)
+            return plain_text.name(display(row))
         if role == SORT_ROLE:
             return key(row)
         if role == RUN_ID_ROLE:
@@ -128,7 +129,8 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ForegroundRole and header == "Status":
             return QColor(STATUS_COLORS.get(row.status, "#0F172A"))
         if role == Qt.ToolTipRole:
-            return f"run {row.run_id} · {row.device or '?'} · {row.created_at} UTC"
+            return plain_text.tooltip(f"run {plain_text.name(row.run_id)} · {plain_text.name(row.device or '?')} · "
+                                      f"{plain_text.name(row.created_at)} UTC")
         return None
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:

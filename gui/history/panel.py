@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import BadResultFile, BadStoreFile
 from engine.results import RunStore
+from gui import plain_text
 from gui.history.model import SQL_ORDER, HistoryModel, column_widths
 
 STYLE = """
@@ -108,7 +109,7 @@ class HistoryPanel(QWidget):
         rows.setSectionResizeMode(QHeaderView.Fixed)
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 10)
         self.table.sortByColumn(0, Qt.DescendingOrder)
-        self.error = QLabel()
+        self.error = plain_text.plain(QLabel())
         self.error.setObjectName("Error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -178,7 +179,7 @@ class HistoryPanel(QWidget):
             combo.addItem(dict(FILTERS)[key], None)
             for v in choices.get(key, []):
                 name = choices.get(f"device_name:{v}") if key == "device" else None
-                combo.addItem(f"{v} · {name[0]}" if name else v, v)
+                combo.addItem(plain_text.name(f"{v} · {name[0]}" if name else v), v)
             combo.setCurrentIndex(max(0, combo.findData(current)) if current is not None else 0)
             combo.blockSignals(False)
         self._reload_rows()
@@ -306,10 +307,10 @@ class HistoryPanel(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Import runs", str(Path.home()),
                                               "Run result or report JSON (*.json)")
         if path and (error := self.import_path(path)):
-            QMessageBox.warning(self, "Import failed", error)
+            plain_text.warning(self, "Import failed", error)
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(text)
+        self.error.setText(plain_text.message(text))
         self.error.show()
 
     def refresh_if_changed(self) -> bool:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QColor
 
 from engine.format import si, usd
+from gui import plain_text
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 TARGET_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -79,7 +80,7 @@ class PlaceTableModel(QAbstractTableModel):
             return row.id
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [row.name, "projected, not measured", *([row.reason] if row.reason else []), *row.notes]
-            return "\n".join(lines + ([row.usd_basis] if row.usd_basis else []))
+            return plain_text.tooltip("\n".join(lines + ([row.usd_basis] if row.usd_basis else [])))
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ForegroundRole and row.throughput_sps is None:

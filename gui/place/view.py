@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.place import PLACES, Assumptions, BadCatalogue, cross_check, load_catalogue, project, source_summary
 from engine.results import RunResult, RunStore
+from gui import plain_text
 from gui.place.plot import PlacePlot
 from gui.place.table_model import TARGET_ID_ROLE, PlaceSortProxy, PlaceTableModel
 
@@ -34,7 +35,7 @@ PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "int8")
 
 
 def _plain(label: QLabel) -> QLabel:
-    label.setTextFormat(Qt.TextFormat.PlainText)  # run and device names are user data, never HTML
+    plain_text.plain(label)  # run and device names are user data, never HTML
     label.setWordWrap(True)
     return label
 
@@ -42,7 +43,8 @@ def _plain(label: QLabel) -> QLabel:
 def run_label(r: RunResult) -> str:
     cfg = r.config
     name = r.network.name if len(r.network.name) <= 40 else r.network.name[:39] + "…"
-    return f"{name} · {cfg.device} {cfg.precision} · batch {cfg.batch} · {cfg.mode} · {r.run_id}"
+    return plain_text.name(f"{name} · {cfg.device} {cfg.precision} · batch {cfg.batch} · {cfg.mode} · {r.run_id}",
+                           2 * plain_text.NAME_CHARS_MAX)
 
 
 class PlaceView(QWidget):
@@ -250,8 +252,10 @@ class PlaceView(QWidget):
         self.plot.set_rows(rows)
         src = self.projection.source if self.projection else {}
         how = source_summary(src)
-        self.source_label.setText(f"Every figure below is PROJECTED, not measured: from run {run.run_id} on "
-                                  f"{src.get('device') or 'its device'}, {how}. Quantum computers are not a place "
+        device = plain_text.name(src.get('device') or 'its device')
+        self.source_label.setText(f"Every figure below is PROJECTED, not measured: from run "
+                                  f"{plain_text.name(run.run_id)} on {device}, {plain_text.message(how)}. "
+                                  f"Quantum computers are not a place "
                                   f"for CNNs today and are not projected.")
         self._recompute_check()
 
@@ -264,7 +268,7 @@ class PlaceView(QWidget):
             return
         check = cross_check(run, other, self.catalogue, self.assumptions())
         if check["error"] is None:
-            self.check_label.setText(f"cannot check: {check.get('reason')}")
+            self.check_label.setText(plain_text.message(f"cannot check: {check.get('reason')}"))
         else:
             self.check_label.setText(f"projected {check['projected_sps']:,.0f} samples/s on {check['target']}, "
                                      f"measured {check['measured_sps']:,.0f}: error {check['error']:+.0%}")
@@ -273,7 +277,7 @@ class PlaceView(QWidget):
         self.projection = None
         self.model.set_rows([])
         self.plot.set_rows([])
-        self.empty.setText(text)
+        self.empty.setText(plain_text.message(text))
         self.empty.setVisible(True)
         self.source_label.setText("")
 

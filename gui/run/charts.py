@@ -21,6 +21,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLayout, QWidget
 
 from engine.format import MISSING
+from gui import plain_text
 from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason, never_fills
 from gui.run.live_data import LiveRun
 
@@ -127,7 +128,7 @@ class _Chart:
             self.overlay.setVisible(False)
             return
         color = "#666" if reason else "#aaa"
-        self.overlay.setHtml(f"<div style='text-align:center;color:{color}'>{html.escape(text)}</div>")
+        self.overlay.setHtml(f"<div style='text-align:center;color:{color}'>{plain_text.escape_message(text)}</div>")
         self.overlay.setVisible(not self.folded)
         self._place_overlay()
 
@@ -261,7 +262,8 @@ class ChartGrid(QWidget):
         by_reason: dict[str, list[str]] = {}
         for key, reason in self.folded.items():
             by_reason.setdefault(reason, []).append(self.charts[key].spec.title)
-        parts = [f"<b>{html.escape(', '.join(titles))}</b>: {html.escape(reason)}" for reason, titles in by_reason.items()]
+        parts = [f"<b>{html.escape(', '.join(titles))}</b>: {plain_text.escape_message(reason)}"
+                 for reason, titles in by_reason.items()]
         self.folded_line.setText("Not shown: " + " · ".join(parts) if parts else "")
         self.folded_line.setVisible(bool(parts))
 

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from engine.format import MISSING
 from engine.results import NetworkSummary, RunResult
 from engine.run import MemoryEstimate, RunStarted, StepMetrics, estimate_html, estimate_memory, oom_suggestion
+from gui import plain_text
 from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.controller import RunController
@@ -57,7 +58,7 @@ PHASES = {"idle-baseline": "Measuring idle power…", "warmup": "Warming up (not
 
 
 def _label(text: str, name: str) -> QLabel:
-    label = QLabel(text)
+    label = plain_text.plain(QLabel(text))  # names and messages shown here are the user's: never HTML
     label.setObjectName(name)
     return label
 
@@ -81,6 +82,7 @@ class RunPanel(QWidget):
 
         self.options = RunOptions()
         self.estimate_label = _label("", "Estimate")
+        self.estimate_label.setTextFormat(Qt.RichText)  # estimate_html: the app's own markup and numbers
         self.estimate_label.setWordWrap(True)
         self.why = _label("", "Why")
         self.why.setWordWrap(True)
@@ -234,14 +236,15 @@ class RunPanel(QWidget):
         if self.options.input_shape != list(spec.input.shape):
             self.options.set_input_shape(list(spec.input.shape))  # re-enters refresh once, via changed
         analysis = self.doc.analysis
-        self.network_label.setText(f"{spec.name} · {analysis.total_params:,} parameters · "
-                                   f"{analysis.total_flops / 1e6:,.1f} MFLOPs/sample" if analysis.ok else spec.name)
+        name = plain_text.name(spec.name)
+        self.network_label.setText(f"{name} · {analysis.total_params:,} parameters · "
+                                   f"{analysis.total_flops / 1e6:,.1f} MFLOPs/sample" if analysis.ok else name)
         self._update_estimate()
         self._preview_charts()
         why = self.problem()
         self.start_button.setEnabled(why is None)
-        self.start_button.setToolTip(why or "Start the run in a separate worker process")
-        self.why.setText("" if self.controller.is_active else (why or ""))
+        self.start_button.setToolTip(plain_text.tooltip(why or "Start the run in a separate worker process"))
+        self.why.setText("" if self.controller.is_active else plain_text.message(why or ""))
 
     def _preview_charts(self) -> None:
         """Before the first run the grid shows the charts the chosen device and mode can fill."""
@@ -280,7 +283,7 @@ class RunPanel(QWidget):
     def start(self) -> bool:
         why = self.problem()
         if why is not None:
-            self.why.setText(why)
+            self.why.setText(plain_text.message(why))
             return False
         config = self.options.config()
         save_run_options(self.options)  # the next launch starts from these settings
@@ -312,7 +315,7 @@ class RunPanel(QWidget):
         ctx.availability = event.availability
         self._total_steps, self._total_seconds = event.total_steps, event.total_seconds
         self.charts.set_context(ctx)
-        self.status.setText(f"{event.network_name} on {event.device_name}")
+        self.status.setText(plain_text.name(f"{event.network_name} on {event.device_name}", 2 * plain_text.NAME_CHARS_MAX))
 
     def _progress(self, m: StepMetrics) -> None:
         now = time.monotonic()
@@ -344,7 +347,7 @@ class RunPanel(QWidget):
         self.card.show()
         words = {"ok": "Finished", "cancelled": "Stopped (kept as cancelled)", "oom": "Out of memory",
                  "failed": "Failed"}
-        self.status.setText(words.get(result.status, result.status))
+        self.status.setText(plain_text.name(words.get(result.status, result.status)))
         if result.status == "ok":
             self.progress.setValue(1000)
         timed = f" in {result.measured_s:.1f} s timed" if result.measured_s else ""
@@ -361,9 +364,9 @@ class RunPanel(QWidget):
         self.doc.set_read_only(False)
         self.charts.stop_updates()
         self.status.setText("Could not start")
-        self.why.setText(message)
+        self.why.setText(plain_text.message(message))
         self.refresh()
-        self.why.setText(message)
+        self.why.setText(plain_text.message(message))
 
     def shutdown(self) -> None:
         """Stop a running worker (and the inventory process) before the window closes."""

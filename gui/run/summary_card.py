@@ -4,13 +4,13 @@ Built from a RunResult alone, so the history shows exactly what the live run sho
 """
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.format import MISSING, byte_size, fixed, pct, si
 from engine.results import RunResult
+from gui import plain_text
+from gui.plain_text import escape, escape_message, name
 
 STYLE = """
 QFrame#RunCard { background: #FFFFFF; border: 1px solid #E2E8F0; border-radius: 10px; }
@@ -92,11 +92,11 @@ class SummaryCard(QFrame):
         self._layout.setContentsMargins(14, 10, 14, 10)
         self._layout.setSpacing(6)
         head = QHBoxLayout()
-        self.chip = QLabel()
+        self.chip = plain_text.plain(QLabel())
         self.chip.setObjectName("Chip")
-        self.title = QLabel()
+        self.title = plain_text.plain(QLabel())
         self.title.setObjectName("CardTitle")
-        self.meta = QLabel()
+        self.meta = plain_text.plain(QLabel())
         self.meta.setObjectName("CardMeta")
         head.addWidget(self.chip)
         head.addWidget(self.title)
@@ -129,12 +129,12 @@ class SummaryCard(QFrame):
 
     def show_result(self, result: RunResult, suggested_batch: int | None = None, estimate_text: str = "") -> None:
         fg, bg, word = CHIP.get(result.status, CHIP["failed"])
-        self.chip.setText(word)
+        self.chip.setText(name(word))
         self.chip.setStyleSheet(f"color:{fg}; background:{bg};")
         c = result.config
-        self.title.setText(f"{result.network.name} · {result.hardware.device_name or c.device}")
-        self.meta.setText(f"{c.precision} · batch {c.batch} · {c.mode} · "
-                          f"{result.measured_s or 0:.1f} s timed · {result.created_at[:19].replace('T', ' ')} UTC")
+        self.title.setText(f"{name(result.network.name)} · {name(result.hardware.device_name or c.device)}")
+        self.meta.setText(f"{name(c.precision)} · batch {name(c.batch)} · {name(c.mode)} · "
+                          f"{result.measured_s or 0:.1f} s timed · {name(result.created_at[:19].replace('T', ' '))} UTC")
         self._banner(result, suggested_batch, estimate_text)
         while self.grid.count():
             item = self.grid.takeAt(0)
@@ -143,22 +143,22 @@ class SummaryCard(QFrame):
                 item.widget().deleteLater()
         self.values = {}
         for i, (value, label, tip) in enumerate(tiles(result)):
-            v, lab = QLabel(value), QLabel(label)
+            v, lab = plain_text.plain(QLabel(name(value))), plain_text.plain(QLabel(name(label)))
             v.setObjectName("Tile")
             lab.setObjectName("TileLabel")
             for w in (v, lab):
-                w.setToolTip(tip)
+                w.setToolTip(plain_text.tooltip(tip))
             self.grid.addWidget(v, (i // 4) * 2, i % 4)
             self.grid.addWidget(lab, (i // 4) * 2 + 1, i % 4)
             self.values[label] = v
         quality = result.quality
-        self.notes.setText("".join(f"⚠ {html.escape(q)}<br>" for q in quality))
+        self.notes.setText("".join(f"⚠ {escape_message(q)}<br>" for q in quality))
         self.notes.setVisible(bool(quality))
         groups = unavailable_groups(result.unavailable)
-        text = " · ".join(f"{', '.join(sorted(names))}: {html.escape(reason)}" for reason, names in groups.items())
+        text = " · ".join(f"{escape(', '.join(sorted(names)))}: {escape_message(reason)}"
+                          for reason, names in groups.items())
         self.unavailable.setText(f"<b>Unavailable</b> — {text}" if text else "")
-        self.unavailable.setToolTip("<br>".join(f"{html.escape(k)}: {html.escape(v)}"
-                                                for k, v in result.unavailable.items()))
+        self.unavailable.setToolTip("<br>".join(f"{escape(k)}: {escape(v)}" for k, v in result.unavailable.items()))
         self.unavailable.setVisible(bool(text))
 
     def _banner(self, result: RunResult, suggested: int | None, estimate_text: str) -> None:
@@ -167,12 +167,12 @@ class SummaryCard(QFrame):
         text, style = "", ""
         batch = result.config.batch
         if result.status == "oom":
-            device = html.escape(result.hardware.device_name or result.config.device)
+            device = escape(result.hardware.device_name or result.config.device)
             error = result.error or ""
-            at_batch = "" if f"batch {batch}" in error else f" at batch {batch}"
-            text = f"<b>Out of memory</b>{at_batch} on {device}: {html.escape(error)}"
+            at_batch = "" if f"batch {batch}" in error else f" at batch {escape(batch)}"
+            text = f"<b>Out of memory</b>{at_batch} on {device}: {escape_message(error)}"
             if estimate_text:
-                text += f"<br>{html.escape(estimate_text)}"
+                text += f"<br>{escape_message(estimate_text)}"
             if suggested:
                 text += f"<br>By the estimate, the largest batch that fits is <b>{suggested:,}</b>."
                 self.suggested_batch = suggested
@@ -180,11 +180,11 @@ class SummaryCard(QFrame):
                 self.fix.show()
             style = "background:#FEF2F2; color:#991B1B; border:1px solid #FECACA;"
         elif result.status == "failed":
-            text = f"<b>The run failed.</b> {html.escape(result.error or '')}"
+            text = f"<b>The run failed.</b> {escape_message(result.error or '')}"
             style = "background:#FEF2F2; color:#991B1B; border:1px solid #FECACA;"
         elif result.status == "cancelled":
             text = (f"<b>Stopped</b> after {result.steps:,} timed steps: the numbers cover the part that ran. "
-                    f"{html.escape(result.error or '')}")
+                    f"{escape_message(result.error or '')}")
             style = "background:#FFFBEB; color:#92400E; border:1px solid #FDE68A;"
         self.banner.setText(text)
         self.banner.setStyleSheet(style)
