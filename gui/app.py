@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.net import load_preset, preset_names
+from gui import unexpected_errors
 from gui.editor.document import Document
 from gui.main_window import MainWindow
 from gui.resources import theme
@@ -68,6 +69,7 @@ def main(argv: list[str]) -> int:
     app.setApplicationName("tradeoff-lab")
     app.setApplicationDisplayName("Tradeoff Lab")
     theme.apply(app)
+    unexpected_errors.install()  # an error no view handled: one dialog, a log file, the app stays up
     window = create_window()  # the Run, History and Compare tabs are built when first shown
     window.show()
     app.processEvents()  # the first frame

@@ -29,6 +29,7 @@ from gui import plain_text
 from gui.compare.export import ExportThread
 from gui.compare.pareto_plot import ParetoPlot
 from gui.compare.table_model import RUN_ID_ROLE, CompareTableModel, SortProxy
+from gui.unexpected_errors import damaged_run
 
 EMPTY_TEXT = ("Nothing to compare yet.\n\nSelect runs in the History tab and press Compare, "
               "or run a grid with Sweep ▸ New sweep…")
@@ -90,6 +91,10 @@ class CompareView(QWidget):
         self.recommendation.setStyleSheet("QLabel#Recommendation { background: #EFF6FF; border: 1px solid #BFDBFE;"
                                           " border-radius: 8px; padding: 8px 12px; color: #1E3A8A; }")
         # runs of different networks: the ratios compare different work
+        self.skipped_note = plain_text.plain(QLabel())  # history rows that could not be read back
+        self.skipped_note.setObjectName("Error")
+        self.skipped_note.setWordWrap(True)
+        self.skipped_note.hide()
         self.network_warning = plain_text.plain(QLabel())
         self.network_warning.setObjectName("NetworkWarning")
         self.network_warning.setWordWrap(True)
@@ -155,6 +160,7 @@ class CompareView(QWidget):
         content = QWidget()
         cl = QVBoxLayout(content)
         cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.skipped_note)
         cl.addWidget(self.network_warning)
         cl.addWidget(self.recommendation)
         cl.addWidget(self.splitter, 1)
@@ -188,27 +194,46 @@ class CompareView(QWidget):
         from engine.results import RunStore
         return RunStore(self.store_path)
 
+    def _read(self, store, run_ids) -> tuple[list[RunResult], list[str]]:
+        """The runs that can be read back, and one line for each stored record that is damaged."""
+        found, damaged = [], []
+        for run_id in run_ids:
+            try:
+                result = store.get(run_id)
+            except ValueError as exc:  # a corrupt row: compare the others, say which was left out
+                damaged.append(damaged_run(run_id, exc))
+                continue
+            if result is not None:
+                found.append(result)
+        return found, damaged
+
+    def _show_damaged(self, damaged: list[str]) -> None:
+        self.skipped_note.setText(plain_text.message("Left out: " + "; ".join(damaged)) if damaged else "")
+        self.skipped_note.setVisible(bool(damaged))
+
     def show_runs(self, run_ids: list[str]) -> list[str]:
-        """Compare these runs from the history; returns the ids that were not found."""
-        store = self._store()
-        found = [r for r in (store.get(i) for i in run_ids) if r is not None]
+        """Compare these runs from the history; returns the ids that were not found or not readable."""
+        found, damaged = self._read(self._store(), run_ids)
         self.set_results(found, title=f"Comparing {len(found)} runs")
+        self._show_damaged(damaged)
         return [i for i in run_ids if i not in {r.run_id for r in found}]
 
     def show_sweep(self, folder: str | Path) -> None:
         """Compare the runs of a sweep folder, naming the configurations it skipped."""
         from engine.sweep import load_state
         state = load_state(folder)
-        store = self._store()
-        results = [r for r in (store.get(e.run_id) for e in state.entries if e.run_id and e.status != "pending") if r]
+        results, damaged = self._read(self._store(), [e.run_id for e in state.entries
+                                                      if e.run_id and e.status != "pending"])
         skipped = [(e.config, e.reason or "skipped") for e in state.entries if e.status == "skipped"]
         skipped += [(e.config, f"it failed before running ({e.reason or 'no reason recorded'})")
                     for e in state.entries if e.status == "failed" and not e.run_id]
         names = sorted({r.network.name for r in results}) or [Path(state.grid.network).stem]
         self.set_results(results, title=f"Sweep of {', '.join(names)}: {len(results)} runs", skipped=skipped)
+        self._show_damaged(damaged)
 
     def set_results(self, results: list[RunResult], title: str | None = None, skipped=()) -> None:
         self.results, self.skipped = list(results), list(skipped)
+        self._show_damaged([])
         self.title.setText(plain_text.name(title or f"Comparing {len(results)} runs"))
         labels = compare.short_labels(self.results)
         base = compare.baseline_of(self.results)

@@ -41,7 +41,7 @@ def paste_layers(doc: Document) -> list[str]:
             return []
         layers = [LayerSpec.model_validate(layer) for layer in payload["layers"]]
         layout = {k: (float(v[0]), float(v[1])) for k, v in payload.get("layout", {}).items()}
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError):
         doc.message.emit("The clipboard holds no layers to paste.")
         return []
     return doc.paste(layers, layout, PASTE_OFFSET)

@@ -16,6 +16,7 @@ from engine.net import SpecFormatError, load_preset, load_spec, save_spec
 from gui import plain_text
 from gui.editor import settings
 from gui.editor.document import Document, empty_spec
+from gui.unexpected_errors import unreadable
 
 FILTER = "Network spec (*.json);;All files (*)"
 
@@ -81,6 +82,9 @@ class FileActions(QObject):
             spec = load_spec(Path(path))
         except SpecFormatError as exc:
             self.show_error("Cannot open the network", str(exc))
+            return False
+        except (RecursionError, ValueError) as exc:  # JSON the engine's reader did not word
+            self.show_error("Cannot open the network", unreadable(path, exc))
             return False
         self.doc.load(spec, Path(path).resolve())
         settings.add_recent(Path(path))

@@ -27,6 +27,7 @@ from engine.errors import BadResultFile, BadStoreFile
 from engine.results import RunStore
 from gui import plain_text
 from gui.history.model import SQL_ORDER, HistoryModel, column_widths
+from gui.unexpected_errors import damaged_run, unreadable
 
 STYLE = """
 QWidget#HistoryTop { background: #FFFFFF; border-bottom: 1px solid #E2E8F0; }
@@ -244,6 +245,9 @@ class HistoryPanel(QWidget):
         except BadStoreFile as exc:
             self._show_error(str(exc))
             return False
+        except ValueError as exc:  # one corrupt row: say which, the rest of the history still opens
+            self._show_error(damaged_run(run_id, exc))
+            return False
         if result is None:
             self._show_error(f"run {run_id} is no longer in the history")
             return False
@@ -294,6 +298,10 @@ class HistoryPanel(QWidget):
         except (BadResultFile, BadStoreFile) as exc:
             self._show_error(f"Import failed: {exc}")
             return str(exc)
+        except (RecursionError, ValueError) as exc:  # JSON the engine's reader did not word
+            message = unreadable(path, exc)
+            self._show_error(f"Import failed: {message}")
+            return message
         self.refresh()
         ids = [r.run_id for r in added]
         self.select_ids(ids)
