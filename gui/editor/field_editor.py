@@ -40,9 +40,11 @@ class FieldEditor(QWidget):
 
     def set_text(self, text: str) -> None:
         """Show the document's value (after an edit, undo or selection change)."""
-        self._text = text
         if self.edit.text() != text:
             self.edit.setText(text)
+        # What is shown, not the value: a line edit keeps at most 32,767 characters, and leaving the
+        # field must not commit a longer name cut short.
+        self._text = self.edit.text()
         self._show_error(None)
 
     def _live_check(self, text: str) -> None:

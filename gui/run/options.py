@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.run import PATHLESS_DATASETS, RunConfig, Target, option_fields, unavailable
+from gui import plain_text
 from gui.run.devices import Device, Inventory, cpu_only
 from gui.run.option_controls import KINDS, DatasetControl, LengthControl, set_item
 
@@ -97,7 +98,7 @@ class RunOptions(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(form)
-        self.device_note = QLabel()
+        self.device_note = plain_text.plain(QLabel())  # quotes driver and inventory errors
         self.device_note.setObjectName("Muted")
         self.device_note.setWordWrap(True)
         outer.addWidget(self.device_note)
@@ -176,7 +177,7 @@ class RunOptions(QWidget):
             note.append(f"The GPU list could not be gathered: {self.inventory.error}")
         elif device.key == "cpu" and self.inventory.no_gpu_reason:
             note.append(f"No GPU: {self.inventory.no_gpu_reason}.")
-        self.device_note.setText(" ".join(note))
+        self.device_note.setText(plain_text.message(" ".join(note)))
         self.device_note.setVisible(bool(note))
         self.changed.emit()
 

@@ -85,3 +85,15 @@ def test_select_all_on_3000_layers_is_one_selection_change(window):
     assert len(scene.selected_ids()) == 3001 and len(scene.selected_wires()) == 3000  # every layer, the input, wires
     assert window.editor.inspector.pages.currentWidget() is window.editor.inspector.multi
     assert "3001 items selected" in window.editor.inspector.multi.text()
+
+
+def test_leaving_the_name_field_keeps_a_name_too_long_for_it(window):
+    """A line edit holds at most 32,767 characters: leaving it used to commit the 1 MB name cut short."""
+    name = HOSTILE["megabyte_plain"]
+    window.doc.load(_hostile_spec(name))
+    window.editor.scene.clearSelection()  # the network page, with the name field
+    field = window.editor.inspector.net_name
+    assert len(field.edit.text()) < len(name)
+    depth = window.doc.undo_stack.count()
+    assert field.commit()
+    assert window.doc.current.name == name and window.doc.undo_stack.count() == depth
