@@ -13,8 +13,6 @@ or `SHORT` where a 1 MB string makes a test too slow for what it checks.
 from __future__ import annotations
 
 MEGABYTE = 1 << 20
-# Longest text the app shows in one widget before eliding it; shared so tests agree with the app.
-SHOWN_CHARS_MAX = 200
 
 _IMG_ZERO = '<img src="/dev/zero">'
 
@@ -77,9 +75,3 @@ SHORT: dict[str, str] = {k: v for k, v in HOSTILE.items() if k not in LONG_KEYS}
 # Strings that UTF-8 can encode: the ones a file on disk or a command-line argument can carry as is.
 ENCODABLE: dict[str, str] = {k: v for k, v in HOSTILE.items() if not any(0xD800 <= ord(c) <= 0xDFFF for c in v)}
 
-
-def is_rendered_as_markup(text: str) -> bool:
-    """True when Qt's rich-text auto-detection would treat `text` as HTML (so it must never reach a widget raw)."""
-    from PySide6.QtGui import Qt
-
-    return bool(Qt.mightBeRichText(text))
