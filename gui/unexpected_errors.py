@@ -11,6 +11,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PySide6.QtCore import QThread, QTimer
 from PySide6.QtWidgets import QApplication
 
 from engine.errors import TradeoffError
@@ -77,14 +78,24 @@ def describe(exc: BaseException, logged_to: Path | None) -> str:
 
 def handle(exc_type: type[BaseException], exc: BaseException, tb) -> None:
     """sys.excepthook: log, print, and show one dialog (Ctrl+C keeps Python's own handling)."""
-    global _showing
     if issubclass(exc_type, KeyboardInterrupt):
         sys.__excepthook__(exc_type, exc, tb)
         return
     text = "".join(traceback.format_exception(exc_type, exc, tb))
     sys.stderr.write(text)
     logged_to = _log(text)
-    if _showing or QApplication.instance() is None:
+    app = QApplication.instance()
+    if app is None:
+        return
+    if QThread.currentThread() is not app.thread():  # a worker thread's error: widgets live in the GUI thread
+        QTimer.singleShot(0, app, lambda: _show(exc, logged_to))
+    else:
+        _show(exc, logged_to)
+
+
+def _show(exc: BaseException, logged_to: Path | None) -> None:
+    global _showing
+    if _showing:
         return
     _showing = True
     try:

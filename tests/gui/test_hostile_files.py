@@ -200,3 +200,20 @@ def test_the_app_shows_an_unhandled_error_and_keeps_running(tmp_path):
     assert "dialog: An unexpected error: RuntimeError: a view that forgot a case" in done.stdout
     assert "still up" in done.stdout  # the event loop went on after the dialog
     assert "RuntimeError: a view that forgot a case" in (tmp_path / unexpected_errors.LOG_NAME).read_text()
+
+
+def test_an_error_in_a_worker_thread_is_shown_from_the_gui_thread(qtbot, boxes, monkeypatch):
+    """A QThread's exception reaches sys.excepthook in that thread; the dialog must wait for the GUI thread."""
+    import threading
+    monkeypatch.setattr(unexpected_errors, "_log", lambda _text: None)
+
+    def worker() -> None:
+        try:
+            raise OSError("disk vanished under an export")
+        except OSError:
+            unexpected_errors.handle(*sys.exc_info())
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: bool(boxes), timeout=5000)
+    assert "OSError: disk vanished under an export" in boxes[0]
