@@ -22,8 +22,8 @@ def _hostile_result(text: str, run_id: str, status: str = "failed", kind: str = 
     r.error = text
     r.quality = [text, f"second note: {text}"]
     r.unavailable = {**{key: text for key in r.unavailable}, text: text}  # chart overlays show these
-    r.hardware["device_name"] = text
-    r.config.update(precision=text, mode=text, dataset=text)
+    r.hardware.device_name = text
+    r.config.dataset = text  # free text; the device is checked (cpu, cuda, cuda:N)
     return r
 
 
