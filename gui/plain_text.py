@@ -63,13 +63,14 @@ def message(text: object, limit: int = MESSAGE_CHARS_MAX) -> str:
 
 
 def escape(text: object, limit: int = NAME_CHARS_MAX) -> str:
-    """`name(text)` escaped for a piece of HTML the app composes."""
-    return html.escape(name(text, limit))
+    """`name(text)` escaped for a piece of HTML the app composes (as element text, never in an attribute,
+    so quotes stay as they are)."""
+    return html.escape(name(text, limit), quote=False)
 
 
 def escape_message(text: object, limit: int = MESSAGE_CHARS_MAX) -> str:
     """`message(text)` escaped for a piece of HTML, its line breaks as <br>."""
-    return "<br>".join(html.escape(line) for line in message(text, limit).splitlines())
+    return "<br>".join(html.escape(line, quote=False) for line in message(text, limit).splitlines())
 
 
 def tooltip(text: object, limit: int = MESSAGE_CHARS_MAX) -> str:

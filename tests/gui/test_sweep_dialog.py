@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from PySide6.QtGui import QTextDocumentFragment
 
 import gui.sweep_dialog as sd
 from engine.sweep import SweepProgress
@@ -40,7 +41,8 @@ def test_plan_shows_run_count_and_duration(dialog):
 ])
 def test_bad_grid_disables_start_and_says_why(dialog, change, words):
     change(dialog)
-    assert words in dialog.plan_label.text()
+    shown = QTextDocumentFragment.fromHtml(dialog.plan_label.text()).toPlainText()  # the label is escaped HTML
+    assert words in shown
     assert not dialog.start_button.isEnabled()
 
 
