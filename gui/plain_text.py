@@ -24,22 +24,16 @@ from PySide6 import QtGui
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
+import engine.format as fmt
+
 NAME_CHARS_MAX = 200  # a name, id, type or label: longer ones are shortened in the middle
 MESSAGE_CHARS_MAX = 2000  # an error message or a list of problems
 ELLIPSIS = "…"
 FILE_STEM_CHARS_MAX = 80
 
-# Characters that change how the rest displays or that do not display at all: C0/C1 controls, DEL,
-# bidi embeddings, overrides, isolates and marks (they can make "net<RLO>gnp.exe" read "netexe.png"),
-# and lone surrogates (not characters; Qt would show them as boxes or drop them).
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_LINE_BREAKS = re.compile("[\n\t\u2028\u2029]")
+# Control characters, bidi marks and lone surrogates are made visible by engine.format.plain, the
+# same escapes the command line prints.
 _NOT_IN_FILE_NAMES = re.compile(r"[^\w\-. ]+")  # separators, quotes, wildcards, controls, bidi
-
-
-def _visible(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _elide(text: str, limit: int) -> str:
@@ -52,14 +46,12 @@ def _elide(text: str, limit: int) -> str:
 
 def name(text: object, limit: int = NAME_CHARS_MAX) -> str:
     """One line of at most `limit` characters; line breaks, tabs and control characters shown as escapes."""
-    s = _elide(str(text), limit)  # elide first: a 1 MB name costs no more than a short one
-    s = _INVISIBLE.sub(_visible, s)
-    return _LINE_BREAKS.sub(_visible, s)
+    return fmt.plain(_elide(str(text), limit), one_line=True)  # elide first: a 1 MB name costs no more
 
 
 def message(text: object, limit: int = MESSAGE_CHARS_MAX) -> str:
     """Like `name`, but keeps line breaks and tabs (messages and problem lists span lines)."""
-    return _INVISIBLE.sub(_visible, _elide(str(text), limit))
+    return fmt.plain(_elide(str(text), limit))
 
 
 def escape(text: object, limit: int = NAME_CHARS_MAX) -> str:
