@@ -122,6 +122,14 @@ class RunResult(_Part):
     loss: float | None = None  # training loss at the end of the window
     heldout_loss: float | None = None  # loss on the held-out split, where the data set has one
     accuracy: float | None = None
+    # Training to a target accuracy (config.until_accuracy): timed seconds (evaluation pauses left
+    # out), steps and energy until the first held-out evaluation that reached it.
+    time_to_accuracy_s: float | None = None
+    steps_to_accuracy: int | None = None
+    energy_to_accuracy_j: float | None = None
+    energy_to_accuracy_method: str | None = None  # the method of the energy it comes from
+    weights_used: str | None = None  # the weights file the run started from (config.weights resolved)
+    weights_file: str | None = None  # the trained weights this run kept (config.keep_weights)
     steps: int = 0
     samples: int = 0
     measured_s: float | None = None

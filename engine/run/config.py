@@ -94,6 +94,21 @@ class RunConfig(BaseModel):
         "CPU threads", "Threads the CPU work may use; auto lets the framework choose", none_label="auto",
         axis=True, gui_max=1024)] = Field(
         default=None, ge=1, le=1024, description="CPU threads for torch, or auto")
+    weights: Annotated[str | None, Option(
+        "Weights", "Start from trained weights: those a stored training run kept, or a .safetensors file "
+        "(none: random weights from the seed)", control="weights", metavar="RUN_ID|FILE",
+        help="start from the weights a stored training run kept (its run id) or a .safetensors file")] = Field(
+        default=None, min_length=1, description="weights to start from: a stored run's id or a .safetensors file")
+    keep_weights: Annotated[bool, Option(
+        "Keep the trained weights", "Saves the trained weights with the run, so inference runs can use them",
+        help="save the trained weights with the run (training only)")] = Field(
+        default=False, description="a training run saves its trained weights with the run")
+    until_accuracy: Annotated[float | None, Option(
+        "Stop at accuracy", "Training stops when the held-out accuracy reaches this share: gives the time "
+        "and energy to reach it (the length is the cap)", metavar="SHARE", none_label="off", decimals=3,
+        gui_max=1.0, help="stop training when held-out accuracy reaches this share, e.g. 0.95 (the length is "
+        "the cap; needs training on a data set with held-out images)")] = Field(
+        default=None, gt=0, le=1, description="target held-out accuracy (0..1) that ends a training run")
     sample_hz: Annotated[float, Option(
         "Telemetry rate", exempt={"gui": "a measuring detail: the app keeps the default rate"})] = Field(
         default=10.0, ge=0, le=1000, description="telemetry samples per second; 0 turns the sampler off")
@@ -115,4 +130,10 @@ class RunConfig(BaseModel):
             raise ValueError("give either steps or seconds, not both")
         if self.steps is None and self.seconds is None:
             self.steps = DEFAULT_STEPS
+        if self.until_accuracy is not None:
+            if self.mode != "train":
+                raise ValueError("until_accuracy stops a training run: it needs mode train")
+            if self.dataset.partition(":")[0] == "synthetic":
+                raise ValueError("until_accuracy needs a data set with held-out images (digits, mnist:PATH, ...), "
+                                 "not synthetic data")
         return self

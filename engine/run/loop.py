@@ -21,11 +21,12 @@ from typing import Any
 
 import torch
 
-from engine.errors import BadRunInput, Refused
+from engine.errors import BadInput, BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
 from engine.results.result import Hardware, NetworkSummary, RunResult
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
+from engine.run.accuracy_target import AccuracyTarget
 from engine.run.config import RunConfig
 from engine.run.datasets import load_for_run
 from engine.run.device import free_device_memory, hardware_info, is_oom, oom_message, resolve_device
@@ -101,13 +102,32 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
         # frame here keeps device memory alive when an OOM must free it.
         parts: list[Any] = []
         try:
-            parts += [make_model(), load_for_run(config, input_shape, num_classes, device)]
+            model = make_model()
+            if config.weights is not None:  # bad weights are bad input: refused before anything runs
+                run_.weights_used = str(_load_weights(model, config.weights))
+            data = load_for_run(config, input_shape, num_classes, device)
+            if config.until_accuracy is not None and not data.has_heldout:
+                raise BadRunInput(f"until_accuracy: data set {config.dataset!r} has no held-out images to "
+                                  f"check accuracy on")
+            parts += [model, data]
+            del model, data
         except Refused:  # a data set file that is not there, a device that cannot: nothing ran
             raise
         except (Exception, MemoryError) as exc:  # noqa: BLE001 - a net too big to build is an oom result
             parts.clear()
             return run_.execute(parts, on_event, should_stop, failed_to_build=exc)
         return run_.execute(parts, on_event, should_stop)
+
+
+def _load_weights(model: torch.nn.Module, ref: str) -> Any:
+    """Resolve and load a stored run's weights or a file; BadRunInput naming the layers that do not fit."""
+    from engine.run.weights import load_weights, resolve_weights
+    try:
+        path = resolve_weights(ref)
+        load_weights(model, path)
+    except BadInput as exc:
+        raise BadRunInput(str(exc)) from None
+    return path
 
 
 def _short_error(exc: BaseException, limit: int = 2000) -> str:
@@ -125,6 +145,9 @@ class _Run:
         self.run_id = new_run_id()
         self.created_at = utc_now_iso()
         self.series = SeriesRecorder()
+        self.weights_used: str | None = None
+        self.weights_file: str | None = None
+        self.target = AccuracyTarget(config.until_accuracy)
         self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
                                   "heldout_loss": None, "eval_s": 0.0, "evals": 0, "step_times_s": (),
                                   "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes)}
@@ -171,6 +194,8 @@ class _Run:
                            network=self.network, config=cfg, hardware=Hardware.of(hardware))
         fill_result(result, self.m, summary, self.telemetry.reason, self.series, data_kind=cfg.dataset,
                     device=self.device)
+        result.weights_used, result.weights_file = self.weights_used, self.weights_file
+        self.target.fill(result)
         on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))
         return result
 
@@ -216,7 +241,16 @@ class _Run:
             status = self._timed(data)
         if status == "ok" or status == "cancelled":
             self._final_eval(data)
+        if status == "ok" and cfg.keep_weights and cfg.mode == "train":
+            self._keep_weights(model)
         return status
+
+    def _keep_weights(self, model: torch.nn.Module) -> None:
+        from engine.run.weights import save_weights
+        try:
+            self.weights_file = str(save_weights(model, self.run_id))
+        except OSError as exc:  # the run itself is fine: say why its weights were not kept
+            self.m["notes"].append(f"trained weights not kept: {exc}")
 
     # -- the timed window ------------------------------------------------------------------------
     def _timed(self, data: Any) -> str:
@@ -254,6 +288,8 @@ class _Run:
                 if t >= self.t_end:
                     break
                 self._report(n, loss, t)
+                if self.target.reached_at is not None:
+                    break
                 next_check = min(clock() + REPORT_EVERY_S, self.t_end)
         timer.resolve(block=True)  # synchronises: every step has finished
         t_stop = clock()
@@ -305,7 +341,9 @@ class _Run:
         clocks as if the pause had not happened."""
         t_pause = time.perf_counter()
         self.timer.resolve(block=True)
+        t_work = time.perf_counter() - self.t_window - self.m["eval_s"]  # timed so far, earlier pauses left out
         self._evaluate()
+        self.target.check(self.m["accuracy"], t_work, self.n_last)
         if self.cuda:
             torch.cuda.synchronize(self.device)
         paused = time.perf_counter() - t_pause

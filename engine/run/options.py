@@ -21,7 +21,7 @@ from typing import Any, Literal
 import annotated_types
 
 SURFACES = ("cli", "gui", "sweep")
-Control = Literal["choice", "int", "float", "bool", "text", "device", "length", "dataset"]
+Control = Literal["choice", "int", "float", "bool", "text", "device", "length", "dataset", "weights"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,8 +257,9 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
         out["channels_last"] = (f"channels-last needs an image input (channels, height, width); this "
                                 f"network's input is {list(target.input_shape)}")
     if mode != "train":
-        for name in ("optimizer", "lr", "eval_every_s"):
+        for name in ("optimizer", "lr", "eval_every_s", "keep_weights", "until_accuracy"):
             out[name] = "used only when training"
     elif str(values.get("dataset", "synthetic")).partition(":")[0] == "synthetic":
         out["eval_every_s"] = "synthetic data has no held-out images to check accuracy on"
+        out["until_accuracy"] = "synthetic data has no held-out images to check accuracy on"
     return out
