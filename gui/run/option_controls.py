@@ -273,5 +273,75 @@ class DatasetControl(QWidget):
             self.path.setText(path)
 
 
+class WeightsControl(QWidget):
+    """Weights to start from: none (random), one of the stored runs that kept theirs, or a file."""
+    changed = Signal()
+    FILE = "\x00file"  # the "a file…" entry's data: never a run id
+
+    def __init__(self, f: OptionField) -> None:
+        super().__init__()
+        self.f, self.names = f, (f.name,)
+        self.source = QComboBox()
+        self.source.setMinimumContentsLength(12)
+        self.source.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("a .safetensors file")
+        self.browse = QToolButton()
+        self.browse.setText("Browse…")
+        self.browse.clicked.connect(self._browse)
+        self.path_row = QWidget()
+        self.path_row.setLayout(_row(self.path, self.browse))
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.source)
+        col.addWidget(self.path_row)
+        self.refresh()
+        self.source.currentIndexChanged.connect(self.changed)
+        self.path.textChanged.connect(self.changed)
+
+    def refresh(self) -> None:
+        """List the stored runs that kept their weights (newest first), keeping the current choice."""
+        from engine.run import kept_weight_runs
+        current = self.get(self.f.name) if self.source.count() else None
+        self.source.blockSignals(True)
+        self.source.clear()
+        self.source.addItem("random (from the seed)", None)
+        for run_id, _path in kept_weight_runs():
+            self.source.addItem(f"weights from run {run_id}", run_id)
+        self.source.addItem("a weights file…", self.FILE)
+        self.source.blockSignals(False)
+        self.put(self.f.name, current)
+
+    def get(self, _name: str) -> str | None:
+        data = self.source.currentData()
+        if data == self.FILE:
+            return self.path.text().strip() or None
+        return data
+
+    def put(self, _name: str, value: Any) -> None:
+        if value is None:
+            self.source.setCurrentIndex(0)
+        elif (i := self.source.findData(value)) >= 0:
+            self.source.setCurrentIndex(i)
+        else:  # a file, or a run whose weights are gone: shown as typed, the run refuses it by name
+            self.source.setCurrentIndex(self.source.findData(self.FILE))
+            self.path.setText(str(value))
+        self.path_row.setVisible(self.source.currentData() == self.FILE)
+
+    def apply(self, reasons: dict[str, str]) -> None:
+        self.path_row.setVisible(self.source.currentData() == self.FILE)
+        _whole(self.source, self.f, reasons)
+
+    def showEvent(self, event) -> None:  # runs kept since the panel was built appear
+        self.refresh()
+        super().showEvent(event)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Weights file", self.path.text() or str(Path.home()),
+                                              "Weights (*.safetensors)")
+        if path:
+            self.path.setText(path)
+
+
 KINDS = {"choice": ChoiceControl, "int": IntControl, "float": FloatControl, "bool": BoolControl,
-         "text": TextControl}
+         "text": TextControl, "weights": WeightsControl}

@@ -113,3 +113,16 @@ def test_until_accuracy_needs_training_on_real_data(overrides, words):
     values = {"until_accuracy": 0.9, **overrides}
     with pytest.raises(ValidationError, match=words):
         fast_config(**values)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--weights", "no-such-run"], "no weights stored for that run"),
+    (["--until-accuracy", "0.9", "--mode", "infer", "--dataset", "digits"], "needs mode train"),
+    (["--until-accuracy", "0.9"], "held-out images"),
+    (["--until-accuracy", "2"], "--until-accuracy"),
+])
+def test_cli_refuses_bad_weights_and_targets_with_exit_2(tmp_path, args, words):
+    from tests.engine.test_cli_run import main_py
+    p = main_py("run", "lenet", "--device", "cpu", "--no-store", *args, env_data=tmp_path)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert words in p.stderr and "Traceback" not in p.stderr
