@@ -9,6 +9,7 @@ Entry points:
     read_result_file(path) -> RunResult  a result JSON from disk (raises BadResultFile)
     read_results_file(path) -> [RunResult]  a result JSON or the app's report JSON (several runs)
     compare                              table rows, ratios, Pareto fronts, recommendations
+    spread                               a figure's interval, estimated energy, a busy machine (for the views)
     findings(results) -> [Finding]       plain-language findings with the numbers behind them
     make_report(results, html=, pdf=, csv=, json=)   reports built from stored results only
 Errors: BadResultFile, BadStoreFile.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from engine.results import compare
+from engine.results import compare, spread
 from engine.results.findings import Finding, findings
 from engine.results.result import (
     RESULT_VERSION,
@@ -50,4 +51,4 @@ def __getattr__(name: str) -> Any:
 __all__ = ["RESULT_VERSION", "Energy", "EnergyPerSample", "Finding", "GpuFacts", "GpuSeries", "Hardware", "HostSeries",
            "Memory", "NetworkSummary", "Power", "RunResult", "RunRow", "RunStore", "Series", "StepSeries", "StepTimes",
            "Temperature", "compare", "energy_per_sample", "findings", "make_report", "read_result_file",
-           "read_results_file"]
+           "read_results_file", "spread"]

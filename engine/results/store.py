@@ -57,6 +57,10 @@ CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 
 _ROW_COLUMNS = ("run_id", "created_at", "network", "device", "device_name", "precision", "batch", "mode",
                 "status", "throughput_sps", "energy_per_sample_j", "accuracy")
+# Why the run's figures may be disturbed (a "machine busy" quality sentence, or the disturbed flag),
+# read from the stored result: the history badges it without a column of its own.
+_BUSY_SQL = ("COALESCE((SELECT value FROM json_each(result_json, '$.quality') WHERE value LIKE 'machine busy%' "
+             "LIMIT 1), CASE WHEN json_extract(result_json, '$.disturbed') THEN 'machine busy during the run' END)")
 _TEXT_COLUMNS = {"network", "device", "device_name", "precision", "mode", "status"}
 
 
@@ -75,6 +79,7 @@ class RunRow:
     throughput_sps: float | None
     energy_per_sample_j: float | None
     accuracy: float | None
+    busy: str | None = None  # the machine was busy during the run: the sentence that says so
 
 
 class RunStore:
@@ -215,7 +220,7 @@ class RunStore:
         where, args = self._where(network, device, precision, status)
         direction = "DESC" if descending else "ASC"
         text = " COLLATE NOCASE" if order_by in _TEXT_COLUMNS else ""
-        sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM runs{where} ORDER BY {order_by}{text} {direction}"
+        sql = f"SELECT {', '.join(_ROW_COLUMNS)}, {_BUSY_SQL} FROM runs{where} ORDER BY {order_by}{text} {direction}"
         if order_by != "created_at":
             sql += f", created_at {direction}"
         sql += f", rowid {direction}"

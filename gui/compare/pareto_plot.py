@@ -1,18 +1,21 @@
 """One Pareto plot (pyqtgraph): every ok run a dot coloured by precision, the Pareto-optimal ones ringed
 in red and joined; hovering a dot shows its configuration, clicking it emits `run_clicked(run_id)`.
 A legend line names the colours and shapes; an axis whose values span orders of magnitude is
-logarithmic (as in the report); a dot's name is drawn only where it overlaps no other name."""
+logarithmic (as in the report); a dot's name is drawn only where it overlaps no other name.
+A run measured in windows gets error bars (its 95 % interval); a dot whose energy is estimated
+rather than read from a counter is drawn hollow."""
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QStackedLayout, QVBoxLayout, QWidget
 
 from engine.format import number
-from engine.results import RunResult, compare
+from engine.results import RunResult, compare, spread
 from gui import plain_text
 
 PALETTE = {"fp32": "#1F5FA8", "tf32": "#2A9D8F", "bf16": "#E07A1F", "fp16": "#C2398D", "int8": "#6B4FBB"}
@@ -44,7 +47,10 @@ class ParetoPlot(QWidget):
         self.dots = pg.ScatterPlotItem(size=10, hoverable=True, tip=self._tip, hoverSize=13,
                                        hoverPen=pg.mkPen("#0F172A", width=1.5))
         self.dots.sigClicked.connect(self._clicked)
-        for it in (self.front_line, self.rings, self.dots):
+        self.bars = pg.ErrorBarItem(pen=pg.mkPen("#475569", width=1), beam=0.0)
+        self.estimated: set[str] = set()
+        self.spread_ids: set[str] = set()
+        for it in (self.front_line, self.bars, self.rings, self.dots):
             item.addItem(it)
         self.empty = plain_text.plain(QLabel())
         self.empty.setObjectName("Muted")
@@ -159,6 +165,8 @@ class ParetoPlot(QWidget):
             self.empty.setText(plain_text.message(f"{p.title}\n\nNot drawn: {why}."))
             self.stack.setCurrentWidget(self.empty)
             self.dots.setData([])
+            self.bars.setData(x=np.zeros(0), y=np.zeros(0))
+            self.estimated, self.spread_ids = set(), set()
             self.rings.setData([])
             self.front_line.setData([], [])
             self.front = set()
@@ -184,10 +192,14 @@ class ParetoPlot(QWidget):
             kinds.add(gpu)
             if precision not in precisions:
                 precisions.append(precision)
-            spots.append({"pos": self._view_xy(rid), "data": rid,
-                          "brush": pg.mkBrush(PALETTE.get(precision, "#666666")), "pen": pg.mkPen("w", width=0.8),
-                          "symbol": "s" if gpu else "o"})
+            colour = PALETTE.get(precision, "#666666")
+            hollow = self._estimated(by_id[rid])
+            spots.append({"pos": self._view_xy(rid), "data": rid, "symbol": "s" if gpu else "o",
+                          "brush": pg.mkBrush("w") if hollow else pg.mkBrush(colour),
+                          "pen": pg.mkPen(colour, width=2) if hollow else pg.mkPen("w", width=0.8)})
+        self.estimated = {rid for rid in self.points if self._estimated(by_id[rid])}
         self.dots.setData(spots)
+        self._error_bars(by_id)
         front = sorted(self._view_xy(i) for i in self.front)
         self.rings.setData(pos=front)
         self.front_line.setData([f[0] for f in front], [f[1] for f in front])
@@ -195,10 +207,52 @@ class ParetoPlot(QWidget):
         self._label_points(by_id, sx, sy)
         self.legend.setText(self._legend_html(precisions, kinds))
 
+    def _estimated(self, r: RunResult) -> bool:
+        """The dot's energy (on either axis) is an estimate, not a counter reading."""
+        return "energy" in (self.x_metric.key + self.y_metric.key) and spread.energy_estimated(r)
+
+    def _error_bars(self, by_id: dict[str, RunResult]) -> None:
+        """95 % intervals of the runs measured in windows, as bars in view coordinates."""
+        xs, ys, left, right, top, bottom = [], [], [], [], [], []
+        self.spread_ids = set()
+        for rid in self.points:
+            vx, vy = self._view_xy(rid)
+            bx = self._bar(by_id[rid], self.x_metric, self.log_x, vx)
+            by = self._bar(by_id[rid], self.y_metric, self.log_y, vy)
+            if bx == (0.0, 0.0) and by == (0.0, 0.0):
+                continue
+            self.spread_ids.add(rid)
+            xs.append(vx)
+            ys.append(vy)
+            left.append(bx[0])
+            right.append(bx[1])
+            bottom.append(by[0])
+            top.append(by[1])
+        arrays = {k: np.asarray(v, dtype=float) for k, v in
+                  {"x": xs, "y": ys, "left": left, "right": right, "top": top, "bottom": bottom}.items()}
+        self.bars.setData(**arrays)  # pyqtgraph computes with them: arrays, not lists
+
+    @staticmethod
+    def _bar(r: RunResult, metric: compare.Metric, log: bool, centre: float) -> tuple[float, float]:
+        """(below, above) the dot of the metric's interval, in view units; (0, 0) without one."""
+        iv = spread.metric_interval(r, metric.key)
+        if iv is None:
+            return 0.0, 0.0
+        low, high = (v * metric.scale for v in iv)
+        if log:
+            if low <= 0 or high <= 0:
+                return 0.0, 0.0
+            low, high = math.log10(low), math.log10(high)
+        return max(0.0, centre - low), max(0.0, high - centre)
+
     def _legend_html(self, precisions: list, kinds: set[bool]) -> str:
         parts = [f"<span style='color:{PALETTE.get(p, '#666666')}'>●</span> {plain_text.escape(p)}"
                  for p in sorted(precisions, key=str)]
         if kinds == {True, False}:
             parts.append("■ GPU run · ● CPU run")
         parts.append(f"<span style='color:{FRONT}'>◯</span> Pareto-optimal")
+        if self.estimated:
+            parts.append("○ hollow = estimated energy (no counter)")
+        if self.spread_ids:
+            parts.append("│ bars = 95 % interval over the run's windows")
         return "&nbsp;&nbsp;".join(parts)

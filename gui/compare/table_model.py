@@ -9,12 +9,13 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyMod
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from engine.format import ratio as ratio_text
-from engine.results import RunResult, compare
+from engine.results import RunResult, compare, spread
 from gui import plain_text
 
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
 GOOD, BAD, MUTED, BASE_BG = QColor("#15803D"), QColor("#B91C1C"), QColor("#64748B"), QColor("#FEF9C3")
+WARN = QColor("#B45309")
 FIXED = ("Configuration", "Status")
 
 
@@ -74,14 +75,16 @@ class CompareTableModel(QAbstractTableModel):
                                           f"{plain_text.name(row.result.hardware.device_name or '')}")
             return None
         if col == 1:
+            busy = spread.disturbed(row.result)
             if role == Qt.DisplayRole:
-                return plain_text.name(row.status)
+                return plain_text.name(row.status) + ("  ⚠ busy" if busy else "")
             if role == SORT_ROLE:
                 return row.status
             if role == Qt.ForegroundRole:
-                return QBrush(GOOD if row.status == "ok" else BAD)
-            if role == Qt.ToolTipRole and row.result.error:
-                return plain_text.tooltip(row.result.error)
+                return QBrush(WARN if busy and row.status == "ok" else GOOD if row.status == "ok" else BAD)
+            if role == Qt.ToolTipRole and (row.result.error or busy):
+                return plain_text.tooltip("\n".join(
+                    t for t in (row.result.error, busy and f"{busy}: its figures may be off") if t))
             return None
         if col == self.columnCount() - 1:
             if role == Qt.DisplayRole:

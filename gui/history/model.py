@@ -16,6 +16,7 @@ from gui import plain_text
 
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
+BUSY_COLOR = "#B45309"  # a run the machine was busy during: amber, like the quality warnings
 STATUS_COLORS = {"ok": "#166534", "cancelled": "#92400E", "oom": "#B91C1C", "failed": "#B91C1C"}
 
 
@@ -34,7 +35,7 @@ COLUMNS = (
     ("Precision", lambda r: r.precision or "?", lambda r: r.precision or ""),
     ("Batch", lambda r: fixed(r.batch), lambda r: r.batch or 0),
     ("Mode", lambda r: r.mode or "?", lambda r: r.mode or ""),
-    ("Status", lambda r: r.status, lambda r: r.status),
+    ("Status", lambda r: r.status + ("  ⚠ busy" if r.busy else ""), lambda r: r.status),
     ("Samples/s", lambda r: fixed(r.throughput_sps), lambda r: r.throughput_sps or -1.0),
     ("Energy/sample", lambda r: energy(r.energy_per_sample_j), lambda r: r.energy_per_sample_j or -1.0),
     ("Accuracy", lambda r: pct(r.accuracy), lambda r: r.accuracy or -1.0),
@@ -127,7 +128,9 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.TextAlignmentRole and header in NUMERIC:
             return int(Qt.AlignRight | Qt.AlignVCenter)
         if role == Qt.ForegroundRole and header == "Status":
-            return QColor(STATUS_COLORS.get(row.status, "#0F172A"))
+            return QColor(BUSY_COLOR if row.busy and row.status == "ok" else STATUS_COLORS.get(row.status, "#0F172A"))
+        if role == Qt.ToolTipRole and header == "Status" and row.busy:
+            return f"{row.busy[0].upper()}{row.busy[1:]}: its figures may be off"
         if role == Qt.ToolTipRole:
             return plain_text.tooltip(f"run {plain_text.name(row.run_id)} · {plain_text.name(row.device or '?')} · "
                                       f"{plain_text.name(row.created_at)} UTC")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.format import number
-from engine.results import compare
+from engine.results import compare, spread
 from engine.results.report.safe import chart_text
 from engine.results.result import RunResult
 
@@ -146,14 +146,19 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
     plot = compare.ParetoPlot(plot.key, plot.title, x_metric, plot.y)  # the x drawn (GPU or host memory)
     fig = _figure(7.0, 4.2)
     ax = fig.add_subplot()
-    groups: dict[tuple[str, bool], list[str]] = {}  # one scatter per marker and front/not: fast to draw
+    uses_energy = "energy" in plot.x.key + plot.y.key
+    estimated = {rid for rid in points if uses_energy and spread.energy_estimated(by_id[rid])}
+    # one scatter per marker, front/not and measured/estimated: fast to draw
+    groups: dict[tuple[str, bool, bool], list[str]] = {}
     for rid in points:
         gpu = by_id[rid].on_gpu
-        groups.setdefault(("s" if gpu else "o", rid in front), []).append(rid)
-    for (marker, on_front), ids in groups.items():
+        groups.setdefault(("s" if gpu else "o", rid in front, rid in estimated), []).append(rid)
+    for (marker, on_front, hollow), ids in groups.items():
+        colours = [PALETTE.get(by_id[i].config.precision, OTHER) for i in ids]
         ax.scatter([points[i][0] * plot.x.scale for i in ids], [points[i][1] * plot.y.scale for i in ids], s=38,
-                   marker=marker, zorder=3, alpha=0.9 if on_front else 0.55,
-                   color=[PALETTE.get(by_id[i].config.precision, OTHER) for i in ids])
+                   marker=marker, zorder=3, alpha=0.9 if on_front or hollow else 0.55, linewidths=1.6,
+                   facecolors="white" if hollow else colours, edgecolors=colours)
+    with_bars = _error_bars(ax, [by_id[rid] for rid in points], points, plot)
     fpts = sorted((points[i][0] * plot.x.scale, points[i][1] * plot.y.scale) for i in front)
     if len(fpts) > 1:
         ax.plot([p[0] for p in fpts], [p[1] for p in fpts], color=FRONT, linewidth=1.2, zorder=2, alpha=0.8)
@@ -173,14 +178,38 @@ def pareto_chart(results: Sequence[RunResult], plot: compare.ParetoPlot, labels:
     _style(ax)
     _declutter(fig, annotations)
     precisions = sorted({by_id[i].config.precision for i in points}, key=str)
-    if len(precisions) > 1:
-        from matplotlib.lines import Line2D
-        handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE.get(p, OTHER), label=chart_text(p))
-                   for p in precisions]
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], marker="o", linestyle="", color=PALETTE.get(p, OTHER), label=chart_text(p))
+               for p in precisions] if len(precisions) > 1 else []
+    if estimated:
+        handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white", markeredgecolor=OTHER,
+                              label="hollow = estimated energy"))
+        chart.caption += (" Hollow dots: energy estimated (from the processor's rated power and its use, or "
+                          "integrated power), not read from an energy counter.")
+    if with_bars:
+        chart.caption += " Bars: the 95 % interval over the run's measuring windows."
+    if handles:
         ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
     if len(points) == 1:
         chart.caption = "Only one run has both values, so there is no trade-off to show yet."
     return _render(fig, chart)
+
+
+def _error_bars(ax, runs: Sequence[RunResult], points: dict[str, tuple[float, float]],
+                plot: compare.ParetoPlot) -> bool:
+    """Draw each run's 95 % intervals (where it was measured in windows) as bars; True if any."""
+    drawn = False
+    for r in runs:
+        x, y = points[r.run_id]
+        ix, iy = spread.metric_interval(r, plot.x.key), spread.metric_interval(r, plot.y.key)
+        if ix is None and iy is None:
+            continue
+        xerr = [[max(0.0, x - ix[0]) * plot.x.scale], [max(0.0, ix[1] - x) * plot.x.scale]] if ix else None
+        yerr = [[max(0.0, y - iy[0]) * plot.y.scale], [max(0.0, iy[1] - y) * plot.y.scale]] if iy else None
+        ax.errorbar([x * plot.x.scale], [y * plot.y.scale], xerr=xerr, yerr=yerr, fmt="none", ecolor="#475569",
+                    elinewidth=0.9, capsize=2, zorder=2)
+        drawn = True
+    return drawn
 
 
 def all_charts(results: Sequence[RunResult], labels: dict[str, str], baseline_id: str | None) -> list[Chart]:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from engine.format import MISSING
 from engine.format import ratio as ratio_text
-from engine.results import compare
+from engine.results import compare, spread
 from engine.results.findings import Finding, findings
 from engine.results.report.place import PlaceSection, place_section
 from engine.results.report.safe import LONG_TEXT_CHARS, TEXT_CHARS, displayable
@@ -38,6 +38,7 @@ class TableRow:
     cells: list[Cell]
     quality: list[str]
     is_baseline: bool = False
+    busy: str | None = None  # the machine was busy during the run: its figures may be off
 
 
 @dataclass
@@ -102,7 +103,8 @@ def _rows(results: Sequence[RunResult], baseline_id: str | None, keys: list[str]
             v, ratio = row.values[key], row.ratios[key]
             shown_ratio = ratio_text(ratio) if (ratio is not None and row.run_id != baseline_id) else ""
             cells.append(Cell(m.show(v), shown_ratio, _tone(m, ratio)))
-        out.append(TableRow(row.run_id, row.label, row.status, cells, row.quality, row.run_id == baseline_id))
+        out.append(TableRow(row.run_id, row.label, row.status, cells, row.quality, row.run_id == baseline_id,
+                            spread.disturbed(row.result)))
     return out
 
 

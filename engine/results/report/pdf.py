@@ -75,7 +75,10 @@ def _comparison(data: ReportData, st, width: float):
             n = len(row.quality)
             label += f"<br/><font color='#8a5a00' size='6.5'>⚠ {n} quality warning{'s' if n > 1 else ''}</font>"
         color = GOOD if row.status == "ok" else BAD
-        cells = [Paragraph(label, st["cell"]), Paragraph(f"<font color='{color}'>{row.status}</font>", st["cell"])]
+        status = f"<font color='{color}'>{row.status}</font>"
+        if row.busy:
+            status += "<br/><font color='#8a5a00' size='6.5'>⚠ machine busy</font>"
+        cells = [Paragraph(label, st["cell"]), Paragraph(status, st["cell"])]
         for c in row.cells:
             tone = {"better": GOOD, "worse": BAD}.get(c.tone, MUTED)
             txt = escape(c.text) + (f"<br/><font color='{tone}' size='6.5'>{escape(c.ratio)}</font>" if c.ratio else "")
