@@ -78,11 +78,13 @@ def test_config_flags_round_trip_every_option():
     config = RunConfig(device="cuda:1", precision="bf16", batch=512, mode="infer", seconds=7.25, warmup=3,
                        dataset="digits", optimizer="adam", lr=0.000123456789, eval_every_s=0.5, seed=9,
                        channels_last=True, compile="max-autotune", cudnn_benchmark=False, threads=3, sample_hz=0,
-                       idle_baseline_s=0)
-    assert all(getattr(config, n) != f.default for n, f in option_fields(RunConfig, "cli").items()
-               if n not in ("steps",))  # the test covers every option
-    args = _parser(run_cli).parse_args(["run", "lenet", *config_argv(config)])
-    assert run_cli._config(args) == config
+                       idle_baseline_s=0, weights="20261129-010203-abcdef")
+    training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95)  # the training-only options
+    assert all(getattr(config, n) != f.default or getattr(training, n) != f.default
+               for n, f in option_fields(RunConfig, "cli").items() if n not in ("steps",))  # covers every option
+    for c in (config, training):
+        args = _parser(run_cli).parse_args(["run", "lenet", *config_argv(c)])
+        assert run_cli._config(args) == c
 
 
 def test_sweep_cli_builds_the_grid_of_every_axis_and_the_grid_round_trips():
@@ -133,7 +135,9 @@ def test_stored_configs_with_todays_field_names_still_load():
               "channels_last": False, "compile": None, "cudnn_benchmark": True, "threads": None, "seed": 0,
               "sample_hz": 10.0, "idle_baseline_s": 1.0, "eval_every_s": 2.0}
     config = RunConfig.model_validate(stored)
-    assert config.model_dump() == stored
+    dump = config.model_dump()
+    assert {k: dump[k] for k in stored} == stored
+    assert all(dump[k] == RunConfig.model_fields[k].default for k in dump.keys() - stored.keys())  # new: defaults
 
 
 def test_every_rule_names_a_real_option_and_choice():
