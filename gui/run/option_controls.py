@@ -307,7 +307,7 @@ class WeightsControl(QWidget):
         self.source.clear()
         self.source.addItem("random (from the seed)", None)
         for run_id, _path in kept_weight_runs():
-            self.source.addItem(f"weights from run {run_id}", run_id)
+            self.source.addItem(f"from run {run_id}", run_id)
         self.source.addItem("a weights file…", self.FILE)
         self.source.blockSignals(False)
         self.put(self.f.name, current)

@@ -20,7 +20,7 @@ def test_weights_from_a_stored_run_or_a_file(qtbot, kept, tmp_path):
     qtbot.addWidget(panel)
     control = panel.controls["weights"]
     labels = [control.source.itemText(i) for i in range(control.source.count())]
-    assert labels == ["random (from the seed)", f"weights from run {kept}", "a weights file…"]
+    assert labels == ["random (from the seed)", f"from run {kept}", "a weights file…"]
     assert panel.config().weights is None
     control.source.setCurrentIndex(1)
     assert panel.config().weights == kept
