@@ -3,7 +3,8 @@ window starts at t = 0, warm-up negative), records them for the result's series,
 out as TelemetryBatch events. Torch-free.
 
 Samples taken before the timed window are held back and sent when it starts, because only then
-is their (negative) time on the run clock known.
+is their (negative) time on the run clock known. The timed window's two ends also start and stop a
+hw.contention monitor (other processes' CPU, steal, memory pressure, others on the run's GPU).
 """
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ class Telemetry:
         self._window_t0: float | None = None  # on the sampler clock
         self._held: list[tuple[tuple, tuple]] = []
         self.reason: str | None = None
+        self._gpu_indices = list(gpu_indices)
+        self.contention: Any = None  # the ContentionReport of the timed window, once it has ended
+        try:
+            from hw.contention import ContentionMonitor
+            self._monitor: Any = ContentionMonitor(os.getpid())
+        except Exception:  # noqa: BLE001 - no contention figures is no reason to fail a run
+            self._monitor = None
         try:
             from hw.sampler import Sampler
             self._sampler: Any = Sampler(gpu_indices=gpu_indices, hz=hz, clock=time.perf_counter, t0=self._t0,
@@ -45,10 +53,15 @@ class Telemetry:
         self._window_t0 = time.perf_counter() - self._t0
         if self._sampler is not None:
             self._sampler.mark_window_start()
+        if self._monitor is not None:
+            self._monitor.start()
 
     def mark_window_end(self) -> None:
         if self._sampler is not None:
             self._sampler.mark_window_end()
+        if self._monitor is not None and self.contention is None and self._window_t0 is not None:
+            pids = gpu_process_pids(self._gpu_indices[0]) if self._gpu_indices else None
+            self.contention = self._monitor.stop(gpu_pids=pids)
 
     def drain(self, final: bool = False) -> TelemetryBatch | None:
         """New samples as an event on the run clock (None when there is nothing to send yet).
@@ -77,3 +90,28 @@ class Telemetry:
         if self._sampler is None:
             return None
         return self._sampler.stop()
+
+
+def gpu_process_pids(cuda_index: int, nvml_module: Any = None) -> set[int] | None:
+    """Processes NVML lists on a GPU (compute and graphics), or None where NVML cannot say."""
+    try:
+        from hw.nvml import Nvml, NvmlGpu
+        nvml = Nvml(module=nvml_module)
+        if not nvml.open():
+            return None
+        try:
+            gpu = NvmlGpu(nvml, cuda_index)
+            if gpu.lost is not None:
+                return None
+            pids: set[int] = set()
+            for name in ("nvmlDeviceGetComputeRunningProcesses", "nvmlDeviceGetGraphicsRunningProcesses"):
+                procs = gpu._get("processes", name)
+                pids.update(int(p.pid) for p in procs or ())
+            if pids and os.getpid() not in pids:
+                # In a container NVML names host pids: the run itself is one of them, unrecognisable.
+                pids = set(sorted(pids)[1:])
+            return pids
+        finally:
+            nvml.close()
+    except Exception:  # noqa: BLE001 - an unreadable process list is "unknown", never a failed run
+        return None
