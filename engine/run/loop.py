@@ -25,6 +25,7 @@ from engine.errors import BadInput, BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
 from engine.results.result import Hardware, NetworkSummary, RunResult
+from engine.results.windows import WINDOW_S, is_stable
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
 from engine.run.accuracy_target import AccuracyTarget
 from engine.run.config import RunConfig
@@ -150,7 +151,10 @@ class _Run:
         self.target = AccuracyTarget(config.until_accuracy)
         self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
                                   "heldout_loss": None, "eval_s": 0.0, "evals": 0, "step_times_s": (),
-                                  "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes)}
+                                  "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes),
+                                  # windows: (timed s, run-clock s, CPU s net of pauses) a few times a second,
+                                  # the evaluation pauses on the run clock, the live windows' throughputs
+                                  "checkpoints": [], "pauses": [], "cpu_s": None, "stability": None}
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self, parts: list[Any], on_event: Callable[[Any], None], should_stop: Callable[[], bool],
@@ -192,6 +196,7 @@ class _Run:
         on_event(PhaseChanged(t_s=self._now(), phase="done"))
         result = RunResult(run_id=self.run_id, created_at=self.created_at, status=status, error=error,
                            network=self.network, config=cfg, hardware=Hardware.of(hardware))
+        self.m["contention"] = self.telemetry.contention
         fill_result(result, self.m, summary, self.telemetry.reason, self.series, data_kind=cfg.dataset,
                     device=self.device)
         result.weights_used, result.weights_file = self.weights_used, self.weights_file
@@ -265,10 +270,15 @@ class _Run:
         self.emit(PhaseChanged(t_s=0.0, phase="timed"))
         self._drain_telemetry()
         step, mark, stop, clock = self.step, timer.mark, self.should_stop, time.perf_counter
-        n_target = cfg.steps or float("inf")
+        stability = bool(cfg.stable_windows)
+        n_target = float("inf") if stability else (cfg.steps or float("inf"))
         timer.start()
         t0 = self.t_window = clock()
-        self.t_end = t0 + cfg.seconds if cfg.seconds else float("inf")
+        self.cpu0, self.pause_cpu_s = time.process_time(), 0.0
+        self.live_windows: list[float] = []
+        self.window_mark = (0.0, 0)  # timed seconds and steps where the current live window began
+        length_s = cfg.stable_max_s if stability else cfg.seconds
+        self.t_end = t0 + length_s if length_s else float("inf")
         self.n_last, self.t_last, self.next_telemetry = 0, t0, t0 + TELEMETRY_EVERY_S
         self.mem: tuple[int, int] | None = None
         self.next_eval = t0 + cfg.eval_every_s if cfg.mode == "train" and data.has_heldout else float("inf")
@@ -295,6 +305,10 @@ class _Run:
         t_stop = clock()
         self.m["steps"] = n
         self.m["measured_s"] = t_stop - t0 - self.m["eval_s"]
+        self.m["cpu_s"] = time.process_time() - self.cpu0 - self.pause_cpu_s
+        self.m["checkpoints"].append((self.m["measured_s"], t_stop - t0, self.m["cpu_s"]))
+        if stability and self.m["stability"] is None:
+            self.m["stability"] = "capped" if status == "ok" else None
         self.m["loss"] = self.loss_reader.final(loss) if cfg.mode == "train" else None
         self.m["step_times_s"] = timer.times_s
         if self.cuda:
@@ -330,16 +344,33 @@ class _Run:
             self.series.add_step(metrics)
             self.emit(metrics)
         self.n_last, self.t_last = n, t
+        self.m["checkpoints"].append((elapsed, t - self.t_window, time.process_time() - self.cpu0 - self.pause_cpu_s))
+        if cfg.stable_windows and not force:
+            self._stability_check(n, elapsed, t)
         if t >= self.next_telemetry:
             self._drain_telemetry()
             self.next_telemetry = t + TELEMETRY_EVERY_S
         if t >= self.next_eval and not force:
             self._eval_pause()
 
+    def _stability_check(self, n: int, elapsed: float, t: float) -> None:
+        """Stability mode: close a live window every WINDOW_S of timed time; once the last K agree
+        within P %, end the run at the next check."""
+        t_mark, n_mark = self.window_mark
+        if elapsed - t_mark < WINDOW_S or n <= n_mark:
+            return
+        self.live_windows.append((n - n_mark) * self.config.batch / (elapsed - t_mark))
+        self.window_mark = (elapsed, n)
+        if is_stable(self.live_windows, self.config.stable_windows, self.config.stable_pct):
+            self.m["stability"] = "stable"
+            self.t_end = t
+
     def _eval_pause(self) -> None:
         """Held-out loss and accuracy mid-run, outside the timing: sync, evaluate, and resume the
-        clocks as if the pause had not happened."""
+        clocks as if the pause had not happened. The pause's CPU time is kept out of the run's, and
+        its span is recorded so its energy can be taken out of the energy window."""
         t_pause = time.perf_counter()
+        cpu_pause = time.process_time()
         self.timer.resolve(block=True)
         t_work = time.perf_counter() - self.t_window - self.m["eval_s"]  # timed so far, earlier pauses left out
         self._evaluate()
@@ -347,6 +378,11 @@ class _Run:
         if self.cuda:
             torch.cuda.synchronize(self.device)
         paused = time.perf_counter() - t_pause
+        self.pause_cpu_s += time.process_time() - cpu_pause
+        self.m["pauses"].append((t_pause - self.t_window, t_pause - self.t_window + paused))
+        timed_s = t_pause - self.t_window - self.m["eval_s"]
+        self.m["checkpoints"].append((timed_s, t_pause - self.t_window + paused,
+                                      time.process_time() - self.cpu0 - self.pause_cpu_s))
         self.m["eval_s"] += paused
         self.t_end += paused
         self.timer.restart()
