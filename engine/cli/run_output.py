@@ -88,17 +88,25 @@ def summary_lines(r: Any) -> list[str]:
     lines = [f"{r.network.name} · {cfg.device} ({hw.device_name or '?'}) · {cfg.precision} · "
              f"batch {cfg.batch} · {cfg.mode} · {cfg.dataset} · {levers}",
              f"  status       {r.status}" + (f": {r.error}" if r.error else "")]
+    if r.disturbed:
+        lines.append("  DISTURBED    other work shared the machine during the timed window: " + "; ".join(
+            q for q in r.quality if q.startswith(DISTURBANCES)))
 
     def row(label: str, text: str, key: str | None = None) -> None:
         if key and text.strip(f.MISSING + " ") == "" and key in why:
             text = f"unavailable ({why[key]})"
         lines.append(f"  {label:<12} {text}")
 
+    iv = r.intervals
     row("throughput", f"{f.fixed(r.throughput_sps)} samples/s  ({r.steps:,} steps, {r.samples:,} samples "
         f"in {f.seconds(r.measured_s)})" if r.throughput_sps else f.MISSING, "throughput_sps")
+    if iv.throughput_sps is not None:
+        row("", f"median {interval_text(iv.throughput_sps, f.fixed, ' samples/s')}")
     st = r.step_time_s
     row("step time", f"p50 {f.seconds(st.p50)} · p90 {f.seconds(st.p90)} · p99 {f.seconds(st.p99)}"
         if st.p50 is not None else f.MISSING, "step_time_s")
+    if iv.step_time_s is not None:
+        row("", f"p50 median {interval_text(iv.step_time_s, f.seconds)}")
     row("loss", f"{r.loss:.4f}" if r.loss is not None else f.MISSING, "loss")
     row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else f.MISSING, "accuracy")
     e = r.energy_j
@@ -112,7 +120,17 @@ def summary_lines(r: Any) -> list[str]:
             f"idle {f.fixed(p.gpu_idle, 0, 'W')}")
     elif r.on_gpu:
         row("GPU energy", f.MISSING, "energy_j.gpu")
-    row("CPU energy", f.energy(e.cpu), "energy_j.cpu")
+    cpu_kind = {"rapl": "measured, RAPL", "estimated": f"estimated from TDP, {e.cpu_tdp_source}"}.get(
+        e.cpu_method or "", "")
+    row("CPU energy", f.energy(e.cpu) + (f" ({cpu_kind})" if e.cpu is not None and cpu_kind else ""), "energy_j.cpu")
+    eps = r.energy_per_sample_j
+    if eps.source == "cpu" and eps.total is not None:
+        row("energy/sample", f"{f.energy(eps.total)} ({eps.method})" + (
+            f" · median {interval_text(iv.energy_per_sample_j, f.energy)}" if iv.energy_per_sample_j else ""))
+    elif eps.source == "gpu" and iv.energy_per_sample_j is not None:
+        row("energy/sample", f"median {interval_text(iv.energy_per_sample_j, f.energy)}")
+    if e.window_note:
+        row("", e.window_note)
     m = r.memory_bytes
     if m.gpu_peak_allocated is not None:
         row("GPU memory", f"peak {f.byte_size(m.gpu_peak_allocated)} allocated · {f.byte_size(m.gpu_peak_reserved)} reserved")
@@ -121,6 +139,15 @@ def summary_lines(r: Any) -> list[str]:
     for q in r.quality:
         lines.append(f"  ! {q}")
     return lines
+
+
+DISTURBANCES = ("machine busy", "CPU steal", "memory pressure", "GPU shared")
+
+
+def interval_text(iv: Any, fmt: Any, unit: str = "") -> str:
+    """'1,413 samples/s (95 % interval 1,210–1,602, 10 windows)'."""
+    over = "windows" if iv.over == "windows" else "runs"
+    return f"{fmt(iv.median)}{unit} (95 % interval {fmt(iv.low)}–{fmt(iv.high)}, {iv.windows} {over})"
 
 
 def print_summary(result: Any, notes: list[str], out: TextIO) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from engine.results.result import RunResult, StepTimes, Temperature, energy_per_sample
+from engine.results.measurement import (
+    exclude_pauses,
+    fill_cpu_energy,
+    fill_energy_per_sample,
+    fill_warnings,
+    fill_windows,
+)
+from engine.results.result import RunResult, StepTimes, Temperature
 from engine.results.series import SeriesRecorder, quantile
 
 MIN_STEPS_FOR_P99 = 100
@@ -39,7 +46,7 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
     if m["evals"] and m["eval_s"]:
         share = m["eval_s"] / (m["eval_s"] + (measured_s or 0)) if measured_s else 1.0
         q.append(f"held-out evaluation ran {m['evals']} time(s) ({m['eval_s']:.2f} s, {share:.0%} of the window), "
-                 f"excluded from timing; the energy window includes it")
+                 f"excluded from timing and from energy")
 
     # Loss and accuracy.
     result.loss, result.accuracy = m["loss"], m["accuracy"]
@@ -63,6 +70,15 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
             "the run ended before the timed window"
 
     _fill_energy(result, summary, telemetry_reason, gpu_index)
+    fill_cpu_energy(result, m)
+    exclude_pauses(result, m, series, gpu_index)
+    fill_energy_per_sample(result)
+    if result.energy_per_sample_j.total is None:
+        total = result.energy_j.gpu if gpu_index is not None else result.energy_j.cpu
+        why.setdefault("energy_per_sample_j", "no energy reading for the timed window" if total is None
+                       else f"the run ended ({result.status}) before a timed window")
+    fill_windows(result, m, series, gpu_index)
+    fill_warnings(result, m)
     result.series = series.to_series()
 
 
@@ -93,16 +109,6 @@ def _fill_energy(result: RunResult, summary: Any, telemetry_reason: str | None, 
     else:
         for key in ("energy_j.gpu", "energy_j.gpu_dynamic", "power_w.gpu_mean", "power_w.gpu_max"):
             why[key] = CPU_RUN
-    samples = result.samples
-    # Energy per sample: the device's own energy (GPU counter; RAPL package for a CPU run).
-    total = e.gpu if gpu is not None else e.cpu
-    if samples and total is not None and result.status in ("ok", "cancelled"):
-        result.energy_per_sample_j.total = energy_per_sample(total, samples)
-        if gpu is not None:
-            result.energy_per_sample_j.dynamic = energy_per_sample(e.gpu_dynamic, samples)
-    else:
-        why.setdefault("energy_per_sample_j", "no energy reading for the timed window" if total is None
-                       else f"the run ended ({result.status}) before a timed window")
     if e.gpu_method and e.gpu_method != "counter":
         q.append(f"GPU energy is estimated ({e.gpu_method}): this GPU has no readable energy counter")
 

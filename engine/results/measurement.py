@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from engine.results.result import Contention, IntervalFigure, RunResult, WindowFigures
-from engine.results.windows import energy_reader, integrate_power_j, measure_windows, stability_warnings
+from engine.results.result import Contention, IntervalFigure, RunResult, WindowFigures, energy_per_sample
 from engine.results.windows import _interp as interp_at
+from engine.results.windows import energy_reader, integrate_power_j, measure_windows, stability_warnings
 
 TAIL_RATIO = 5.0  # p99 / p50 above this: a tail-latency warning
 
@@ -83,10 +83,10 @@ def fill_energy_per_sample(result: RunResult) -> None:
     if not result.samples or result.status not in ("ok", "cancelled"):
         return
     if e.gpu is not None:
-        eps.total, eps.method, eps.source = e.gpu / result.samples, e.gpu_method, "gpu"
-        eps.dynamic = e.gpu_dynamic / result.samples if e.gpu_dynamic is not None else None
+        eps.total, eps.method, eps.source = energy_per_sample(e.gpu, result.samples), e.gpu_method, "gpu"
+        eps.dynamic = energy_per_sample(e.gpu_dynamic, result.samples)
     elif e.cpu is not None:
-        eps.total, eps.method, eps.source = e.cpu / result.samples, e.cpu_method, "cpu"
+        eps.total, eps.method, eps.source = energy_per_sample(e.cpu, result.samples), e.cpu_method, "cpu"
     else:
         return
     why.pop("energy_per_sample_j", None)

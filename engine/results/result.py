@@ -14,6 +14,7 @@ from engine.run.config import RunConfig
 RESULT_VERSION = 2
 Status = Literal["ok", "oom", "failed", "cancelled"]
 EnergyMethod = Literal["counter", "integrated-instant-power", "integrated-average-power"]
+CpuEnergyMethod = Literal["rapl", "estimated"]
 
 
 class _Part(BaseModel):
@@ -37,14 +38,65 @@ class NetworkSummary(_Part):
 
 class Energy(_Part):
     gpu: float | None = None  # J over the timed window (total)
-    cpu: float | None = None  # J (RAPL), only where readable
+    cpu: float | None = None  # J: RAPL package where readable, else estimated from the TDP
     gpu_dynamic: float | None = None  # J above the idle baseline
     gpu_method: EnergyMethod | None = None  # "counter" is measured; the integrated ones are estimates
+    cpu_method: CpuEnergyMethod | None = None
+    cpu_tdp_source: str | None = None  # where the estimate's TDP came from (table entry, or the user)
+    window_note: str | None = None  # how evaluation pauses were kept out of the energy window
 
 
 class EnergyPerSample(_Part):
     total: float | None = None
     dynamic: float | None = None
+    method: EnergyMethod | CpuEnergyMethod | None = None  # the method of the energy it was divided from
+    source: Literal["gpu", "cpu"] | None = None
+
+
+class IntervalFigure(_Part):
+    """A median with its 95 % bootstrap interval over `windows` values: the run's measuring windows,
+    or (over "runs") the repeats of one configuration."""
+    median: float
+    low: float
+    high: float
+    windows: int
+    over: Literal["windows", "runs"] = "windows"
+
+
+class Intervals(_Part):
+    throughput_sps: IntervalFigure | None = None
+    step_time_s: IntervalFigure | None = None  # of the per-window step-time p50
+    energy_per_sample_j: IntervalFigure | None = None
+
+
+class WindowFigures(_Part):
+    """The figures of each measuring window (1 s each, or equal step counts for a short run)."""
+    by: Literal["time", "steps"] | None = None
+    throughput_sps: list[float] = Field(default_factory=list)
+    step_time_p50_s: list[float] = Field(default_factory=list)
+    energy_per_sample_j: list[float] = Field(default_factory=list)
+    energy_method: str | None = None  # "gpu-power-samples" | "rapl" | "estimated"
+
+
+class Contention(_Part):
+    """What else used the machine during the timed window (hw.contention's report)."""
+    window_s: float
+    cores: int | None = None
+    other_cpu_cores: float | None = None
+    busiest: list[tuple[str, float]] = Field(default_factory=list)
+    steal_share: float | None = None
+    load_1m: float | None = None
+    mem_available_share: float | None = None
+    gpu_other_processes: int | None = None
+    disturbed: bool = False
+    unavailable: dict[str, str] = Field(default_factory=dict)
+
+
+class Repeat(_Part):
+    """This run as one of the repeats of a configuration."""
+    group: str  # shared by the repeats of one `run --repeats N` or sweep configuration
+    index: int  # 1-based
+    of: int
 
 
 class Power(_Part):
@@ -136,6 +188,14 @@ class RunResult(_Part):
     quality: list[str] = Field(default_factory=list)
     unavailable: dict[str, str] = Field(default_factory=dict)  # result key (dotted) -> why it has no value
     series: Series = Field(default_factory=Series)
+    # Trust: per-window figures and intervals, what else used the machine, stability mode's outcome.
+    intervals: Intervals = Field(default_factory=Intervals)
+    windows: WindowFigures = Field(default_factory=WindowFigures)
+    contention: Contention | None = None
+    disturbed: bool = False  # the machine was shared during the timed window (see quality)
+    stability: Literal["stable", "capped"] | None = None  # stability mode: agreed, or hit the time cap
+    repeat: Repeat | None = None
+    repeat_runs: list[str] = Field(default_factory=list)  # a combined result: the runs behind it
     # Keys an older file had that this version has no field for, kept as they were ("config.x",
     # "hardware.y", ...): free-form by nature, written only by the migration.
     legacy: dict[str, Any] = Field(default_factory=dict)

@@ -116,6 +116,26 @@ class RunConfig(BaseModel):
         "Idle power baseline", flag="--idle-seconds",
         exempt={"gui": "a measuring detail: the app keeps the default baseline"})] = Field(
         default=1.0, ge=0, le=600, description="seconds of GPU idle power measured before the run")
+    stable_windows: Annotated[int | None, Option(
+        "Stop when stable", "Keep measuring until the last N one-second windows agree (within the tolerance "
+        "below), or the time cap is hit; the run length is then ignored", none_label="off", gui_max=100)] = Field(
+        default=None, ge=2, le=100, description="stability mode: stop once the last N windows agree; off by default")
+    stable_pct: Annotated[float, Option(
+        "Stability tolerance", "How close the last windows' throughputs must be to call the run stable",
+        suffix=" %", decimals=1, gui_max=100)] = Field(
+        default=5.0, gt=0, le=100, description="stability mode: the windows agree within this many percent")
+    stable_max_s: Annotated[float, Option(
+        "Stability time cap", "Stability mode ends here even if the windows never agree (the result says so)",
+        suffix=" s", decimals=0, gui_max=86_400)] = Field(
+        default=60.0, gt=0, le=86_400, description="stability mode: the longest timed window, in seconds")
+    repeats: Annotated[int, Option(
+        "Repeats", "Runs each configuration this many times, each in a fresh process, taking turns with the "
+        "other configurations; the results give a median and a 95 % interval over the runs",
+        gui_max=100)] = Field(default=1, ge=1, le=100, description="runs of each configuration, combined into an interval")
+    cpu_tdp_w: Annotated[float | None, Option(
+        "CPU TDP", "The CPU's rated power, for estimating CPU energy where no energy counter can be read "
+        "(default: looked up by CPU model)", none_label="auto", suffix=" W", decimals=0, gui_max=2000)] = Field(
+        default=None, gt=0, le=2000, description="CPU TDP in watts for the CPU energy estimate (default: by CPU model)")
 
     @field_validator("device")
     @classmethod

@@ -25,8 +25,8 @@ from engine.errors import BadInput, BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
 from engine.results.result import Hardware, NetworkSummary, RunResult
-from engine.results.windows import WINDOW_S, is_stable
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
+from engine.results.windows import WINDOW_S, is_stable
 from engine.run.accuracy_target import AccuracyTarget
 from engine.run.config import RunConfig
 from engine.run.datasets import load_for_run
