@@ -29,6 +29,7 @@ def add_parser(sub: Any, schema: type[RunConfig] = RunConfig) -> None:
     p.add_argument("--json", metavar="PATH", help="write the result JSON here")
     p.add_argument("--db", metavar="PATH", help="run history file (default: the user data folder)")
     p.add_argument("--no-store", action="store_true", help="do not add the run to the history")
+    p.add_argument("--repeat-of", metavar="GROUP:I", help=argparse.SUPPRESS)  # one repeat of `--repeats N`
     p.set_defaults(command="run", schema=schema)
 
 
@@ -51,6 +52,10 @@ def _main(args: argparse.Namespace, stop: _Stop) -> int:
     json_path = _check_json_path(args.json)
     store = None if args.no_store else _open_store(args.db)
 
+    repeat = _repeat_of(args.repeat_of, config)
+    if config.repeats > 1 and repeat is None:
+        return _repeats(args, config, json_path, stop)
+
     from engine.run.loop import run
 
     if stop.is_set():
@@ -60,6 +65,7 @@ def _main(args: argparse.Namespace, stop: _Stop) -> int:
         result = run(spec, config, on_event=progress.on_event, should_stop=stop.is_set)
     finally:
         progress.close()
+    result.repeat = repeat
     # Keep the run first, then write the file: a file that cannot be written (a full disk,
     # /dev/full) must not lose a run that happened.
     notes: list[str] = []
@@ -112,6 +118,40 @@ def _rescue(result: Any) -> str:
     if error is None:
         return f"saved to {path} instead: add it with `main.py history --import {path}`"
     return f"could not save it anywhere ({error})"
+
+
+def _repeat_of(text: str | None, config: Any) -> Any:
+    if text is None:
+        return None
+    from engine.results.result import Repeat
+    group, _, index = text.rpartition(":")
+    if not group or not index.isdigit():
+        raise BadInput(f"--repeat-of {text!r}: give GROUP:INDEX")
+    return Repeat(group=group, index=int(index), of=config.repeats)
+
+
+def _repeats(args: argparse.Namespace, config: Any, json_path: Path | None, stop: _Stop) -> int:
+    from engine.cli.run_output import print_summary
+    from engine.cli.run_repeats import run_repeats
+    from engine.results.repeats import combine_repeats
+
+    results = run_repeats(args, config, stop.is_set)
+    if not results:
+        raise failure_for("failed", f"none of the {config.repeats} repeats produced a result")
+    combined = combine_repeats(results)
+    notes = [f"combined over {len(results)} of {config.repeats} repeats: "
+             + ", ".join(f"{r.run_id} ({r.status})" for r in results)]
+    if json_path is not None:
+        error = _write_json(combined, json_path)
+        notes.append(f"combined result written to {json_path}" if error is None
+                     else f"combined result NOT written: {error}")
+    print("\ncombined:", file=sys.stdout)
+    print_summary(combined, notes, sys.stdout)
+    failed = [r for r in results if r.status != "ok"]
+    if failed or len(results) < config.repeats:
+        raise failure_for(failed[0].status if failed else "cancelled",
+                          f"{len(failed) or config.repeats - len(results)} of {config.repeats} repeats did not finish ok")
+    return EXIT_OK
 
 
 def _config(args: argparse.Namespace) -> Any:

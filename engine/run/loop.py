@@ -275,6 +275,7 @@ class _Run:
         timer.start()
         t0 = self.t_window = clock()
         self.cpu0, self.pause_cpu_s = time.process_time(), 0.0
+        self.m["checkpoints"].append((0.0, 0.0, 0.0))
         self.live_windows: list[float] = []
         self.window_mark = (0.0, 0)  # timed seconds and steps where the current live window began
         length_s = cfg.stable_max_s if stability else cfg.seconds

@@ -80,6 +80,18 @@ def unavailable_groups(unavailable: dict[str, str]) -> dict[str, set[str]]:
     return groups
 
 
+BADGE_PREFIXES = ("machine busy", "CPU steal", "memory pressure", "GPU shared", "unstable", "tail latency",
+                  "not stable")
+
+
+def trust_badge(result: RunResult) -> tuple[str, list[str]]:
+    """The card's warning badge: its word ("" for none) and the sentences it stands for."""
+    sentences = [q for q in result.quality if q.startswith(BADGE_PREFIXES)]
+    if result.disturbed:
+        return "DISTURBED", sentences
+    return ("UNSTABLE" if sentences else ""), sentences
+
+
 class SummaryCard(QFrame):
     use_batch = Signal(int)  # the OOM card's "Use batch N"
 
@@ -98,7 +110,13 @@ class SummaryCard(QFrame):
         self.title.setObjectName("CardTitle")
         self.meta = plain_text.plain(QLabel())
         self.meta.setObjectName("CardMeta")
+        self.badge = QLabel()  # DISTURBED / UNSTABLE, with the sentences behind it
+        self.badge.setObjectName("WarnBadge")
+        self.badge.setStyleSheet("color:#92400E; background:#FEF3C7; border:1px solid #F59E0B; "
+                                 "border-radius:4px; padding:1px 6px; font-weight:600;")
+        self.badge.hide()
         head.addWidget(self.chip)
+        head.addWidget(self.badge)
         head.addWidget(self.title)
         head.addStretch(1)
         head.addWidget(self.meta)
@@ -136,6 +154,10 @@ class SummaryCard(QFrame):
         self.meta.setText(f"{name(c.precision)} · batch {name(c.batch)} · {name(c.mode)} · "
                           f"{result.measured_s or 0:.1f} s timed · {name(result.created_at[:19].replace('T', ' '))} UTC")
         self._banner(result, suggested_batch, estimate_text)
+        word, sentences = trust_badge(result)
+        self.badge.setText(f"⚠ {word}" if word else "")
+        self.badge.setToolTip("<br>".join(html.escape(q) for q in sentences))
+        self.badge.setVisible(bool(word))
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():

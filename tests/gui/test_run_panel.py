@@ -195,3 +195,21 @@ def test_summary_card_shows_unavailable_numbers_as_dashes_with_reasons(qtbot, st
     assert "RAPL" in card.unavailable.text()
     if status == "failed":
         assert "exit code 9" in card.banner.text()
+
+
+def test_summary_card_badge_says_disturbed_with_the_sentences(qtbot):
+    from gui.run.summary_card import SummaryCard
+    result = make_script(kind="cpu", seconds=1.0).result
+    card = SummaryCard()
+    qtbot.addWidget(card)
+    card.show_result(result)
+    assert card.badge.isHidden()
+    result.disturbed = True
+    result.quality.append("machine busy: other processes used 1.9 of 2 cores during the window (python 1.9)")
+    card.show_result(result)
+    assert not card.badge.isHidden() and "DISTURBED" in card.badge.text()
+    assert "machine busy" in card.badge.toolTip()
+    result.disturbed = False
+    result.quality[-1] = "unstable: the throughput of the 10 windows disagree (95 % interval 40% of the median wide)"
+    card.show_result(result)
+    assert "UNSTABLE" in card.badge.text() and "unstable" in card.badge.toolTip()
