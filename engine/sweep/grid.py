@@ -109,6 +109,7 @@ class Grid(BaseModel):
     batches = property(lambda self: self.values("batch"))
     modes = property(lambda self: self.values("mode"))
     seconds = property(lambda self: self.fixed.get("seconds"))
+    repeats = property(lambda self: int(self.fixed.get("repeats") or 1))
     steps = property(lambda self: self.fixed.get("steps") if self.seconds is not None
                      else self.fixed.get("steps", DEFAULT_STEPS))
 
@@ -222,7 +223,7 @@ def estimate_run_s(config: RunConfig) -> float:
 
 def plan(grid: Grid) -> Plan:
     """The runs that will actually run (redundant ones are left out) and their rough durations."""
-    configs = [c for c in grid.configs() if not redundant_reason(c, grid)]
+    configs = [c for c in grid.configs() if not redundant_reason(c, grid)] * grid.repeats
     return Plan(len(configs), tuple(estimate_run_s(c) for c in configs), grid.cooldown_s)
 
 
@@ -234,10 +235,11 @@ class SweepEntry(BaseModel):
     run_id: str | None = None
     reason: str | None = None  # why it failed or was skipped
     wall_s: float | None = None
+    repeat: int | None = None  # 1-based, when the grid repeats each configuration
 
     @property
     def label(self) -> str:
-        return describe(self.config)
+        return describe(self.config) + (f" · repeat {self.repeat}" if self.repeat else "")
 
 
 class SweepState(BaseModel):
@@ -252,11 +254,15 @@ class SweepState(BaseModel):
 
     @classmethod
     def new(cls, grid: Grid, db_path: str | None = None) -> SweepState:
-        entries = []
-        for i, c in enumerate(grid.configs()):
-            why = redundant_reason(c, grid)
-            entries.append(SweepEntry(index=i, config=c.model_dump(mode="json"), status="skipped" if why else "pending",
-                                      reason=why))
+        entries: list[SweepEntry] = []
+        configs = grid.configs()
+        # Repeats take turns (A B A B, not A A B B): a drift of the machine spreads over every configuration.
+        for r in range(1, grid.repeats + 1):
+            for c in configs:
+                why = redundant_reason(c, grid)
+                entries.append(SweepEntry(index=len(entries), config=c.model_dump(mode="json"),
+                                          status="skipped" if why else "pending", reason=why,
+                                          repeat=r if grid.repeats > 1 else None))
         return cls(grid=grid, db_path=db_path, entries=entries)
 
     def pending(self) -> list[SweepEntry]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.files import write_text_atomic
 from engine.run.config import RunConfig
 from engine.sweep.grid import STATE_FILE, BadSweep, Grid, SweepEntry, SweepState, oom_key
 
@@ -226,6 +227,7 @@ class SweepRun:
                  sleep: Callable[[float], None] | None = None):
         self.state, self.folder = state, Path(folder)
         self.runner = runner or make_job_runner(sweep_network(state.grid), state.db_path)
+        self._stores_runs = runner is None  # the run jobs store themselves in the history
         self.on_progress = on_progress
         self._cancel = threading.Event()
         self._sleep = sleep or (lambda s: self._cancel.wait(s))
@@ -314,6 +316,25 @@ class SweepRun:
         self._emit("cancelled" if self.cancelled else "done")
         return self.state
 
+    def _mark_repeat(self, entry: SweepEntry, result_path: Path) -> None:
+        """The result of a repeat says which configuration's repeats it belongs to (the group: the
+        sweep and that configuration's first entry), its index and how many there are."""
+        try:
+            data = json.loads(result_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return
+        first = next(e.index for e in self.state.entries if e.config == entry.config)
+        stamp = self.state.created_at.replace(":", "").replace("-", "")[:15]
+        data["repeat"] = {"group": f"sweep-{stamp}-{first:03d}", "index": entry.repeat,
+                          "of": self.state.grid.repeats}
+        data.setdefault("config", {})["repeats"] = self.state.grid.repeats
+        write_text_atomic(result_path, json.dumps(data, indent=2))
+        if self._stores_runs:  # the history has the run as it ended: replace it with the marked one
+            from engine.results.result import RunResult
+            from engine.results.store import RunStore
+            with contextlib.suppress(Exception):
+                RunStore(self.state.db_path).add(RunResult.model_validate(data))
+
     def _run_one(self, entry: SweepEntry) -> None:
         self._emit("run_started", entry)
         result_path = self.folder / "runs" / f"{entry.index:03d}.json"
@@ -325,8 +346,11 @@ class SweepRun:
                 self._emit("tick", entry, time.monotonic() - start)
         ticker = threading.Thread(target=tick, daemon=True)
         ticker.start()
+        config = RunConfig(**entry.config)
+        if entry.repeat:  # one repeat is one plain run; the result is marked as a repeat afterwards
+            config = config.model_copy(update={"repeats": 1})
         try:
-            outcome = self.runner(RunConfig(**entry.config), result_path, self._cancel)
+            outcome = self.runner(config, result_path, self._cancel)
         finally:
             ticker_stop.set()
             ticker.join()
@@ -338,5 +362,7 @@ class SweepRun:
             self._refused.add(entry.index)
         if outcome.status != "cancelled":
             self._run_walls.append(entry.wall_s)
+            if entry.repeat and outcome.run_id:
+                self._mark_repeat(entry, result_path)
         self.state.save(self.folder)
         self._emit("run_finished", entry, throughput_sps=outcome.throughput_sps)

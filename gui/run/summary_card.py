@@ -156,7 +156,7 @@ class SummaryCard(QFrame):
         self._banner(result, suggested_batch, estimate_text)
         word, sentences = trust_badge(result)
         self.badge.setText(f"⚠ {word}" if word else "")
-        self.badge.setToolTip("<br>".join(html.escape(q) for q in sentences))
+        self.badge.setToolTip("<br>".join(escape_message(q) for q in sentences))
         self.badge.setVisible(bool(word))
         while self.grid.count():
             item = self.grid.takeAt(0)
