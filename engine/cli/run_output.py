@@ -125,10 +125,10 @@ def summary_lines(r: Any) -> list[str]:
     row("CPU energy", f.energy(e.cpu) + (f" ({cpu_kind})" if e.cpu is not None and cpu_kind else ""), "energy_j.cpu")
     eps = r.energy_per_sample_j
     if eps.source == "cpu" and eps.total is not None:
-        row("energy/sample", f"{f.energy(eps.total)} ({eps.method})" + (
+        row("per sample", f"{f.energy(eps.total)} ({eps.method})" + (
             f" · median {interval_text(iv.energy_per_sample_j, f.energy)}" if iv.energy_per_sample_j else ""))
     elif eps.source == "gpu" and iv.energy_per_sample_j is not None:
-        row("energy/sample", f"median {interval_text(iv.energy_per_sample_j, f.energy)}")
+        row("per sample", f"median {interval_text(iv.energy_per_sample_j, f.energy)}")
     if e.window_note:
         row("", e.window_note)
     m = r.memory_bytes

@@ -131,7 +131,8 @@ class RunConfig(BaseModel):
     repeats: Annotated[int, Option(
         "Repeats", "Runs each configuration this many times, each in a fresh process, taking turns with the "
         "other configurations; the results give a median and a 95 % interval over the runs",
-        gui_max=100)] = Field(default=1, ge=1, le=100, description="runs of each configuration, combined into an interval")
+        exempt={"gui": "the run panel runs once; the sweep dialog and `run --repeats` repeat"}, gui_max=100)] = Field(
+        default=1, ge=1, le=100, description="runs of each configuration, combined into an interval")
     cpu_tdp_w: Annotated[float | None, Option(
         "CPU TDP", "The CPU's rated power, for estimating CPU energy where no energy counter can be read "
         "(default: looked up by CPU model)", none_label="auto", suffix=" W", decimals=0, gui_max=2000)] = Field(
