@@ -9,8 +9,7 @@ import os
 from typing import Any
 
 from engine.results.result import Contention, IntervalFigure, RunResult, WindowFigures, energy_per_sample
-from engine.results.windows import _interp as interp_at
-from engine.results.windows import energy_reader, integrate_power_j, measure_windows, stability_warnings
+from engine.results.windows import energy_reader, integrate_power_j, interp_at, measure_windows, stability_warnings
 
 TAIL_RATIO = 5.0  # p99 / p50 above this: a tail-latency warning
 

@@ -65,7 +65,7 @@ def split_steps(step_times_s: Sequence[float], window_s: float = WINDOW_S) -> tu
     return [(a, b) for a, b in zip(edges, edges[1:], strict=False) if b > a], "steps"
 
 
-def _interp(xs: Sequence[float], ys: Sequence[float | None], x: float) -> float | None:
+def interp_at(xs: Sequence[float], ys: Sequence[float | None], x: float) -> float | None:
     """Linear interpolation of a cumulative reading at x (None outside the readings)."""
     pts = [(a, b) for a, b in zip(xs, ys, strict=True) if b is not None]
     if len(pts) < 2 or x < pts[0][0] - 1e-9 or x > pts[-1][0] + 1e-9:
@@ -96,7 +96,7 @@ def integrate_power_j(t_s: Sequence[float], power_w: Sequence[float | None], a: 
         return None
     xs = [a] + [t for t, _ in pts if a < t < b] + [b]
     ts, ps = [t for t, _ in pts], [p for _, p in pts]
-    ys = [_interp(ts, ps, min(max(x, ts[0]), ts[-1])) or 0.0 for x in xs]
+    ys = [interp_at(ts, ps, min(max(x, ts[0]), ts[-1])) or 0.0 for x in xs]
     return sum((xs[i + 1] - xs[i]) * (ys[i] + ys[i + 1]) / 2 for i in range(len(xs) - 1))
 
 
@@ -115,7 +115,7 @@ def energy_reader(series: dict[str, Any], gpu: int | None, cpu_method: str | Non
     host = series.get("host") or {}
     if cpu_method == "rapl" and any(v is not None for v in host.get("rapl_package_energy_j", ())):
         def rapl(a: float, b: float) -> float | None:
-            e0, e1 = (_interp(host["t_s"], host["rapl_package_energy_j"], x) for x in (a, b))
+            e0, e1 = (interp_at(host["t_s"], host["rapl_package_energy_j"], x) for x in (a, b))
             return e1 - e0 if e0 is not None and e1 is not None else None
         return rapl, "rapl"
     if cpu_j_of is not None:
