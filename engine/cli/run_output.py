@@ -90,7 +90,7 @@ def summary_lines(r: Any) -> list[str]:
              f"  status       {r.status}" + (f": {r.error}" if r.error else "")]
     if r.disturbed:
         lines.append("  DISTURBED    other work shared the machine during the timed window: " + "; ".join(
-            q for q in r.quality if q.startswith(DISTURBANCES)))
+            q for q in r.quality if any(d in q for d in DISTURBANCES)))
 
     def row(label: str, text: str, key: str | None = None) -> None:
         if key and text.strip(f.MISSING + " ") == "" and key in why:

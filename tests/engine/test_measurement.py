@@ -126,6 +126,9 @@ def test_repeats_combine_into_an_interval_over_runs_and_keep_each_runs_warnings(
     assert combined.disturbed
     assert "run r1: machine busy: other processes used 1.8 of 2 cores during the window" in combined.quality
     assert any(q.startswith("unstable: the throughput of the 4 repeats") for q in combined.quality)
+    out = io.StringIO()
+    print_summary(combined, [], out)
+    assert "DISTURBED" in out.getvalue() and "run r1: machine busy" in out.getvalue().split("DISTURBED")[1]
 
 
 def test_estimated_and_measured_energy_are_never_pooled_over_repeats():
