@@ -42,7 +42,7 @@ def test_a_cpu_run_has_consistent_windows_intervals_contention_and_estimated_ene
 
 
 def test_stability_mode_ends_stable_or_at_its_cap_and_says_which():
-    r = _run(fast_config(stable_windows=2, stable_pct=1000.0, stable_max_s=30.0))
+    r = _run(fast_config(stable_windows=2, stable_pct=100.0, stable_max_s=30.0))
     assert r.status == "ok" and r.stability == "stable"
     assert any(q.startswith("stable: the last 2 windows") for q in r.quality)
     r = _run(fast_config(stable_windows=50, stable_pct=0.001, stable_max_s=1.5))
