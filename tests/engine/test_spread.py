@@ -2,8 +2,6 @@
 the run history's busy badge and the report's marks (hollow estimated points, bars, busy runs)."""
 from __future__ import annotations
 
-from typing import Any
-
 from engine.results import spread
 from engine.results.compare import PARETO_PLOTS
 from engine.results.report import make_report
@@ -15,14 +13,10 @@ from tests.engine.fake_runs import make_run, sweep_runs
 BUSY = "machine busy: other processes used 1.8 of 2 cores during the window (python3 1.7)"
 
 
-class WithIntervals(RunResult):
+def with_intervals(r: RunResult, **intervals: tuple[float, float]) -> RunResult:
     """A result with per-window intervals, as the windowed run loop writes them."""
-    intervals: dict[str, Any] = {}
-
-
-def with_intervals(r: RunResult, **intervals: tuple[float, float]) -> WithIntervals:
-    return WithIntervals(**r.model_dump(), intervals={
-        k: {"median": (lo + hi) / 2, "low": lo, "high": hi, "windows": 8} for k, (lo, hi) in intervals.items()})
+    return RunResult.model_validate({**r.model_dump(), "intervals": {
+        k: {"median": (lo + hi) / 2, "low": lo, "high": hi, "windows": 8} for k, (lo, hi) in intervals.items()}})
 
 
 def test_interval_estimated_and_busy_are_read_from_a_result():
