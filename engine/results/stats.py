@@ -81,7 +81,20 @@ def ratio_interval(a: Sequence[float], b: Sequence[float], confidence: float = C
     def ratio_of_medians(sa: np.ndarray, sb: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.median(sa, axis=axis) / np.median(sb, axis=axis)
 
-    res = bootstrap((xa, xb), ratio_of_medians, confidence_level=confidence, n_resamples=resamples,
-                    method="percentile", random_state=np.random.default_rng(SEED), vectorized=True, paired=False)
+    rng = np.random.default_rng(SEED)
+    if xa.size < 2 or xb.size < 2:  # one side is a single figure: resample the other side alone
+        fixed_a = xa.size < 2
+        const = float(np.median(xa if fixed_a else xb))
+        other = xb if fixed_a else xa
+
+        def against_fixed(s: np.ndarray, axis: int = -1) -> np.ndarray:
+            med = np.median(s, axis=axis)
+            return const / med if fixed_a else med / const
+
+        res = bootstrap((other,), against_fixed, confidence_level=confidence, n_resamples=resamples,
+                        method="percentile", random_state=rng, vectorized=True)
+    else:
+        res = bootstrap((xa, xb), ratio_of_medians, confidence_level=confidence, n_resamples=resamples,
+                        method="percentile", random_state=rng, vectorized=True, paired=False)
     low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
     return Ratio(value, min(low, value), max(high, value))

@@ -32,3 +32,10 @@ def test_ratio_text_and_degenerate_inputs():
     assert Ratio(2.0, 2.0, 2.0).text() == "2×"
     assert ratio_interval([], [1.0]) is None and ratio_interval([1.0], [0.0]) is None
     assert ratio_interval([4.0], [2.0]).value == pytest.approx(2.0)
+
+
+def test_a_single_figure_against_repeats_resamples_the_repeats_alone():
+    r = ratio_interval([200.0], [100.0, 90.0, 110.0, 105.0])  # a sweep's single run against repeats
+    assert r.low < r.value < r.high and r.value == pytest.approx(200 / 102.5)
+    r = ratio_interval([190.0, 210.0, 200.0], [100.0])
+    assert r.low < r.value < r.high and r.value == pytest.approx(2.0)
