@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy and scipy load on first use: the GUI imports this module at start-up
+    import numpy as np
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -35,6 +37,7 @@ class Interval:
 
 def median_interval(values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES) -> Interval | None:
     """Median and percentile-bootstrap interval; None for no finite values."""
+    import numpy as np
     from scipy.stats import bootstrap
     data = np.asarray([v for v in values if v is not None and np.isfinite(v)], dtype=float)
     if data.size == 0:
@@ -69,6 +72,7 @@ class Ratio:
 def ratio_interval(a: Sequence[float], b: Sequence[float], confidence: float = CONFIDENCE,
                    resamples: int = RESAMPLES) -> Ratio | None:
     """median(a) / median(b) with a bootstrap interval (a and b resampled independently)."""
+    import numpy as np
     xa = np.asarray([v for v in a if v is not None and np.isfinite(v)], dtype=float)
     xb = np.asarray([v for v in b if v is not None and np.isfinite(v) and v != 0], dtype=float)
     if xa.size == 0 or xb.size == 0:
