@@ -48,7 +48,7 @@ def shoot(out: Path, suffix: str) -> list[Path]:
         result = script.result
         result.created_at = f"2026-11-2{i}T10:0{i}:00+00:00"
         if kind == "gpu" and batch != 256:
-            result.config["precision"] = "fp16" if batch == 512 else "fp32"
+            result.config.precision = "fp16" if batch == 512 else "fp32"
         if result.memory_bytes.gpu_peak_allocated is not None:  # memory grows with the batch, as it does
             result.memory_bytes.gpu_peak_allocated = int(2e8 + 9e5 * batch)
         result.memory_bytes.host_peak_rss = int(1.1e9 + 2e6 * batch)
@@ -93,7 +93,7 @@ def shoot(out: Path, suffix: str) -> list[Path]:
     history.select_ids([runs[0][1].run_id])
     history.open_selected()
     grab("history")
-    window.history.select_ids([r.run_id for _, r in runs if r.config["mode"] == "train"])
+    window.history.select_ids([r.run_id for _, r in runs if r.config.mode == "train"])
     history.compare_selected()
     grab("compare")
     window.show_tab("place")
