@@ -75,13 +75,14 @@ def test_gui_process_never_loads_torch_pynvml_psutil_indirectly():
 def test_spec_and_analysis_never_load_torch():
     loaded = _loaded_after_import(["engine.net", "engine.run", "engine.results", "engine.sweep", "engine.errors",
                                    "engine.net.spec", "engine.net.analysis", "engine.run.config",
-                                   "engine.run.events", "engine.results.result", "engine.run.worker"])
+                                   "engine.run.events", "engine.results.result", "engine.run.worker",
+                                   "engine.profile", "engine.profile.result"])
     assert "torch" not in loaded
 
 
 # What the GUI may import from the engine: the package faces and a few top-level modules of one concept.
 ENGINE_FACES = {"engine.net", "engine.run", "engine.results", "engine.sweep", "engine.place", "engine.jobs",
-                "engine.errors", "engine.paths", "engine.format", "engine.files", "engine.cli"}
+                "engine.profile", "engine.errors", "engine.paths", "engine.format", "engine.files", "engine.cli"}
 
 
 def _engine_imports(path: Path) -> set[str]:

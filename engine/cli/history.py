@@ -14,7 +14,7 @@ from engine.cli import EXIT_OK, BadInput
 from engine.shown_text import one_line
 
 COLUMNS = ("run", "when (UTC)", "network", "device", "precision", "batch", "mode", "status", "samples/s",
-           "J/sample", "accuracy")
+           "J/sample", "accuracy", "profile")
 MAX_LIMIT = 1_000_000_000
 CELL_CHARS = 40  # a 1 MB name must not make a 1 MB wide table
 
@@ -75,7 +75,8 @@ def _row_cells(r: Any) -> tuple[str, ...]:
     text = (r.run_id, when, r.network, device, r.precision or f.MISSING, str(r.batch or f.MISSING),
             r.mode or f.MISSING, r.status)
     return (*(one_line(t, CELL_CHARS) for t in text),
-            f.fixed(r.throughput_sps), f.energy(r.energy_per_sample_j), f.pct(r.accuracy))
+            f.fixed(r.throughput_sps), f.energy(r.energy_per_sample_j), f.pct(r.accuracy),
+            "yes" if getattr(r, "has_profile", False) else "")
 
 
 def render(rows: list[Any]) -> str:

@@ -4,6 +4,10 @@ Each run is one row: a few columns to list and filter by, plus the whole result 
 the columns are derived from it on insert). `PRAGMA user_version` carries the schema version so a
 later release can migrate the file; a file from a newer release is refused, not damaged.
 
+A run may have a profile (engine.profile.ProfileResult): one row of the `profiles` table under the
+run's id, the whole profile as JSON. The table is created when a history is opened for writing, so an
+older file gains it on its next write; until then (or read-only) it simply has no profiles.
+
 Connections are opened per call: the GUI reads from its thread while a worker process writes, and
 WAL lets readers and one writer proceed together.
 """
@@ -21,6 +25,7 @@ from pydantic import ValidationError
 
 from engine.errors import BadResultFile, BadStoreFile
 from engine.json_file import read_json
+from engine.profile.result import ProfileResult, profile_from_dict
 from engine.results.migrate import upgrade
 from engine.results.result import RESULT_VERSION, RunResult
 from engine.shown_text import one_line
@@ -53,6 +58,11 @@ CREATE INDEX IF NOT EXISTS runs_network ON runs(network);
 CREATE INDEX IF NOT EXISTS runs_device ON runs(device, device_name);
 CREATE INDEX IF NOT EXISTS runs_precision ON runs(precision);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS profiles (
+    run_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    profile_json TEXT NOT NULL
+);
 """
 
 _ROW_COLUMNS = ("run_id", "created_at", "network", "device", "device_name", "precision", "batch", "mode",
@@ -61,6 +71,7 @@ _ROW_COLUMNS = ("run_id", "created_at", "network", "device", "device_name", "pre
 # read from the stored result: the history badges it without a column of its own.
 _BUSY_SQL = ("COALESCE((SELECT value FROM json_each(result_json, '$.quality') WHERE value LIKE 'machine busy%' "
              "LIMIT 1), CASE WHEN json_extract(result_json, '$.disturbed') THEN 'machine busy during the run' END)")
+_PROFILED_SQL = "EXISTS(SELECT 1 FROM profiles WHERE profiles.run_id = runs.run_id)"
 _TEXT_COLUMNS = {"network", "device", "device_name", "precision", "mode", "status"}
 
 
@@ -80,6 +91,7 @@ class RunRow:
     energy_per_sample_j: float | None
     accuracy: float | None
     busy: str | None = None  # the machine was busy during the run: the sentence that says so
+    has_profile: bool = False  # a profile run is stored with it (RunStore.get_profile)
 
 
 class RunStore:
@@ -172,9 +184,48 @@ class RunStore:
         if not ids:
             return 0
         with self._connect(write=True) as conn:
-            cur = conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(ids))})",
-                               [_escaped(i) for i in ids])
+            keys = [_escaped(i) for i in ids]
+            cur = conn.execute(f"DELETE FROM runs WHERE run_id IN ({', '.join('?' * len(ids))})", keys)
+            if _has_profiles(conn):
+                conn.execute(f"DELETE FROM profiles WHERE run_id IN ({', '.join('?' * len(ids))})", keys)
             return cur.rowcount
+
+    # -- profiles -----------------------------------------------------------------------------
+    def add_profile(self, profile: ProfileResult) -> None:
+        """Store (or replace) the profile of run `profile.run_id`. The run itself is stored first by
+        the caller; a profile without its run is still kept (the run may be imported later)."""
+        text = profile.model_dump_json().encode("utf-8", "backslashreplace").decode("utf-8")
+        self._prepare()
+        self.read_only = None
+        with self._connect(write=True) as conn:
+            conn.execute("INSERT OR REPLACE INTO profiles (run_id, created_at, profile_json) VALUES (?, ?, ?)",
+                         (_escaped(profile.run_id), profile.created_utc, text))
+
+    def get_profile(self, run_id: str) -> ProfileResult | None:
+        """The profile stored with this run, None if it has none (or the history predates profiles);
+        BadStoreFile if the stored profile is damaged."""
+        with self._connect() as conn:
+            if not _has_profiles(conn):
+                return None
+            row = conn.execute("SELECT profile_json FROM profiles WHERE run_id = ?", (_escaped(run_id),)).fetchone()
+        if row is None:
+            return None
+        source = f"profile of run {one_line(run_id, 80)}"
+        try:
+            return profile_from_dict(json.loads(row[0]), source)
+        except (BadResultFile, ValueError, TypeError, RecursionError) as exc:
+            raise BadStoreFile(f"{self.path}: {source} is damaged ({one_line(str(exc), 200)})") from None
+
+    def profiled(self, run_ids: Iterable[str]) -> set[str]:
+        """Which of these runs have a stored profile."""
+        ids = [_escaped(i) for i in run_ids]
+        if not ids:
+            return set()
+        with self._connect() as conn:
+            if not _has_profiles(conn):
+                return set()
+            rows = conn.execute(f"SELECT run_id FROM profiles WHERE run_id IN ({', '.join('?' * len(ids))})", ids)
+            return {r[0] for r in rows}
 
     def import_json(self, path: str | Path) -> list[RunResult]:
         """Add the runs of a JSON file written elsewhere: one result (`run --json` on a GPU server) or
@@ -228,7 +279,10 @@ class RunStore:
             sql += " LIMIT ? OFFSET ?"
             args += [min(int(limit), _SQLITE_INT_MAX), min(int(offset), _SQLITE_INT_MAX)]
         with self._connect() as conn:
-            return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
+            if not _has_profiles(conn):
+                return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
+            sql = sql.replace(f", {_BUSY_SQL} FROM runs", f", {_BUSY_SQL}, {_PROFILED_SQL} FROM runs", 1)
+            return [RunRow(*row[:-1], has_profile=bool(row[-1])) for row in conn.execute(sql, args).fetchall()]
 
     def count(self, network: str | None = None, device: str | None = None, precision: str | None = None,
               status: str | None = None) -> int:
@@ -283,6 +337,11 @@ class RunStore:
     def __len__(self) -> int:
         with self._connect() as conn:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+
+def _has_profiles(conn: sqlite3.Connection) -> bool:
+    """False for a history written before profiles existed and not written to since (read-only)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'profiles'").fetchone() is not None
 
 
 def _parse_row(run_id: object, text: object) -> tuple[RunResult | None, str]:
