@@ -83,7 +83,8 @@ class Progress:
 
 def summary_lines(r: Any) -> list[str]:
     cfg, hw, why = r.config, r.hardware, r.unavailable
-    lens = ["channels-last" if cfg.channels_last else "", f"compile {cfg.compile}" if cfg.compile else ""]
+    lens = ["channels-last" if cfg.channels_last else "", f"compile {cfg.compile}" if cfg.compile else "",
+            f"prune {cfg.prune}" if cfg.prune else ""]
     levers = ", ".join(x for x in lens if x) or "no levers"
     lines = [f"{r.network.name} · {cfg.device} ({hw.device_name or '?'}) · {cfg.precision} · "
              f"batch {cfg.batch} · {cfg.mode} · {cfg.dataset} · {levers}",
@@ -109,6 +110,7 @@ def summary_lines(r: Any) -> list[str]:
         row("", f"p50 median {interval_text(iv.step_time_s, f.seconds)}")
     row("loss", f"{r.loss:.4f}" if r.loss is not None else f.MISSING, "loss")
     row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else f.MISSING, "accuracy")
+    lines.extend(f"  {label:<12} {text}" for label, text in lever_rows(r))
     e = r.energy_j
     if e.gpu is not None:
         kind = "measured" if e.gpu_method == "counter" else f"estimated, {e.gpu_method}"
@@ -139,6 +141,27 @@ def summary_lines(r: Any) -> list[str]:
     for q in r.quality:
         lines.append(f"  ! {q}")
     return lines
+
+
+def lever_rows(r: Any) -> list[tuple[str, str]]:
+    """What pruning and int8 quantization did, as (label, text) rows."""
+    rows = []
+    p = getattr(r, "prune", None)
+    if p is not None:
+        text = f"{p.kind} {p.amount:g}: params {p.params_before:,} -> {p.params_after:,}"
+        if p.zero_weights_share is not None:
+            text += f", {f.pct(p.zero_weights_share)} of the pruned layers' weights are zero"
+        if p.kind == "unstructured":
+            text += " (dense kernels still multiply the zeros: expect no speed-up)"
+        rows.append(("pruned", text))
+        rows.append(("", f"layers {', '.join(p.layers)}" + (f"; left alone: {', '.join(p.skipped)}" if p.skipped else "")))
+    q = getattr(r, "quantization", None)
+    if q is not None:
+        rows.append(("int8", f"{q.method}: {', '.join(q.layers)}" + (f" (left fp32: {', '.join(q.skipped)})"
+                                                                     if q.skipped else "")))
+        rows.append(("", f"kernels {q.kernels}" + (" - SIMULATED: its speed is not int8's" if q.simulated else "")
+                     + f"; calibrated on {q.calibration_samples:,} samples of {q.calibration_data}"))
+    return rows
 
 
 DISTURBANCES = ("machine busy", "CPU steal", "memory pressure", "GPU shared")

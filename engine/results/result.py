@@ -155,6 +155,30 @@ class Hardware(_Part):
         return cls.model_validate({k: v for k, v in facts.items() if k in cls.model_fields})
 
 
+class PruneReport(_Part):
+    """What pruning (config.prune) did to the network before the run."""
+    kind: Literal["unstructured", "structured", "2:4"]
+    amount: float  # share of each layer's weights (unstructured), of each conv's channels (structured); 2:4: 0.5
+    layers: list[str] = Field(default_factory=list)  # the layers pruned
+    skipped: dict[str, str] = Field(default_factory=dict)  # layer id -> why it was left alone
+    params_before: int
+    params_after: int  # parameters the network keeps (structured pruning removes them; masks do not)
+    zero_weights_share: float | None = None  # zeros among the pruned layers' weights after pruning
+    sparse_kernels: bool = False  # the run multiplied with sparse kernels (2:4); else dense kernels saw the zeros
+    from_weights: str | None = None  # the trained weights pruned (None: random weights, accuracy meaningless)
+
+
+class QuantizationReport(_Part):
+    """What precision int8 quantized, and which kernels then ran."""
+    method: Literal["static-ptq", "dynamic"]  # static: calibrated activation ranges; dynamic: per batch
+    layers: list[str] = Field(default_factory=list)  # layers whose weights and inputs are int8
+    skipped: list[str] = Field(default_factory=list)  # layers with weights left in floating point
+    kernels: str  # what computed the quantized layers
+    simulated: bool  # True: fp32 kernels between quantize/dequantize steps (numerics of int8, not its speed)
+    calibration_samples: int = 0
+    calibration_data: str | None = None  # the data set the activation ranges were measured on
+
+
 class RunResult(_Part):
     version: Literal[2] = RESULT_VERSION
     run_id: str
@@ -182,6 +206,8 @@ class RunResult(_Part):
     energy_to_accuracy_method: str | None = None  # the method of the energy it comes from
     weights_used: str | None = None  # the weights file the run started from (config.weights resolved)
     weights_file: str | None = None  # the trained weights this run kept (config.keep_weights)
+    prune: PruneReport | None = None  # config.prune: what was pruned (network is the network as run)
+    quantization: QuantizationReport | None = None  # precision int8: what was quantized, which kernels ran
     steps: int = 0
     samples: int = 0
     measured_s: float | None = None

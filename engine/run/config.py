@@ -25,6 +25,25 @@ DATASET_KINDS = {"synthetic": "Synthetic (random tensors)", "digits": "Digits (b
                  "mnist": "MNIST (local folder)", "cifar10": "CIFAR-10 (local folder)",
                  "folder": "Image folder (one sub-folder per class)"}
 PATHLESS_DATASETS = ("synthetic", "digits")  # the others are read from a folder: kind:PATH
+PRUNE_KINDS = ("unstructured", "structured", "2:4")
+PRUNE_FORMAT = "unstructured:AMOUNT, structured:AMOUNT (AMOUNT a share between 0 and 1, e.g. 0.5) or 2:4"
+
+
+def parse_prune(text: str) -> tuple[str, float]:
+    """'unstructured:0.5' -> ('unstructured', 0.5); '2:4' -> ('2:4', 0.5). ValueError in plain words."""
+    t = text.strip()
+    if t == "2:4":
+        return "2:4", 0.5
+    kind, _, amount = t.partition(":")
+    if kind not in ("unstructured", "structured"):
+        raise ValueError(f"prune {t!r}: unknown kind {kind!r}; expected {PRUNE_FORMAT}")
+    try:
+        share = float(amount)
+    except ValueError:
+        raise ValueError(f"prune {t!r}: amount {amount!r} is not a number; expected {PRUNE_FORMAT}") from None
+    if not 0 < share < 1:
+        raise ValueError(f"prune {t!r}: amount must be between 0 and 1 (exclusive), e.g. {kind}:0.5")
+    return kind, share
 _FORMAT = "the format version of a stored configuration, not a choice"
 
 
@@ -38,7 +57,8 @@ class RunConfig(BaseModel):
         default="cpu", description="cpu, cuda (the first GPU) or cuda:N")
     precision: Annotated[Precision, Option(
         "Precision", "Number format of the computation: fp32 is exact single precision; tf32, fp16 and bf16 "
-        "trade accuracy for speed on GPUs; int8 quantizes Linear layers for CPU inference",
+        "trade accuracy for speed on GPUs; int8 quantizes convolutions and Linear layers after calibrating on the "
+        "data set (CPU inference; real int8 kernels with Compile on)",
         axis=True, axis_flag="--precisions")] = Field(default="fp32", description="number format of the run")
     # Upper bounds (le): past them a number is a typo, not a setting (a batch of 2**63 crashed in C++,
     # inf seconds never ended); the CLI refuses them naming the flag.
@@ -109,6 +129,13 @@ class RunConfig(BaseModel):
         gui_max=1.0, help="stop training when held-out accuracy reaches this share, e.g. 0.95 (the length is "
         "the cap; needs training on a data set with held-out images)")] = Field(
         default=None, gt=0, le=1, description="target held-out accuracy (0..1) that ends a training run")
+    prune: Annotated[str | None, Option(
+        "Pruning", "Removes weights before the run, from the weights it starts from: unstructured:0.5 zeroes the "
+        "smallest half (dense kernels still multiply the zeros: rarely faster); structured:0.25 drops a quarter "
+        "of each convolution's channels (a smaller network: faster); 2:4 keeps 2 of every 4 Linear weights for "
+        "sparse GPU kernels (Ampere or newer, fp16/bf16 inference)", metavar="KIND:AMOUNT", none_label="off",
+        axis=True, axis_default=(None,), help=f"prune the weights before the run: {PRUNE_FORMAT}")] = Field(
+        default=None, description="pruning: unstructured:AMOUNT, structured:AMOUNT or 2:4")
     sample_hz: Annotated[float, Option(
         "Telemetry rate", exempt={"gui": "a measuring detail: the app keeps the default rate"})] = Field(
         default=10.0, ge=0, le=1000, description="telemetry samples per second; 0 turns the sampler off")
@@ -144,6 +171,14 @@ class RunConfig(BaseModel):
         if not (value in ("cpu", "cuda") or (value.startswith("cuda:") and value[5:].isdigit())):
             raise ValueError(f"device {value!r} is not cpu, cuda or cuda:N")
         return value
+
+    @field_validator("prune")
+    @classmethod
+    def _prune(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        kind, amount = parse_prune(value)
+        return "2:4" if kind == "2:4" else f"{kind}:{amount:g}"
 
     @model_validator(mode="after")
     def _length(self) -> RunConfig:

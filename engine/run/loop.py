@@ -32,7 +32,7 @@ from engine.run.config import RunConfig
 from engine.run.datasets import load_for_run
 from engine.run.device import free_device_memory, hardware_info, is_oom, oom_message, resolve_device
 from engine.run.events import PhaseChanged, RunFinished, RunStarted, StepMetrics
-from engine.run.precision import backend_flags, plan_precision, quantize_linear_int8
+from engine.run.precision import backend_flags, plan_precision
 from engine.run.step_timer import make_step_timer
 from engine.run.steps import (
     LossReader,
@@ -106,10 +106,16 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
             model = make_model()
             if config.weights is not None:  # bad weights are bad input: refused before anything runs
                 run_.weights_used = str(_load_weights(model, config.weights))
+            if config.prune is not None:  # prunes the weights the run starts from; may shrink the network
+                from engine.run.prune import prune_model
+                model, run_.network, run_.prune = prune_model(model, run_.network, config, device)
             data = load_for_run(config, input_shape, num_classes, device)
             if config.until_accuracy is not None and not data.has_heldout:
                 raise BadRunInput(f"until_accuracy: data set {config.dataset!r} has no held-out images to "
                                   f"check accuracy on")
+            if plan.quantize_int8:  # calibrated on the run's data; compiled to int8 kernels with Compile on
+                from engine.run.quantize import quantize_static_int8
+                model, run_.int8_forward, run_.quantization = quantize_static_int8(model, data, config, input_shape)
             parts += [model, data]
             del model, data
         except Refused:  # a data set file that is not there, a device that cannot: nothing ran
@@ -148,6 +154,9 @@ class _Run:
         self.series = SeriesRecorder()
         self.weights_used: str | None = None
         self.weights_file: str | None = None
+        self.prune: Any = None  # PruneReport, with config.prune
+        self.quantization: Any = None  # QuantizationReport, with precision int8
+        self.int8_forward: Any = None  # the quantized model's forward (compiled with config.compile)
         self.target = AccuracyTarget(config.until_accuracy)
         self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
                                   "heldout_loss": None, "eval_s": 0.0, "evals": 0, "step_times_s": (),
@@ -200,6 +209,7 @@ class _Run:
         fill_result(result, self.m, summary, self.telemetry.reason, self.series, data_kind=cfg.dataset,
                     device=self.device)
         result.weights_used, result.weights_file = self.weights_used, self.weights_file
+        result.prune, result.quantization = self.prune, self.quantization
         self.target.fill(result)
         on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))
         return result
@@ -211,14 +221,16 @@ class _Run:
         if cfg.channels_last and len(self.input_shape) != 3:
             self.m["notes"].append("channels-last applies to image input [C, H, W] only: ignored here")
         model = model.to(dev).to(memory_format=fmt)
-        if self.plan.quantize_linear:
-            model, n_linear = quantize_linear_int8(model.eval())
-            if not n_linear:
-                self.m["notes"].append("int8: this net has no Linear layer, so nothing was quantized")
-        self.model, self.data = model, data
+        if self.prune is not None and self.prune.sparse_kernels:  # 2:4: sparse weights made on the GPU
+            from engine.run.prune import to_semi_structured
+            to_semi_structured(model, self.plan.autocast_dtype, self.prune)
         if self.probabilities is None:
             self.probabilities = bool(getattr(model, "ends_with_softmax", False))
-        forward = torch.compile(model, mode=cfg.compile) if cfg.compile else direct_forward(model)
+        if self.int8_forward is not None:  # int8: quantized (and compiled) in run_model
+            forward = self.int8_forward
+        else:
+            forward = torch.compile(model, mode=cfg.compile) if cfg.compile else direct_forward(model)
+        self.model, self.data = model, data
         if cfg.mode == "train":
             model.train()
             opt = make_optimizer(cfg.optimizer, model, cfg.lr)

@@ -240,10 +240,11 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     out: dict[str, str] = {}
     mode = values.get("mode", "train")
     if target.gpu:
-        out["precision:int8"] = ("int8 runs only on the CPU so far (Linear layers quantized to 8 bits); "
+        out["precision:int8"] = ("int8 static quantization runs only on the CPU (oneDNN int8 kernels); "
                                  "use fp16 or bf16 on a GPU")
     elif mode != "infer":
-        out["precision:int8"] = "int8 runs only for inference so far (Linear layers quantized to 8 bits)"
+        out["precision:int8"] = ("int8 runs only for inference (post-training quantization of a trained "
+                                 "network): choose Infer")
     if not target.gpu:
         out["precision:tf32"] = "TF32 is a GPU tensor-core mode; on the CPU it would be plain fp32"
         out["cudnn_benchmark"] = "cuDNN autotune tunes NVIDIA GPU convolutions; this run is on the CPU"

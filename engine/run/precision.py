@@ -20,7 +20,7 @@ class PrecisionPlan:
     autocast_dtype: torch.dtype | None  # None: no autocast at all (not even a disabled one)
     grad_scaler: bool
     notes: list[str] = field(default_factory=list)  # quality notes for the result
-    quantize_linear: bool = False  # int8: dynamic quantization of Linear layers (CPU inference)
+    quantize_int8: bool = False  # int8: static post-training quantization (engine.run.quantize)
 
     def autocast(self, device_type: str) -> Callable[[], contextlib.AbstractContextManager]:
         """A factory for the step's autocast context; nullcontext when there is none (cheaper than
@@ -37,9 +37,7 @@ def plan_precision(precision: str, device: torch.device, mode: str) -> Precision
         why = unavailable({"mode": mode}, Target(device=device.type)).get("precision:int8")
         if why:
             raise Unsupported(f"precision int8: {why}")
-        return PrecisionPlan("int8", None, False, ["int8 here is dynamic quantization: Linear layers run with "
-                                                   "int8 weights and activations; other layers stay fp32"],
-                             quantize_linear=True)
+        return PrecisionPlan("int8", None, False, [], quantize_int8=True)
     if precision in ("fp32", "tf32"):
         notes = []
         if precision == "tf32" and not cuda:
@@ -54,19 +52,6 @@ def plan_precision(precision: str, device: torch.device, mode: str) -> Precision
     if not cuda:
         notes.append(f"{precision} on the CPU runs under CPU autocast; most CPUs gain little or lose speed")
     return PrecisionPlan(precision, dtype, precision == "fp16" and mode == "train", notes)
-
-
-def quantize_linear_int8(model: torch.nn.Module) -> tuple[torch.nn.Module, int]:
-    """Dynamic int8 quantization of every Linear layer (CPU). Returns the model and how many layers
-    were quantized. torch marks this API deprecated in favour of torchao; its warnings are not the
-    user's concern."""
-    import warnings
-
-    from torch.ao.quantization import quantize_dynamic
-    n = sum(isinstance(m, torch.nn.Linear) for m in model.modules())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8), n
 
 
 @contextlib.contextmanager
