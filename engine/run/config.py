@@ -37,6 +37,8 @@ def parse_prune(text: str) -> tuple[str, float]:
     kind, _, amount = t.partition(":")
     if kind not in ("unstructured", "structured"):
         raise ValueError(f"prune {t!r}: unknown kind {kind!r}; expected {PRUNE_FORMAT}")
+    if not amount:
+        raise ValueError(f"prune {t!r}: give the share to prune after the kind, e.g. {kind}:0.5")
     try:
         share = float(amount)
     except ValueError:

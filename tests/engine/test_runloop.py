@@ -97,12 +97,16 @@ def test_fp16_train_uses_grad_scaler_on_cpu():
     assert result.status == "ok"
 
 
-def test_int8_is_dynamic_quantization_for_cpu_inference():
+def test_int8_is_static_quantization_of_convolutions_and_linear_layers_for_cpu_inference():
     import warnings
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # torch's deprecation chatter stays inside the engine
+        warnings.simplefilter("error")  # torchao's and torch's chatter stays inside the engine
         result, _ = _run(fast_config(precision="int8", mode="infer", steps=5))
-    assert result.status == "ok" and any("int8" in q and "Linear" in q for q in result.quality)
+    q = result.quantization
+    assert result.status == "ok" and q.method == "static-ptq"
+    assert q.layers == ["body.0", "body.4", "body.6"] and q.skipped == []  # the conv and both Linear layers
+    assert q.simulated and "reference" in q.kernels  # no compile: fp32 kernels between quantize steps
+    assert q.calibration_samples == 512 and q.calibration_data == "synthetic"
 
 
 def test_cancel_ends_with_cancelled_result():
