@@ -10,5 +10,11 @@ $PIP download -q --only-binary=:all: --python-version 3.12 --implementation cp -
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
     -d wheels/dl pydantic pydantic-core platformdirs annotated-types typing-inspection typing-extensions reportlab \
     psutil nvidia-ml-py  # hw/ telemetry: host metrics, NVML
+# torchao (2:4 sparsity helpers, fp8/int8 Linear): one abi3 wheel, no dependencies pulled (torch is there).
+# Its compiled extensions may not load against the GPU machine's torch; its Python paths do, and
+# bench/bench_prunequant.py says in one line when it cannot import at all.
+$PIP download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp --abi abi3 \
+    --platform manylinux_2_24_x86_64 --platform manylinux_2_28_x86_64 -d wheels/dl "torchao==0.18.0" \
+    || echo "torchao wheel not fetched: the prunequant stage measures 2:4 sparsity alone"
 for w in wheels/dl/*.whl; do python3 -m zipfile -e "$w" wheels/site; done
 ls wheels/dl

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
-#   bash bench/gpu_session.sh [smoke|tests|bench|sweep]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|overhead|energy|prunequant|sweep]...
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -25,6 +25,16 @@ for stage in "$@"; do
       ;;
     energy)
       python3 bench/bench_energy_agreement.py --device cuda:0 --seconds 20 --record "$OUT/energy.md" 2>&1 | tail -15
+      ;;
+    prunequant)  # 2:4 sparse Linear (dense vs 2:4, bf16/fp16, large batch), torchao fp8/int8 where they run
+      python3 -c 'import torchao, torch; print("torchao", torchao.__version__, "imports against torch", torch.__version__)' \
+        2>&1 | tail -1 | tee "$OUT/prunequant_env.txt"
+      python3 bench/bench_prunequant.py --out "$OUT" --batch ${PQ_BATCH:-16384} --repeats ${PQ_REPEATS:-7} 2>&1 | tail -30
+      for p in "" "--prune 2:4"; do  # the same lever through the engine's run loop
+        python3 main.py run mlp --device cuda --mode infer --precision bf16 --batch ${PQ_BATCH:-16384} --seconds 3 \
+          --idle-seconds 0 $p --json "$OUT/run_mlp_bf16${p:+_2of4}.json" 2>&1 | grep -E "^mlp|throughput|pruned|status|error"
+      done | tee -a "$OUT/prunequant.md"
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_prune.py 2>&1 | tail -3 | tee -a "$OUT/prunequant.md"
       ;;
     sweep)
       python3 main.py sweep resnet9 --devices cpu,cuda --precisions fp32,tf32,bf16 --batches 64,256,512 \

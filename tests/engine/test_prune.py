@@ -161,3 +161,15 @@ def test_cli_refuses_pruning_that_cannot_apply_with_exit_2(capsys, args, words):
                      "--sample-hz", "0", "--no-store"])
     err = capsys.readouterr().err
     assert code == 2 and words in err and "Traceback" not in err
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available() or torch.cuda.get_device_capability() < (8, 0),
+                    reason="2:4 sparse kernels need an Ampere or newer GPU")
+def test_two_of_four_runs_on_the_gpu_with_sparse_weights(monkeypatch):
+    from engine.run.loop import run
+    config = RunConfig(device="cuda", mode="infer", precision="bf16", prune="2:4", batch=4096, steps=5, warmup=2,
+                       sample_hz=0, idle_baseline_s=0)
+    result = run(load_preset("mlp"), config)
+    assert result.status == "ok", result.error
+    assert result.prune.sparse_kernels and result.prune.layers == ["fc2", "fc3", "fc4"]
