@@ -136,7 +136,7 @@ class RunConfig(BaseModel):
         "smallest half (dense kernels still multiply the zeros: rarely faster); structured:0.25 drops a quarter "
         "of each convolution's channels (a smaller network: faster); 2:4 keeps 2 of every 4 Linear weights for "
         "sparse GPU kernels (Ampere or newer, fp16/bf16 inference)", metavar="KIND:AMOUNT", none_label="off",
-        axis=True, axis_default=(None,), help=f"prune the weights before the run: {PRUNE_FORMAT}")] = Field(
+        axis=True, axis_flag="--prunes", axis_default=(None,), help=f"prune the weights before the run: {PRUNE_FORMAT}")] = Field(
         default=None, description="pruning: unstructured:AMOUNT, structured:AMOUNT or 2:4")
     sample_hz: Annotated[float, Option(
         "Telemetry rate", exempt={"gui": "a measuring detail: the app keeps the default rate"})] = Field(

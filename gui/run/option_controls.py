@@ -156,13 +156,18 @@ class TextControl(QLineEdit):
     def __init__(self, f: OptionField) -> None:
         super().__init__(str(f.default or ""))
         self.f, self.names = f, (f.name,)
+        if f.nullable:  # empty means none ("off"); the placeholder says so and shows the format
+            self.setPlaceholderText(f"{f.option.none_label}" + (f" (e.g. {f.option.metavar})" if f.option.metavar else ""))
         self.textChanged.connect(self.changed)
 
-    def get(self, _name: str) -> str:
-        return self.text()
+    def get(self, _name: str) -> str | None:
+        text = self.text().strip()
+        if self.f.nullable and text.lower() in ("", self.f.option.none_label.lower()):
+            return None
+        return text
 
     def put(self, _name: str, value: Any) -> None:
-        self.setText(str(value))
+        self.setText("" if value is None else str(value))
 
     def apply(self, reasons: dict[str, str]) -> None:
         _whole(self, self.f, reasons)
