@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
             from gui.history.panel import HistoryPanel
             history = HistoryPanel()
             history.compare_requested.connect(self._compare_runs)
+            history.open_spec_requested.connect(self._edit_spec)
             return history
         if key == "place":
             from gui.place import PlaceView
@@ -232,6 +233,11 @@ class MainWindow(QMainWindow):
     def _compare_runs(self, run_ids: list) -> None:
         self.compare.show_runs(run_ids)
         self.show_tab("compare")
+
+    def _edit_spec(self, spec) -> None:
+        """A network from a run (a pruned one) as a new, unsaved document in the editor."""
+        if self.actions_.files.open_spec(spec, f"{spec.name} as the run measured it"):
+            self.tabs.setCurrentWidget(self.editor)
 
     def _open_run(self, run_id: str) -> None:
         if self.history.open_run(run_id):

@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from engine import format as f
 from engine.cli.safe_output import raw_stream
+from engine.results.levers import lever_rows
 from engine.run.events import PhaseChanged, RunStarted, StepMetrics
 
 PLAIN_EVERY_S = 2.0
@@ -110,7 +111,7 @@ def summary_lines(r: Any) -> list[str]:
         row("", f"p50 median {interval_text(iv.step_time_s, f.seconds)}")
     row("loss", f"{r.loss:.4f}" if r.loss is not None else f.MISSING, "loss")
     row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else f.MISSING, "accuracy")
-    lines.extend(f"  {label:<12} {text}" for label, text in lever_rows(r))
+    lines.extend(f"  {label:<12} {text}" for label, text in lever_rows(r))  # pruning, int8
     e = r.energy_j
     if e.gpu is not None:
         kind = "measured" if e.gpu_method == "counter" else f"estimated, {e.gpu_method}"
@@ -141,27 +142,6 @@ def summary_lines(r: Any) -> list[str]:
     for q in r.quality:
         lines.append(f"  ! {q}")
     return lines
-
-
-def lever_rows(r: Any) -> list[tuple[str, str]]:
-    """What pruning and int8 quantization did, as (label, text) rows."""
-    rows = []
-    p = getattr(r, "prune", None)
-    if p is not None:
-        text = f"{p.kind} {p.amount:g}: params {p.params_before:,} -> {p.params_after:,}"
-        if p.zero_weights_share is not None:
-            text += f", {f.pct(p.zero_weights_share)} of the pruned layers' weights are zero"
-        if p.kind == "unstructured":
-            text += " (dense kernels still multiply the zeros: expect no speed-up)"
-        rows.append(("pruned", text))
-        rows.append(("", f"layers {', '.join(p.layers)}" + (f"; left alone: {', '.join(p.skipped)}" if p.skipped else "")))
-    q = getattr(r, "quantization", None)
-    if q is not None:
-        rows.append(("int8", f"{q.method}: {', '.join(q.layers)}" + (f" (left fp32: {', '.join(q.skipped)})"
-                                                                     if q.skipped else "")))
-        rows.append(("", f"kernels {q.kernels}" + (" - SIMULATED: its speed is not int8's" if q.simulated else "")
-                     + f"; calibrated on {q.calibration_samples:,} samples of {q.calibration_data}"))
-    return rows
 
 
 DISTURBANCES = ("machine busy", "CPU steal", "memory pressure", "GPU shared")

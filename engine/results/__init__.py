@@ -11,6 +11,7 @@ Entry points:
     compare                              table rows, ratios, Pareto fronts, recommendations
     spread                               a figure's interval, estimated energy, a busy machine (for the views)
     findings(results) -> [Finding]       plain-language findings with the numbers behind them
+    lever_rows(result) -> [(label, text)]  what pruning and int8 quantization did, in words
     make_report(results, html=, pdf=, csv=, json=)   reports built from stored results only
 Errors: BadResultFile, BadStoreFile.
 """
@@ -21,6 +22,7 @@ from typing import Any
 
 from engine.results import compare, spread
 from engine.results.findings import Finding, findings
+from engine.results.levers import lever_rows
 from engine.results.result import (
     RESULT_VERSION,
     Energy,
@@ -30,6 +32,8 @@ from engine.results.result import (
     Memory,
     NetworkSummary,
     Power,
+    PruneReport,
+    QuantizationReport,
     RunResult,
     StepTimes,
     Temperature,
@@ -49,6 +53,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = ["RESULT_VERSION", "Energy", "EnergyPerSample", "Finding", "GpuFacts", "GpuSeries", "Hardware", "HostSeries",
-           "Memory", "NetworkSummary", "Power", "RunResult", "RunRow", "RunStore", "Series", "StepSeries", "StepTimes",
-           "Temperature", "compare", "energy_per_sample", "findings", "make_report", "read_result_file",
+           "Memory", "NetworkSummary", "Power", "PruneReport", "QuantizationReport", "RunResult", "RunRow", "RunStore", "Series", "StepSeries", "StepTimes",
+           "Temperature", "compare", "energy_per_sample", "findings", "lever_rows", "make_report", "read_result_file",
            "read_results_file", "spread"]

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from engine.errors import FileWriteError
-from engine.net import SpecFormatError, load_preset, load_spec, save_spec
+from engine.net import NetworkSpec, SpecFormatError, load_preset, load_spec, save_spec
 from gui import plain_text
 from gui.editor import settings
 from gui.editor.document import Document, empty_spec
@@ -103,6 +103,14 @@ class FileActions(QObject):
             return False
         self.doc.load(spec)
         self.status.emit(f"Preset {name}: save it to keep your changes.")
+        return True
+
+    def open_spec(self, spec: NetworkSpec, what: str) -> bool:
+        """A spec from elsewhere (a run's pruned network) as a new, unsaved document."""
+        if not self.confirm_discard():
+            return False
+        self.doc.load(spec)
+        self.status.emit(f"Opened {what}: save it to keep it.")
         return True
 
     def save(self) -> bool:

@@ -46,6 +46,7 @@ FILTERS = (("network", "All networks"), ("device", "All devices"), ("precision",
 class HistoryPanel(QWidget):
     compare_requested = Signal(list)  # list[str] run ids, two or more
     run_opened = Signal(str)
+    open_spec_requested = Signal(object)  # a NetworkSpec from a run (a structurally pruned network), to edit
 
     def __init__(self, db_path: str | Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -157,6 +158,7 @@ class HistoryPanel(QWidget):
         if self._view is None:
             from gui.history.run_view import RunView
             self._view = RunView()
+            self._view.open_spec_requested.connect(self.open_spec_requested)
             self.detail.addWidget(self._view)
         return self._view
 

@@ -204,3 +204,33 @@ def test_switching_back_to_history_reloads_only_when_the_store_changed(qtbot, tm
     assert panel.refresh_if_changed() is False
     store.add(_result("gpu", "2027-01-01T00:00:00+00:00"))
     assert panel.refresh_if_changed() is True and panel.count.text() == "4 runs"
+
+
+def test_a_structurally_pruned_run_opens_its_smaller_network_in_the_editor(qtbot, tmp_path):
+    """The pruned spec is stored with the run; History offers it as a new document."""
+    from engine.net import analyze, load_preset
+    from engine.results.result import PruneReport
+    from gui.app import create_window
+    spec = load_preset("lenet")
+    spec.layers[0].params["out_channels"] = 3
+    r = _result("cpu", "2026-11-26T10:00:00+00:00")
+    r.network.spec = spec.model_dump(mode="json", exclude_none=True)
+    r.prune = PruneReport(kind="structured", amount=0.5, layers=["conv1"], params_before=61_706,
+                          params_after=analyze(spec).total_params)
+    plain = _result("cpu", "2026-11-26T11:00:00+00:00")
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.add(r)
+    store.add(plain)
+    window = create_window(defer_views=True)
+    qtbot.addWidget(window)
+    history = window.history
+    history.db_path = store.path
+    history.refresh()
+    assert history.open_run(plain.run_id) and not history.view.open_pruned.isVisibleTo(history.view)
+    assert history.open_run(r.run_id)
+    view = history.view
+    assert view.open_pruned.isVisibleTo(view) and "params 61,706 -> " in view.pruned.text()
+    view.open_pruned.click()
+    doc = window.editor.doc if hasattr(window.editor, "doc") else window.actions_.files.doc
+    assert doc.current.name == "lenet pruned 0.5" and doc.current.layers[0].params["out_channels"] == 3
+    assert window.tabs.currentWidget() is window.editor

@@ -80,6 +80,19 @@ def test_int8_follows_the_engine_rule_offered_for_cpu_inference_only(qtbot, tmp_
     assert not int8.isEnabled() and "only on the CPU" in int8.toolTip() and o.value("precision") == "fp32"
 
 
+def test_pruning_is_typed_empty_is_off_and_a_bad_value_is_named(qtbot, tmp_path):
+    o = _panel(qtbot, tmp_path).options
+    prune = o.controls["prune"]
+    assert o.config().prune is None and prune.placeholderText().startswith("off")
+    prune.setText("structured:0.50")
+    assert o.config().prune == "structured:0.5"
+    o.set_value("prune", None)
+    assert prune.text() == "" and o.config().prune is None
+    prune.setText("sparse")
+    with pytest.raises(ValueError, match="Pruning: prune 'sparse': unknown kind"):
+        o.config()
+
+
 def test_training_options_are_offered_and_say_when_they_do_not_apply(qtbot, tmp_path):
     o = _panel(qtbot, tmp_path).options
     for name, value in (("optimizer", "adam"), ("lr", 0.001), ("seed", 7), ("eval_every_s", 5.0)):
