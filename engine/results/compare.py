@@ -66,7 +66,7 @@ METRIC = {m.key: m for m in METRICS}
 
 
 # Config fields that make runs differ, in the order a label names them.
-LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compile", "dataset")
+LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compile", "dataset", "prune")
 
 
 def short_labels(results: Sequence[RunResult]) -> dict[str, str]:

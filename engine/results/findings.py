@@ -40,6 +40,8 @@ def _value_name(f: str, v) -> str:
         return f"compile:{v}" if v else "eager"
     if f == "batch":
         return f"batch {v}"
+    if f == "prune":
+        return f"prune {v}" if v else "unpruned"
     if f == "device":
         return {"cpu": "CPU"}.get(v, "GPU" if str(v).startswith("cuda") else str(v))
     return str(v)
@@ -47,7 +49,7 @@ def _value_name(f: str, v) -> str:
 
 def _reference(f: str, values: set) -> object:
     prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8"], "channels_last": [False, True],
-             "compile": [None], "device": ["cpu"], "mode": ["train", "infer"]}
+             "compile": [None], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None]}
     for p in prefs.get(f, []):
         if p in values:
             return p
@@ -131,7 +133,7 @@ def lever_findings(ok: Sequence[RunResult]) -> list[Finding]:
     finding per device and mode (never pooled across them), a ratio stated only when its interval
     excludes 1."""
     out = []
-    for f in ("device", "precision", "channels_last", "compile", "mode"):
+    for f in ("device", "precision", "channels_last", "compile", "mode", "prune"):
         values = {getattr(r.config, f) for r in ok}
         if len(values) < 2:
             continue
@@ -151,7 +153,30 @@ def lever_findings(ok: Sequence[RunResult]) -> list[Finding]:
     return out
 
 
+def _simulated(runs: Sequence[RunResult]) -> bool:
+    return any(r.quantization is not None and r.quantization.simulated for r in runs)
+
+
+def _lever_note(f: str, runs: Sequence[RunResult]) -> str:
+    """What a pruning run did, said beside its measured ratio (an unstructured one: why no speed-up)."""
+    p = next((r.prune for r in runs if r.prune is not None), None) if f == "prune" else None
+    if p is None:
+        return ""
+    if p.kind == "unstructured":
+        return (f"; {p.zero_weights_share * 100:.0f} % of the pruned layers' weights are zero, but dense kernels "
+                f"multiply the zeros too: no speed-up is expected from the zeros alone")
+    if p.kind == "structured":
+        return f"; a smaller network: {p.params_before:,} -> {p.params_after:,} parameters"
+    return f"; sparse 2:4 kernels on {', '.join(p.layers)}"
+
+
 def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
+    if _simulated([x for a, b in pairs for x in (*a, *b)]):  # never a speed-up: only the numerics were int8's
+        runs = [x for a, b in pairs for x in (*a, *b)]
+        text = (f"{_value_name(f, v)} vs {_value_name(f, ref)}{_scope(pairs[0][0][0], f, len(pairs))}: simulated "
+                f"int8 (fp32 kernels between quantize steps), so its speed is not compared; compile it for int8 "
+                f"kernels{_accuracy_change(pairs)}.")
+        return [Finding("lever", text, tuple(x.run_id for x in runs), {"simulated": 1.0})]
     tp = [ratio_interval(_values(a, "throughput_sps"), _values(b, "throughput_sps")) for a, b in pairs]
     tp = [r for r in tp if r]
     if not tp:
@@ -175,6 +200,7 @@ def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
         numbers["energy_per_sample_ratio"] = g_en.value
     elif en_pairs:
         text += ", energy per sample not compared (measured on one side, estimated on the other)"
+    text += _lever_note(f, [a[0] for a, _ in pairs])
     text += _accuracy_change(pairs)
     if not spread:
         text += " (one run each and no measuring windows: no interval)"
