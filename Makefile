@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(MAKE) --no-print-directory torch
-	$(VPY) -m pip install -q -e ".[test,onnx]"
+	$(VPY) -m pip install -q -e ".[test,onnx,quant]"
 	touch $(STAMP)
 
 # PyPI's Linux torch is the CUDA build (with its nvidia-* libraries); the CPU build is torch==V+cpu,
