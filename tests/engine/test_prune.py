@@ -173,3 +173,13 @@ def test_two_of_four_runs_on_the_gpu_with_sparse_weights(monkeypatch):
     result = run(load_preset("mlp"), config)
     assert result.status == "ok", result.error
     assert result.prune.sparse_kernels and result.prune.layers == ["fc2", "fc3", "fc4"]
+
+
+def test_structured_pruning_of_a_network_without_a_spec_is_refused_before_anything_runs():
+    from engine.errors import BadRunInput
+    from engine.run.loop import run_model
+    from tests.engine.tiny_nets import NETWORK, TinyCNN
+    events = []
+    with pytest.raises(BadRunInput, match="structured pruning rewrites the network spec"):
+        run_model(TinyCNN, NETWORK, (1, 8, 8), 10, _cfg(prune="structured:0.5"), events.append)
+    assert events == []
