@@ -108,10 +108,10 @@ def semi_structured(model: nn.Module, dtype: torch.dtype, network_spec) -> tuple
     cfg = RunConfig(device="cuda", mode="infer", precision="bf16" if dtype == torch.bfloat16 else "fp16", prune="2:4")
     net = NetworkSummary(name="mlp", params=0, flops_per_sample=0, spec=network_spec)
     model, _, report = prune_model(model, net, cfg, torch.device("cuda"))
-    masked = copy.deepcopy(model).cuda().to(dtype)
-    model = model.cuda()
+    model = model.cuda().to(dtype)  # as the run loop does: on the device first, then the sparse weights
+    masked = copy.deepcopy(model)
     to_semi_structured(model, dtype, report)
-    return model.to(dtype), masked, report.layers
+    return model, masked, report.layers
 
 
 def torchao_linear(model: nn.Module, kind: str) -> nn.Module:
