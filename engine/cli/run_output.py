@@ -85,7 +85,7 @@ class Progress:
 def summary_lines(r: Any) -> list[str]:
     cfg, hw, why = r.config, r.hardware, r.unavailable
     lens = ["channels-last" if cfg.channels_last else "", f"compile {cfg.compile}" if cfg.compile else "",
-            f"prune {cfg.prune}" if cfg.prune else ""]
+            f"prune {cfg.prune}" if cfg.prune else "", "CUDA graph" if cfg.cuda_graph else ""]
     levers = ", ".join(x for x in lens if x) or "no levers"
     lines = [f"{r.network.name} · {cfg.device} ({hw.device_name or '?'}) · {cfg.precision} · "
              f"batch {cfg.batch} · {cfg.mode} · {cfg.dataset} · {levers}",
@@ -139,6 +139,11 @@ def summary_lines(r: Any) -> list[str]:
         row("GPU memory", f"peak {f.byte_size(m.gpu_peak_allocated)} allocated · {f.byte_size(m.gpu_peak_reserved)} reserved")
     row("host memory", f"peak RSS {f.byte_size(m.host_peak_rss)}" if m.host_peak_rss else f.MISSING,
         "memory_bytes.host_peak_rss")
+    c = r.compile
+    if c is not None:
+        row("compile", f"{c.graphs} graph(s) · {c.graph_breaks} graph break(s) · {c.recompiles} recompile(s) · "
+            f"{f.seconds(c.compile_s)} compiling" + (" (outside the timed window)" if not c.in_window else
+                                                      f" ({c.in_window} in the timed window)"))
     for q in r.quality:
         lines.append(f"  ! {q}")
     return lines

@@ -179,6 +179,16 @@ class QuantizationReport(_Part):
     calibration_data: str | None = None  # the data set the activation ranges were measured on
 
 
+class CompileFacts(_Part):
+    """What torch.compile did in a compiled run (config.compile), all outside the timed window unless
+    `in_window` says otherwise."""
+    graphs: int = 0  # graphs compiled (more than one per net: graph breaks or recompiles)
+    graph_breaks: int = 0
+    recompiles: int = 0  # compilations of a frame already compiled (a guard failed: shape, mode, ...)
+    compile_s: float = 0.0  # seconds spent compiling (Triton autotuning included)
+    in_window: int = 0  # compilations during the timed window: their time is in the measurement
+
+
 class RunResult(_Part):
     version: Literal[2] = RESULT_VERSION
     run_id: str
@@ -208,6 +218,7 @@ class RunResult(_Part):
     weights_file: str | None = None  # the trained weights this run kept (config.keep_weights)
     prune: PruneReport | None = None  # config.prune: what was pruned (network is the network as run)
     quantization: QuantizationReport | None = None  # precision int8: what was quantized, which kernels ran
+    compile: CompileFacts | None = None  # compiled runs: graphs, graph breaks, recompiles, compile time
     steps: int = 0
     samples: int = 0
     measured_s: float | None = None

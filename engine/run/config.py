@@ -108,6 +108,13 @@ class RunConfig(BaseModel):
         "Compile", "Compiles the network into fused kernels before timing (torch.compile); the first "
         "run takes extra time to compile", metavar="MODE", none_label="off",
         axis=True, axis_default=(None,))] = Field(default=None, description="torch.compile mode")
+    cuda_graph: Annotated[bool, Option(
+        "CUDA graph", "Records the whole step (forward, backward, update) once and replays it: no per-kernel "
+        "launch cost; pays on GPUs when steps are short (small nets or batches, launch-bound)", axis=True,
+        choices={False: "eager", True: "CUDA graph"},
+        help="capture the whole training or inference step once as a CUDA graph and replay it (GPU; pays when "
+             "steps are launch-bound: small nets or batches)")] = Field(
+        default=False, description="capture the step as a CUDA graph and replay it (GPU)")
     cudnn_benchmark: Annotated[bool, Option(
         "cuDNN autotune", "Lets cuDNN try its convolution algorithms during warm-up and keep the fastest",
         axis=True, choices={False: "autotune off", True: "autotune on"})] = Field(

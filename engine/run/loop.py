@@ -5,7 +5,9 @@ the GUI's worker.
 
 Bad input raises BadRunInput before anything runs. Everything after RunStarted ends in a RunResult
 (never an exception): an out-of-memory error becomes status "oom", a stop request "cancelled", any
-other failure "failed"; RunFinished is always the last event.
+other failure "failed"; RunFinished is always the last event. The one exception: a step that turns
+out not to be capturable as a CUDA graph (config.cuda_graph) raises Unsupported after warm-up:
+nothing was measured, so nothing is kept and RunFinished is not sent.
 
 The timed loop is kept as lean as a hand-written one: the step is a prepared closure, per step the
 loop only records a timing mark, counts, polls should_stop and reads the host clock; everything
@@ -24,10 +26,12 @@ import torch
 from engine.errors import BadInput, BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
-from engine.results.result import Hardware, NetworkSummary, RunResult
+from engine.results.result import CompileFacts, Hardware, NetworkSummary, RunResult
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
 from engine.results.windows import WINDOW_S, is_stable
+from engine.run import cuda_graph
 from engine.run.accuracy_target import AccuracyTarget
+from engine.run.compile_watch import CompileWatch
 from engine.run.config import RunConfig
 from engine.run.datasets import load_for_run
 from engine.run.device import free_device_memory, hardware_info, is_oom, oom_message, resolve_device
@@ -92,6 +96,8 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
     probabilities: the model outputs softmax probabilities, not logits (None: its `ends_with_softmax`)."""
     device = resolve_device(config.device)
     plan = plan_precision(config.precision, device, config.mode)
+    if config.cuda_graph:
+        cuda_graph.check(config, device)
     if config.mode == "train" and num_classes is None:
         raise BadRunInput(f"network {network.name!r}: training needs a vector of class scores as output "
                           f"(end the net with Flatten and Linear)")
@@ -177,7 +183,7 @@ class _Run:
                             config_json=cfg.model_dump_json(), total_steps=cfg.steps, total_seconds=cfg.seconds,
                             availability=self.telemetry.availability))
         self.emit, self.should_stop = on_event, should_stop
-        status, error = "ok", None
+        status, error, refused = "ok", None, None
         self.telemetry.start()
         try:
             if failed_to_build is not None:
@@ -186,6 +192,8 @@ class _Run:
             status = self._body(parts.pop(), data)
         except KeyboardInterrupt:  # a second Ctrl+C in the CLI: stop now, but still write the result
             status = "cancelled"
+        except Refused as exc:  # found once running (a step a CUDA graph cannot capture): nothing measured
+            status, refused = "failed", exc
         except (Exception, MemoryError) as exc:  # noqa: BLE001 - a run failure is a result, never a crash
             status = "oom" if is_oom(exc) or isinstance(exc, MemoryError) else "failed"
             error = oom_message(exc, self.device, cfg.batch) if status == "oom" else _short_error(exc)
@@ -203,6 +211,8 @@ class _Run:
         summary = self.telemetry.stop()
         self._drain_telemetry(final=True)
         on_event(PhaseChanged(t_s=self._now(), phase="done"))
+        if refused is not None:
+            raise refused
         result = RunResult(run_id=self.run_id, created_at=self.created_at, status=status, error=error,
                            network=self.network, config=cfg, hardware=Hardware.of(hardware))
         self.m["contention"] = self.telemetry.contention
@@ -210,6 +220,8 @@ class _Run:
                     device=self.device)
         result.weights_used, result.weights_file = self.weights_used, self.weights_file
         result.prune, result.quantization = self.prune, self.quantization
+        if self.m.get("compile") is not None:
+            result.compile = CompileFacts(**self.m["compile"])
         self.target.fill(result)
         on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))
         return result
@@ -231,36 +243,81 @@ class _Run:
         else:
             forward = torch.compile(model, mode=cfg.compile) if cfg.compile else direct_forward(model)
         self.model, self.data = model, data
+        graphed = None
         if cfg.mode == "train":
             model.train()
-            opt = make_optimizer(cfg.optimizer, model, cfg.lr)
-            self.step = make_train_step(forward, model, data, cfg.batch, opt, self.plan, dev.type, self.probabilities)
+            opt = make_optimizer(cfg.optimizer, model, cfg.lr, capturable=cfg.cuda_graph)
+            if cfg.cuda_graph:
+                body = cuda_graph.train_body(forward, opt, self.plan, dev.type, self.probabilities)
+                graphed = cuda_graph.GraphedStep(body, data.next_batch, cfg.batch, dev)
+            else:
+                self.step = make_train_step(forward, model, data, cfg.batch, opt, self.plan, dev.type,
+                                            self.probabilities)
         else:
             model.eval()
-            self.step = make_infer_step(forward, data, cfg.batch, self.plan, dev.type)
+            if cfg.cuda_graph:
+                body = cuda_graph.infer_body(forward, self.plan, dev.type)
+                graphed = cuda_graph.GraphedStep(body, data.next_batch, cfg.batch, dev)
+            else:
+                self.step = make_infer_step(forward, data, cfg.batch, self.plan, dev.type)
+        if graphed is not None:
+            self.step = graphed.eager
         if self.cuda and cfg.idle_baseline_s > 0 and cfg.sample_hz > 0:
             self.emit(PhaseChanged(t_s=0.0, phase="idle-baseline"))
             torch.cuda.synchronize(dev)
             self.telemetry.measure_idle(cfg.idle_baseline_s)
         grad_mode = torch.inference_mode() if cfg.mode == "infer" else contextlib.nullcontext()
-        with grad_mode, gc_frozen():
+        watch = CompileWatch() if cfg.compile else contextlib.nullcontext()
+        with grad_mode, gc_frozen(), watch:
             self.emit(PhaseChanged(t_s=0.0, phase="warmup"))
-            if cfg.warmup == 0:
-                self.m["notes"].append("no warm-up: first-step costs (allocation, autotune, compilation) are timed")
+            warmup = self._warmup_steps()
             last_drain = time.perf_counter()
-            for _ in range(cfg.warmup):
-                self.step()
-                if self.should_stop():
-                    return "cancelled"
-                if time.perf_counter() - last_drain >= TELEMETRY_EVERY_S:
-                    self._drain_telemetry()
-                    last_drain = time.perf_counter()
+            with graphed.warming() if graphed is not None else contextlib.nullcontext():
+                for _ in range(warmup):
+                    self.step()
+                    if self.should_stop():
+                        return "cancelled"
+                    if time.perf_counter() - last_drain >= TELEMETRY_EVERY_S:
+                        self._drain_telemetry()
+                        last_drain = time.perf_counter()
+            if graphed is not None:
+                self.step = graphed.capture()
+            if isinstance(watch, CompileWatch):
+                watch.mark_window()
             status = self._timed(data)
+        if isinstance(watch, CompileWatch):
+            self._compile_facts(watch.facts())
         if status == "ok" or status == "cancelled":
             self._final_eval(data)
         if status == "ok" and cfg.keep_weights and cfg.mode == "train":
             self._keep_weights(model)
         return status
+
+    def _warmup_steps(self) -> int:
+        """The configured warm-up, raised where compilation or a CUDA graph capture must happen before
+        timing: compile needs two steps (the first compiles forward and backward, the second shows
+        nothing recompiles), a CUDA graph its eager steps before capture."""
+        cfg = self.config
+        need, why = 0, ""
+        if cfg.cuda_graph:
+            need, why = cuda_graph.WARMUP_STEPS_MIN, "a CUDA graph is captured after eager warm-up steps"
+        elif cfg.compile:
+            need, why = 2, "compilation must happen before timing"
+        if cfg.warmup < need:
+            self.m["notes"].append(f"warm-up raised from {cfg.warmup} to {need} steps: {why}")
+            return need
+        if cfg.warmup == 0:
+            self.m["notes"].append("no warm-up: first-step costs (allocation, autotune) are timed")
+        return cfg.warmup
+
+    def _compile_facts(self, facts: dict[str, Any]) -> None:
+        self.m["compile"] = facts
+        if facts["in_window"]:
+            self.m["notes"].append(f"torch.compile compiled {facts['in_window']} time(s) during the timed window "
+                                   f"({facts['recompiles']} recompile(s) in all): that compile time is measured")
+        if facts["graph_breaks"]:
+            self.m["notes"].append(f"torch.compile split the network at {facts['graph_breaks']} graph break(s): "
+                                   f"the parts between them run as separate compiled graphs")
 
     def _keep_weights(self, model: torch.nn.Module) -> None:
         from engine.run.weights import save_weights

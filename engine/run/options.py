@@ -233,10 +233,13 @@ class Target:
         return self.device != "cpu"
 
 
+CUDA_GRAPH_COMPILE_MODES = ("reduce-overhead", "max-autotune")  # torch.compile modes that use CUDA graphs
+
+
 def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     """Option key -> why it cannot be chosen with these other values on this target. Keys are a field
     name (the whole option, e.g. "cudnn_benchmark") or "field:value" (one choice, e.g. "precision:int8").
-    The run loop refuses the same int8 choice with the same words."""
+    The run loop refuses the same int8 and CUDA graph choices with the same words."""
     out: dict[str, str] = {}
     mode = values.get("mode", "train")
     if target.gpu:
@@ -254,6 +257,15 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
         why = f"needs compute capability 8.0 or newer (Ampere); this GPU is {cc[0]}.{cc[1]}"
         out["precision:tf32"] = f"TF32 {why}"
         out["precision:bf16"] = f"bf16 {why}"
+    if not target.gpu:
+        out["cuda_graph"] = "CUDA graphs record and replay GPU work; this run is on the CPU"
+    elif values.get("cuda_graph"):  # one way only: the graph rules these out, so the GUI falls back from them
+        for compile_mode in CUDA_GRAPH_COMPILE_MODES:
+            out[f"compile:{compile_mode}"] = (f"compile mode {compile_mode} records CUDA graphs itself; with the whole step "
+                                      f"captured as a CUDA graph, use compile default or off")
+        if mode == "train":
+            out["precision:fp16"] = ("fp16 training checks its loss scale on the host every step, which a "
+                                     "CUDA graph cannot record; use bf16 (no loss scale) with a CUDA graph")
     if target.input_shape is not None and len(target.input_shape) != 3:
         out["channels_last"] = (f"channels-last needs an image input (channels, height, width); this "
                                 f"network's input is {list(target.input_shape)}")

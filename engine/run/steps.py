@@ -40,9 +40,11 @@ def gc_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def make_optimizer(name: str, model: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+def make_optimizer(name: str, model: torch.nn.Module, lr: float, capturable: bool = False) -> torch.optim.Optimizer:
+    """capturable: the update can be recorded in a CUDA graph (Adam keeps its step count on the device;
+    SGD has no step count and needs nothing)."""
     if name == "adam":
-        return torch.optim.Adam(model.parameters(), lr=lr)
+        return torch.optim.Adam(model.parameters(), lr=lr, capturable=capturable)
     return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
 
 
