@@ -46,6 +46,7 @@ REQUIRED = {"cuda": 0.98, "cpu": 0.95}
 def _reference_cmd(cfg: dict, device: str, seconds: float, warmup: int, ref: Path) -> list[str]:
     cmd = [sys.executable, str(ref), "--net", cfg["net"], "--device", device, "--precision", cfg["precision"],
            "--batch", str(cfg["batch"]), "--mode", cfg["mode"], "--seconds", str(seconds), "--warmup", str(warmup)]
+    cmd += ["--compile", cfg["compile"]] if cfg.get("compile") else []
     return cmd + (["--channels-last"] if cfg["channels_last"] else [])
 
 
@@ -102,7 +103,7 @@ def engine_child(child: dict, quiet: bool = False) -> dict:
     config = RunConfig(device=child["device"], precision=child["precision"], batch=child["batch"],
                        mode=child["mode"], seconds=child["seconds"], warmup=child["warmup"],
                        channels_last=child["channels_last"], sample_hz=child["sample_hz"], idle_baseline_s=0.0,
-                       dataset="synthetic")
+                       dataset="synthetic", compile=child.get("compile"), cuda_graph=child.get("cuda_graph", False))
     if child["models"] == "reference":
         from engine.results.result import NetworkSummary
         make, shape = _load_reference(child["reference"]).NETS[child["net"]]
@@ -115,7 +116,8 @@ def engine_child(child: dict, quiet: bool = False) -> dict:
     line = {"throughput_sps": result.throughput_sps, "steps": result.steps, "seconds": result.measured_s,
             "step_ms_p50": result.step_time_s.p50 * 1e3, "device_name": result.hardware.device_name,
             "gpu_peak_allocated_bytes": result.memory_bytes.gpu_peak_allocated,
-            "energy_per_sample_j": result.energy_per_sample_j.total}
+            "energy_per_sample_j": result.energy_per_sample_j.total,
+            "compile": result.compile.model_dump() if result.compile else None}
     if not quiet:
         print(json.dumps(line), flush=True)
     return line

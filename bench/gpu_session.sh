@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
-#   bash bench/gpu_session.sh [smoke|tests|bench|overhead|energy|prunequant|sweep]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|sweep]...
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -19,6 +19,11 @@ for stage in "$@"; do
     bench)
       python3 bench/bench_engine_vs_reference.py --device cuda --repeats ${REPEATS:-3} --seconds ${SECONDS_PER_RUN:-5} \
         --out "$OUT/engine_vs_reference.json" 2>&1 | tail -20 | tee "$OUT/bench.txt"
+      ;;
+    cudagraph)
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_cuda_graph_gpu.py 2>&1 | tail -15 | tee "$OUT/cudagraph_tests.txt"
+      python3 bench/bench_cuda_graph.py --repeats ${REPEATS:-3} --seconds ${SECONDS_PER_RUN:-3} \
+        --out "$OUT/cuda_graph.json" 2>&1 | tail -25 | tee "$OUT/cudagraph.txt"
       ;;
     overhead)
       python3 bench/bench_sampler_overhead.py --device cuda --seconds 10 --repeats 3 --record "$OUT/overhead.md" 2>&1 | tail -15
