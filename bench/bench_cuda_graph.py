@@ -85,8 +85,8 @@ def main() -> int:
             for label, kind, cfg in sides[rep % len(sides):] + sides[:rep % len(sides)]:
                 line = one(kind, cfg)
                 got[label].append(line["throughput_sps"])
-                extra[label].append({k: line.get(k) for k in ("step_ms_p50", "step_ms", "compile")
-                                     if line.get(k) is not None})
+                extra[label].append({k: line[k] for k in ("step_ms_p50", "step_ms", "compile")
+                                     if isinstance(line.get(k), (int, float, dict))})  # the engine's compile facts
                 print(f"  {name} #{rep + 1} {label:<18} {line['throughput_sps']:>12,.0f} samples/s", flush=True)
         medians = {label: statistics.median(v) for label, v in got.items()}
         ratio = medians[num] / medians[den]

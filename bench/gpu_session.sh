@@ -22,7 +22,7 @@ for stage in "$@"; do
       ;;
     cudagraph)
       python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_cuda_graph_gpu.py 2>&1 | tail -15 | tee "$OUT/cudagraph_tests.txt"
-      python3 bench/bench_cuda_graph.py --repeats ${REPEATS:-3} --seconds ${SECONDS_PER_RUN:-3} \
+      python3 bench/bench_cuda_graph.py --in-process --repeats ${REPEATS:-3} --seconds ${SECONDS_PER_RUN:-2} \
         --out "$OUT/cuda_graph.json" 2>&1 | tail -25 | tee "$OUT/cudagraph.txt"
       ;;
     overhead)
