@@ -10,8 +10,9 @@ Entry points:
     run(spec, config, on_event, should_stop) -> RunResult      the run loop (imports torch on first use)
     run_worker(...)                 the spawned worker's entry (torch-free at import)
     RunStarted, PhaseChanged, StepMetrics, TelemetryBatch, RunFinished     the events (torch-free)
-Errors: BadRunInput (raised before anything runs); OOM, device faults and cancel become the result's
-status, never an exception.
+Errors: BadRunInput (raised before anything runs); Unsupported (what this device or installation cannot
+do, before the run; for a CUDA graph, a step that cannot be captured, after warm-up: nothing is kept);
+OOM, device faults and cancel become the result's status, never an exception.
 """
 from __future__ import annotations
 
