@@ -66,7 +66,7 @@ METRIC = {m.key: m for m in METRICS}
 
 
 # Config fields that make runs differ, in the order a label names them.
-LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compile", "dataset", "prune")
+LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compile", "cuda_graph", "dataset", "prune")
 
 
 def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
@@ -88,6 +88,8 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append("CL" if v else "no-CL")
             elif f == "compile":
                 parts.append(f"compile:{v}" if v else "eager")
+            elif f == "cuda_graph":
+                parts.append("CUDA graph" if v else "no graph")
             else:
                 parts.append(str(v))
         label = " ".join(parts)

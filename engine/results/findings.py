@@ -38,6 +38,8 @@ def _value_name(f: str, v) -> str:
         return "channels-last" if v else "contiguous"
     if f == "compile":
         return f"compile:{v}" if v else "eager"
+    if f == "cuda_graph":
+        return "CUDA graph" if v else "no CUDA graph"
     if f == "batch":
         return f"batch {v}"
     if f == "prune":
@@ -49,7 +51,7 @@ def _value_name(f: str, v) -> str:
 
 def _reference(f: str, values: set) -> object:
     prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8"], "channels_last": [False, True],
-             "compile": [None], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None]}
+             "compile": [None], "cuda_graph": [False], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None]}
     for p in prefs.get(f, []):
         if p in values:
             return p
@@ -133,7 +135,7 @@ def lever_findings(ok: Sequence[RunResult]) -> list[Finding]:
     finding per device and mode (never pooled across them), a ratio stated only when its interval
     excludes 1."""
     out = []
-    for f in ("device", "precision", "channels_last", "compile", "mode", "prune"):
+    for f in ("device", "precision", "channels_last", "compile", "cuda_graph", "mode", "prune"):
         values = {getattr(r.config, f) for r in ok}
         if len(values) < 2:
             continue

@@ -124,3 +124,14 @@ def test_results_from_before_the_lever_still_load():
     del old["config"]["cuda_graph"]
     back = RunResult.model_validate(old)
     assert back.compile is None and back.config.cuda_graph is False
+
+
+def test_comparisons_name_the_cuda_graph_lever():
+    from engine.results.compare import short_labels
+    from engine.results.findings import findings
+    from tests.engine.fake_runs import make_run
+    eager, graphed = make_run("a", throughput_sps=1000), make_run("b", throughput_sps=5000)
+    graphed.config.cuda_graph = True
+    (f,) = [f for f in findings([eager, graphed]) if f.kind == "lever"]
+    assert f.text.startswith("CUDA graph vs no CUDA graph") and "5.00× the throughput" in f.text
+    assert short_labels([eager, graphed]) == {"a": "no graph", "b": "CUDA graph"}

@@ -27,6 +27,7 @@ CSV_COLUMNS: tuple[tuple[str, object], ...] = (
     ("mode", lambda r: r.config.mode),
     ("channels_last", lambda r: r.config.channels_last),
     ("compile", lambda r: r.config.compile),
+    ("cuda_graph", lambda r: r.config.cuda_graph),
     ("dataset", lambda r: r.config.dataset),
     ("warmup_steps", lambda r: r.config.warmup),
     ("measured_s", lambda r: r.measured_s),
