@@ -261,8 +261,8 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
         out["cuda_graph"] = "CUDA graphs record and replay GPU work; this run is on the CPU"
     elif values.get("cuda_graph"):  # one way only: the graph rules these out, so the GUI falls back from them
         for compile_mode in CUDA_GRAPH_COMPILE_MODES:
-            out[f"compile:{compile_mode}"] = (f"compile mode {compile_mode} records CUDA graphs itself; with the whole step "
-                                      f"captured as a CUDA graph, use compile default or off")
+            out[f"compile:{compile_mode}"] = (f"compile mode {compile_mode} records CUDA graphs itself; with the "
+                                              f"whole step captured as a CUDA graph, use compile default or off")
         if mode == "train":
             out["precision:fp16"] = ("fp16 training checks its loss scale on the host every step, which a "
                                      "CUDA graph cannot record; use bf16 (no loss scale) with a CUDA graph")
