@@ -80,7 +80,7 @@ def test_config_flags_round_trip_every_option():
                        channels_last=True, compile="max-autotune", cudnn_benchmark=False, threads=3, sample_hz=0,
                        idle_baseline_s=0, weights="20261129-010203-abcdef", stable_windows=4, stable_pct=2.5,
                        stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25")
-    training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95)  # the training-only options
+    training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True)  # training-only, and the CUDA graph
     assert all(getattr(config, n) != f.default or getattr(training, n) != f.default
                for n, f in option_fields(RunConfig, "cli").items() if n not in ("steps",))  # covers every option
     for c in (config, training):
