@@ -6,7 +6,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 
 # Package data (presets, digits, report template) ships inside the engine package (pyproject's
 # package-data), so an installed copy finds it as a source checkout does. Readers need a real folder
@@ -26,3 +26,17 @@ def data_dir() -> Path:
 
 def default_db_path() -> Path:
     return data_dir() / "runs.sqlite"
+
+
+def cache_dir() -> Path:
+    """Measurements worth keeping but cheap to redo (device peaks). TRADEOFF_LAB_CACHE overrides it;
+    with only TRADEOFF_LAB_DATA set it lies inside that folder, so a test never touches the user's."""
+    override = os.environ.get("TRADEOFF_LAB_CACHE")
+    if override:
+        path = Path(override)
+    elif os.environ.get("TRADEOFF_LAB_DATA"):
+        path = data_dir() / "cache"
+    else:
+        path = Path(user_cache_dir("tradeoff-lab", appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

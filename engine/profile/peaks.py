@@ -25,6 +25,7 @@ class DevicePeaks:
     copy_bytes_per_s: float | None = None  # bytes read + written per second
     launch_s: float | None = None  # per tiny kernel, back to back
     matmul_n: int = 0
+    matmul_sizes: dict[str, int] = field(default_factory=dict)  # precision -> n of the n x n multiply timed
     unavailable: dict[str, str] = field(default_factory=dict)  # precision -> why not measured
 
     def to_json_dict(self) -> dict:
@@ -54,11 +55,29 @@ def _timer(device: torch.device) -> Callable[[Callable[[], None], int], float]:
     return timed
 
 
+CPU_MATMUL_S = 0.05  # on a CPU, grow the matrix until one multiply takes this long (or reaches CPU_MAX_N)
+CPU_MAX_N = 1024
+
+
+def _cpu_size(dtype: torch.dtype) -> int:
+    """A matrix size that keeps a CPU busy long enough to time without taking seconds: half precisions
+    run orders of magnitude slower on CPUs without native support for them."""
+    n = 128
+    while n < CPU_MAX_N:
+        a = torch.randn(n, n, dtype=dtype)
+        t0 = time.perf_counter()
+        torch.mm(a, a)
+        if time.perf_counter() - t0 >= CPU_MATMUL_S:
+            break
+        n *= 2
+    return n
+
+
 def measure_peaks(device_name: str = "cpu", precisions: tuple[str, ...] = ("fp32", "tf32", "fp16", "bf16"),
                   matmul_n: int | None = None, copy_bytes: int | None = None) -> DevicePeaks:
     device = torch.device(device_name)
     on_gpu = device.type == "cuda"
-    n = matmul_n or (8192 if on_gpu else 1024)
+    n = matmul_n or (8192 if on_gpu else CPU_MAX_N)
     timed = _timer(device)
     name = torch.cuda.get_device_name(device) if on_gpu else "cpu"
     peaks = DevicePeaks(str(device), name, matmul_n=n)
@@ -69,10 +88,12 @@ def measure_peaks(device_name: str = "cpu", precisions: tuple[str, ...] = ("fp32
                 peaks.unavailable[precision] = "TF32 is a GPU tensor-core mode"
                 continue
             torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
-            a = torch.randn(n, n, device=device, dtype=DTYPES[precision])
-            b = torch.randn(n, n, device=device, dtype=DTYPES[precision])
+            size = n if on_gpu or matmul_n else _cpu_size(DTYPES[precision])
+            a = torch.randn(size, size, device=device, dtype=DTYPES[precision])
+            b = torch.randn(size, size, device=device, dtype=DTYPES[precision])
             seconds = timed(lambda a=a, b=b: torch.mm(a, b), 10 if on_gpu else 2)
-            peaks.matmul_flops_per_s[precision] = 2.0 * n ** 3 / seconds
+            peaks.matmul_flops_per_s[precision] = 2.0 * size ** 3 / seconds
+            peaks.matmul_sizes[precision] = size
             del a, b
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved

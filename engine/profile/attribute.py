@@ -1,0 +1,159 @@
+"""Attribute a profiled window's time to the spec's layers, forward and backward apart, and to what
+belongs to no layer (loss, optimizer, data, idle). Works on torch.profiler's event list; imports
+no torch itself, so it can be tested on hand-made events.
+
+Forward: an operator inside a layer's range (engine.profile.instrument) is that layer's. Backward:
+autograd gives each backward node the sequence number of the forward operator that created it, so
+a backward node whose number was seen inside a layer's range is that layer's backward; a weight's
+gradient accumulation (no number of its own) goes with the backward node just before it.
+Time: on a GPU each kernel's duration, charged to the operator that launched it, and idle is the
+window's wall time the kernels leave uncovered (gaps: launch and host overhead); on a CPU each
+operator's self time, and idle is the wall time no operator accounts for (Python and dispatch).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.profile.instrument import DATA_RANGE, LAYER_PREFIX, WINDOW_RANGE
+
+EVALUATE = "autograd::engine::evaluate_function: "
+OPTIMIZER = "Optimizer."  # torch.optim's own ranges: Optimizer.step#SGD.step, Optimizer.zero_grad#...
+LOSS = "loss"  # the owner of forward operators outside every layer range (the loss, the gradient seed)
+
+
+@dataclass
+class Attribution:
+    """Seconds per step."""
+    steps: int
+    wall_s: float  # the profiled step, wall clock
+    forward_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    backward_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    kernels: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # per layer, per step
+    optimizer_s: float = 0.0
+    loss_s: float = 0.0
+    data_s: float = 0.0
+    idle_s: float = 0.0
+    busy_s: float = 0.0  # attributed time (GPU: kernels; CPU: operators)
+
+
+def _is_cpu(e: Any) -> bool:
+    return str(getattr(e, "device_type", "CPU")).endswith("CPU")
+
+
+def attribute(events: list[Any], on_gpu: bool, steps: int, wall_s: float | None = None) -> Attribution:
+    """events: FunctionEvent-like objects (name, sequence_nr, thread, cpu_parent, time_range with
+    start/end in µs, self_cpu_time_total, kernels with duration in µs, device_type). wall_s: the
+    window's wall time measured around it (default: the window range's own span)."""
+    cpu = [e for e in events if _is_cpu(e)]
+    window = next((e for e in cpu if e.name == WINDOW_RANGE), None)
+    if window is None:
+        raise ValueError(f"no {WINDOW_RANGE} range among the profiler's events")
+    w0, w1 = window.time_range.start, window.time_range.end
+    inside = sorted((e for e in cpu if e is not window and w0 <= e.time_range.start <= w1),
+                    key=lambda e: e.time_range.start)
+    chains = {id(e): _chain(e) for e in inside}
+
+    owner: dict[int, str] = {}  # forward sequence number -> layer id (or LOSS)
+    for e in inside:
+        seq = getattr(e, "sequence_nr", -1)
+        kind, name = chains[id(e)]
+        if seq is not None and seq >= 0 and kind in ("fwd", None):
+            owner.setdefault(seq, name if kind == "fwd" else LOSS)
+
+    n = max(steps, 1)
+    out = Attribution(steps=steps, wall_s=(wall_s if wall_s is not None else (w1 - w0) / 1e6) / n)
+    last_backward: dict[Any, str] = {}  # thread -> the layer whose backward ran last there
+    for e in inside:
+        kind, name = chains[id(e)]
+        if kind == "bwd":
+            node = name  # the evaluate_function event
+            seq = getattr(node, "sequence_nr", -1)
+            if seq is not None and seq >= 0:
+                layer = owner.get(seq, LOSS)
+            else:  # AccumulateGrad and the like: with the backward that produced the gradient
+                layer = last_backward.get(node.thread, LOSS)
+            if layer != LOSS:
+                last_backward[node.thread] = layer
+            if node is e:
+                continue  # the range itself holds no time of its own worth charging twice
+        seconds, count = _time_of(e, on_gpu)
+        if not seconds and not count:
+            continue
+        if kind == "fwd":
+            out.forward_s[name] += seconds
+            out.kernels[name] += count
+        elif kind == "bwd":
+            if layer == LOSS:
+                out.loss_s += seconds
+            else:
+                out.backward_s[layer] += seconds
+                out.kernels[layer] += count
+        elif kind == "optimizer":
+            out.optimizer_s += seconds
+        elif kind == "data":
+            out.data_s += seconds
+        else:
+            out.loss_s += seconds
+    for table in (out.forward_s, out.backward_s):
+        for key in table:
+            table[key] /= n
+    for key in out.kernels:
+        out.kernels[key] = round(out.kernels[key] / n)
+    out.optimizer_s /= n
+    out.loss_s /= n
+    out.data_s /= n
+    out.busy_s = (sum(out.forward_s.values()) + sum(out.backward_s.values()) + out.optimizer_s + out.loss_s
+                  + out.data_s)
+    if on_gpu:
+        busy = _device_busy_s(events, w0, w1)
+        if busy is not None:  # the union of kernel intervals: overlapping kernels count once
+            out.idle_s = max(0.0, out.wall_s - busy / n)
+            return out
+    out.idle_s = max(0.0, out.wall_s - out.busy_s)
+    return out
+
+
+def _chain(e: Any) -> tuple[str | None, Any]:
+    """What an event belongs to, from its innermost enclosing range: ("fwd", layer id), ("bwd",
+    the evaluate_function event), ("optimizer", None), ("data", None), or (None, None)."""
+    cur = e
+    while cur is not None:
+        name = cur.name
+        if name.startswith(LAYER_PREFIX):
+            return "fwd", name[len(LAYER_PREFIX):]
+        if name.startswith(EVALUATE):
+            return "bwd", cur
+        if name.startswith(OPTIMIZER):
+            return "optimizer", None
+        if name == DATA_RANGE:
+            return "data", None
+        cur = cur.cpu_parent
+    return None, None
+
+
+def _time_of(e: Any, on_gpu: bool) -> tuple[float, int]:
+    """(seconds, kernels or operators) charged to this event itself."""
+    if on_gpu:
+        kernels = getattr(e, "kernels", ()) or ()
+        return sum(k.duration for k in kernels) / 1e6, len(kernels)
+    top_level = e.name.startswith("aten::") and not (e.cpu_parent is not None and
+                                                     e.cpu_parent.name.startswith("aten::"))
+    return e.self_cpu_time_total / 1e6, int(top_level)
+
+
+def _device_busy_s(events: list[Any], w0: float, w1: float) -> float | None:
+    """Seconds some kernel ran during the window (GPU events, merged), None without device events."""
+    spans = sorted((e.time_range.start, e.time_range.end) for e in events
+                   if not _is_cpu(e) and w0 <= e.time_range.start and not e.name.startswith("tl:"))
+    if not spans:
+        return None
+    busy, (start, end) = 0.0, spans[0]
+    for s, t in spans[1:]:
+        if s > end:
+            busy += end - start
+            start, end = s, t
+        else:
+            end = max(end, t)
+    return (busy + end - start) / 1e6
