@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|sweep]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|sweep]...
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -40,6 +40,10 @@ for stage in "$@"; do
           --idle-seconds 0 $p --json "$OUT/run_mlp_bf16${p:+_2of4}.json" 2>&1 | grep -E "^mlp|throughput|pruned|status|error"
       done | tee -a "$OUT/prunequant.md"
       python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_prune.py 2>&1 | tail -3 | tee -a "$OUT/prunequant.md"
+      ;;
+    profile)
+      # resnet9 bf16 CL b512 and lenet fp32 b256 training profiled: profile_*.json, roofline_resnet9.png
+      python3 bench/bench_profile.py --out "$OUT" 2>&1 | tail -80 | tee "$OUT/profile.txt"
       ;;
     sweep)
       python3 main.py sweep resnet9 --devices cpu,cuda --precisions fp32,tf32,bf16 --batches 64,256,512 \

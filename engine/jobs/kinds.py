@@ -36,6 +36,26 @@ class RunJob:
 
 
 @dataclass(frozen=True)
+class ProfileJob:
+    """A profile run (engine.profile.worker): an unprofiled run, stored and reported like a RunJob's
+    (its events, RunFinished after it is in the history), then JobProgress while the profiled steps
+    run. JobFinished carries the engine.profile.ProfileResult, already stored with the run. A
+    configuration that cannot be profiled (compiled, CUDA graph) is a refusal before anything runs.
+    `target` replaces engine.profile.worker.profile_worker (same signature) in tests and demos."""
+    kind: ClassVar[str] = "profile"
+    spec_json: str
+    config: RunConfig
+    db_path: str | None = None
+    target: Callable[..., Any] | None = None
+
+    def execute(self, ctx: JobContext) -> Any:
+        target = self.target
+        if target is None:
+            from engine.profile.worker import profile_worker as target
+        return target(self.spec_json, self.config, ctx, ctx.stop, self.db_path)
+
+
+@dataclass(frozen=True)
 class SweepJob:
     """A whole sweep (engine.sweep.runner), each configuration in its own RunJob. Events:
     SweepProgress; JobProgress with the fraction done. Holds the sweep folder's lock. JobFinished

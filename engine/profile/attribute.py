@@ -36,6 +36,7 @@ class Attribution:
     data_s: float = 0.0
     idle_s: float = 0.0
     busy_s: float = 0.0  # attributed time (GPU: kernels; CPU: operators)
+    device_s: float | None = None  # GPU: every kernel of the window, attributed or not (a check on the attribution)
 
 
 def _is_cpu(e: Any) -> bool:
@@ -107,9 +108,10 @@ def attribute(events: list[Any], on_gpu: bool, steps: int, wall_s: float | None 
     out.busy_s = (sum(out.forward_s.values()) + sum(out.backward_s.values()) + out.optimizer_s + out.loss_s
                   + out.data_s)
     if on_gpu:
-        busy = _device_busy_s(events, w0, w1)
-        if busy is not None:  # the union of kernel intervals: overlapping kernels count once
-            out.idle_s = max(0.0, out.wall_s - busy / n)
+        spans = _device_spans(events, w0)
+        if spans:  # the union of kernel intervals: overlapping kernels count once
+            out.device_s = sum(t - s for s, t in spans) / 1e6 / n
+            out.idle_s = max(0.0, out.wall_s - _union_s(spans) / n)
             return out
     out.idle_s = max(0.0, out.wall_s - out.busy_s)
     return out
@@ -143,12 +145,16 @@ def _time_of(e: Any, on_gpu: bool) -> tuple[float, int]:
     return e.self_cpu_time_total / 1e6, int(top_level)
 
 
-def _device_busy_s(events: list[Any], w0: float, w1: float) -> float | None:
-    """Seconds some kernel ran during the window (GPU events, merged), None without device events."""
-    spans = sorted((e.time_range.start, e.time_range.end) for e in events
-                   if not _is_cpu(e) and w0 <= e.time_range.start and not e.name.startswith("tl:"))
-    if not spans:
-        return None
+def _device_spans(events: list[Any], w0: float) -> list[tuple[float, float]]:
+    """(start, end) in µs of every device event (kernel, copy, set) from the window on, sorted;
+    the ranges' own device-side marks are left out."""
+    return sorted((e.time_range.start, e.time_range.end) for e in events
+                  if not _is_cpu(e) and w0 <= e.time_range.start and not getattr(e, "is_user_annotation", False)
+                  and not e.name.startswith(("tl:", OPTIMIZER)))
+
+
+def _union_s(spans: list[tuple[float, float]]) -> float:
+    """Seconds covered by at least one span."""
     busy, (start, end) = 0.0, spans[0]
     for s, t in spans[1:]:
         if s > end:

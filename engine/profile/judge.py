@@ -14,6 +14,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
+from engine.format import seconds
 from engine.net.analysis import TRAIN_FLOPS_FACTOR, Analysis
 from engine.profile.attribute import Attribution
 from engine.profile.result import Bound, LayerProfile, OtherTime, Peaks, Verdict
@@ -86,6 +87,6 @@ def verdict(layers: list[LayerProfile], other: OtherTime, step_s: float, on_gpu:
     lead = f" (largest: {top.id}, {100 * top.share:.0f} %)" if top is not None and name != "launch-bound" else ""
     if name == "launch-bound":
         lead = f" (idle {100 * other.idle_s / step:.0f} %)"
-    reason = (f"{words[name]} take {100 * parts[name] / step:.0f} % of the {step * 1e3:.3g} ms profiled step{lead}; "
+    reason = (f"{words[name]} take {100 * parts[name] / step:.0f} % of the {seconds(step)} profiled step{lead}; "
               f"{rest}")
     return name, reason

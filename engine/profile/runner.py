@@ -92,6 +92,9 @@ def profile_run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], 
     name, reason = verdict(layers, other, times.wall_s, on_gpu)
     unprofiled = result.step_time_s.p50
     notes = []
+    if times.device_s and times.busy_s < 0.9 * times.device_s:
+        notes.append(f"{100 * (1 - times.busy_s / times.device_s):.0f} % of the kernel time could not be tied to the "
+                     f"operator that launched it; it counts as busy, under no layer")
     if config.mode == "infer" and config.precision == "int8":
         notes.append("int8: quantized Linear layers run as fused kernels; their bytes are counted at 4 per value")
     profile = ProfileResult(
