@@ -1,5 +1,7 @@
-"""`python main.py hw [--json] [--watch]`: the hardware inventory and which telemetry works here,
-with the reason where it does not; `--watch` prints a live line per second until Ctrl+C."""
+"""`python main.py hw [--json] [--watch] [--peaks [--refresh]]`: the hardware inventory and which telemetry
+works here, with the reason where it does not; `--watch` prints a live line per second until Ctrl+C;
+`--peaks` measures (once, then from the cache) what this device reaches at best: matrix-multiply
+FLOP/s per precision, memory bandwidth and the cost of one kernel launch, the roofs of a profile."""
 from __future__ import annotations
 
 import argparse
@@ -23,13 +25,30 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--watch", action="store_true", help="print power, energy, memory, utilisation, clocks and "
                                                         "temperature once a second until Ctrl+C")
     p.add_argument("--count", type=int, default=None, metavar="N", help="with --watch: stop after N lines")
+    p.add_argument("--peaks", action="store_true", help="the device's measured peaks (FLOP/s per precision, memory "
+                   "bandwidth, launch time): the roofs a profile is judged against; measured once, then cached")
+    p.add_argument("--refresh", action="store_true", help="with --peaks: measure again rather than read the cache")
+    p.add_argument("--device", metavar="DEV", help="with --peaks: cpu, cuda or cuda:N (default: the first GPU, else cpu)")
+    p.add_argument("--threads", type=int, metavar="N", help="with --peaks on the CPU: measure with N threads "
+                   "(default: torch's; runs with --threads N read the entry for N)")
     p.set_defaults(command="hw")
 
 
 def main(args: argparse.Namespace) -> int:
+    from engine.cli import BadInput
     if args.count is not None and args.count < 1:
-        from engine.cli import BadInput
         raise BadInput(f"--count must be 1 or more, got {args.count}")
+    peaks_only = [flag for flag, on in (("--refresh", args.refresh), ("--device", args.device is not None),
+                                         ("--threads", args.threads is not None)) if on]
+    if peaks_only and not args.peaks:
+        raise BadInput(f"{peaks_only[0]} goes with --peaks")
+    if args.peaks:
+        if args.watch:
+            raise BadInput("--peaks and --watch: give one of them")
+        if args.threads is not None and not 1 <= args.threads <= 1024:
+            raise BadInput(f"--threads: give a number from 1 to 1024, got {args.threads}")
+        from engine.cli.hw_peaks import show_peaks
+        return show_peaks(args.device, args.threads, args.refresh, args.json)
     if args.watch:
         try:
             return _watch(args.json, args.count)

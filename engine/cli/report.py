@@ -108,6 +108,21 @@ def _refuse_to_clobber(path: Path, flag: str) -> None:
         raise BadInput(f"--json {path}: exists and is not a report JSON; choose another name or add --force")
 
 
+def _profiles(store, results) -> dict:
+    """The stored profiles of the report's runs; a damaged one is left out with a note."""
+    from engine.errors import BadStoreFile
+    out = {}
+    for r in results:
+        try:
+            profile = store.get_profile(r.run_id)
+        except BadStoreFile as exc:
+            print(f"note: {exc.user_message}; its profile is left out of the report", file=sys.stderr)
+            continue
+        if profile is not None:
+            out[r.run_id] = profile
+    return out
+
+
 def main(args: argparse.Namespace) -> int:
     from engine.results.report import make_report
     from engine.results.store import RunStore
@@ -124,7 +139,8 @@ def main(args: argparse.Namespace) -> int:
         if target and not args.force:
             _refuse_to_clobber(Path(target), flag)
     written = make_report(results, html=args.html, pdf=args.pdf, csv=args.csv, json=args.json,
-                          baseline_id=args.baseline, skipped=skipped, title=args.title)
+                          baseline_id=args.baseline, skipped=skipped, title=args.title,
+                          profiles=_profiles(store, results))
     for path in written:
         print(f"wrote {path}")
     print(f"{len(results)} runs in the report" + (f", {len(skipped)} skipped configurations named" if skipped else ""))

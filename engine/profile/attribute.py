@@ -12,14 +12,16 @@ operator's self time, and idle is the wall time no operator accounts for (Python
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.profile.instrument import DATA_RANGE, LAYER_PREFIX, WINDOW_RANGE
+from engine.profile.instrument import DATA_RANGE, LAYER_PREFIX, STEP_RANGE, WINDOW_RANGE
 
 EVALUATE = "autograd::engine::evaluate_function: "
 OPTIMIZER = "Optimizer."  # torch.optim's own ranges: Optimizer.step#SGD.step, Optimizer.zero_grad#...
+OUTLIER = 1.25  # a step taking longer than this x the median step is left out (the machine was busy)
 LOSS = "loss"  # the owner of forward operators outside every layer range (the loss, the gradient seed)
 
 
@@ -34,8 +36,10 @@ class Attribution:
     optimizer_s: float = 0.0
     loss_s: float = 0.0
     data_s: float = 0.0
-    idle_s: float = 0.0
-    busy_s: float = 0.0  # attributed time (GPU: kernels; CPU: operators)
+    idle_s: float = 0.0  # within the profiled step
+    busy_s: float = 0.0  # GPU: time some kernel ran; CPU: attributed operator time
+    attributed_s: float = 0.0  # the sum of what was charged to layers, loss, optimizer and data
+    dropped_steps: int = 0  # steps left out as outliers
     device_s: float | None = None  # GPU: every kernel of the window, attributed or not (a check on the attribution)
 
 
@@ -46,13 +50,19 @@ def _is_cpu(e: Any) -> bool:
 def attribute(events: list[Any], on_gpu: bool, steps: int, wall_s: float | None = None) -> Attribution:
     """events: FunctionEvent-like objects (name, sequence_nr, thread, cpu_parent, time_range with
     start/end in µs, self_cpu_time_total, kernels with duration in µs, device_type). wall_s: the
-    window's wall time measured around it (default: the window range's own span)."""
+    window's wall time measured around it (default: the window range's own span).
+
+    With a STEP_RANGE around each step, a step whose attributed time is over OUTLIER x the median
+    step's (another process took the CPU meanwhile) is left out and the rest averaged; on a CPU the
+    step's wall time is then the kept steps' own."""
     cpu = [e for e in events if _is_cpu(e)]
     window = next((e for e in cpu if e.name == WINDOW_RANGE), None)
     if window is None:
         raise ValueError(f"no {WINDOW_RANGE} range among the profiler's events")
     w0, w1 = window.time_range.start, window.time_range.end
-    inside = sorted((e for e in cpu if e is not window and w0 <= e.time_range.start <= w1),
+    marks = sorted((e for e in cpu if e.name == STEP_RANGE and w0 <= e.time_range.start <= w1),
+                   key=lambda e: e.time_range.start)
+    inside = sorted((e for e in cpu if e is not window and e.name != STEP_RANGE and w0 <= e.time_range.start <= w1),
                     key=lambda e: e.time_range.start)
     chains = {id(e): _chain(e) for e in inside}
 
@@ -63,11 +73,12 @@ def attribute(events: list[Any], on_gpu: bool, steps: int, wall_s: float | None 
         if seq is not None and seq >= 0 and kind in ("fwd", None):
             owner.setdefault(seq, name if kind == "fwd" else LOSS)
 
-    n = max(steps, 1)
-    out = Attribution(steps=steps, wall_s=(wall_s if wall_s is not None else (w1 - w0) / 1e6) / n)
+    starts = [m.time_range.start for m in marks]
+    charges: list[tuple[int, str, str, float, int]] = []  # (step, part, layer, seconds, kernels)
     last_backward: dict[Any, str] = {}  # thread -> the layer whose backward ran last there
     for e in inside:
         kind, name = chains[id(e)]
+        layer = ""
         if kind == "bwd":
             node = name  # the evaluate_function event
             seq = getattr(node, "sequence_nr", -1)
@@ -82,37 +93,46 @@ def attribute(events: list[Any], on_gpu: bool, steps: int, wall_s: float | None 
         seconds, count = _time_of(e, on_gpu)
         if not seconds and not count:
             continue
+        step = max(0, bisect_right(starts, e.time_range.start) - 1)
         if kind == "fwd":
-            out.forward_s[name] += seconds
-            out.kernels[name] += count
+            charges.append((step, "forward", name, seconds, count))
         elif kind == "bwd":
-            if layer == LOSS:
-                out.loss_s += seconds
-            else:
-                out.backward_s[layer] += seconds
-                out.kernels[layer] += count
-        elif kind == "optimizer":
-            out.optimizer_s += seconds
-        elif kind == "data":
-            out.data_s += seconds
+            charges.append((step, "loss" if layer == LOSS else "backward", layer, seconds, count))
         else:
-            out.loss_s += seconds
-    for table in (out.forward_s, out.backward_s):
-        for key in table:
-            table[key] /= n
+            charges.append((step, kind if kind in ("optimizer", "data") else "loss", "", seconds, count))
+
+    n_marked = len(marks) or 1
+    totals = [0.0] * n_marked
+    for step, _, _, seconds, _ in charges:
+        totals[step] += seconds
+    median = sorted(totals)[(n_marked - 1) // 2]
+    kept = {i for i, t in enumerate(totals) if t <= OUTLIER * median} or set(range(n_marked))
+    per = len(kept) * (max(steps, 1) // n_marked if not marks else 1)  # steps the kept charges cover
+    window_s = wall_s if wall_s is not None else (w1 - w0) / 1e6
+    out = Attribution(steps=steps, wall_s=window_s / max(steps, 1), dropped_steps=n_marked - len(kept) if marks else 0)
+    if marks and not on_gpu:  # the kept steps' own wall time (a GPU step's runs on after its host range)
+        out.wall_s = sum(marks[i].time_range.end - marks[i].time_range.start for i in kept) / 1e6 / len(kept)
+    for step, part, layer, seconds, count in charges:
+        if step not in kept:
+            continue
+        if part == "forward":
+            out.forward_s[layer] += seconds / per
+            out.kernels[layer] += count
+        elif part == "backward":
+            out.backward_s[layer] += seconds / per
+            out.kernels[layer] += count
+        else:
+            setattr(out, f"{part}_s", getattr(out, f"{part}_s") + seconds / per)
     for key in out.kernels:
-        out.kernels[key] = round(out.kernels[key] / n)
-    out.optimizer_s /= n
-    out.loss_s /= n
-    out.data_s /= n
-    out.busy_s = (sum(out.forward_s.values()) + sum(out.backward_s.values()) + out.optimizer_s + out.loss_s
-                  + out.data_s)
+        out.kernels[key] = round(out.kernels[key] / per)
+    out.attributed_s = out.busy_s = (sum(out.forward_s.values()) + sum(out.backward_s.values()) + out.optimizer_s
+                                     + out.loss_s + out.data_s)
     if on_gpu:
         spans = _device_spans(events, w0)
+        n = max(steps, 1)
         if spans:  # the union of kernel intervals: overlapping kernels count once
             out.device_s = sum(t - s for s, t in spans) / 1e6 / n
-            out.idle_s = max(0.0, out.wall_s - _union_s(spans) / n)
-            return out
+            out.busy_s = _union_us(spans) / 1e6 / n
     out.idle_s = max(0.0, out.wall_s - out.busy_s)
     return out
 
@@ -153,8 +173,8 @@ def _device_spans(events: list[Any], w0: float) -> list[tuple[float, float]]:
                   and not e.name.startswith(("tl:", OPTIMIZER)))
 
 
-def _union_s(spans: list[tuple[float, float]]) -> float:
-    """Seconds covered by at least one span."""
+def _union_us(spans: list[tuple[float, float]]) -> float:
+    """µs covered by at least one span."""
     busy, (start, end) = 0.0, spans[0]
     for s, t in spans[1:]:
         if s > end:
@@ -162,4 +182,4 @@ def _union_s(spans: list[tuple[float, float]]) -> float:
             start, end = s, t
         else:
             end = max(end, t)
-    return (busy + end - start) / 1e6
+    return busy + end - start

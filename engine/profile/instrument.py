@@ -15,6 +15,7 @@ from torch import fx
 LAYER_PREFIX = "tl:layer:"  # a layer's forward range: LAYER_PREFIX + layer id
 DATA_RANGE = "tl:data"  # loading the batch (and any copy to the device)
 WINDOW_RANGE = "tl:window"  # the profiled steps
+STEP_RANGE = "tl:step"  # each of them
 
 
 def instrument(model: fx.GraphModule) -> fx.GraphModule:

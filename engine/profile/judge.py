@@ -4,10 +4,13 @@ rates, arithmetic intensity and bound, and the run's verdict with the numbers be
 Bytes moved by a layer (the roofline's denominator) are its parameters plus its activations in and
 out, at the precision's element size; a training step moves them about three times (forward, then
 gradients of inputs and of weights), the same factor the analysis uses for FLOPs, so a layer's
-intensity is the same in training and inference. A layer is launch-bound when its kernels take
-hardly longer than launching them would (under LAUNCH_FACTOR x kernels x the device's launch
-time), else compute-bound when its intensity reaches the ridge point (peak FLOP/s / peak B/s)
-and memory-bound below it.
+intensity is the same in training and inference.
+
+A layer is launch-bound when the device waits for work (idle for at least STARVING_SHARE of the
+step) and its kernels run for less time than launching them takes (kernels x the device's launch
+time): while the device is kept busy, a short kernel is launched ahead of time and costs only its
+run. Otherwise it is compute-bound when its intensity reaches the ridge point (peak FLOP/s / peak
+B/s) and memory-bound below it.
 """
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from engine.net.analysis import TRAIN_FLOPS_FACTOR, Analysis
 from engine.profile.attribute import Attribution
 from engine.profile.result import Bound, LayerProfile, OtherTime, Peaks, Verdict
 
-LAUNCH_FACTOR = 2.0
+STARVING_SHARE = 0.2
 ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "int8": 4}  # int8: only Linear weights shrink
 
 
@@ -33,8 +36,8 @@ def layer_cost(analysis: Analysis, layer_id: str, batch: int, precision: str, tr
     return info.flops * batch * factor, moved * factor
 
 
-def bound_of(time_s: float, kernels: int, intensity: float | None, peaks: Peaks) -> Bound:
-    if kernels and peaks.launch_s and time_s < LAUNCH_FACTOR * kernels * peaks.launch_s:
+def bound_of(time_s: float, kernels: int, intensity: float | None, peaks: Peaks, starving: bool) -> Bound:
+    if starving and kernels and peaks.launch_s and time_s < kernels * peaks.launch_s:
         return "launch"
     ridge = peaks.ridge_flop_per_byte
     if intensity is not None and ridge is not None and intensity >= ridge:
@@ -43,9 +46,10 @@ def bound_of(time_s: float, kernels: int, intensity: float | None, peaks: Peaks)
 
 
 def layer_profiles(analysis: Analysis, spec_types: dict[str, str], times: Attribution, peaks: Peaks,
-                   batch: int, precision: str, train: bool) -> list[LayerProfile]:
-    """One row per built layer, in the analysis's order."""
-    step = times.wall_s or 1e-12
+                   batch: int, precision: str, train: bool, step_s: float, idle_s: float) -> list[LayerProfile]:
+    """One row per built layer, in the analysis's order; shares of `step_s`."""
+    step = step_s or 1e-12
+    starving = idle_s >= STARVING_SHARE * step
     rows = []
     for lid, info in analysis.layers.items():
         if not info.feeds_output:
@@ -57,14 +61,21 @@ def layer_profiles(analysis: Analysis, spec_types: dict[str, str], times: Attrib
         kernels = times.kernels.get(lid, 0)
         rows.append(LayerProfile(
             id=lid, type=spec_types.get(lid, info.type), forward_s=fwd, backward_s=bwd, time_s=total,
-            share=total / step, flops=flops, bytes=moved, bound=bound_of(total, kernels, intensity, peaks),
+            share=total / step, flops=flops, bytes=moved, bound=bound_of(total, kernels, intensity, peaks, starving),
             kernels=kernels, achieved_flops_per_s=flops / total if total > 0 else None,
             achieved_bytes_per_s=moved / total if total > 0 else None, intensity_flop_per_byte=intensity))
     return rows
 
 
-def other_time(times: Attribution) -> OtherTime:
-    return OtherTime(optimizer_s=times.optimizer_s, loss_s=times.loss_s, data_s=times.data_s, idle_s=times.idle_s)
+def idle_of(times: Attribution, unprofiled_s: float | None) -> float:
+    """The unprofiled step's time nothing was measured doing (the profiled step's, without one)."""
+    if unprofiled_s is None:
+        return times.idle_s
+    return max(0.0, unprofiled_s - times.busy_s)
+
+
+def other_time(times: Attribution, idle_s: float) -> OtherTime:
+    return OtherTime(optimizer_s=times.optimizer_s, loss_s=times.loss_s, data_s=times.data_s, idle_s=idle_s)
 
 
 def verdict(layers: list[LayerProfile], other: OtherTime, step_s: float, on_gpu: bool) -> tuple[Verdict, str]:
@@ -87,6 +98,6 @@ def verdict(layers: list[LayerProfile], other: OtherTime, step_s: float, on_gpu:
     lead = f" (largest: {top.id}, {100 * top.share:.0f} %)" if top is not None and name != "launch-bound" else ""
     if name == "launch-bound":
         lead = f" (idle {100 * other.idle_s / step:.0f} %)"
-    reason = (f"{words[name]} take {100 * parts[name] / step:.0f} % of the {seconds(step)} profiled step{lead}; "
+    reason = (f"{words[name]} take {100 * parts[name] / step:.0f} % of the {seconds(step)} step{lead}; "
               f"{rest}")
     return name, reason

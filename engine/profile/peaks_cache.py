@@ -84,6 +84,8 @@ def cached_peaks(device: str, threads: int | None = None, refresh: bool = False,
         fresh = measure_peaks(str(dev), missing)
     finally:
         torch.set_num_threads(saved)
+    if dev.type == "cpu":
+        fresh.device_name = key.split("|")[0]  # the CPU model, not just "cpu"
     if found is not None:  # keep what was measured before for the other precisions
         fresh.matmul_flops_per_s = {**found.matmul_flops_per_s, **fresh.matmul_flops_per_s}
         fresh.matmul_sizes = {**found.matmul_sizes, **fresh.matmul_sizes}

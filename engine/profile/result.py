@@ -5,7 +5,10 @@ unprofiled run it belongs to (same `run_id`). Its keys are a contract: `contract
 exchange JSON (per layer: id, type, forward_s, backward_s, time_s, share, flops, bytes, bound; the
 time that belongs to no layer; the profiled and unprofiled step times; the verdict); the full model
 adds what the GUI and the report draw (achieved rates, intensity, the roofs used, the reason).
-All times are seconds per step.
+All times are seconds per step. Layer, loss, optimizer and data times are measured under the
+profiler (GPU kernels run as fast under it; CPU operators nearly so); the profiler's own host work
+slows the step around them, so `idle_s` is what the *unprofiled* step leaves over once they are
+counted, and shares are of that step. The profiled run's own idle time is kept as `profiled_idle_s`.
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ class LayerProfile(_Part):
     forward_s: float = Field(ge=0)
     backward_s: float = Field(ge=0)  # 0 in inference
     time_s: float = Field(ge=0)  # forward + backward
-    share: float = Field(ge=0)  # of the profiled step time
+    share: float = Field(ge=0)  # of the unprofiled step (or of the attributed time where that is longer)
     flops: int = Field(ge=0)  # counted by the analysis, per step (the batch; forward + backward in training)
     bytes: int = Field(ge=0)  # moved per step: parameters + activations in and out, at the precision's size
     bound: Bound
@@ -53,7 +56,9 @@ class OtherTime(_Part):
     optimizer_s: float = Field(0.0, ge=0)
     loss_s: float = Field(0.0, ge=0)
     data_s: float = Field(0.0, ge=0)  # loading the batch and copying it to the device
-    idle_s: float = Field(0.0, ge=0)  # GPU: gaps between kernels; CPU: wall time no operator accounts for
+    # The unprofiled step's time that no layer, loss, optimizer or data accounts for. GPU: the device
+    # waiting between kernels (launch and host overhead); CPU: Python and dispatch between operators.
+    idle_s: float = Field(0.0, ge=0)
 
 
 class Peaks(_Part):
@@ -82,8 +87,9 @@ class ProfileResult(_Part):
     profiled_steps: int = Field(0, ge=0)
     layers: list[LayerProfile] = Field(default_factory=list)
     other: OtherTime = Field(default_factory=OtherTime)
-    step_time_s: float = Field(ge=0)  # profiled (slower than the unprofiled run)
+    step_time_s: float = Field(ge=0)  # the profiled step, wall clock (slower than the unprofiled run)
     unprofiled_step_time_s: float | None = None  # median of the unprofiled run's steps
+    profiled_idle_s: float | None = None  # idle time within the profiled step (inflated by the profiler)
     profiler_overhead: float | None = None  # profiled / unprofiled step time
     peaks: Peaks
     verdict: Verdict
@@ -96,6 +102,10 @@ class ProfileResult(_Part):
     def other_time_s(self) -> float:
         o = self.other
         return o.optimizer_s + o.loss_s + o.data_s + o.idle_s
+
+    def shares_of_s(self) -> float:
+        """The step the shares are of: the unprofiled step, or the attributed time where that is longer."""
+        return max(self.unprofiled_step_time_s or self.step_time_s, self.layer_time_s() + self.other_time_s())
 
     def largest(self) -> LayerProfile | None:
         """The layer with the largest share of the step."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +21,9 @@ import torch
 
 from engine.errors import BadRunInput, Unsupported
 from engine.net.spec import NetworkSpec
-from engine.profile.attribute import Attribution, attribute
-from engine.profile.instrument import DATA_RANGE, WINDOW_RANGE, instrument
-from engine.profile.judge import layer_profiles, other_time, verdict
+from engine.profile.attribute import OUTLIER, Attribution, attribute
+from engine.profile.instrument import DATA_RANGE, STEP_RANGE, WINDOW_RANGE, instrument
+from engine.profile.judge import idle_of, layer_profiles, other_time, verdict
 from engine.profile.result import Peaks, ProfileResult
 from engine.results.result import RunResult
 from engine.results.series import utc_now_iso
@@ -87,21 +88,26 @@ def profile_run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], 
     on_gpu = config.device.startswith("cuda")
     train = config.mode == "train"
     types = {layer.id: layer.type for layer in spec.layers}
-    layers = layer_profiles(analysis, types, times, peaks, config.batch, config.precision, train)
-    other = other_time(times)
-    name, reason = verdict(layers, other, times.wall_s, on_gpu)
     unprofiled = result.step_time_s.p50
+    idle = idle_of(times, unprofiled)
+    step = max(unprofiled or times.wall_s, times.attributed_s + idle)  # what the shares are of
+    layers = layer_profiles(analysis, types, times, peaks, config.batch, config.precision, train, step, idle)
+    other = other_time(times, idle)
+    name, reason = verdict(layers, other, step, on_gpu)
     notes = []
     if times.device_s and times.busy_s < 0.9 * times.device_s:
         notes.append(f"{100 * (1 - times.busy_s / times.device_s):.0f} % of the kernel time could not be tied to the "
                      f"operator that launched it; it counts as busy, under no layer")
+    if times.dropped_steps:
+        notes.append(f"{times.dropped_steps} of {steps} profiled steps took over {OUTLIER}x the median step "
+                     f"(the machine was busy) and were left out")
     if config.mode == "infer" and config.precision == "int8":
         notes.append("int8: quantized Linear layers run as fused kernels; their bytes are counted at 4 per value")
     profile = ProfileResult(
         run_id=result.run_id, net=spec.name, device=result.hardware.device or config.device,
         device_name=device_name or result.hardware.device_name, created_utc=utc_now_iso(), config=config,
         profiled_steps=steps, layers=layers, other=other, step_time_s=times.wall_s,
-        unprofiled_step_time_s=unprofiled,
+        unprofiled_step_time_s=unprofiled, profiled_idle_s=times.idle_s,
         profiler_overhead=times.wall_s / unprofiled if unprofiled else None,
         peaks=peaks, verdict=name, verdict_reason=reason, notes=notes)
     return result, profile
@@ -167,14 +173,26 @@ def measure(spec: NetworkSpec, config: RunConfig, steps: int) -> tuple[Attributi
             for _ in range(max(config.warmup, 2)):
                 step()
             sync()
-            with profile(activities=activities) as prof:
-                step()  # the profiler's own first-step costs: left out below
-                sync()
-                t0 = time.perf_counter()
-                with torch.profiler.record_function(WINDOW_RANGE):
-                    for _ in range(steps):
-                        step()
-                    sync()
-                wall_s = time.perf_counter() - t0
+            with warnings.catch_warnings():  # "Profiler clears events at the end of each cycle": one cycle here
+                warnings.filterwarnings("ignore", message="Profiler clears events")
+                prof = _profile_window(profile, activities, step, sync, steps)
         name = torch.cuda.get_device_name(device) if on_gpu else None
-    return attribute(list(prof.events()), on_gpu, steps, wall_s), name
+    return attribute(list(prof.events()), on_gpu, steps, prof.window_s), name
+
+
+def _profile_window(profile: Any, activities: list[Any], step: Callable[[], Any], sync: Callable[[], None],
+                    steps: int) -> Any:
+    """One warm step, then `steps` steps inside the window range; returns the profiler, with the
+    window's wall time as `window_s`."""
+    with profile(activities=activities) as prof:
+        step()  # the profiler's own first-step costs: left out (before the window)
+        sync()
+        t0 = time.perf_counter()
+        with torch.profiler.record_function(WINDOW_RANGE):
+            for _ in range(steps):
+                with torch.profiler.record_function(STEP_RANGE):
+                    step()
+            sync()
+        prof.window_s = time.perf_counter() - t0
+    return prof
+

@@ -6,9 +6,10 @@ Torch-free; matplotlib, jinja2 and reportlab are imported only when a file that 
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from engine.results.report.model import ReportData, build
 from engine.results.report.safe import finite
@@ -19,11 +20,16 @@ __all__ = ["ReportData", "build", "make_report"]
 
 def make_report(results: Sequence[RunResult], *, html: str | Path | None = None, pdf: str | Path | None = None,
                 csv: str | Path | None = None, json: str | Path | None = None, baseline_id: str | None = None,
-                skipped: Sequence[tuple[dict, str]] = (), title: str | None = None) -> list[Path]:
-    """Write the requested report files; returns their paths. Raises ValueError without runs,
-    OSError when a file cannot be written."""
+                skipped: Sequence[tuple[dict, str]] = (), title: str | None = None,
+                profiles: Mapping[str, Any] | None = None) -> list[Path]:
+    """Write the requested report files; returns their paths. `profiles`: run id -> its stored
+    ProfileResult, for the Profile section. Raises ValueError without runs, OSError when a file
+    cannot be written."""
     results = [finite(r) for r in results]  # 10**400 or NaN from an imported file: "not available"
     data = build(results, baseline_id, skipped, title)
+    if profiles:
+        from engine.results.report.profile_section import profile_sections
+        data.profiles = profile_sections(results, data.labels, profiles, charts=bool(html or pdf))
     written: list[Path] = []
     if html or pdf:
         from engine.results.report.charts import all_charts
@@ -42,5 +48,8 @@ def make_report(results: Sequence[RunResult], *, html: str | Path | None = None,
         extra = {"baseline_run_id": data.baseline_id, "findings": [f.text for f in data.findings],
                  "skipped": [{"config": c, "reason": why} for c, why in skipped],
                  "place": asdict(data.place) if data.place else None}
+        shown = {r.run_id for r in results}
+        if any(rid in shown for rid in profiles or {}):
+            extra["profiles"] = {rid: p.model_dump(mode="json") for rid, p in (profiles or {}).items() if rid in shown}
         written.append(write_json(results, json, extra))
     return written

@@ -13,6 +13,7 @@ from engine.format import ratio as ratio_text
 from engine.results import compare, spread
 from engine.results.findings import Finding, findings
 from engine.results.report.place import PlaceSection, place_section
+from engine.results.report.profile_section import ProfileSection
 from engine.results.report.safe import LONG_TEXT_CHARS, TEXT_CHARS, displayable
 from engine.results.result import RunResult
 from engine.shown_text import one_line
@@ -80,6 +81,7 @@ class ReportData:
     labels: dict[str, str] = field(default_factory=dict)
     baseline_id: str | None = None
     place: PlaceSection | None = None  # the baseline run projected onto the catalogue
+    profiles: list[ProfileSection] = field(default_factory=list)  # the runs that have a stored profile
 
 
 def _tone(metric: compare.Metric, ratio: float | None) -> str:

@@ -174,6 +174,25 @@ def _place(data: ReportData, st, width: float) -> list:
     return out
 
 
+def _profiles(data: ReportData, st, width: float, height: float) -> list:
+    """The Profile section: per profiled run its verdict, its layer table and its roofline."""
+    from reportlab.platypus import LongTable, Paragraph
+    if not data.profiles:
+        return []
+    out = _h("Profile (a separate run under torch.profiler)", st["h2"], 5)
+    for p in data.profiles:
+        out += _h(f"{p.label}: {p.heading}", st["h3"], 4)
+        out += [Paragraph(escape(f"{p.run_id}: {p.verdict}"), st["base"]), Paragraph(escape(p.summary), st["meta"])]
+        head = [Paragraph(escape(c), st["headl"]) for c in p.columns]
+        body = [[Paragraph(escape(c), st["cell"]) for c in row] for row in p.rows]
+        out.append(LongTable([head, *body], colWidths=[width / len(p.columns)] * len(p.columns), repeatRows=1,
+                             style=_table_style()))
+        out += [Paragraph(escape(n), st["bullet"], bulletText="•") for n in p.notes]
+        if p.roofline is not None and p.roofline.png:
+            out += _chart(p.roofline, st, width * 0.7, height * 0.6)
+    return out
+
+
 def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.units import cm
@@ -214,6 +233,7 @@ def write_pdf(data: ReportData, charts: list[Chart], path: str | Path) -> Path:
     story += [Paragraph(f"<b>{escape(c.title)}</b> — {escape(c.caption)}", st["bullet"], bulletText="•")
               for c in charts if not c.png]
     story += _place(data, st, width)
+    story += _profiles(data, st, width, height)
     story += _h("Quality", st["h2"], 2.5)
     if data.quality:
         story += [Paragraph(f"<b>{escape(lbl)}</b>: {escape(q)}", st["bullet"], bulletText="•") for lbl, q in data.quality]

@@ -1,0 +1,98 @@
+"""The profile run on the CPU, end to end: per-layer tables whose parts add up to the unprofiled step,
+the contract JSON, the profile stored with its run, the oversized layer found, refusals."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli import main as cli_main
+from engine.net.spec import spec_from_dict
+from engine.profile import CONTRACT_KEYS, CONTRACT_LAYER_KEYS, CONTRACT_OTHER_KEYS, Peaks, read_profile_file
+from engine.results.store import RunStore
+from tests.engine.tiny_nets import fast_config
+
+# What a profile file holds beside the contract's keys, exactly (a new key is a decision, not an accident).
+EXTRA_KEYS = {"version", "run_id", "net", "device", "device_name", "created_utc", "config", "profiled_steps",
+              "profiled_idle_s", "profiler_overhead", "peaks", "verdict_reason", "notes"}
+EXTRA_LAYER_KEYS = {"kernels", "achieved_flops_per_s", "achieved_bytes_per_s", "intensity_flop_per_byte"}
+PEAKS = Peaks(precision="fp32", flops_per_s=5e10, bytes_per_s=1e10, launch_s=5e-6)
+
+
+@pytest.fixture
+def tiny_peaks(monkeypatch, tmp_path):
+    """The device peaks, measured on tiny sizes (the real ones take seconds), cached in a temporary folder."""
+    import engine.profile.peaks_cache as cache
+    monkeypatch.setenv("TRADEOFF_LAB_CACHE", str(tmp_path / "cache"))
+    from engine.profile.peaks import measure_peaks
+    monkeypatch.setattr(cache, "measure_peaks", lambda device, precisions: measure_peaks(
+        device, precisions, matmul_n=64, copy_bytes=1 << 20))
+
+
+def assert_adds_up(profile) -> None:
+    """Layers plus the rest come to the unprofiled step (within 15 %), and the measured part (not
+    the idle remainder) explains most of it."""
+    total = profile.layer_time_s() + profile.other_time_s()
+    measured = total - profile.other.idle_s
+    assert abs(total / profile.unprofiled_step_time_s - 1) <= 0.15, (total, profile.unprofiled_step_time_s)
+    assert measured >= 0.5 * profile.unprofiled_step_time_s, (measured, profile.unprofiled_step_time_s)
+    assert sum(x.share for x in profile.layers) <= 1.0 + 1e-9
+
+
+def test_profile_lenet_prints_the_table_writes_the_contract_and_stores_it(tmp_path, capsys, tiny_peaks):
+    out, db = tmp_path / "p.json", tmp_path / "runs.sqlite"
+    assert cli_main(["profile", "lenet", "--device", "cpu", "--batch", "16", "--steps", "5", "--warmup", "2",
+                     "--sample-hz", "0", "--json", str(out), "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    for word in ("conv1", "pool2", "fc3", "(loss)", "(optimizer)", "(idle)", "sum: layers", "verdict: "):
+        assert word in text
+    data = json.loads(out.read_text())
+    assert set(data) == set(CONTRACT_KEYS) | EXTRA_KEYS
+    assert all(set(layer) == set(CONTRACT_LAYER_KEYS) | EXTRA_LAYER_KEYS for layer in data["layers"])
+    assert set(data["other"]) == set(CONTRACT_OTHER_KEYS)
+    assert [layer["id"] for layer in data["layers"]] == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+                                                         "flatten1", "fc1", "relu3", "fc2", "relu4", "fc3"]
+    profile = read_profile_file(out)
+    assert profile.layers[0].forward_s > 0 and profile.layers[0].backward_s > 0
+    assert profile.layers[0].flops == 16 * 3 * 2 * 6 * 25 * 28 * 28  # batch x train factor x conv1's forward
+    assert_adds_up(profile)
+    store = RunStore(db)
+    assert store.get(profile.run_id).status == "ok"  # the unprofiled run, stored like any run
+    assert store.get_profile(profile.run_id) == profile
+    assert [r.has_profile for r in store.list()] == [True]
+
+
+SPEC = {"format": "tradeoff-lab/network", "version": 1, "name": "one-big-conv", "input": {"shape": [3, 32, 32]},
+        "num_classes": 10, "layers": [
+            {"id": "small1", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1},
+             "inputs": ["input"]},
+            {"id": "relu1", "type": "ReLU", "inputs": ["small1"]},
+            {"id": "big7x7", "type": "Conv2d", "params": {"out_channels": 64, "kernel_size": 7, "padding": 3},
+             "inputs": ["relu1"]},
+            {"id": "relu2", "type": "ReLU", "inputs": ["big7x7"]},
+            {"id": "pool", "type": "MaxPool2d", "params": {"kernel_size": 4}, "inputs": ["relu2"]},
+            {"id": "small2", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 1}, "inputs": ["pool"]},
+            {"id": "flat", "type": "Flatten", "inputs": ["small2"]},
+            {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flat"]}]}
+
+
+def test_an_oversized_conv_among_small_layers_takes_the_largest_share():
+    from engine.profile.runner import profile_run
+    result, profile = profile_run(spec_from_dict(SPEC), fast_config(device="cpu", batch=8, steps=5), peaks=PEAKS)
+    assert result.status == "ok" and profile is not None
+    assert profile.largest().id == "big7x7"
+    big = next(x for x in profile.layers if x.id == "big7x7")
+    assert big.bound == "compute"  # 167 FLOP/B against a ridge of 5
+    assert_adds_up(profile)
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--compile", "default"], "compiled model fuses layers"),
+    (["--repeats", "2"], "--repeats"),
+    (["--batch", "0"], "--batch"),
+])
+def test_what_cannot_be_profiled_is_refused_before_anything_runs(tmp_path, capsys, flags, words):
+    db = tmp_path / "runs.sqlite"
+    assert cli_main(["profile", "lenet", "--device", "cpu", "--db", str(db), *flags]) == 2
+    assert words in capsys.readouterr().err
+    assert not db.exists() or len(RunStore(db)) == 0
