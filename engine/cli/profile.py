@@ -66,7 +66,7 @@ def _main(args: argparse.Namespace, stop: Any) -> int:
         if store is not None:
             try:
                 store.add(result)
-                notes.append(f"run and profile stored in the run history ({store.path})")
+                notes.append(f"run stored in the run history ({store.path})")
             except Exception as exc:  # noqa: BLE001 - the run is done; say why it was not kept
                 notes.append(f"NOT stored in the run history: {exc}")
 
@@ -85,6 +85,7 @@ def _main(args: argparse.Namespace, stop: Any) -> int:
     if store is not None and not any(n.startswith("NOT") for n in notes):
         try:
             store.add_profile(profile)
+            problems.append("profile stored with its run")
         except Exception as exc:  # noqa: BLE001 - say why, keep going: --json may still take it
             problems.append(f"profile NOT stored in the run history: {exc}")
     if json_path is not None:

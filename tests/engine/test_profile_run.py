@@ -96,3 +96,20 @@ def test_what_cannot_be_profiled_is_refused_before_anything_runs(tmp_path, capsy
     assert cli_main(["profile", "lenet", "--device", "cpu", "--db", str(db), *flags]) == 2
     assert words in capsys.readouterr().err
     assert not db.exists() or len(RunStore(db)) == 0
+
+
+@pytest.mark.parametrize("status, words", [("oom", "run oom"), ("ok", "was cancelled")])
+def test_a_run_that_does_not_end_ok_is_kept_and_exits_3(tmp_path, capsys, monkeypatch, status, words):
+    import engine.profile.runner as runner
+    from tests.engine.test_store import make_result
+
+    def fake(spec, config, on_event, should_stop, store_result):
+        result = make_result("r1", "2026-11-29T05:00:00+00:00", status=status)
+        store_result(result)
+        return result, None  # no profile: the run failed, or a stop came before the profile
+    monkeypatch.setattr(runner, "profile_run", fake)
+    db = tmp_path / "runs.sqlite"
+    assert cli_main(["profile", "lenet", "--device", "cpu", "--db", str(db)]) == 3
+    assert words in capsys.readouterr().err
+    store = RunStore(db)
+    assert store.get("r1").status == status and store.get_profile("r1") is None
