@@ -23,7 +23,7 @@ from engine.profile.attribute import Attribution
 from engine.profile.result import Bound, LayerProfile, OtherTime, Peaks, Verdict
 
 STARVING_SHARE = 0.2
-ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "int8": 4}  # int8: only Linear weights shrink
+ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2}
 
 
 def layer_cost(analysis: Analysis, layer_id: str, batch: int, precision: str, train: bool) -> tuple[int, int]:

@@ -32,7 +32,7 @@ from engine.run.events import PhaseChanged
 from engine.shown_text import one_line
 
 PROFILED_STEPS = (3, 20)  # at least, at most: the run's --steps within these (10 for a timed run)
-PEAK_PRECISION = {"fp32": "fp32", "tf32": "tf32", "bf16": "bf16", "fp16": "fp16", "int8": "fp32"}
+PEAK_PRECISION = {"fp32": "fp32", "tf32": "tf32", "bf16": "bf16", "fp16": "fp16"}
 
 
 def _ignore(_event: Any) -> None:
@@ -48,6 +48,12 @@ def check_profilable(config: RunConfig) -> None:
     if config.compile:
         raise Unsupported("profile: a compiled model fuses layers into shared kernels, so time cannot be "
                           "attributed to them; profile without --compile")
+    if config.precision == "int8":
+        raise Unsupported("profile: int8 runs a quantized graph whose layers are fused and renamed, so time cannot "
+                          "be attributed to the spec's layers; profile at fp32, tf32, bf16 or fp16")
+    if getattr(config, "prune", None) is not None:
+        raise Unsupported("profile: a pruned network is not the spec's any more (structured pruning removes "
+                          "channels); profile without --prune")
     if getattr(config, "cuda_graph", False):
         raise Unsupported("profile: a CUDA graph replays the step as one launch, so time cannot be attributed "
                           "to layers; profile without --cuda-graph")
@@ -101,8 +107,6 @@ def profile_run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], 
     if times.dropped_steps:
         notes.append(f"{times.dropped_steps} of {steps} profiled steps took over {OUTLIER}x the median step "
                      f"(the machine was busy) and were left out")
-    if config.mode == "infer" and config.precision == "int8":
-        notes.append("int8: quantized Linear layers run as fused kernels; their bytes are counted at 4 per value")
     profile = ProfileResult(
         run_id=result.run_id, net=spec.name, device=result.hardware.device or config.device,
         device_name=device_name or result.hardware.device_name, created_utc=utc_now_iso(), config=config,
@@ -133,7 +137,7 @@ def measure(spec: NetworkSpec, config: RunConfig, steps: int) -> tuple[Attributi
     from engine.net.build import build_model
     from engine.run.datasets import load_for_run
     from engine.run.device import resolve_device
-    from engine.run.precision import backend_flags, plan_precision, quantize_linear_int8
+    from engine.run.precision import backend_flags, plan_precision
     from engine.run.steps import make_infer_step, make_optimizer, make_train_step
 
     device = resolve_device(config.device)
@@ -154,8 +158,6 @@ def measure(spec: NetworkSpec, config: RunConfig, steps: int) -> tuple[Attributi
             raise BadRunInput(f"network {one_line(spec.name, 80)!r}: {exc}") from None
         fmt = torch.channels_last if config.channels_last and len(input_shape) == 3 else torch.contiguous_format
         model = model.to(device).to(memory_format=fmt)
-        if plan.quantize_linear:
-            model, _ = quantize_linear_int8(model.eval())
         data = _Data(load_for_run(config, input_shape, num_classes, device))
         forward = model.forward
         if train:
