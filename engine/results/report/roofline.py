@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.results.report.charts import Chart, _figure, _render, _style
+from engine.results.report.charts import Chart, _declutter, _figure, _render, _style
 from engine.results.report.safe import chart_text
 
 BOUND_COLOURS = {"compute": "#1f5fa8", "memory": "#e07a1f", "launch": "#c2398d"}
@@ -47,9 +47,9 @@ def draw(profile: Any, points: list[Any] | None = None) -> Any:
         if sel:
             ax.scatter([x.intensity_flop_per_byte for x in sel], [x.achieved_flops_per_s for x in sel], s=28,
                        color=colour, label=f"{bound}-bound", zorder=3)
-    for x in sorted(points, key=lambda p: -p.time_s)[:MAX_LABELS]:
-        ax.annotate(chart_text(x.id), (x.intensity_flop_per_byte, x.achieved_flops_per_s), fontsize=7,
-                    xytext=(3, 3), textcoords="offset points")
+    labels = [ax.annotate(chart_text(x.id), (x.intensity_flop_per_byte, x.achieved_flops_per_s), fontsize=7,
+                          xytext=(6, 4), textcoords="offset points")
+              for x in sorted(points, key=lambda p: -p.time_s)[:MAX_LABELS]]  # the largest layers named first
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo_x, hi_x)
@@ -57,6 +57,8 @@ def draw(profile: Any, points: list[Any] | None = None) -> Any:
     ax.set_ylabel("achieved FLOP/s")
     _style(ax)
     ax.legend(fontsize=8, loc="lower right")
+    fig.canvas.draw()  # the layout settled, so labels can be moved off each other
+    _declutter(fig, labels)
     return fig
 
 
