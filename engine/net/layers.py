@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.net.conv_rules import NODE_CHOICES, NODE_DOC
+
 MAX_VALUE = 2**31 - 1  # no sensible size or count is larger; huge JSON ints would overflow float formatting
 GROUPS: tuple[str, ...] = ("Convolution", "Pooling", "Activation", "Normalisation", "Affine", "Structure", "Output")
 
@@ -77,6 +79,7 @@ _TYPES: tuple[LayerType, ...] = (
         ParamSpec("dilation", "int_or_pair", 1, "spacing between kernel taps, or [height, width]", min=1),
         ParamSpec("groups", "int", 1, "channel groups; must divide in and out channels", min=1),
         ParamSpec("bias", "bool", True, "add a learnable bias per output channel"),
+        ParamSpec("algo", "choice", NODE_CHOICES[0], NODE_DOC, choices=NODE_CHOICES),
     )),
     LayerType("MaxPool2d", "Pooling", "maximum over each window", (
         _kernel(2), _POOL_STRIDE, _padding("implicit -inf padding; at most half the kernel"),

@@ -16,6 +16,7 @@ from math import prod
 from typing import Any
 
 from engine.errors import BadInput
+from engine.net.conv_rules import FOLLOW_RUN, algo_problem
 from engine.net.layers import pair
 
 Shape = tuple[int, ...]
@@ -68,6 +69,9 @@ def conv2d(v: dict[str, Any], ins: list[Shape]) -> tuple[Shape, int, int]:
     oh, ow = _window_out(h, kh, sh, ph, dh, False), _window_out(w, kw, sw, pw, dw, False)
     if oh < 1 or ow < 1:
         raise _too_small("Conv2d", h, w, oh, ow, f"{kh}x{kw} kernel (dilation {dh}x{dw}, padding {ph}x{pw})")
+    why = algo_problem(v.get("algo", FOLLOW_RUN), v)
+    if why:
+        raise ShapeError(f"algo {v['algo']}: {why}", "algo")
     macs_per_out = (c // groups) * kh * kw
     params = out * macs_per_out + (out if v["bias"] else 0)
     return (out, oh, ow), params, 2 * out * oh * ow * macs_per_out

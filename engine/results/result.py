@@ -189,6 +189,22 @@ class CompileFacts(_Part):
     in_window: int = 0  # compilations during the timed window: their time is in the measurement
 
 
+class ConvLayer(_Part):
+    """How one Conv2d was computed (engine.net.conv_algos)."""
+    layer: str  # the spec's layer id
+    algo: str  # the algorithm that ran: library | direct | im2col | fft | winograd
+    chosen_by: Literal["run", "layer"]  # the run option, or the layer's own `algo`
+    im2col_buffer_bytes: int | None = None  # im2col only: the unfolded input of one forward, whole batch
+    # library only, where probed: what the library ran for this layer (on a GPU the CUDA kernels
+    # cuDNN picked, from the profiler; on a CPU the aten operators)
+    library_kernels: list[str] = Field(default_factory=list)
+
+
+class ConvAlgos(_Part):
+    layers: list[ConvLayer] = Field(default_factory=list)
+    kernels_unavailable: str | None = None  # why library layers have no kernel names
+
+
 class RunResult(_Part):
     version: Literal[2] = RESULT_VERSION
     run_id: str
@@ -233,6 +249,7 @@ class RunResult(_Part):
     stability: Literal["stable", "capped"] | None = None  # stability mode: agreed, or hit the time cap
     repeat: Repeat | None = None
     repeat_runs: list[str] = Field(default_factory=list)  # a combined result: the runs behind it
+    conv_algos: ConvAlgos | None = None  # how each Conv2d was computed (config.conv_algo, a layer's algo)
     # Keys an older file had that this version has no field for, kept as they were ("config.x",
     # "hardware.y", ...): free-form by nature, written only by the migration.
     legacy: dict[str, Any] = Field(default_factory=dict)

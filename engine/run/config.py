@@ -12,6 +12,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from engine.net.conv_rules import ALGO_DOCS, ConvAlgo
 from engine.run.options import Option
 
 Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
@@ -119,6 +120,15 @@ class RunConfig(BaseModel):
         "cuDNN autotune", "Lets cuDNN try its convolution algorithms during warm-up and keep the fastest",
         axis=True, choices={False: "autotune off", True: "autotune on"})] = Field(
         default=True, description="cuDNN autotune (GPU)")
+    conv_algo: Annotated[ConvAlgo, Option(
+        "Conv algorithm", "How every convolution is computed: the library (cuDNN, oneDNN) is tuned and usually "
+        "fastest; im2col, FFT (pays for large kernels), Winograd (3x3 only) and direct (slow) show what it does "
+        "for you", axis=True, axis_flag="--conv-algos",
+        choices={"library": "library (cuDNN / oneDNN)", "direct": "direct loop (slow, for teaching)",
+                 "im2col": "im2col + GEMM", "fft": "FFT", "winograd": "Winograd F(2x2,3x3)"},
+        help="convolution algorithm for every Conv2d (a layer's own algo wins): "
+             + "; ".join(f"{k}: {v}" for k, v in ALGO_DOCS.items()))] = Field(
+        default="library", description="convolution algorithm for every Conv2d; a layer's algo parameter wins")
     threads: Annotated[int | None, Option(
         "CPU threads", "Threads the CPU work may use; auto lets the framework choose", none_label="auto",
         axis=True, gui_max=1024)] = Field(

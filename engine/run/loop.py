@@ -33,6 +33,7 @@ from engine.run import cuda_graph
 from engine.run.accuracy_target import AccuracyTarget
 from engine.run.compile_watch import CompileWatch
 from engine.run.config import RunConfig
+from engine.run.conv_algo import probe_library_kernels, switch_conv_algos
 from engine.run.datasets import load_for_run
 from engine.run.device import free_device_memory, hardware_info, is_oom, oom_message, resolve_device
 from engine.run.events import PhaseChanged, RunFinished, RunStarted, StepMetrics
@@ -115,6 +116,11 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
             if config.prune is not None:  # prunes the weights the run starts from; may shrink the network
                 from engine.run.prune import prune_model
                 model, run_.network, run_.prune = prune_model(model, run_.network, config, device)
+            if run_.network.spec is not None and hasattr(model, "module_names"):  # built from a spec
+                # after pruning (which may rebuild smaller convolutions), before int8 quantization
+                run_.conv_algos, run_.conv_inputs = switch_conv_algos(
+                    model, NetworkSpec.model_validate(run_.network.spec), config.conv_algo, config.batch,
+                    config.precision)
             data = load_for_run(config, input_shape, num_classes, device)
             if config.until_accuracy is not None and not data.has_heldout:
                 raise BadRunInput(f"until_accuracy: data set {config.dataset!r} has no held-out images to "
@@ -163,6 +169,8 @@ class _Run:
         self.prune: Any = None  # PruneReport, with config.prune
         self.quantization: Any = None  # QuantizationReport, with precision int8
         self.int8_forward: Any = None  # the quantized model's forward (compiled with config.compile)
+        self.conv_algos: Any = None  # ConvAlgos: how each Conv2d of a spec-built model is computed
+        self.conv_inputs: dict[str, tuple[int, ...]] = {}  # each Conv2d's input shape, for the probe
         self.target = AccuracyTarget(config.until_accuracy)
         self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
                                   "heldout_loss": None, "eval_s": 0.0, "evals": 0, "step_times_s": (),
@@ -222,6 +230,7 @@ class _Run:
         result.prune, result.quantization = self.prune, self.quantization
         if self.m.get("compile") is not None:
             result.compile = CompileFacts(**self.m["compile"])
+        result.conv_algos = self.conv_algos
         self.target.fill(result)
         on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))
         return result
@@ -236,6 +245,9 @@ class _Run:
         if self.prune is not None and self.prune.sparse_kernels:  # 2:4: sparse weights made on the GPU
             from engine.run.prune import to_semi_structured
             to_semi_structured(model, self.plan.autocast_dtype, self.prune)
+        if self.conv_algos is not None and self.cuda:  # name the kernels cuDNN picks: a short untimed probe
+            probe_library_kernels(model, self.conv_algos, self.conv_inputs, cfg.batch, self.plan.autocast(dev.type),
+                                  dev, cfg.mode == "train", fmt)
         if self.probabilities is None:
             self.probabilities = bool(getattr(model, "ends_with_softmax", False))
         if self.int8_forward is not None:  # int8: quantized (and compiled) in run_model

@@ -33,7 +33,7 @@ def test_catalogue_has_every_issue_type_with_group_doc_and_schema():
             assert check_value(p, p.default) is None, (t.name, p.name)
     conv = LAYER_TYPES["Conv2d"]
     assert [p.name for p in conv.params] == ["out_channels", "kernel_size", "stride", "padding", "dilation",
-                                             "groups", "bias"]
+                                             "groups", "bias", "algo"]
     assert conv.param("out_channels").required and conv.param("padding").min == 0
 
 

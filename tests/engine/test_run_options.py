@@ -77,7 +77,7 @@ def test_config_flags_round_trip_every_option():
     """A sweep starts `run` with config_argv(config): every option must survive the trip."""
     config = RunConfig(device="cuda:1", precision="bf16", batch=512, mode="infer", seconds=7.25, warmup=3,
                        dataset="digits", optimizer="adam", lr=0.000123456789, eval_every_s=0.5, seed=9,
-                       channels_last=True, compile="max-autotune", cudnn_benchmark=False, threads=3, sample_hz=0,
+                       channels_last=True, compile="max-autotune", cudnn_benchmark=False, threads=3, sample_hz=0, conv_algo="fft",
                        idle_baseline_s=0, weights="20261129-010203-abcdef", stable_windows=4, stable_pct=2.5,
                        stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25")
     training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True)  # training-only, and the CUDA graph

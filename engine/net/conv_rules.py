@@ -1,0 +1,63 @@
+"""Convolution algorithms: their names, what each can compute, and the im2col buffer. Torch-free.
+
+The run option `conv_algo` picks one algorithm for every Conv2d; a Conv2d node's own `algo`
+parameter overrides it for that layer ("run": follow the run option). The torch code is in
+`engine.net.conv_algos`; this module holds the rules the validator, the run option, the inspector
+and the run loop share, so they cannot disagree about where an algorithm applies.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, get_args
+
+ConvAlgo = Literal["library", "direct", "im2col", "fft", "winograd"]
+CONV_ALGOS: tuple[str, ...] = get_args(ConvAlgo)
+FOLLOW_RUN = "run"  # a node's `algo` that follows the run option
+NODE_CHOICES: tuple[str, ...] = (FOLLOW_RUN, *CONV_ALGOS)
+
+# One line each: what it does, when it pays (tooltips, CLI help, docs).
+ALGO_DOCS: dict[str, str] = {
+    "library": "torch's conv2d (cuDNN on NVIDIA GPUs, oneDNN on CPUs): the tuned default, usually fastest",
+    "direct": "a loop over the kernel's positions, one small matrix product each: for teaching, slow",
+    "im2col": "unfold the input into columns, then one matrix product: fast GEMM, large extra buffer",
+    "fft": "multiply in the frequency domain (torch.fft): pays only for large kernels (7x7 and up)",
+    "winograd": "Winograd F(2x2,3x3), 2.25x fewer multiplies: 3x3 kernels, stride 1, dilation 1, groups 1 only",
+}
+NODE_DOC = "convolution algorithm for this layer; run: the run's choice (Conv algorithm)"
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+def algo_problem(algo: str, values: dict[str, Any]) -> str | None:
+    """Why `algo` cannot compute a Conv2d with these parameters, or None if it can."""
+    if algo != "winograd":
+        return None
+    kernel, stride, dilation = _pair(values["kernel_size"]), _pair(values["stride"]), _pair(values["dilation"])
+    why = []
+    if kernel != (3, 3):
+        why.append(f"a {kernel[0]}x{kernel[1]} kernel")
+    if stride != (1, 1):
+        why.append(f"stride {stride[0]}x{stride[1]}")
+    if dilation != (1, 1):
+        why.append(f"dilation {dilation[0]}x{dilation[1]}")
+    if values["groups"] != 1:
+        why.append(f"groups {values['groups']}")
+    if not why:
+        return None
+    return ("Winograd F(2x2,3x3) computes 3x3 kernels with stride 1, dilation 1 and groups 1 only; "
+            f"this layer has {', '.join(why)}")
+
+
+def chosen_algo(node_algo: str | None, run_algo: str) -> tuple[str, str]:
+    """(algorithm, where the choice came from: "layer" or "run")."""
+    if node_algo and node_algo != FOLLOW_RUN:
+        return node_algo, "layer"
+    return run_algo, "run"
+
+
+def im2col_buffer_bytes(values: dict[str, Any], in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+                        batch: int, elem_bytes: int) -> int:
+    """Bytes of the unfolded input im2col builds: batch x (C x kh x kw) x (out h x out w)."""
+    kh, kw = _pair(values["kernel_size"])
+    return batch * in_shape[0] * kh * kw * out_shape[1] * out_shape[2] * elem_bytes
