@@ -77,12 +77,15 @@ def fft(x: torch.Tensor, w: torch.Tensor, stride: Pair, padding: Pair, dilation:
     else:
         wd = w.float()
     ekh, ekw = wd.shape[-2:]
-    xf = torch.fft.rfft2(xp, s=(hp, wp)).view(n, groups, cg, hp, wp // 2 + 1)
-    wf = torch.fft.rfft2(wd, s=(hp, wp)).view(groups, o // groups, cg, hp, wp // 2 + 1)
+    f = wp // 2 + 1
+    # One matrix product per frequency, summing over channels: frequency-major contiguous copies
+    # (a complex einsum on strided views ran ~50x slower on a CPU).
+    xf = torch.fft.rfft2(xp, s=(hp, wp)).view(n, groups, cg, hp, f).permute(3, 4, 1, 0, 2).contiguous()
+    wf = torch.fft.rfft2(wd, s=(hp, wp)).view(groups, o // groups, cg, hp, f).permute(3, 4, 0, 2, 1)
     # Cross-correlation (what Conv2d computes) is a product with the kernel's conjugate spectrum;
     # the circular result equals the linear one on the first hp - ekh + 1 rows (no wrap-around there).
-    yf = torch.einsum("ngcxy,gocxy->ngoxy", xf, wf.conj())
-    y = torch.fft.irfft2(yf, s=(hp, wp)).reshape(n, o, hp, wp)
+    yf = torch.matmul(xf, wf.conj().resolve_conj().contiguous())  # [hp, f, G, N, O/G]
+    y = torch.fft.irfft2(yf.permute(3, 2, 4, 0, 1).reshape(n, o, hp, f), s=(hp, wp))
     return y[:, :, :hp - ekh + 1:stride[0], :wp - ekw + 1:stride[1]].to(x.dtype)
 
 

@@ -61,3 +61,17 @@ def im2col_buffer_bytes(values: dict[str, Any], in_shape: tuple[int, ...], out_s
     """Bytes of the unfolded input im2col builds: batch x (C x kh x kw) x (out h x out w)."""
     kh, kw = _pair(values["kernel_size"])
     return batch * in_shape[0] * kh * kw * out_shape[1] * out_shape[2] * elem_bytes
+
+# How close each algorithm's output and gradients must be to the library's (tested per algorithm and
+# precision): the largest difference divided by the largest magnitude of the library's result.
+# fp32 rounding differs by summation order only; bf16 keeps 8 significant bits (2**-8 = 0.4 %), and
+# Winograd rounds its transformed tiles to bf16 before the products, which the output transform
+# then adds up: its bf16 bound is wider (its known numerical cost, Lavin & Gray 2016).
+AGREEMENT_TOLERANCE: dict[str, float] = {"fp32": 1e-4, "bf16": 2e-2}
+AGREEMENT_TOLERANCE_WINOGRAD: dict[str, float] = {"fp32": 1e-4, "bf16": 5e-2}
+
+
+def agreement_tolerance(algo: str, precision: str) -> float:
+    """The largest relative difference from the library allowed for `algo` at `precision`."""
+    table = AGREEMENT_TOLERANCE_WINOGRAD if algo == "winograd" else AGREEMENT_TOLERANCE
+    return table[precision]

@@ -12,6 +12,7 @@ from math import prod
 from typing import Any
 
 from engine.net.analysis import analyze
+from engine.net.conv_rules import FOLLOW_RUN
 from engine.net.layers import LAYER_TYPES, check_params, pair
 from engine.net.pynames import class_name, safe_name
 from engine.net.shapes import fmt
@@ -97,7 +98,10 @@ def export_code(spec: NetworkSpec) -> str:
         elif layer.type == "Concat":
             body.append(f"{target} = torch.cat([{', '.join(args)}], dim=1){shape_note}")
         else:
-            init.append(f"self.{names[lid]} = {layer_expr(layer.type, values, info.input_shapes[0])}{shape_note}")
+            note = shape_note
+            if values.get("algo") not in (None, FOLLOW_RUN, "library"):  # the app's algorithms stay in the app
+                note += f"; the spec computes it with {values['algo']}: here torch's own conv2d"
+            init.append(f"self.{names[lid]} = {layer_expr(layer.type, values, info.input_shapes[0])}{note}")
             body.append(f"{target} = self.{names[lid]}({args[0]})")
         var[lid] = target
     result = var[a.output_id]  # type: ignore[index]

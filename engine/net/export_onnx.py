@@ -4,7 +4,9 @@ Uses PyTorch's TorchScript-based exporter (`dynamo=False`): the torch.export-bas
 since torch 2.9, needs the `onnxscript` package, which this project does not depend on. The
 TorchScript exporter is deprecated upstream (it warns; the warning is silenced here) but still
 works in torch 2.13. The batch dimension is dynamic; the model is exported in eval mode, so
-BatchNorm is folded into the preceding convolution and Dropout disappears.
+BatchNorm is folded into the preceding convolution and Dropout disappears. A Conv2d's `algo` is
+not exported: the file has ONNX's Conv, whose algorithm the runtime that loads it picks (as the
+library algorithm leaves it to cuDNN or oneDNN).
 """
 from __future__ import annotations
 
