@@ -12,7 +12,8 @@ from typing import Literal
 
 from engine.format import MISSING, number
 from engine.results.result import RunResult
-from engine.sweep.grid import describe
+from engine.run.config import RunConfig
+from engine.sweep.grid import axis_names, describe
 
 Better = Literal["higher", "lower"]
 
@@ -65,8 +66,17 @@ METRICS: tuple[Metric, ...] = (
 METRIC = {m.key: m for m in METRICS}
 
 
-# Config fields that make runs differ, in the order a label names them.
-LABEL_FIELDS = ("device", "precision", "mode", "batch", "channels_last", "compile", "cuda_graph", "dataset", "prune")
+# Config fields that make runs differ, in the order a label names them: the main four, then every
+# other sweep axis (each lever a RunConfig field adds, e.g. conv_algo), then the data set.
+_MAIN_FIELDS = ("device", "precision", "mode", "batch")
+LABEL_FIELDS = (*_MAIN_FIELDS, *(n for n in axis_names() if n not in _MAIN_FIELDS), "dataset")
+
+
+def option_word(name: str, value: object) -> str:
+    from engine.run.options import option_fields
+    f = option_fields(RunConfig)[name]
+    word = f.choice_label(value)
+    return word if isinstance(value, bool) and value in f.option.choices else f"{f.flag.lstrip('-')}:{word}"
 
 
 def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
@@ -90,6 +100,10 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append(f"compile:{v}" if v else "eager")
             elif f == "cuda_graph":
                 parts.append("CUDA graph" if v else "no graph")
+            elif f == "conv_algo":
+                parts.append(f"conv:{v}")
+            elif isinstance(v, bool) or v is None:  # other levers: their own words ("autotune on")
+                parts.append(option_word(f, v))
             else:
                 parts.append(str(v))
         label = " ".join(parts)

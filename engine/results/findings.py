@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.format import number
-from engine.results.compare import LABEL_FIELDS, peak_mem_bytes, short_labels
+from engine.results.compare import LABEL_FIELDS, option_word, peak_mem_bytes, short_labels
 from engine.results.result import RunResult
 from engine.results.stats import Ratio, ratio_interval
 from engine.sweep.grid import describe
@@ -23,7 +23,7 @@ SATURATION_GAIN = 0.10  # "stops growing" when all larger batches together add l
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # lever | best | batch | memory | oom | skipped | failed | accuracy
+    kind: str  # lever | rank | conv | best | batch | memory | oom | skipped | failed | accuracy
     text: str
     run_ids: tuple[str, ...] = ()
     numbers: dict[str, float] = field(default_factory=dict)
@@ -33,7 +33,12 @@ def _geomean(xs: list[float]) -> float:
     return math.exp(sum(math.log(x) for x in xs) / len(xs))
 
 
-def _value_name(f: str, v) -> str:
+# The levers compared value against value: every config field that tells runs apart except the
+# batch (batch findings) and the data set (not a speed lever).
+LEVER_FIELDS = tuple(f for f in LABEL_FIELDS if f not in ("batch", "dataset"))
+
+
+def value_name(f: str, v) -> str:
     if f == "channels_last":
         return "channels-last" if v else "contiguous"
     if f == "compile":
@@ -46,19 +51,22 @@ def _value_name(f: str, v) -> str:
         return f"prune {v}" if v else "unpruned"
     if f == "device":
         return {"cpu": "CPU"}.get(v, "GPU" if str(v).startswith("cuda") else str(v))
+    if isinstance(v, bool) or v is None:
+        return option_word(f, v)
     return str(v)
 
 
 def _reference(f: str, values: set) -> object:
     prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8"], "channels_last": [False, True],
-             "compile": [None], "cuda_graph": [False], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None]}
+             "compile": [None], "cuda_graph": [False], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None],
+             "conv_algo": ["library"], "threads": [None], "cudnn_benchmark": [False]}
     for p in prefs.get(f, []):
         if p in values:
             return p
     return sorted(values, key=str)[0]
 
 
-def _key(r: RunResult, without: str) -> tuple:
+def match_key(r: RunResult, without: str) -> tuple:
     return tuple((f, getattr(r.config, f)) for f in LABEL_FIELDS if f != without) + (("network", r.network.name),)
 
 
@@ -135,14 +143,14 @@ def lever_findings(ok: Sequence[RunResult]) -> list[Finding]:
     finding per device and mode (never pooled across them), a ratio stated only when its interval
     excludes 1."""
     out = []
-    for f in ("device", "precision", "channels_last", "compile", "cuda_graph", "mode", "prune"):
+    for f in LEVER_FIELDS:
         values = {getattr(r.config, f) for r in ok}
         if len(values) < 2:
             continue
         ref = _reference(f, values)
         groups: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
         for r in ok:
-            groups[_key(r, f)][getattr(r.config, f)].append(r)
+            groups[match_key(r, f)][getattr(r.config, f)].append(r)
         for v in sorted(values - {ref}, key=str):
             pairs = [(g[v], g[ref]) for g in groups.values() if v in g and ref in g]
             by_place: dict[tuple, list] = defaultdict(list)
@@ -187,8 +195,8 @@ def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
     busy = _busy(runs)
     spread = any(len(_values(a, "throughput_sps")) > 1 or len(_values(b, "throughput_sps")) > 1 for a, b in pairs)
     g_tp = _combined(tp)
-    scope = _scope(pairs[0][0][0], f, len(tp))
-    text = (f"{_value_name(f, v)} vs {_value_name(f, ref)}{scope}: "
+    where = scope(pairs[0][0][0], f, len(tp))
+    text = (f"{value_name(f, v)} vs {value_name(f, ref)}{where}: "
             f"{_ratio_text(g_tp, 'the throughput', 'less throughput', busy)}")
     numbers = {"throughput_ratio": g_tp.value, "throughput_ratio_low": g_tp.low, "throughput_ratio_high": g_tp.high,
                "pairs": float(len(tp)), "conclusive": float(g_tp.conclusive)}
@@ -203,15 +211,26 @@ def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
     elif en_pairs:
         text += ", energy per sample not compared (measured on one side, estimated on the other)"
     text += _lever_note(f, [a[0] for a, _ in pairs])
+    text += _memory_change(pairs)
     text += _accuracy_change(pairs)
     if not spread:
         text += " (one run each and no measuring windows: no interval)"
     return [Finding("lever", text + ".", tuple(x.run_id for x in runs), numbers)]
 
 
-def _scope(r: RunResult, compared: str, n: int) -> str:
+def _memory_change(pairs: list) -> str:
+    """', peak memory +12 MiB' (the median over matched pairs) where both sides measured it and the
+    change is at least 1 MiB."""
+    diffs = sorted(peak_mem_bytes(x) - peak_mem_bytes(y) for a, b in pairs for x in a for y in b
+                   if peak_mem_bytes(x) and peak_mem_bytes(y))
+    if not diffs or abs(diffs[len(diffs) // 2]) < 2**20:
+        return ""
+    return f", peak memory {diffs[len(diffs) // 2] / 2**20:+,.0f} MiB"
+
+
+def scope(r: RunResult, compared: str, n: int) -> str:
     """Where a comparison holds, e.g. ' on NVIDIA H200, train (geometric mean of 3 matched pairs)'."""
-    parts = []
+    parts = [r.network.name]
     if compared != "device":
         parts.append(r.hardware.device_name or r.config.device)
     if compared != "mode":
@@ -262,7 +281,7 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
     groups: dict[tuple, list[RunResult]] = defaultdict(list)
     for r in ok:
         if r.throughput_sps:
-            groups[_key(r, "batch")].append(r)
+            groups[match_key(r, "batch")].append(r)
     out = []
     for runs in groups.values():
         if len(runs) < 3:
@@ -335,7 +354,8 @@ def accuracy_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[F
 
 def findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict, str]] = ()) -> list[Finding]:
     """All findings, most useful first. `skipped`: (config, reason) of sweep entries never run."""
+    from engine.results.lever_rank import conv_findings, rank_findings  # they build on this module
     ok = [r for r in results if r.status == "ok"]
     labels = short_labels(results)
-    return (best_findings(ok, labels) + lever_findings(ok) + batch_findings(ok)
-            + accuracy_findings(ok, labels) + failure_findings(results, skipped))
+    return (best_findings(ok, labels) + rank_findings(ok) + lever_findings(ok) + conv_findings(ok)
+            + batch_findings(ok) + accuracy_findings(ok, labels) + failure_findings(results, skipped))

@@ -279,13 +279,15 @@ class SweepRun:
         return limits
 
     def _skip_reason(self, entry: SweepEntry) -> str | None:
-        """Larger batches after an OOM; the same device and precision after a refused configuration."""
+        """Larger batches after an OOM; the same device, precision and conv algorithm after a refused
+        configuration (Winograd refused on a 5x5 kernel says nothing about the other algorithms)."""
         limit = self._oom_limits().get(oom_key(entry.config))
         if limit is not None and entry.config["batch"] > limit:
             return f"batch {limit} ran out of memory on the same device, precision and mode"
         c = entry.config
-        refused = next((e for e in self.state.entries if e.index in self._refused and
-                        (e.config["device"], e.config["precision"]) == (c["device"], c["precision"])), None)
+        def key(cfg: dict) -> tuple:
+            return cfg["device"], cfg["precision"], cfg.get("conv_algo", "library")
+        refused = next((e for e in self.state.entries if e.index in self._refused and key(e.config) == key(c)), None)
         if refused is not None:
             return f"{c['device']} {c['precision']} was refused: {refused.reason}"
         return None

@@ -145,3 +145,51 @@ def test_measured_and_estimated_energy_are_never_put_in_one_ratio():
                      energy_method="integrated-instant-power")]
     (f,) = [f for f in findings(runs) if f.kind == "lever"]
     assert "energy per sample not compared (measured on one side, estimated on the other)" in f.text
+
+
+def _algo_run(run_id, algo, tp, mem_mib, layers=None):
+    r = make_run(run_id, device="cpu", batch=8, throughput_sps=tp, energy_per_sample_j=None)
+    r.config = r.config.model_copy(update={"conv_algo": algo})
+    r.memory_bytes.host_peak_rss = mem_mib * 2**20
+    if layers is not None:
+        r.conv_algos = {"layers": layers}
+    return r
+
+
+def test_conv_algorithms_are_ranked_and_compared_with_the_library():
+    im2col_layers = [{"layer": "conv1", "algo": "im2col", "chosen_by": "run", "im2col_buffer_bytes": 2**20},
+                     {"layer": "conv2", "algo": "im2col", "chosen_by": "run", "im2col_buffer_bytes": 3 * 2**20}]
+    runs = [_algo_run("lib", "library", 3100, 600), _algo_run("i2c", "im2col", 1000, 620, im2col_layers),
+            _algo_run("fft", "fft", 500, 700), _algo_run("dir", "direct", 100, 605)]
+    fs = findings(runs)
+    (rank,) = [f for f in fs if f.kind == "rank"]
+    assert rank.text.startswith("Conv algorithm ranked by throughput on lenet, AMD EPYC 7B13, train")
+    assert "library 3,100 samples/s; im2col 3.1× slower (+20 MiB); fft 6.2× slower (+100 MiB); direct 31.0× slower" \
+        in rank.text
+    lever = {f.text.split(" vs ")[0]: f.text for f in fs if f.kind == "lever"}
+    assert set(lever) == {"im2col", "fft", "direct"} and all(" vs library on lenet" in t for t in lever.values())
+    assert "3.10× less throughput" in lever["im2col"] and "peak memory +20 MiB" in lever["im2col"]
+    (conv,) = [f for f in fs if f.kind == "conv"]
+    assert conv.text == ("im2col on lenet at batch 8 (fp32): the unfolded inputs take 4.0 MiB per forward pass "
+                         "(conv2 the largest, 3.0 MiB).")
+
+
+def test_two_values_are_not_ranked_and_other_levers_keep_apart():
+    runs = [_algo_run("lib", "library", 3000, 600), _algo_run("i2c", "im2col", 1000, 600)]
+    fs = findings(runs)
+    assert not [f for f in fs if f.kind == "rank"]
+    (lever,) = [f for f in fs if f.kind == "lever"]
+    assert "peak memory" not in lever.text  # the same memory: nothing said
+
+
+def test_library_kernels_found_on_a_gpu_are_named():
+    layers = [{"layer": f"conv{i}", "algo": "library", "chosen_by": "run",
+               "library_kernels": ["sm90_xmma_fprop_implicit_gemm_bf16" if i < 3 else "cudnn_winograd", "other"]}
+              for i in range(1, 5)]
+    small, big = make_run("a", batch=64), make_run("b", batch=256)
+    small.conv_algos = {"layers": layers}
+    big.conv_algos = {"layers": layers}
+    (f,) = [f for f in findings([small, big]) if f.kind == "conv"]
+    assert f.run_ids == ("b",)  # the largest batch speaks for the place
+    assert "on NVIDIA H200 for lenet" in f.text
+    assert "sm90_xmma_fprop_implicit_gemm_bf16 (conv1, conv2); cudnn_winograd (conv3, conv4)" in f.text

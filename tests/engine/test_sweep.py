@@ -200,3 +200,16 @@ def test_a_refused_device_and_precision_is_not_tried_again(tmp_path):
                         ("cpu", 32, "ok"), ("cpu", 256, "ok"), ("cpu", 1024, "ok")]
     assert "was refused: --device: no CUDA GPU here" in state.entries[1].reason
     assert len(runner.calls) == 4
+
+
+def test_a_refused_conv_algorithm_does_not_skip_the_other_algorithms(tmp_path):
+    def refuse_winograd(runner, config, cancel):
+        if config.conv_algo == "winograd":
+            return RunOutcome("failed", None, "layer 'conv1' (conv_algo winograd): a 5x5 kernel", bad_input=True)
+        return None
+    runner = FakeRunner(on_call=refuse_winograd)
+    g = grid(precisions=["fp32"], batches=[32, 64], axes={"conv_algo": ["winograd", "im2col"]})
+    _, state = run(SweepState.new(g), tmp_path, runner)
+    statuses = [(e.config["conv_algo"], e.config["batch"], e.status) for e in state.entries]
+    assert statuses == [("winograd", 32, "failed"), ("winograd", 64, "skipped"), ("im2col", 32, "ok"),
+                        ("im2col", 64, "ok")]
