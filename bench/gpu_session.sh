@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|sweep]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep]...
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -50,6 +50,18 @@ for stage in "$@"; do
         --seconds ${SWEEP_SECONDS:-4} --out "$OUT/sweep" 2>&1 | tail -25
       python3 main.py report --last 18 --html "$OUT/resnet9_sweep.html" --pdf "$OUT/resnet9_sweep.pdf" \
         --csv "$OUT/resnet9_sweep.csv" --json "$OUT/resnet9_sweep.json" 2>&1 | tail -5
+      ;;
+    convalgo)
+      # Convolution algorithms on resnet9 bf16: layer by layer (time, memory, agreement), then whole
+      # runs swept over the five algorithms (short: direct is slow) with their report.
+      python3 bench/bench_conv_algos.py --net resnet9 --device cuda --precision bf16 --batch 256 --seconds 1 \
+        --iters 30 --out "$OUT/conv_algos_layers.json" 2>&1 | tail -45 | tee "$OUT/conv_algos_layers.txt"
+      python3 main.py sweep resnet9 --devices cuda --precisions bf16 --batches 64,256 \
+        --conv-algos library,im2col,winograd,fft,direct --seconds ${CONV_SECONDS:-3} --warmup 3 --cooldown 1 \
+        --out "$OUT/convalgo_sweep" 2>&1 | tail -15 | tee "$OUT/convalgo_sweep.txt"
+      python3 main.py report --sweep "$OUT/convalgo_sweep" --html "$OUT/convalgo_resnet9.html" \
+        --csv "$OUT/convalgo_resnet9.csv" --json "$OUT/convalgo_resnet9.json" 2>&1 | tail -5 | tee -a "$OUT/convalgo_sweep.txt"
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_conv_algo_run.py 2>&1 | tail -5 | tee -a "$OUT/convalgo_sweep.txt"
       ;;
   esac
 done
