@@ -48,7 +48,7 @@ def direct(x: torch.Tensor, w: torch.Tensor, stride: Pair, padding: Pair, dilati
     oh, ow = _out_size(h, kh, stride[0], padding[0], dilation[0]), _out_size(wd, kw, stride[1], padding[1], dilation[1])
     xp = F.pad(x, (padding[1], padding[1], padding[0], padding[0]))
     acc = x.new_zeros((n, groups, o // groups, oh, ow), dtype=torch.float32)
-    wg = w.view(groups, o // groups, cg, kh, kw)
+    wg = w.reshape(groups, o // groups, cg, kh, kw)
     for i in range(kh):
         for j in range(kw):
             r, s = i * dilation[0], j * dilation[1]
@@ -80,8 +80,8 @@ def fft(x: torch.Tensor, w: torch.Tensor, stride: Pair, padding: Pair, dilation:
     f = wp // 2 + 1
     # One matrix product per frequency, summing over channels: frequency-major contiguous copies
     # (a complex einsum on strided views ran ~50x slower on a CPU).
-    xf = torch.fft.rfft2(xp, s=(hp, wp)).view(n, groups, cg, hp, f).permute(3, 4, 1, 0, 2).contiguous()
-    wf = torch.fft.rfft2(wd, s=(hp, wp)).view(groups, o // groups, cg, hp, f).permute(3, 4, 0, 2, 1)
+    xf = torch.fft.rfft2(xp, s=(hp, wp)).reshape(n, groups, cg, hp, f).permute(3, 4, 1, 0, 2).contiguous()
+    wf = torch.fft.rfft2(wd, s=(hp, wp)).reshape(groups, o // groups, cg, hp, f).permute(3, 4, 0, 2, 1)
     # Cross-correlation (what Conv2d computes) is a product with the kernel's conjugate spectrum;
     # the circular result equals the linear one on the first hp - ekh + 1 rows (no wrap-around there).
     yf = torch.matmul(xf, wf.conj().resolve_conj().contiguous())  # [hp, f, G, N, O/G]

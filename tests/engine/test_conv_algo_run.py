@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from engine.cli.run_output import summary_lines
 from engine.errors import BadRunInput
 from engine.net import analyze, load_preset
 from engine.net.build import build_model
@@ -74,6 +75,9 @@ def test_a_layers_algo_wins_over_the_run_option():
     assert [(x.layer, x.algo, x.chosen_by) for x in result.conv_algos.layers] == \
         [("conv1", "im2col", "run"), ("conv2", "direct", "layer")]
     assert result.status == "ok"
+    lines = summary_lines(result)
+    assert "conv im2col" in lines[0]
+    assert "  convolution  im2col x1, direct x1 (conv2 by the layer's own algo) · im2col buffers 612 KiB" in lines
 
 
 def test_a_layers_algo_that_cannot_apply_is_a_spec_problem():

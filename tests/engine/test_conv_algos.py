@@ -90,3 +90,24 @@ def test_bad_algorithm_name_is_refused():
 def test_library_is_plain_conv2d():
     x, w = torch.randn(1, 2, 5, 5), torch.randn(3, 2, 3, 3)
     assert torch.equal(conv2d_with("library", x, w, None, (1, 1), (0, 0), (1, 1), 1), F.conv2d(x, w))
+
+
+def test_the_readme_states_the_tolerances_the_tests_use():
+    from pathlib import Path
+
+    from engine.net.conv_rules import AGREEMENT_TOLERANCE_WINOGRAD
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Convolution algorithms", 1)[1].split("\n## ", 1)[0]
+    for precision, tol in AGREEMENT_TOLERANCE.items():
+        assert f"{tol:.0e}".replace("e-0", "e-") + f" in {precision}" in section
+    assert f"{AGREEMENT_TOLERANCE_WINOGRAD['bf16']:.0e}".replace("e-0", "e-") + " for Winograd in bf16" in section
+
+
+@pytest.mark.parametrize("algo", CONV_ALGOS)
+def test_channels_last_tensors_give_the_same_result(algo):
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+    x = torch.randn(2, 3, 6, 6)
+    ref = conv(x)
+    conv = conv.to(memory_format=torch.channels_last)  # what --channels-last does to the model
+    out = AlgoConv2d.replacing(conv, algo)(x.contiguous(memory_format=torch.channels_last))
+    assert _rel_err(out, ref) <= agreement_tolerance(algo, "fp32")

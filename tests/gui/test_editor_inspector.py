@@ -236,3 +236,16 @@ def test_a_narrow_summary_bar_drops_stats_instead_of_clipping_them(window):
     assert sum(s.sizeHint().width() for s in shown) + bar.problems.sizeHint().width() <= 520
     bar.resize(2000, bar.height())
     assert bar.weights.isVisibleTo(bar)
+
+
+def test_conv_algorithm_is_a_choice_and_one_that_cannot_apply_is_a_problem(editor):
+    inspector = _select(editor, "conv1")
+    combo = inspector._editors["algo"]
+    assert [combo.itemData(i) for i in range(combo.count())] == ["run", "library", "direct", "im2col", "fft",
+                                                                 "winograd"]
+    assert "run's choice" in combo.toolTip()
+    combo.setCurrentIndex(combo.findData("im2col"))
+    assert editor.doc.current.layer("conv1").params["algo"] == "im2col" and editor.doc.analysis.ok
+    combo.setCurrentIndex(combo.findData("winograd"))  # lenet's 5x5 kernel: Winograd cannot
+    problems = editor.doc.analysis.problems_for("conv1")
+    assert problems and "5x5 kernel" in problems[0].message
