@@ -244,8 +244,12 @@ def test_conv_algorithm_is_a_choice_and_one_that_cannot_apply_is_a_problem(edito
     assert [combo.itemData(i) for i in range(combo.count())] == ["run", "library", "direct", "im2col", "fft",
                                                                  "winograd"]
     assert "run's choice" in combo.toolTip()
-    combo.setCurrentIndex(combo.findData("im2col"))
+    def choose(algo):  # as a user picks it: the inspector commits on `activated`
+        combo.setCurrentIndex(combo.findData(algo))
+        combo.activated.emit(combo.currentIndex())
+
+    choose("im2col")
     assert editor.doc.current.layer("conv1").params["algo"] == "im2col" and editor.doc.analysis.ok
-    combo.setCurrentIndex(combo.findData("winograd"))  # lenet's 5x5 kernel: Winograd cannot
+    choose("winograd")  # lenet's 5x5 kernel: Winograd cannot
     problems = editor.doc.analysis.problems_for("conv1")
     assert problems and "5x5 kernel" in problems[0].message
