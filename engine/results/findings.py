@@ -284,7 +284,7 @@ def batch_findings(ok: Sequence[RunResult]) -> list[Finding]:
             groups[match_key(r, "batch")].append(r)
     out = []
     for runs in groups.values():
-        if len(runs) < 3:
+        if len({r.config.batch for r in runs}) < 3:  # repeats of one batch say nothing about batch size
             continue
         runs.sort(key=lambda r: r.config.batch)
         where = describe({**runs[0].config.model_dump(), "batch": "*"}).replace(" b*", "")
@@ -331,7 +331,11 @@ def failure_findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict,
                                (r.run_id,), {"batch": float(r.config.batch)}))
         elif r.status == "failed":
             out.append(Finding("failed", f"{describe(r.config)} failed: {r.error or 'no reason recorded'}.", (r.run_id,)))
+    named: set[str] = set()
     for config, reason in skipped:
+        if describe(config) in named:  # the later repeats of a refused configuration: named once
+            continue
+        named.add(describe(config))
         out.append(Finding("skipped", f"{describe(config)} was not run: {reason}.", (),
                            {"batch": float(config.get("batch", 0))}))
     return out

@@ -289,7 +289,8 @@ class SweepRun:
             return cfg["device"], cfg["precision"], cfg.get("conv_algo", "library")
         refused = next((e for e in self.state.entries if e.index in self._refused and key(e.config) == key(c)), None)
         if refused is not None:
-            return f"{c['device']} {c['precision']} was refused: {refused.reason}"
+            algo = c.get("conv_algo", "library")
+            return f"{c['device']} {c['precision']}{'' if algo == 'library' else ' ' + algo} was refused: {refused.reason}"
         return None
 
     def run(self) -> SweepState:

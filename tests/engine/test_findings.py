@@ -193,3 +193,14 @@ def test_library_kernels_found_on_a_gpu_are_named():
     assert f.run_ids == ("b",)  # the largest batch speaks for the place
     assert "on NVIDIA H200 for lenet" in f.text
     assert "sm90_xmma_fprop_implicit_gemm_bf16 (conv1, conv2); cudnn_winograd (conv3, conv4)" in f.text
+
+
+def test_repeats_of_one_batch_give_no_batch_finding_and_a_refusal_is_named_once():
+    runs = [_repeat(f"r{i}", device="cpu", throughput_sps=tp) for i, tp in enumerate((40.0, 41.0, 39.0))]
+    assert not [f for f in findings(runs) if f.kind in ("batch", "memory")]
+    refused = {"device": "cpu", "precision": "fp32", "mode": "train", "batch": 64, "conv_algo": "winograd"}
+    skipped = [(refused, "it failed before running (layer 'conv1': a 5x5 kernel)"),
+               (refused, "cpu fp32 winograd was refused: layer 'conv1': a 5x5 kernel")]
+    named = [f.text for f in findings(runs, skipped) if f.kind == "skipped"]
+    assert named == ["cpu fp32 train b64 +conv-algo:winograd was not run: it failed before running "
+                     "(layer 'conv1': a 5x5 kernel)."]
