@@ -9,7 +9,6 @@ from engine import format as f
 from engine.cli.safe_output import raw_stream
 from engine.results.levers import lever_rows
 from engine.run.events import PhaseChanged, RunStarted, StepMetrics
-from engine.shown_text import one_line
 
 PLAIN_EVERY_S = 2.0
 
@@ -146,33 +145,9 @@ def summary_lines(r: Any) -> list[str]:
         row("compile", f"{c.graphs} graph(s) · {c.graph_breaks} graph break(s) · {c.recompiles} recompile(s) · "
             f"{f.seconds(c.compile_s)} compiling" + (" (outside the timed window)" if not c.in_window else
                                                       f" ({c.in_window} in the timed window)"))
-    lines += conv_lines(r.conv_algos)
     for q in r.quality:
         lines.append(f"  ! {q}")
     return lines
-
-
-def conv_lines(conv: Any) -> list[str]:
-    """How the convolutions were computed, where any layer was not the library's or the library's
-    kernels were named: 'convolution  im2col x2 · im2col buffers 19.8 MiB'."""
-    layers = conv.layers if conv else []
-    kernels = list(dict.fromkeys(x.library_kernels[0] for x in layers if x.library_kernels))
-    if not layers or (all(x.algo == "library" for x in layers) and not kernels):
-        return []
-    counts: dict[str, int] = {}
-    for x in layers:
-        counts[x.algo] = counts.get(x.algo, 0) + 1
-    text = ", ".join(f"{a} x{n}" for a, n in counts.items())
-    own = [x.layer for x in layers if x.chosen_by == "layer"]
-    if own:
-        text += f" ({', '.join(own)} by the layer's own algo)"
-    buffers = sum(x.im2col_buffer_bytes or 0 for x in layers)
-    if buffers:
-        text += f" · im2col buffers {f.byte_size(buffers)}"
-    out = [f"  {'convolution':<12} {one_line(text)}"]
-    if kernels:
-        out.append(f"  {'':<12} library kernels: {one_line(', '.join(kernels[:3]))}")
-    return out
 
 
 DISTURBANCES = ("machine busy", "CPU steal", "memory pressure", "GPU shared")

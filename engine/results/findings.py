@@ -183,7 +183,7 @@ def _lever_note(f: str, runs: Sequence[RunResult]) -> str:
 def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
     if _simulated([x for a, b in pairs for x in (*a, *b)]):  # never a speed-up: only the numerics were int8's
         runs = [x for a, b in pairs for x in (*a, *b)]
-        text = (f"{_value_name(f, v)} vs {_value_name(f, ref)}{_scope(pairs[0][0][0], f, len(pairs))}: simulated "
+        text = (f"{value_name(f, v)} vs {value_name(f, ref)}{scope(pairs[0][0][0], f, len(pairs))}: simulated "
                 f"int8 (fp32 kernels between quantize steps), so its speed is not compared; compile it for int8 "
                 f"kernels{_accuracy_change(pairs)}.")
         return [Finding("lever", text, tuple(x.run_id for x in runs), {"simulated": 1.0})]

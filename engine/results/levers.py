@@ -1,13 +1,16 @@
-"""Pruning and int8 quantization of a run in words: what was pruned or quantized, and whether a
-speed-up can be expected. One wording for the CLI summary, the History view and reports."""
+"""Pruning, int8 quantization and the convolution algorithms of a run in words: what was pruned,
+quantized or computed how, and whether a speed-up can be expected. One wording for the CLI summary, the History view and reports."""
 from __future__ import annotations
+
+from typing import Any
 
 from engine import format as f
 from engine.results.result import RunResult
+from engine.shown_text import one_line
 
 
 def lever_rows(r: RunResult) -> list[tuple[str, str]]:
-    """What pruning and int8 quantization did, as (label, text) rows."""
+    """What pruning, int8 quantization and the convolution algorithms did, as (label, text) rows."""
     rows = []
     p = getattr(r, "prune", None)
     if p is not None:
@@ -24,4 +27,27 @@ def lever_rows(r: RunResult) -> list[tuple[str, str]]:
                                                                      if q.skipped else "")))
         rows.append(("", f"kernels {q.kernels}" + (" - SIMULATED: its speed is not int8's" if q.simulated else "")
                      + f"; calibrated on {q.calibration_samples:,} samples of {q.calibration_data}"))
+    return rows + conv_rows(getattr(r, "conv_algos", None))
+
+
+def conv_rows(conv: Any) -> list[tuple[str, str]]:
+    """How the convolutions were computed, where any layer was not the library's or the library's
+    kernels were named: ('convolution', 'im2col x2 · im2col buffers 19.8 MiB')."""
+    layers = conv.layers if conv else []
+    kernels = list(dict.fromkeys(x.library_kernels[0] for x in layers if x.library_kernels))
+    if not layers or (all(x.algo == "library" for x in layers) and not kernels):
+        return []
+    counts: dict[str, int] = {}
+    for x in layers:
+        counts[x.algo] = counts.get(x.algo, 0) + 1
+    text = ", ".join(f"{a} x{n}" for a, n in counts.items())
+    own = [x.layer for x in layers if x.chosen_by == "layer"]
+    if own:
+        text += f" ({', '.join(own)} by the layer's own algo)"
+    buffers = sum(x.im2col_buffer_bytes or 0 for x in layers)
+    if buffers:
+        text += f" · im2col buffers {f.byte_size(buffers)}"
+    rows = [("convolution", one_line(text))]
+    if kernels:
+        rows.append(("", f"library kernels: {one_line(', '.join(kernels[:3]))}"))
     return rows
