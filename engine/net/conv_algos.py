@@ -19,6 +19,7 @@ result; winograd's transforms are fp32 and its batched GEMMs run in the compute 
 """
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import torch
@@ -94,10 +95,17 @@ _G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
 _AT = ((1, 1, 1, 0), (0, 1, -1, -1))
 
 
+@functools.lru_cache(maxsize=8)
+def _winograd_matrices(device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Bt, G, At on the device, made once: no host-to-device copy per call (which a CUDA graph's
+    capture would refuse)."""
+    return tuple(torch.tensor(m, dtype=torch.float32, device=device) for m in (_BT, _G, _AT))  # type: ignore[return-value]
+
+
 def winograd(x: torch.Tensor, w: torch.Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> torch.Tensor:
     n, c, h, wd = x.shape
     o = w.shape[0]
-    bt, g, at = (torch.tensor(m, dtype=torch.float32, device=x.device) for m in (_BT, _G, _AT))
+    bt, g, at = _winograd_matrices(x.device)
     oh, ow = h + 2 * padding[0] - 2, wd + 2 * padding[1] - 2
     th, tw = (oh + 1) // 2, (ow + 1) // 2  # 2x2 output tiles; the last may hang over and is cropped
     xp = F.pad(x.float(), (padding[1], padding[1] + 2 * tw + 2 - (wd + 2 * padding[1]),
