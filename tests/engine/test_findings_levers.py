@@ -25,7 +25,7 @@ def _base(run_id: str, tp: float, **kw):
 def test_unstructured_pruning_finding_says_the_zeros_alone_buy_no_speed():
     runs = [_base("a", 1000.0), _pruned("b", "unstructured:0.5", 1002.0, zeros=0.5)]
     [f] = [f for f in findings(runs) if f.kind == "lever"]
-    assert f.text.startswith("prune unstructured:0.5 vs unpruned on AMD EPYC 7B13, infer")
+    assert f.text.startswith("prune unstructured:0.5 vs unpruned on lenet, AMD EPYC 7B13, infer")
     assert "50 % of the pruned layers' weights are zero" in f.text and "no speed-up is expected" in f.text
     assert "accuracy -1.0 points" in f.text
 
