@@ -54,8 +54,8 @@ for stage in "$@"; do
     convalgo)
       # Convolution algorithms on resnet9 bf16: layer by layer (time, memory, agreement), then whole
       # runs swept over the five algorithms (short: direct is slow) with their report.
-      python3 bench/bench_conv_algos.py --net resnet9 --device cuda --precision bf16 --batch 256 --seconds 1 \
-        --iters 30 --out "$OUT/conv_algos_layers.json" 2>&1 | tail -45 | tee "$OUT/conv_algos_layers.txt"
+      python3 bench/bench_conv_algos.py --net resnet9 --device cuda --precision bf16 --batch 256 --seconds 0.5 \
+        --iters 20 --out "$OUT/conv_algos_layers.json" 2>&1 | tail -45 | tee "$OUT/conv_algos_layers.txt"
       python3 main.py sweep resnet9 --devices cuda --precisions bf16 --batches 64,256 \
         --conv-algos library,im2col,winograd,fft,direct --seconds ${CONV_SECONDS:-3} --warmup 3 --cooldown 1 \
         --out "$OUT/convalgo_sweep" 2>&1 | tail -15 | tee "$OUT/convalgo_sweep.txt"
