@@ -26,6 +26,8 @@ def add_parser(sub: Any, schema: type[RunConfig] = RunConfig) -> None:
     p = sub.add_parser("run", help="run a network once and measure it", description=__doc__.split("\n\n")[0])
     p.add_argument("network", metavar="NET", help="preset name (lenet, mlp, resnet9, ...) or a spec .json path")
     add_config_flags(p, schema)
+    from engine.cli.run_parallel import add_flags
+    add_flags(p)
     p.add_argument("--json", metavar="PATH", help="write the result JSON here")
     p.add_argument("--db", metavar="PATH", help="run history file (default: the user data folder)")
     p.add_argument("--no-store", action="store_true", help="do not add the run to the history")
@@ -56,15 +58,27 @@ def _main(args: argparse.Namespace, stop: _Stop) -> int:
     if config.repeats > 1 and repeat is None:
         return _repeats(args, config, json_path, stop)
 
+    from engine.cli import run_parallel
     from engine.run.loop import run
 
+    if config.is_parallel:
+        run_parallel.check_flags(args, config)
+        if config.nnodes > 1 and args.node_rank is None:
+            run_parallel.print_node_commands(sys.argv[1:], config, args.rdzv_endpoint)
+            return EXIT_OK
     if stop.is_set():
         raise Cancelled("cancelled before the run started: nothing ran")
     progress = Progress(sys.stdout)
     try:
-        result = run(spec, config, on_event=progress.on_event, should_stop=stop.is_set)
+        if config.is_parallel:
+            result = run_parallel.run_job(spec, config, args, progress.on_event, stop.is_set)
+        else:
+            result = run(spec, config, on_event=progress.on_event, should_stop=stop.is_set)
     finally:
         progress.close()
+    if result is None:  # another machine of a several-machine job: its part ended well
+        print(f"node {args.node_rank}: its processes finished; the job's result is kept on node 0", file=sys.stdout)
+        return EXIT_OK
     result.repeat = repeat
     # Keep the run first, then write the file: a file that cannot be written (a full disk,
     # /dev/full) must not lose a run that happened.

@@ -145,6 +145,8 @@ def summary_lines(r: Any) -> list[str]:
         row("compile", f"{c.graphs} graph(s) · {c.graph_breaks} graph break(s) · {c.recompiles} recompile(s) · "
             f"{f.seconds(c.compile_s)} compiling" + (" (outside the timed window)" if not c.in_window else
                                                       f" ({c.in_window} in the timed window)"))
+    from engine.cli.run_parallel import summary_lines as parallel_lines
+    lines += parallel_lines(r)
     for q in r.quality:
         lines.append(f"  ! {q}")
     return lines

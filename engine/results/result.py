@@ -205,6 +205,41 @@ class ConvAlgos(_Part):
     kernels_unavailable: str | None = None  # why library layers have no kernel names
 
 
+class DeviceFigures(_Part):
+    """One process (rank) of a several-device job, with what it measured on its own device."""
+    rank: int
+    device: str  # cpu, cuda:N on its machine
+    node: int = 0  # the machine it ran on (node rank)
+    host: str | None = None
+    device_name: str | None = None
+    status: Status = "ok"
+    error: str | None = None
+    throughput_sps: float | None = None  # this rank's samples per second
+    step_time_p50_s: float | None = None
+    power_w: float | None = None  # mean GPU power over the timed window
+    energy_j: float | None = None  # its GPU's energy (CPU energy on a CPU rank)
+    energy_method: str | None = None
+    memory_peak_bytes: int | None = None  # GPU peak reserved, or the process's peak RSS on the CPU
+    communication_share: float | None = None  # share of its timed window with a gradient all-reduce running
+    samples: int = 0
+    measured_s: float | None = None
+
+
+class ParallelFacts(_Part):
+    """How a several-device job was laid out and what its scaling was measured against."""
+    kind: Literal["data", "pipeline"] = "data"
+    world_size: int  # processes in all
+    nodes: int = 1
+    backend: str | None = None  # nccl | gloo
+    per_device_batch: int
+    global_batch: int  # per-device batch x world size: the samples of one optimizer step
+    failed_rank: int | None = None
+    baseline_run_id: str | None = None  # the 1-device run the scaling efficiency divides by
+    baseline_throughput_sps: float | None = None
+    baseline_source: Literal["history", "measured"] | None = None
+    communication_method: str | None = None  # how communication_share was measured
+
+
 class RunResult(_Part):
     version: Literal[2] = RESULT_VERSION
     run_id: str
@@ -248,6 +283,14 @@ class RunResult(_Part):
     disturbed: bool = False  # the machine was shared during the timed window (see quality)
     stability: Literal["stable", "capped"] | None = None  # stability mode: agreed, or hit the time cap
     repeat: Repeat | None = None
+    # Several devices (engine.parallel): one entry per rank; throughput_sps, energy and samples above
+    # are the whole job's. scaling_efficiency = job throughput / (N x the 1-device throughput of the
+    # same per-device configuration); communication_share = mean over ranks of the share of the timed
+    # window during which a gradient all-reduce was in flight.
+    devices: list[DeviceFigures] = Field(default_factory=list)
+    parallel: ParallelFacts | None = None
+    scaling_efficiency: float | None = None
+    communication_share: float | None = None
     repeat_runs: list[str] = Field(default_factory=list)  # a combined result: the runs behind it
     conv_algos: ConvAlgos | None = None  # how each Conv2d was computed (config.conv_algo, a layer's algo)
     # Keys an older file had that this version has no field for, kept as they were ("config.x",

@@ -8,9 +8,10 @@ Field names are stable: stored results keep their config under these names.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+import re
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from engine.net.conv_rules import ALGO_DOCS, ConvAlgo
 from engine.run.options import Option
@@ -19,6 +20,8 @@ Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
 Mode = Literal["train", "infer"]
 Optimizer = Literal["sgd", "adam"]
 CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]
+Parallel = Literal["data", "pipeline"]
+DdpCompress = Literal["bf16", "fp16"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 COMPILE_MODES: tuple[str, ...] = get_args(CompileMode)
 DEFAULT_STEPS = 100  # when neither steps nor seconds is given
@@ -48,6 +51,17 @@ def parse_prune(text: str) -> tuple[str, float]:
         raise ValueError(f"prune {t!r}: amount must be between 0 and 1 (exclusive), e.g. {kind}:0.5")
     return kind, share
 _FORMAT = "the format version of a stored configuration, not a choice"
+
+
+def _device_list(value: Any) -> Any:
+    """'cuda:0,cuda:1' (also '+' or spaces between, or a list) -> ['cuda:0', 'cuda:1']; '' -> None."""
+    if isinstance(value, str):
+        items = [t for t in re.split(r"[,+\s\[\]'\"]+", value) if t]
+        return items or None
+    return value
+
+
+DeviceList = Annotated[list[str], BeforeValidator(_device_list)]
 
 
 class RunConfig(BaseModel):
@@ -184,6 +198,51 @@ class RunConfig(BaseModel):
         "(default: looked up by CPU model)", none_label="auto", suffix=" W", decimals=0, gui_max=2000)] = Field(
         default=None, gt=0, le=2000, description="CPU TDP in watts for the CPU energy estimate (default: by CPU model)")
 
+    # Several devices (engine.parallel). `devices` is the `run` flag --devices; the sweep's --devices is
+    # the single-device axis above, so a sweep fixes or sweeps device lists with --device-sets (items
+    # joined by +).
+    devices: Annotated[DeviceList | None, Option(
+        "Devices (data parallel)", "Several devices, one process each, the batch below on each: "
+        "cuda:0,cuda:1 for two GPUs, or cpu with Processes for CPU processes; empty: one device",
+        flag="--devices", metavar="DEV,DEV,...", axis=True, axis_flag="--device-sets", axis_default=(None,),
+        help="data parallelism over these devices, one process each: cuda:0,cuda:1 (NCCL), or cpu with "
+             "--processes N (gloo); sweep: --device-sets cuda:0+cuda:1,cuda:0")] = Field(
+        default=None, description="devices of a data-parallel run, one process per device")
+    processes: Annotated[int | None, Option(
+        "Processes (CPU data parallel)", "CPU data parallelism: this many processes on this machine, each "
+        "with the batch below, gradients averaged over gloo (needs Devices: cpu)", none_label="off",
+        axis=True, gui_max=256)] = Field(
+        default=None, ge=1, le=256, description="processes of a CPU data-parallel run (with --devices cpu)")
+    parallel: Annotated[Parallel | None, Option(
+        "Parallelism", "How several devices share the work: data parallel copies the net and splits the "
+        "batch (pipeline, the net split into stages, is reserved)", none_label="auto",
+        choices={"data": "Data parallel", "pipeline": "Pipeline (not yet)"})] = Field(
+        default=None, description="data (default with several devices) or pipeline (reserved)")
+    nnodes: Annotated[int, Option(
+        "Machines", exempt={"gui": "several machines are started from a shell on each (run prints the commands)",
+                            "sweep": "a sweep runs on one machine"},
+        help="machines in a data-parallel job; start `run ... --node-rank K --rdzv-endpoint HOST:PORT` on each "
+             "(without --node-rank, run prints those commands)")] = Field(
+        default=1, ge=1, le=1024, description="machines (nodes) of a data-parallel job")
+    bucket_cap_mb: Annotated[float, Option(
+        "DDP bucket size", "Gradients are all-reduced in buckets of this size while the backward pass goes on: "
+        "larger buckets mean fewer, more efficient transfers, smaller ones start overlapping sooner",
+        suffix=" MB", decimals=1, axis=True, gui_max=1024)] = Field(
+        default=25.0, gt=0, le=1024, description="DDP gradient bucket size in MB")
+    gradient_as_bucket_view: Annotated[bool, Option(
+        "Gradients as bucket views", "Gradients live inside DDP's communication buckets: saves a copy and "
+        "the memory of one gradient set", axis=True, choices={False: "gradient copies", True: "bucket views"})] = Field(
+        default=False, description="DDP gradient_as_bucket_view")
+    static_graph: Annotated[bool, Option(
+        "Static graph", "Tells DDP the net is the same every step, so it can plan the buckets once and skip "
+        "per-step checks", axis=True, choices={False: "dynamic graph", True: "static graph"})] = Field(
+        default=False, description="DDP static_graph")
+    ddp_compress: Annotated[DdpCompress | None, Option(
+        "Gradient compression", "All-reduce the gradients in 16 bits (half the traffic; the update stays in "
+        "full precision): pays when communication, not compute, limits the step", none_label="off",
+        flag="--ddp-compress", axis=True, axis_default=(None,))] = Field(
+        default=None, description="DDP gradient compression hook: bf16 or fp16")
+
     @field_validator("device")
     @classmethod
     def _device(cls, value: str) -> str:
@@ -199,12 +258,29 @@ class RunConfig(BaseModel):
         kind, amount = parse_prune(value)
         return "2:4" if kind == "2:4" else f"{kind}:{amount:g}"
 
+    @field_validator("devices")
+    @classmethod
+    def _devices(cls, value: list[str] | None) -> list[str] | None:
+        for d in value or ():
+            if not (d in ("cpu", "cuda") or (d.startswith("cuda:") and d[5:].isdigit())):
+                raise ValueError(f"device {d!r} is not cpu, cuda or cuda:N")
+        return ["cuda:0" if d == "cuda" else d for d in value] if value else None
+
+    @property
+    def is_parallel(self) -> bool:
+        """Several processes: a data-parallel (or pipeline) job, run by engine.parallel."""
+        return bool(self.devices or self.processes or self.parallel or self.nnodes > 1)
+
     @model_validator(mode="after")
     def _length(self) -> RunConfig:
         if self.steps is not None and self.seconds is not None:
             raise ValueError("give either steps or seconds, not both")
         if self.steps is None and self.seconds is None:
             self.steps = DEFAULT_STEPS
+        if self.devices:  # the first of several devices is the run's device (hardware, GPU or not)
+            self.device = self.devices[0]
+        if self.is_parallel:
+            self._parallel_rules()
         if self.until_accuracy is not None:
             if self.mode != "train":
                 raise ValueError("until_accuracy stops a training run: it needs mode train")
@@ -212,3 +288,33 @@ class RunConfig(BaseModel):
                 raise ValueError("until_accuracy needs a data set with held-out images (digits, mnist:PATH, ...), "
                                  "not synthetic data")
         return self
+
+    def _parallel_rules(self) -> None:
+        """What a data-parallel job needs, each refusal one line (device existence and one GPU listed
+        twice are checked where the job starts: engine.parallel.plan)."""
+        devices = self.devices or []
+        gpus = [d for d in devices if d != "cpu"]
+        if not devices:
+            raise ValueError("several devices are needed: give cuda:0,cuda:1 for GPUs, or cpu with processes "
+                             "(--devices cpu --processes 2)")
+        if gpus and len(gpus) != len(devices):
+            raise ValueError(f"devices {','.join(devices)} mix the CPU and GPUs: give GPUs only, or cpu with "
+                             f"processes for CPU data parallelism")
+        if not gpus and len(devices) > 1:
+            raise ValueError("list cpu once and give the number of CPU processes with processes (--processes N)")
+        if gpus and self.processes is not None and self.processes != len(gpus):
+            raise ValueError("processes counts CPU processes; on GPUs one process runs per listed GPU "
+                             "(leave processes out)")
+        local = len(gpus) if gpus else (self.processes or 1)
+        if local * self.nnodes < 2:
+            raise ValueError("data parallelism needs 2 or more processes in all: list 2 or more GPUs, or give "
+                             "cpu with processes 2 or more")
+        if self.parallel == "pipeline":
+            return
+        if self.cuda_graph and self.mode == "train":
+            raise ValueError("a CUDA graph cannot hold DDP's gradient all-reduce here: leave cuda_graph off for a "
+                             "data-parallel training run")
+        if self.mode == "train" and (self.seconds is not None or self.stable_windows or self.until_accuracy):
+            raise ValueError("a data-parallel training run is measured over a fixed number of steps (every "
+                             "process must stop at the same step): give steps, not seconds, stability or a "
+                             "target accuracy")

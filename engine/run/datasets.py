@@ -78,6 +78,10 @@ class SyntheticData(DataSet):
             self._batch = (x, y)
         return self._batch
 
+    def reseed(self, seed: int) -> None:
+        """A different random batch (each process of a data-parallel run draws its own)."""
+        self._seed, self._batch = seed, None
+
 
 class ImageData(DataSet):
     """Labelled uint8 images on the device, converted to the net's input batch by batch."""
@@ -126,6 +130,15 @@ class ImageData(DataSet):
             idx = self._perm[self._pos:self._pos + batch]
             self._pos += batch
         return self._convert(self._train_x[idx]), self._train_y[idx]
+
+    def shard(self, indices: list[int], seed: int) -> None:
+        """Keep only these training images (a data-parallel process's share, from a
+        DistributedSampler), shuffled by their own generator; the held-out split stays whole."""
+        idx = torch.as_tensor(indices, dtype=torch.long, device=self._device)
+        self._train_x, self._train_y = self._train_x[idx], self._train_y[idx]
+        self.train_size = len(idx)
+        self._gen = torch.Generator(device=self._device).manual_seed(seed)
+        self._perm, self._pos = None, 0
 
     def heldout(self, batch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for i in range(0, self.heldout_size, batch):

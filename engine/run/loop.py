@@ -65,7 +65,12 @@ def _never() -> bool:
 
 
 def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = _ignore,
-        should_stop: Callable[[], bool] = _never) -> RunResult:
+        should_stop: Callable[[], bool] = _never, parallel: Any = None) -> RunResult:
+    """parallel: inside one process of a several-device job, its hooks (engine.parallel.rank); a
+    several-device config without them is handed to engine.parallel, which starts those processes."""
+    if config.is_parallel and parallel is None:
+        from engine.parallel import run_job
+        return run_job(spec, config, on_event, should_stop)
     from engine.net.analysis import analyze
     from engine.net.build import build_model
 
@@ -87,12 +92,13 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
         except ValueError as exc:
             raise BadRunInput(f"network {one_line(spec.name, 80)!r}: {exc}") from None
     return run_model(make_model, network, tuple(spec.input.shape), out[0] if out and len(out) == 1 else None,
-                     config, on_event, should_stop, probabilities=probabilities)
+                     config, on_event, should_stop, probabilities=probabilities, parallel=parallel)
 
 
 def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary, input_shape: tuple[int, ...],
               num_classes: int | None, config: RunConfig, on_event: Callable[[Any], None] = _ignore,
-              should_stop: Callable[[], bool] = _never, probabilities: bool | None = None) -> RunResult:
+              should_stop: Callable[[], bool] = _never, probabilities: bool | None = None,
+              parallel: Any = None) -> RunResult:
     """The run loop for a model factory (run() with a spec calls this; tests pass hand-made nets).
     probabilities: the model outputs softmax probabilities, not logits (None: its `ends_with_softmax`)."""
     device = resolve_device(config.device)
@@ -104,6 +110,7 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
                           f"(end the net with Flatten and Linear)")
     run_ = _Run(config, device, plan, network, input_shape, num_classes)
     run_.probabilities = probabilities
+    run_.parallel = parallel
     with backend_flags(config.precision, config.cudnn_benchmark, config.threads):
         torch.manual_seed(config.seed)
         # Model (built on the CPU) and data are handed over in a list that execute() empties, so no
@@ -122,6 +129,8 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
                     model, NetworkSpec.model_validate(run_.network.spec), config.conv_algo, config.batch,
                     config.precision)
             data = load_for_run(config, input_shape, num_classes, device)
+            if parallel is not None:  # this rank's shard, or its own random batch
+                data = parallel.prepare_data(data)
             if config.until_accuracy is not None and not data.has_heldout:
                 raise BadRunInput(f"until_accuracy: data set {config.dataset!r} has no held-out images to "
                                   f"check accuracy on")
@@ -172,6 +181,7 @@ class _Run:
         self.conv_algos: Any = None  # ConvAlgos: how each Conv2d of a spec-built model is computed
         self.conv_inputs: dict[str, tuple[int, ...]] = {}  # each Conv2d's input shape, for the probe
         self.target = AccuracyTarget(config.until_accuracy)
+        self.parallel: Any = None  # a data-parallel rank's hooks (engine.parallel.rank.RankHooks)
         self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
                                   "heldout_loss": None, "eval_s": 0.0, "evals": 0, "step_times_s": (),
                                   "gpu_peak_allocated": None, "gpu_peak_reserved": None, "notes": list(plan.notes),
@@ -186,7 +196,8 @@ class _Run:
         out of memory), so the run ends at once with that status and is kept."""
         cfg = self.config
         hardware = hardware_info(self.device)
-        self.telemetry = Telemetry([self.device.index or 0] if self.cuda else [], cfg.sample_hz, self.series)
+        self.telemetry = Telemetry([self.device.index or 0] if self.cuda else [], cfg.sample_hz, self.series,
+                                   run_pid=getattr(self.parallel, "job_pid", None))
         on_event(RunStarted(run_id=self.run_id, network_name=self.network.name, device_name=hardware["device_name"],
                             config_json=cfg.model_dump_json(), total_steps=cfg.steps, total_seconds=cfg.seconds,
                             availability=self.telemetry.availability))
@@ -253,7 +264,8 @@ class _Run:
         if self.int8_forward is not None:  # int8: quantized (and compiled) in run_model
             forward = self.int8_forward
         else:
-            forward = torch.compile(model, mode=cfg.compile) if cfg.compile else direct_forward(model)
+            wrapped = self.parallel.wrap(model) if self.parallel is not None else model  # DDP in a data-parallel rank
+            forward = torch.compile(wrapped, mode=cfg.compile) if cfg.compile else direct_forward(wrapped)
         self.model, self.data = model, data
         graphed = None
         if cfg.mode == "train":
@@ -348,6 +360,8 @@ class _Run:
         timer = make_step_timer(dev)
         self.timer, self.loss_reader = timer, LossReader(dev)
         self.telemetry.mark_window_start()
+        if self.parallel is not None:
+            self.parallel.window_start()
         self.emit(PhaseChanged(t_s=0.0, phase="timed"))
         self._drain_telemetry()
         step, mark, stop, clock = self.step, timer.mark, self.should_stop, time.perf_counter
@@ -385,6 +399,8 @@ class _Run:
                 next_check = min(clock() + REPORT_EVERY_S, self.t_end)
         timer.resolve(block=True)  # synchronises: every step has finished
         t_stop = clock()
+        if self.parallel is not None:
+            self.parallel.window_end()
         self.m["steps"] = n
         self.m["measured_s"] = t_stop - t0 - self.m["eval_s"]
         self.m["cpu_s"] = time.process_time() - self.cpu0 - self.pause_cpu_s

@@ -184,6 +184,8 @@ class OptionField:
             return self.option.none_label
         if isinstance(value, bool):
             return "on" if value else "off"
+        if isinstance(value, list):  # a device list: cuda:0,cuda:1
+            return ",".join(map(str, value))
         return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -216,6 +218,7 @@ class Bounds:
         return None
 
 
+DDP_KNOBS = ("bucket_cap_mb", "gradient_as_bucket_view", "static_graph", "ddp_compress")
 ON_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
@@ -269,7 +272,12 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if target.input_shape is not None and len(target.input_shape) != 3:
         out["channels_last"] = (f"channels-last needs an image input (channels, height, width); this "
                                 f"network's input is {list(target.input_shape)}")
+    if not (values.get("devices") or values.get("processes") or (values.get("nnodes") or 1) > 1):
+        for name in DDP_KNOBS:
+            out[name] = "used only by data-parallel runs (several devices or processes)"
     if mode != "train":
+        for name in DDP_KNOBS:
+            out[name] = "data-parallel inference runs independent processes: no gradients to all-reduce"
         for name in ("optimizer", "lr", "eval_every_s", "keep_weights", "until_accuracy"):
             out[name] = "used only when training"
     elif str(values.get("dataset", "synthetic")).partition(":")[0] == "synthetic":

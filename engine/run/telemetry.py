@@ -18,7 +18,9 @@ from hw.samples import Availability
 
 
 class Telemetry:
-    def __init__(self, gpu_indices: list[int], hz: float, series: SeriesRecorder) -> None:
+    def __init__(self, gpu_indices: list[int], hz: float, series: SeriesRecorder, run_pid: int | None = None) -> None:
+        """run_pid: the process whose children are the run's own (default this one; a data-parallel
+        rank names its launcher, so its sibling ranks are not counted as other work)."""
         self._series = series
         self._t0 = time.perf_counter()
         self._window_t0: float | None = None  # on the sampler clock
@@ -28,7 +30,7 @@ class Telemetry:
         self.contention: Any = None  # the ContentionReport of the timed window, once it has ended
         try:
             from hw.contention import ContentionMonitor
-            self._monitor: Any = ContentionMonitor(os.getpid())
+            self._monitor: Any = ContentionMonitor(run_pid or os.getpid())
         except Exception:  # noqa: BLE001 - no contention figures is no reason to fail a run
             self._monitor = None
         try:
