@@ -56,6 +56,8 @@ def add_config_flags(p: argparse.ArgumentParser, schema: Any, *, axes: bool = Fa
     namespace (the schema's defaults apply). axes=True (sweep): an axis takes a comma list."""
     groups: dict[str, Any] = {}
     for f in option_fields(schema, "cli").values():
+        if axes and not f.on("sweep"):  # a `run` flag a sweep cannot set (several machines)
+            continue
         target = p
         if f.option.exclusive:
             if f.option.exclusive not in groups:

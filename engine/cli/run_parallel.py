@@ -23,8 +23,9 @@ def add_flags(p: argparse.ArgumentParser) -> None:
 def check_flags(args: argparse.Namespace, config: Any) -> None:
     if (args.node_rank is not None or args.rdzv_endpoint) and not config.is_parallel:
         raise BadInput("--node-rank / --rdzv-endpoint: these place a data-parallel job; give --devices too")
-    if hasattr(args, "device") and hasattr(args, "devices"):
-        raise BadInput("--device and --devices: give one (--devices lists every device of a data-parallel run)")
+    if hasattr(args, "device") and config.devices and args.device != config.devices[0]:
+        raise BadInput(f"--device {args.device} and --devices {','.join(config.devices)}: give --devices alone "
+                       f"(it lists every device of a data-parallel run)")
     if config.nnodes > 1 and not args.rdzv_endpoint:
         raise BadInput("--nnodes: several machines meet at --rdzv-endpoint HOST:PORT (node 0's address and a free "
                        "port); give it")

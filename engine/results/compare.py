@@ -24,6 +24,15 @@ def peak_mem_bytes(r: RunResult) -> float | None:
     return r.memory_bytes.gpu_peak_allocated if r.on_gpu else r.memory_bytes.host_peak_rss
 
 
+def device_count(r: RunResult) -> int:
+    """Processes of the run: its ranks for a several-device job, else 1."""
+    return len(r.devices) or (r.parallel.world_size if r.parallel else 1)
+
+
+def _multi_devices(r: RunResult) -> float | None:
+    return float(device_count(r)) if r.parallel is not None else None
+
+
 def _inv(x: float | None) -> float | None:
     return 1.0 / x if x else None
 
@@ -62,8 +71,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("host_peak_mem_bytes", "Host peak memory (RSS)", "MiB", 1 / 2**20, "lower",
            lambda r: r.memory_bytes.host_peak_rss),
     Metric("accuracy", "Accuracy", "%", 100.0, "higher", lambda r: r.accuracy),
+    # Several devices: shown when some run used several (a one-device run then counts 1).
+    Metric("device_count", "Devices", "", 1.0, "lower", _multi_devices),
+    Metric("scaling_efficiency", "Scaling efficiency", "%", 100.0, "higher", lambda r: r.scaling_efficiency),
+    Metric("communication_share", "All-reduce share", "%", 100.0, "lower", lambda r: r.communication_share),
 )
 METRIC = {m.key: m for m in METRICS}
+PARALLEL_METRICS = ("device_count", "scaling_efficiency", "communication_share")  # of several-device runs only
 
 
 # Config fields that make runs differ, in the order a label names them: the main four, then every
@@ -100,6 +114,8 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append(f"compile:{v}" if v else "eager")
             elif f == "cuda_graph":
                 parts.append("CUDA graph" if v else "no graph")
+            elif f == "devices":
+                parts.append(f"{device_count(r)}x" if r.parallel is not None else "1x")
             elif f == "conv_algo":
                 parts.append(f"conv:{v}")
             elif isinstance(v, bool) or v is None:  # other levers: their own words ("autotune on")
@@ -127,8 +143,11 @@ def table(results: Sequence[RunResult], baseline_id: str | None = None) -> list[
     labels = short_labels(results)
     base = baseline_of(results, baseline_id) or (results[0] if results else None)
     rows = []
+    several = any(r.parallel is not None for r in results)
     for r in results:
         values = {m.key: m.value(r) for m in METRICS}
+        if several and values["device_count"] is None:
+            values["device_count"] = 1.0
         ratios = {}
         for m in METRICS:
             b = m.value(base) if base is not None else None

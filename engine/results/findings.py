@@ -23,7 +23,7 @@ SATURATION_GAIN = 0.10  # "stops growing" when all larger batches together add l
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # lever | rank | conv | best | batch | memory | oom | skipped | failed | accuracy
+    kind: str  # lever | rank | conv | best | parallel | batch | memory | oom | skipped | failed | accuracy
     text: str
     run_ids: tuple[str, ...] = ()
     numbers: dict[str, float] = field(default_factory=dict)
@@ -35,7 +35,7 @@ def _geomean(xs: list[float]) -> float:
 
 # The levers compared value against value: every config field that tells runs apart except the
 # batch (batch findings) and the data set (not a speed lever).
-LEVER_FIELDS = tuple(f for f in LABEL_FIELDS if f not in ("batch", "dataset"))
+LEVER_FIELDS = tuple(f for f in LABEL_FIELDS if f not in ("batch", "dataset", "devices", "processes"))  # devices: parallel_findings
 
 
 def value_name(f: str, v) -> str:
@@ -49,6 +49,8 @@ def value_name(f: str, v) -> str:
         return f"batch {v}"
     if f == "prune":
         return f"prune {v}" if v else "unpruned"
+    if f == "devices":
+        return f"{len(v)} devices" if v else "one device"
     if f == "device":
         return {"cpu": "CPU"}.get(v, "GPU" if str(v).startswith("cuda") else str(v))
     if isinstance(v, bool) or v is None:
@@ -67,7 +69,10 @@ def _reference(f: str, values: set) -> object:
 
 
 def match_key(r: RunResult, without: str) -> tuple:
-    return tuple((f, getattr(r.config, f)) for f in LABEL_FIELDS if f != without) + (("network", r.network.name),)
+    def value(f: str) -> object:
+        v = getattr(r.config, f)
+        return tuple(v) if isinstance(v, list) else v  # a device list
+    return tuple((f, value(f)) for f in LABEL_FIELDS if f != without) + (("network", r.network.name),)
 
 
 def _energy_estimated(*runs: RunResult) -> bool:
@@ -356,10 +361,50 @@ def accuracy_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[F
                     {"low": lo.accuracy, "high": hi.accuracy})]
 
 
+def parallel_findings(ok: Sequence[RunResult]) -> list[Finding]:
+    """Each several-device run against its 1-device baseline: '2× H200: 1.62× throughput, 81 %
+    efficiency, 1.05× energy per sample' (energy only when the baseline run is among the runs and
+    both energies are of one kind)."""
+    by_id = {r.run_id: r for r in ok}
+    out = []
+    for r in ok:
+        p = r.parallel
+        if p is None or not r.throughput_sps:
+            continue
+        name = (r.hardware.device_name or r.config.device).removeprefix("NVIDIA ")
+        what = f"{p.world_size}× {name}" if r.on_gpu else f"{p.world_size} CPU processes"
+        if p.nodes > 1:
+            what += f" on {p.nodes} machines"
+        numbers = {"devices": float(p.world_size)}
+        if p.baseline_throughput_sps is None or r.scaling_efficiency is None:
+            why = r.unavailable.get("scaling_efficiency", "no 1-device baseline")
+            out.append(Finding("parallel", f"{what}: {number(r.throughput_sps)} samples/s; scaling not known ({why}).",
+                               (r.run_id,), numbers))
+            continue
+        gain = r.throughput_sps / p.baseline_throughput_sps
+        text = f"{what}: {gain:.2f}× throughput, {r.scaling_efficiency:.0%} efficiency"
+        numbers.update(throughput_ratio=gain, scaling_efficiency=r.scaling_efficiency)
+        base = by_id.get(p.baseline_run_id or "")
+        ids = (r.run_id,) + ((base.run_id,) if base else ())
+        if base and r.energy_per_sample_j.total and base.energy_per_sample_j.total \
+                and _energy_kind(r) == _energy_kind(base):
+            e = r.energy_per_sample_j.total / base.energy_per_sample_j.total
+            text += f", {e:.2f}× energy per sample"
+            numbers["energy_per_sample_ratio"] = e
+        if r.communication_share is not None:
+            text += f"; a gradient all-reduce is in flight {r.communication_share:.0%} of the step"
+            numbers["communication_share"] = r.communication_share
+        if r.scaling_efficiency < 0.6:
+            text += (" — the extra devices barely pay here: the per-device work is too small next to "
+                     "communication and start-up (try a larger batch per device, or bf16 gradient compression)")
+        out.append(Finding("parallel", text + f" (vs one device, batch {p.per_device_batch} per device).", ids, numbers))
+    return out
+
+
 def findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict, str]] = ()) -> list[Finding]:
     """All findings, most useful first. `skipped`: (config, reason) of sweep entries never run."""
     from engine.results.lever_rank import conv_findings, rank_findings  # they build on this module
     ok = [r for r in results if r.status == "ok"]
     labels = short_labels(results)
-    return (best_findings(ok, labels) + rank_findings(ok) + lever_findings(ok) + conv_findings(ok)
-            + batch_findings(ok) + accuracy_findings(ok, labels) + failure_findings(results, skipped))
+    return (best_findings(ok, labels) + parallel_findings(ok) + rank_findings(ok) + lever_findings(ok)
+            + conv_findings(ok) + batch_findings(ok) + accuracy_findings(ok, labels) + failure_findings(results, skipped))

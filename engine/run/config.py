@@ -61,7 +61,6 @@ def _device_list(value: Any) -> Any:
     return value
 
 
-DeviceList = Annotated[list[str], BeforeValidator(_device_list)]
 
 
 class RunConfig(BaseModel):
@@ -201,7 +200,7 @@ class RunConfig(BaseModel):
     # Several devices (engine.parallel). `devices` is the `run` flag --devices; the sweep's --devices is
     # the single-device axis above, so a sweep fixes or sweeps device lists with --device-sets (items
     # joined by +).
-    devices: Annotated[DeviceList | None, Option(
+    devices: Annotated[list[str] | None, BeforeValidator(_device_list), Option(
         "Devices (data parallel)", "Several devices, one process each, the batch below on each: "
         "cuda:0,cuda:1 for two GPUs, or cpu with Processes for CPU processes; empty: one device",
         flag="--devices", metavar="DEV,DEV,...", axis=True, axis_flag="--device-sets", axis_default=(None,),

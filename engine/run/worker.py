@@ -46,7 +46,11 @@ def run_worker(spec_json: str, config: Any, events: Any, stop: Any, db_path: str
 
     stopped = _StopFlag(stop)
     try:
-        run(spec, config, on_event=emit, should_stop=stopped.is_set)
+        if config.is_parallel:  # several processes: the baseline is looked up in this run history
+            from engine.parallel import run_job
+            run_job(spec, config, on_event=emit, should_stop=stopped.is_set, db_path=db_path)
+        else:
+            run(spec, config, on_event=emit, should_stop=stopped.is_set)
     finally:
         stopped.close()
     return finished[-1] if finished else None

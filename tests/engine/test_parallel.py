@@ -211,3 +211,27 @@ def test_a_rank_that_dies_ends_the_job_failed_naming_it_with_no_process_left(tmp
     while ranks_left() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert ranks_left() == []
+
+
+def test_compare_and_findings_know_several_device_runs():
+    from engine.results import compare
+    from engine.results.findings import findings
+    config = RunConfig(devices="cuda:0,cuda:1", batch=256, steps=100)
+    outcomes = [{"rank": k, "device": f"cuda:{k}", "comm_share": 0.3,
+                 "result_json": _rank_result(k, 900.0, 600.0).model_dump_json()} for k in (0, 1)]
+    job = combine(outcomes, config, "job", "2026-11-29T01:00:00+00:00", 1, "nccl", "hook")
+    base = _rank_result(0, 1000.0, 500.0)
+    base.run_id, base.energy_per_sample_j.total = "one-gpu", 500.0 / base.samples
+    apply_baseline(job, base, "history")
+    rows = {row.run_id: row for row in compare.table([base, job])}
+    assert rows["job"].values["device_count"] == 2.0 and rows["one-gpu"].values["device_count"] == 1.0
+    assert rows["job"].values["scaling_efficiency"] == pytest.approx(job.scaling_efficiency)
+    assert compare.short_labels([base, job])["job"].startswith("2x")
+    (found,) = [f for f in findings([base, job]) if f.kind == "parallel"]
+    assert found.text.startswith(f"2× H200: {job.throughput_sps / 1000.0:.2f}× throughput, "
+                                 f"{job.scaling_efficiency:.0%} efficiency")
+    assert "energy per sample" in found.text and "30%" in found.text
+    assert not any(f.kind == "lever" and "2 devices" in f.text for f in findings([base, job]))
+    from engine.results.report.model import build
+    assert "Scaling efficiency" in [label for label, _unit in build([base, job]).columns]
+    assert "Scaling efficiency" not in [label for label, _why in build([base]).unavailable]

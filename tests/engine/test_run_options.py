@@ -12,6 +12,7 @@ from engine.cli import run as run_cli
 from engine.cli import sweep as sweep_cli
 from engine.cli.config_flags import config_argv
 from engine.run import RunConfig, Target, option_fields, unavailable
+from engine.run.options import DDP_KNOBS
 from engine.sweep.grid import Grid, SweepState, describe, plan
 
 
@@ -28,7 +29,9 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "cuDNN" in unavailable(train, cpu)["cudnn_benchmark"]
     assert "compute capability 8.0" in unavailable(train, volta)["precision:bf16"]
     assert "this GPU is 7.0" in unavailable(train, volta)["precision:tf32"]
-    assert set(unavailable(train, hopper)) == {"precision:int8"}
+    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) == {"precision:int8"}
+    assert "data-parallel runs" in unavailable(train, hopper)["bucket_cap_mb"]  # one device: DDP knobs do nothing
+    assert not set(DDP_KNOBS) & set(unavailable({**train, "devices": ["cuda:0", "cuda:1"]}, hopper))
     assert "only on the CPU" in unavailable(infer, hopper)["precision:int8"]
     assert "only for inference" in unavailable(train, cpu)["precision:int8"]
     assert "precision:int8" not in unavailable(infer, cpu)  # the one place int8 runs
@@ -81,9 +84,13 @@ def test_config_flags_round_trip_every_option():
                        idle_baseline_s=0, weights="20261129-010203-abcdef", stable_windows=4, stable_pct=2.5,
                        stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25")
     training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True)  # training-only, and the CUDA graph
-    assert all(getattr(config, n) != f.default or getattr(training, n) != f.default
+    ddp = RunConfig(devices="cuda:0,cuda:1", processes=None, parallel="data", nnodes=2, bucket_cap_mb=50.5,
+                    gradient_as_bucket_view=True, static_graph=True, ddp_compress="bf16")
+    cpu_ddp = RunConfig(devices="cpu", processes=3)
+    assert all(getattr(config, n) != f.default or getattr(training, n) != f.default or getattr(ddp, n) != f.default
+               or getattr(cpu_ddp, n) != f.default
                for n, f in option_fields(RunConfig, "cli").items() if n not in ("steps",))  # covers every option
-    for c in (config, training):
+    for c in (config, training, ddp, cpu_ddp):
         args = _parser(run_cli).parse_args(["run", "lenet", *config_argv(c)])
         assert run_cli._config(args) == c
 

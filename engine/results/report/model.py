@@ -21,7 +21,7 @@ from engine.shown_text import one_line
 MAX_LAYER_ROWS = 300  # a 10,000-layer net would make a report of hundreds of pages
 TABLE_METRICS = ("throughput_sps", "step_time_p50_s", "step_time_p99_s", "energy_per_sample_j",
                  "energy_dynamic_per_sample_j", "power_mean_w", "power_max_w", "gpu_peak_mem_bytes",
-                 "host_peak_mem_bytes", "accuracy")
+                 "host_peak_mem_bytes", "accuracy", "device_count", "scaling_efficiency", "communication_share")
 
 
 @dataclass(frozen=True)
@@ -235,7 +235,8 @@ def build(results: Sequence[RunResult], baseline_id: str | None = None,
             seen.add(r.network.name)
             networks.append(_network_info(r))
     unavailable = []
-    for m in (compare.METRIC[k] for k in TABLE_METRICS):
+    several = any(r.parallel is not None for r in results)
+    for m in (compare.METRIC[k] for k in TABLE_METRICS if several or k not in compare.PARALLEL_METRICS):
         why = compare.missing_reason(results, m)
         if why and any(r.status == "ok" for r in results):
             unavailable.append((f"{m.label}", why))
