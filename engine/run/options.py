@@ -184,8 +184,8 @@ class OptionField:
             return self.option.none_label
         if isinstance(value, bool):
             return "on" if value else "off"
-        if isinstance(value, list):  # a device list: cuda:0,cuda:1
-            return ",".join(map(str, value))
+        if isinstance(value, list):  # a device list: cuda:0+cuda:1 (one item of a sweep's comma list)
+            return "+".join(map(str, value))
         return f"{value:g}" if isinstance(value, float) else str(value)
 
 

@@ -85,7 +85,7 @@ class Grid(BaseModel):
                 raise ValueError(f"{name!r} is not a sweep axis (axes: {', '.join(axis_names(self.config_class))})")
             if not values:
                 raise ValueError(f"{name}: choose at least one value")
-            checked = list(dict.fromkeys(known[name].check(v) for v in values))
+            checked = list({known[name].format(c): c for c in (known[name].check(v) for v in values)}.values())
             axes[name] = sorted(checked) if name == "batch" else checked
         self.axes = {n: axes[n] for n in known if n in axes}  # declaration order: the run order
         for name in self.fixed:
