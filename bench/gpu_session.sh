@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep|ddp|ddp1]...
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -62,6 +62,13 @@ for stage in "$@"; do
       python3 main.py report --sweep "$OUT/convalgo_sweep" --html "$OUT/convalgo_resnet9.html" \
         --csv "$OUT/convalgo_resnet9.csv" --json "$OUT/convalgo_resnet9.json" 2>&1 | tail -5 | tee -a "$OUT/convalgo_sweep.txt"
       python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_conv_algo_run.py 2>&1 | tail -5 | tee -a "$OUT/convalgo_sweep.txt"
+      ;;
+    ddp)  # 2 GPUs: the app's data parallelism vs a hand-written DDP loop, DDP knobs swept (about 4 min)
+      python3 bench/bench_ddp.py --out "$OUT/ddp" --steps ${DDP_STEPS:-600} 2>&1 | tail -25 | tee "$OUT/ddp.txt"
+      ;;
+    ddp1)  # 1 GPU: the data-parallel code path with two processes sharing the GPU over gloo (not a measurement)
+      TRADEOFF_LAB_DDP_SHARE_GPU=1 python3 main.py run resnet9 --devices cuda:0,cuda:0 --precision bf16 \
+        --channels-last --batch 256 --steps 60 --ddp-compress bf16 --json "$OUT/ddp_shared_gpu.json" 2>&1 | tail -20
       ;;
   esac
 done

@@ -120,6 +120,7 @@ def rank_main(job: RankJob) -> list[dict[str, Any]] | None:
     from engine.run.config import RunConfig
     from engine.run.loop import run
 
+    _exit_with_launcher()
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local_rank, node = int(os.environ["LOCAL_RANK"]), int(os.environ.get("GROUP_RANK", "0"))
     device_name = job.local_devices[local_rank]
@@ -148,6 +149,19 @@ def rank_main(job: RankJob) -> list[dict[str, Any]] | None:
     dist.gather_object(outcome, gathered, dst=0, group=control)
     dist.destroy_process_group()
     return gathered
+
+
+def _exit_with_launcher() -> None:
+    """A rank whose launcher has gone (killed, not stopped) ends itself rather than run on orphaned."""
+    import threading
+    import time
+    launcher = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == launcher:
+            time.sleep(1.0)
+        os._exit(1)
+    threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 
 
 def _forwarder(queue: Any, rank: int) -> Any:
