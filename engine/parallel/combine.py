@@ -119,6 +119,9 @@ def apply_baseline(job: RunResult, baseline: RunResult | None, source: str, why_
     job.parallel.baseline_throughput_sps = baseline.throughput_sps
     job.parallel.baseline_source = source  # type: ignore[assignment]
     job.scaling_efficiency = job.throughput_sps / (job.parallel.world_size * baseline.throughput_sps)
+    if job.scaling_efficiency > 1.05:
+        job.quality.append(f"scaling efficiency {job.scaling_efficiency:.0%} is above 100 %: the job and its 1-device "
+                           f"run did not see the same machine (busy, or another clock or temperature); rerun both")
 
 
 def failed_job(config: RunConfig, run_id: str, created_at: str, network: Any, status: str, error: str,

@@ -93,6 +93,9 @@ def option_word(name: str, value: object) -> str:
     return word if isinstance(value, bool) and value in f.option.choices else f"{f.flag.lstrip('-')}:{word}"
 
 
+_DDP_KNOBS = ("bucket_cap_mb", "gradient_as_bucket_view", "static_graph", "ddp_compress")
+
+
 def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
     """A label per run naming only the config fields that vary among them (else the full label)."""
     varying = [f for f in LABEL_FIELDS if len({str(getattr(r.config, f)) for r in results}) > 1]
@@ -116,6 +119,15 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append("CUDA graph" if v else "no graph")
             elif f == "devices":
                 parts.append(f"{device_count(r)}x" if r.parallel is not None else "1x")
+            elif f == "processes" or (f in _DDP_KNOBS and r.parallel is None):
+                continue  # the device count says it; a one-device run has no DDP
+            elif f == "bucket_cap_mb":
+                parts.append(f"bucket {v:g} MB")
+            elif f in ("gradient_as_bucket_view", "static_graph"):
+                parts.append({"gradient_as_bucket_view": ("grad copies", "grad views"),
+                              "static_graph": ("dynamic graph", "static graph")}[f][bool(v)])
+            elif f == "ddp_compress":
+                parts.append(f"{v} grads" if v else "fp32 grads")
             elif f == "conv_algo":
                 parts.append(f"conv:{v}")
             elif isinstance(v, bool) or v is None:  # other levers: their own words ("autotune on")
