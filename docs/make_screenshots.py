@@ -6,8 +6,10 @@
 Writes TAB-1280x720.png and TAB-1920x1080-150pct.png for: editor, run-before (no run yet),
 run-after-cpu and run-after-gpu (a replayed stored result shown as a finished run), history (a
 history of replayed runs, one opened), compare, and place (a stored GPU run projected onto the
-catalogue). No torch, no worker: the runs are scripted
-(gui.run.replay), so the pictures are the same on any machine.
+catalogue), profile (the Profile tab: a stored profile of resnet9, its roofline and verdict) and
+editor-profile (the same profile over the editor's canvas). No torch, no worker: the runs are
+scripted (gui.run.replay) and the profile is read from PROFILE (a real one replaces the file), so
+the pictures are the same on any machine.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SCREENS = (("1280x720", "1"), ("1920x1080-150pct", "1.5"))
 LOGICAL_SIZE = (1280, 720)
+PROFILE = ROOT / "docs" / "fixtures" / "profile-resnet9-h200.json"  # a ProfileResult JSON; its net is a preset
 
 
 def shoot(out: Path, suffix: str) -> list[Path]:
@@ -88,6 +91,11 @@ def shoot(out: Path, suffix: str) -> list[Path]:
         panel.status.setText(f"{started.network_name} on {started.device_name}")
         panel._finished(result)
         grab(name)
+    from engine.net import load_preset
+    from engine.profile import read_profile_file
+    profile = read_profile_file(PROFILE)
+    profile.run_id = runs[0][1].run_id  # stored with a run of the history: History marks it
+    store.add_profile(profile)
     window.show_tab("history")
     history = window.history
     history.select_ids([runs[0][1].run_id])
@@ -99,6 +107,14 @@ def shoot(out: Path, suffix: str) -> list[Path]:
     window.show_tab("place")
     window.place.select_run(runs[0][1].run_id)
     grab("place")
+    window.doc.load(load_preset(profile.net))
+    window.profile_actions.show_profile(profile, window.doc.current)
+    window.profile_view.select_layer(max(profile.layers, key=lambda layer: layer.share).id)
+    grab("profile")
+    window.tabs.setCurrentWidget(window.editor)
+    spin()
+    window.editor.canvas.zoom_fit()
+    grab("editor-profile")
     window.close()
     return written
 

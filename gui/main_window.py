@@ -12,6 +12,7 @@ from gui.editor.document import Document
 from gui.editor.editor_view import EditorView
 from gui.editor.help_menu import install_help_menu
 from gui.editor.run_action import run_from_editor
+from gui.profile.actions import ProfileActions
 from gui.resources.toolbar_icons import toolbar_icon
 
 APP_NAME = "Tradeoff Lab"
@@ -19,8 +20,8 @@ APP_NAME = "Tradeoff Lab"
 
 # Tab order; each tab but the editor is built the first time it is shown (or asked for), so the
 # window is on screen and responsive before pyqtgraph, numpy and the run history are loaded.
-LAZY_TABS = ("run", "history", "compare", "place")
-TAB_TITLES = {"run": "Run", "history": "History", "compare": "Compare", "place": "Place"}
+LAZY_TABS = ("run", "history", "compare", "place", "profile")
+TAB_TITLES = {"run": "Run", "history": "History", "compare": "Compare", "place": "Place", "profile": "Profile"}
 # The largest minimum size the window may have (tested): it must fit a 1280x720 screen, or 1920x1080
 # at 150 % scaling, with room for the window frame and a task bar (the panels scroll below their own
 # minimums).
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self.actions_.run_requested.connect(lambda: run_from_editor(self))
         self._menus()
         self._toolbar()
+        self.profile_actions = ProfileActions(self)  # the Profile menu; profiles reach the canvas through it
         sweep = self.menuBar().addMenu("S&weep")
         self.new_sweep_action = sweep.addAction("New sweep…", self._new_sweep)
         install_help_menu(self)  # after Sweep: Help is the last menu
@@ -84,6 +86,10 @@ class MainWindow(QMainWindow):
     @property
     def place(self):
         return self.view("place")
+
+    @property
+    def profile_view(self):
+        return self.view("profile")
 
     def built(self, key: str) -> bool:
         return key in self._views
@@ -118,13 +124,19 @@ class MainWindow(QMainWindow):
             panel = RunPanel(self.doc)
             restore_run_options(panel.options)
             panel.run_finished.connect(self._run_finished)
+            panel.profiler.finished.connect(self.profile_actions.show_profile)
+            panel.profiler.finished.connect(self._run_finished)  # the profiled run joined the history
             return panel
         if key == "history":
             from gui.history.panel import HistoryPanel
             history = HistoryPanel()
             history.compare_requested.connect(self._compare_runs)
             history.open_spec_requested.connect(self._edit_spec)
+            history.profile_opened.connect(self.profile_actions.show_profile)
             return history
+        if key == "profile":
+            from gui.profile.view import ProfileView
+            return ProfileView()  # the roofline and the verdict of a profile from Run or History
         if key == "place":
             from gui.place import PlaceView
             return PlaceView()  # the newest measured run projected onto hardware the user does not own

@@ -1,6 +1,9 @@
 """One layer on the canvas: a card with the type, key parameters, output shape, parameters and
 FLOPs, an input port on top, an output port below, and a badge when the layer has a problem (red)
 or a warning (amber, e.g. it does not feed the output). Zoomed out it shows less text, larger.
+After a profile a node also carries a mark (gui.profile.marks): its card takes the colour of its share
+of the step time and a badge line replaces the cost line; a highlight ring shows the node a roofline
+point stands for.
 
 Items are long-lived: the scene updates their content in place on every edit (`set_content`),
 and only repaints the ones whose text changed.
@@ -13,9 +16,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+import engine.format as fmt
 from engine.net import NODE_H, NODE_W
 from gui import plain_text
 from gui.editor.icons import group_color, paint_glyph
+from gui.profile.marks import BOUND_COLORS, ProfileMark, text_on
 
 PORT_R = 6.0
 BADGE_R = 10.0
@@ -46,6 +51,7 @@ WARNING = QColor("#D97706")
 TEXT = QColor("#0F172A")
 MUTED = QColor("#64748B")
 ACCENT = QColor("#2563EB")
+HIGHLIGHT = QColor("#0EA5E9")
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ class NodeItem(QGraphicsItem):
         self.content: NodeContent | None = None
         self.wire_target = False  # a wire being dragged would connect here on release
         self.wires: list = []  # WireItems attached to this node; they follow it when it moves
+        self.mark: ProfileMark | None = None  # its share of a profiled step (gui.profile.overlay sets it)
+        self.highlighted = False  # a roofline point under the mouse stands for this node
+        self._tip = ""
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
                       | QGraphicsItem.ItemSendsGeometryChanges)
         self.setAcceptHoverEvents(True)
@@ -82,7 +91,7 @@ class NodeItem(QGraphicsItem):
 
     # ---- geometry ---------------------------------------------------------------------------------
     def boundingRect(self) -> QRectF:
-        return QRectF(-4, -PORT_R - 2, NODE_W + BADGE_R + 4, NODE_H + 2 * PORT_R + 4)
+        return QRectF(-9, -PORT_R - 4, NODE_W + BADGE_R + 10, NODE_H + 2 * PORT_R + 8)  # room for the ring
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -123,8 +132,23 @@ class NodeItem(QGraphicsItem):
         if content.warnings:
             tip.append("<span style='color:#B45309'><b>Warning:</b> "
                        + "<br>".join(plain_text.escape_message(w) for w in content.warnings) + "</span>")
-        self.setToolTip("<br>".join(t for t in tip if t))
+        self._tip = "<br>".join(t for t in tip if t)
+        self._show_tip()
         self.update()
+
+    def set_mark(self, mark: ProfileMark | None) -> None:
+        if mark != self.mark:
+            self.mark = mark
+            self._show_tip()
+            self.update()
+
+    def set_highlight(self, on: bool) -> None:
+        if on != self.highlighted:
+            self.highlighted = on
+            self.update()
+
+    def _show_tip(self) -> None:
+        self.setToolTip(self._tip + (f"<br>{self.mark.tooltip}" if self.mark is not None else ""))
 
     def set_wire_target(self, on: bool) -> None:
         if on != self.wire_target:
@@ -152,6 +176,10 @@ class NodeItem(QGraphicsItem):
         card = QRectF(0, 0, NODE_W, NODE_H)
         selected = self.isSelected()
         zoom = option.levelOfDetailFromTransform(p.worldTransform())
+        if self.highlighted:
+            p.setPen(QPen(HIGHLIGHT, 4))
+            p.setBrush(Qt.NoBrush)
+            p.drawRoundedRect(card.adjusted(-6, -6, 6, 6), 11, 11)
         if zoom < DETAIL_ZOOM:  # the detail lines would be too small to read: show less, larger
             self._paint_far(p, c, color, card, selected, with_text=zoom >= SUMMARY_ZOOM)
             return
@@ -161,8 +189,12 @@ class NodeItem(QGraphicsItem):
         p.drawRoundedRect(card.translated(0, 2), 8, 8)
         alert = _alert(c)
         border = alert or (ACCENT if selected else QColor("#CBD5E1"))
-        p.setPen(QPen(border, 2.2 if (selected or alert) else 1.0))
-        p.setBrush(QColor("#FFFFFF"))
+        mark = self.mark
+        if mark is not None and not (selected or alert):
+            border = mark.color.darker(125)
+        p.setPen(QPen(border, 2.2 if (selected or alert or mark) else 1.0))
+        # A profiled card is washed with its share's colour (half strength: the text stays readable).
+        p.setBrush(QColor("#FFFFFF") if mark is None else _wash(mark.color))
         p.drawRoundedRect(card, 8, 8)
         if selected and alert:  # keep the selection visible on a red or amber card
             p.setPen(QPen(ACCENT, 1.5, Qt.DashLine))
@@ -197,9 +229,12 @@ class NodeItem(QGraphicsItem):
         p.setPen(ERROR if c.problems else ACCENT)
         p.drawText(QRectF(12, 50, NODE_W - 20, 15), Qt.AlignLeft | Qt.AlignVCenter, "→ " + c.shape_line)
         p.setFont(_SMALL_FONT)
-        p.setPen(MUTED)
-        p.drawText(QRectF(12, 66, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
-                   p.fontMetrics().elidedText(c.cost_line, Qt.ElideRight, int(NODE_W - 20)))
+        if mark is not None:  # the profile's badge takes the cost line's place (the tooltip keeps both)
+            self._profile_badge(p, mark)
+        else:
+            p.setPen(MUTED)
+            p.drawText(QRectF(12, 66, NODE_W - 20, 14), Qt.AlignLeft | Qt.AlignVCenter,
+                       p.fontMetrics().elidedText(c.cost_line, Qt.ElideRight, int(NODE_W - 20)))
         if c.is_output:
             self._pill(p, "OUTPUT", QColor("#16A34A"))
         self._ports(p, c, color)
@@ -213,19 +248,30 @@ class NodeItem(QGraphicsItem):
         tint = QColor(color)
         tint.setAlpha(38 if with_text else 60)
         alert = _alert(c)
-        p.setPen(QPen(alert or (ACCENT if selected else color), 6 if (selected or alert) else 2))
-        p.setBrush(tint)
+        mark = self.mark
+        edge = alert or (ACCENT if selected else mark.color.darker(125) if mark else color)
+        p.setPen(QPen(edge, 6 if (selected or alert or mark) else 2))
+        p.setBrush(tint if mark is None else mark.color)  # far out, the share's colour is the whole card
         p.drawRoundedRect(card, 8, 8)
         if with_text:
             p.setFont(_BIG_TITLE_FONT)
-            p.setPen(TEXT)
+            p.setPen(TEXT if mark is None else text_on(mark.color))
             inner = int(NODE_W - 24)
             p.drawText(QRectF(12, 8, inner, 34), Qt.AlignLeft | Qt.AlignVCenter,
                        p.fontMetrics().elidedText(c.type_name, Qt.ElideRight, inner))
-            p.setFont(_BIG_SHAPE_FONT)
-            p.setPen(ERROR if c.problems else ACCENT)
+            if mark is not None:  # the share, and the bound as a dot in its colour (the legend names them)
+                line = fmt.pct(mark.share)
+                p.save()
+                p.setPen(QPen(QColor("white"), 2))
+                p.setBrush(QColor(BOUND_COLORS.get(mark.bound, "#64748B")))
+                p.drawEllipse(QPointF(NODE_W - 22, 60), 11, 11)
+                p.restore()
+            else:
+                p.setFont(_BIG_SHAPE_FONT)
+                p.setPen(ERROR if c.problems else ACCENT)
+                line = "→ " + c.shape_line
             p.drawText(QRectF(12, 44, inner, 32), Qt.AlignLeft | Qt.AlignVCenter,
-                       p.fontMetrics().elidedText("→ " + c.shape_line, Qt.ElideRight, inner))
+                       p.fontMetrics().elidedText(line, Qt.ElideRight, inner))
         if c.is_output:
             p.setPen(QPen(QColor("#16A34A"), 4))
             p.setBrush(Qt.NoBrush)
@@ -242,6 +288,15 @@ class NodeItem(QGraphicsItem):
         p.drawRoundedRect(r, 6, 6)
         p.setPen(QColor("white"))
         p.drawText(r, Qt.AlignCenter, text)
+
+    def _profile_badge(self, p: QPainter, mark: ProfileMark) -> None:
+        r = QRectF(10, 65, NODE_W - 18, 16)
+        p.setPen(QPen(mark.color.darker(125), 1))
+        p.setBrush(mark.color)
+        p.drawRoundedRect(r, 7, 7)
+        p.setPen(text_on(mark.color))
+        p.drawText(r.adjusted(6, 0, -6, 0), Qt.AlignLeft | Qt.AlignVCenter,
+                   p.fontMetrics().elidedText(mark.badge, Qt.ElideRight, int(r.width() - 12)))
 
     def _ports(self, p: QPainter, c: NodeContent, color: QColor) -> None:
         p.setPen(QPen(QColor("white"), 2))
@@ -265,3 +320,8 @@ class NodeItem(QGraphicsItem):
         p.setFont(_TITLE_FONT)
         p.drawText(QRectF(center.x() - BADGE_R, center.y() - BADGE_R, 2 * BADGE_R, 2 * BADGE_R),
                    Qt.AlignCenter, "!" if n == 1 else str(n))
+
+
+def _wash(color: QColor) -> QColor:
+    """The colour mixed half and half with white."""
+    return QColor.fromRgbF((1 + color.redF()) / 2, (1 + color.greenF()) / 2, (1 + color.blueF()) / 2)

@@ -17,6 +17,7 @@ from gui import plain_text
 SORT_ROLE = Qt.UserRole + 1
 RUN_ID_ROLE = Qt.UserRole + 2
 BUSY_COLOR = "#B45309"  # a run the machine was busy during: amber, like the quality warnings
+PROFILE_MARK = "◆ "  # before the network's name: the run has a stored profile (History's Open profile)
 STATUS_COLORS = {"ok": "#166534", "cancelled": "#92400E", "oom": "#B91C1C", "failed": "#B91C1C"}
 
 
@@ -30,7 +31,8 @@ def _local_time(iso: str) -> str:
 # (header, display(row), sort key(row), tooltip)
 COLUMNS = (
     ("When", lambda r: _local_time(r.created_at), lambda r: r.created_at),
-    ("Network", lambda r: r.network, lambda r: r.network.lower()),
+    ("Network", lambda r: (PROFILE_MARK if r.has_profile else "") + r.network,
+     lambda r: r.network.lower()),
     ("Device", lambda r: r.device_name or r.device or "?", lambda r: (r.device or "", r.device_name or "")),
     ("Precision", lambda r: r.precision or "?", lambda r: r.precision or ""),
     ("Batch", lambda r: fixed(r.batch), lambda r: r.batch or 0),
@@ -131,6 +133,8 @@ class HistoryModel(QAbstractTableModel):
             return QColor(BUSY_COLOR if row.busy and row.status == "ok" else STATUS_COLORS.get(row.status, "#0F172A"))
         if role == Qt.ToolTipRole and header == "Status" and row.busy:
             return f"{row.busy[0].upper()}{row.busy[1:]}: its figures may be off"
+        if role == Qt.ToolTipRole and header == "Network" and row.has_profile:
+            return "◆ this run has a profile: Open profile shows where its step time goes"
         if role == Qt.ToolTipRole:
             return plain_text.tooltip(f"run {plain_text.name(row.run_id)} · {plain_text.name(row.device or '?')} · "
                                       f"{plain_text.name(row.created_at)} UTC")
@@ -152,3 +156,6 @@ class HistoryModel(QAbstractTableModel):
 
     def run_id(self, row: int) -> str:
         return self.rows[row].run_id
+
+    def has_profile(self, run_id: str) -> bool:
+        return any(r.run_id == run_id and r.has_profile for r in self.rows)

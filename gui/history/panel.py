@@ -1,6 +1,7 @@
 """The History tab: every run in the run history (SQLite), newest first, filterable by network,
 device, precision and status, sortable by any column. Open a run to see its card and charts again,
 delete runs, import a result JSON from another machine, or pick several and ask to compare them.
+A run with a stored profile carries a marker in the Network column; Open profile shows it.
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import BadResultFile, BadStoreFile
-from engine.results import RunStore
+from engine.net import NetworkSpec, SpecFormatError, spec_from_dict
+from engine.results import RunResult, RunStore
 from gui import plain_text
 from gui.history.model import SQL_ORDER, HistoryModel, column_widths
 from gui.unexpected_errors import damaged_run, unreadable
@@ -47,6 +49,7 @@ class HistoryPanel(QWidget):
     compare_requested = Signal(list)  # list[str] run ids, two or more
     run_opened = Signal(str)
     open_spec_requested = Signal(object)  # a NetworkSpec from a run (a structurally pruned network), to edit
+    profile_opened = Signal(object, object)  # ProfileResult, NetworkSpec | None (the run's network)
 
     def __init__(self, db_path: str | Path | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,11 +89,14 @@ class HistoryPanel(QWidget):
             filters.addWidget(combo)
         filters.addStretch(1)
         self.open_button = QPushButton("Open")
+        self.profile_button = QPushButton("Open profile")
+        self.profile_button.setToolTip("Show the selected run's profile: its network coloured by where the step "
+                                       "time goes, and the roofline")
         self.compare_button = QPushButton("Compare")
         self.delete_button = QPushButton("Delete")
         self.import_button = QPushButton("Import result JSON…")
         self.refresh_button = QPushButton("Refresh")
-        for b in (self.open_button, self.compare_button, self.delete_button, self.import_button, self.refresh_button):
+        for b in (self.open_button, self.profile_button, self.compare_button, self.delete_button, self.import_button, self.refresh_button):
             bar.addWidget(b)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -146,6 +152,7 @@ class HistoryPanel(QWidget):
         self.open_button.clicked.connect(self.open_selected)
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.compare_button.clicked.connect(self.compare_selected)
+        self.profile_button.clicked.connect(self.open_selected_profile)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
         self.import_button.clicked.connect(self._import_dialog)
         self.refresh_button.clicked.connect(self.refresh)
@@ -235,6 +242,12 @@ class HistoryPanel(QWidget):
     def _selection_changed(self, *_args) -> None:
         n = len(self.selected_ids())
         self.open_button.setEnabled(n == 1)
+        profiled = n == 1 and self.model.has_profile(self.selected_ids()[0])
+        self.profile_button.setEnabled(profiled)
+        self.profile_button.setToolTip("Show the selected run's profile: its network coloured by where the step "
+                                       "time goes, and the roofline" if profiled else
+                                       "Select one run that has a profile (◆ in the Network column); the Run "
+                                       "tab's Profile button makes one")
         self.delete_button.setEnabled(n >= 1)
         self.compare_button.setEnabled(n >= 2)
         self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")
@@ -262,6 +275,29 @@ class HistoryPanel(QWidget):
         self.hint.hide()
         self.run_opened.emit(run_id)
         return True
+
+    def open_profile(self, run_id: str) -> bool:
+        """Emit the run's stored profile with the network it ran (profile_opened); say why not."""
+        try:
+            store = self.store()
+            profile = store.get_profile(run_id)
+            result = store.get(run_id) if profile is not None else None
+        except BadStoreFile as exc:
+            self._show_error(str(exc))
+            return False
+        except ValueError as exc:
+            self._show_error(damaged_run(run_id, exc))
+            return False
+        if profile is None:
+            self._show_error(f"run {run_id} has no profile")
+            return False
+        self.profile_opened.emit(profile, network_of(result))
+        return True
+
+    def open_selected_profile(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            self.open_profile(ids[0])
 
     def open_selected(self) -> None:
         ids = self.selected_ids()
@@ -337,3 +373,14 @@ class HistoryPanel(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 -- runs made elsewhere appear when the tab is shown
         super().showEvent(event)
         self.refresh_if_changed()
+
+
+def network_of(result: RunResult | None) -> NetworkSpec | None:
+    """The network a stored run ran, or None when it was not kept (or no longer reads as a spec)."""
+    spec = result.network.spec if result is not None else None
+    if not spec:
+        return None
+    try:
+        return spec_from_dict(spec, f"run {result.run_id}")
+    except (SpecFormatError, ValueError):
+        return None

@@ -23,6 +23,7 @@ from engine.format import MISSING
 from engine.results import NetworkSummary, RunResult
 from engine.run import MemoryEstimate, RunStarted, StepMetrics, estimate_html, estimate_memory, oom_suggestion
 from gui import plain_text
+from gui.profile.launcher import ProfileLauncher
 from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.controller import RunController
@@ -94,6 +95,9 @@ class RunPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 1)
         buttons.addWidget(self.stop_button, 1)
+        # Profile: a separate run under the profiler, with these settings (gui/profile/launcher.py).
+        self.profiler = ProfileLauncher(doc, self.options.config, db_path=db_path)
+        buttons.addWidget(self.profiler.button, 1)
         side = QWidget()
         side.setObjectName("RunSide")
         col = QVBoxLayout(side)
@@ -121,6 +125,7 @@ class RunPanel(QWidget):
         fcol.addSpacing(4)
         fcol.addLayout(buttons)
         fcol.addWidget(self.why)
+        fcol.addWidget(self.profiler)
         left = QWidget()
         left.setObjectName("RunLeft")
         left.setMinimumWidth(350)
@@ -200,6 +205,7 @@ class RunPanel(QWidget):
         c.progress.connect(self._progress)
         c.finished.connect(self._finished)
         c.failed_to_start.connect(self._failed_to_start)
+        self.profiler.active_changed.connect(self.refresh)
         self.inventory = InventoryLoader(self)
         self.inventory.loaded.connect(self.options.set_inventory)
         self._load_inventory = load_inventory  # on first show: the app starts fast, editor tests spawn nothing
@@ -216,6 +222,8 @@ class RunPanel(QWidget):
         """Why the run cannot start now, or None."""
         if self.controller.is_active:
             return "A run is in progress."
+        if self.profiler.active:
+            return "A profile is in progress."
         analysis = self.doc.analysis
         if not analysis.ok:
             n = len(analysis.problems)
@@ -243,6 +251,7 @@ class RunPanel(QWidget):
         self._preview_charts()
         why = self.problem()
         self.start_button.setEnabled(why is None)
+        self.profiler.set_blocked(why)
         self.start_button.setToolTip(plain_text.tooltip(why or "Start the run in a separate worker process"))
         self.why.setText("" if self.controller.is_active else plain_text.message(why or ""))
 
@@ -371,12 +380,13 @@ class RunPanel(QWidget):
     def shutdown(self) -> None:
         """Stop a running worker (and the inventory process) before the window closes."""
         self.inventory.stop()
+        self.profiler.shutdown()
         if self.controller.is_active:
             self.controller.shutdown()
             self.doc.set_read_only(False)
 
     def confirm_close(self) -> bool:
-        if not self.controller.is_active:
+        if not (self.controller.is_active or self.profiler.active):
             return True
         answer = QMessageBox.question(self, "A run is in progress", "Stop the run and close?")
         return answer == QMessageBox.Yes
