@@ -39,9 +39,9 @@ def window(qtbot, themed):
 def test_tabs_other_than_the_editor_are_built_when_first_shown(window):
     from gui.history.panel import HistoryPanel
     from gui.run.panel import RunPanel
-    assert not any(window.built(k) for k in ("run", "history", "compare", "place"))
+    assert not any(window.built(k) for k in ("run", "history", "compare", "place", "profile"))
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Editor", "Run", "History", "Compare",
-                                                                           "Place"]
+                                                                           "Place", "Profile"]
     window.run_panel._load_inventory = False  # asked for: built now, no inventory process in a test
     assert window.built("run") and not window.built("history")
     window.tabs.setCurrentIndex(2)
