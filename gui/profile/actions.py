@@ -3,14 +3,18 @@ Run tab's button or from History's Open profile goes to the Profile tab, and ont
 canvas when the editor shows the network that was profiled."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow
 
 from engine.net import NetworkSpec
-from engine.profile import ProfileResult
-from gui.profile.launcher import SHORTCUT, TOOLTIP
+from gui.profile import SHORTCUT, TOOLTIP
 from gui.profile.overlay import CanvasOverlay, same_network
+
+if TYPE_CHECKING:  # the model loads with the first profile, not with the window
+    from engine.profile import ProfileResult
 
 
 class ProfileActions(QObject):

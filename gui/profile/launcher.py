@@ -16,10 +16,8 @@ from engine.profile import ProfileResult
 from engine.run import RunConfig
 from gui import plain_text
 from gui.job_runner import JobRunner
+from gui.profile import TOOLTIP
 
-SHORTCUT = "Ctrl+Shift+R"
-TOOLTIP = ("A separate, slower run under the profiler that shows where the step time goes; its throughput "
-           f"is not a benchmark ({SHORTCUT})")
 STYLE = """
 QPushButton#Profile { background: #FFFFFF; color: #1D4ED8; border: 1px solid #BFDBFE; border-radius: 8px;
                       padding: 8px 14px; font-weight: 600; }

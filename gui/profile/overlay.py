@@ -6,14 +6,18 @@ says the profile is stale, because a profile of another network would lie. Undoi
 profiled network brings them back."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QObject, Signal
 
 from engine.net import NetworkSpec, copy_spec
-from engine.profile import ProfileResult
 from gui.editor.canvas import CanvasView
 from gui.editor.scene import EditorScene
 from gui.profile.legend import ProfileLegend
 from gui.profile.marks import ProfileMark, marks_for, scale_top
+
+if TYPE_CHECKING:  # the model loads with the first profile, not with the window
+    from engine.profile import ProfileResult
 
 STALE = ("The network changed after it was profiled, so its profile colours are hidden. Undo the edit to see "
          "them again, or profile it again.")

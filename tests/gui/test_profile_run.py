@@ -164,3 +164,21 @@ def test_window_shows_a_profile_from_history_in_the_profile_tab_and_on_a_matchin
     assert window.history.open_profile(profiled)
     assert not overlay.active  # another network in the editor: its canvas is left alone
     window.history.db_path = None
+
+
+def test_a_profile_from_the_run_tab_opens_the_profile_tab_and_colours_the_editor(window):
+    from PySide6.QtGui import QKeySequence
+
+    from gui.editor.help_menu import shortcut_rows
+    panel = window.run_panel
+    panel._load_inventory = False
+    profile = make_profile(window.doc.current)
+    panel.profiler.finished.emit(profile, window.doc.spec)
+    assert window.tabs.currentWidget() is window.profile_view and window.profile_view.profile is profile
+    nodes = window.editor.scene.nodes
+    assert all(nodes[layer.id].mark.share == layer.share for layer in profile.layers)
+    action = window.profile_actions.profile_action
+    assert action.shortcut() == QKeySequence("Ctrl+Shift+R") and "not a benchmark" in action.toolTip()
+    assert ("Ctrl+Shift+R", "Profile the network") in shortcut_rows(window)
+    window.profile_actions.clear_all()
+    assert not any(n.mark for n in nodes.values())
