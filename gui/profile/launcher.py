@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from engine.jobs import JobFailed, JobProgress
 from engine.net import NetworkSpec
 from engine.profile import ProfileResult
-from engine.run import RunConfig
+from engine.run import RunConfig, RunStarted, StepMetrics
 from gui import plain_text
 from gui.job_runner import JobRunner
 from gui.profile import TOOLTIP
@@ -93,6 +93,8 @@ class ProfileLauncher(QWidget):
         self.button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.runner.progress.connect(self._progress)
+        self.runner.event.connect(self._run_event)
+        self._run: RunStarted | None = None
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)
 
@@ -114,7 +116,7 @@ class ProfileLauncher(QWidget):
         except ValueError as exc:
             self._show_error(f"Cannot profile: settings: {exc}")
             return False
-        self.network = self.doc.spec
+        self.network, self._run = self.doc.spec, None
         self.error.hide()
         try:
             self.runner.start(self.job_factory(self.network.to_json(), config, self.db_path))
@@ -145,6 +147,19 @@ class ProfileLauncher(QWidget):
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * min(1.0, max(0.0, msg.fraction))))
         self.status.setText(plain_text.message(f"Profiling: {msg.message}"))
+
+    def _run_event(self, event: object) -> None:
+        """The unprofiled run that comes first (it gives the step time to explain): its steps move the bar."""
+        if isinstance(event, RunStarted):
+            self._run = event
+            self.status.setText(plain_text.message(
+                f"Unprofiled run on {event.device_name}: the step time the profile explains…"))
+        elif isinstance(event, StepMetrics) and self._run is not None and event.t_s >= 0:
+            total_steps, total_s = self._run.total_steps, self._run.total_seconds
+            fraction = event.step / total_steps if total_steps else event.t_s / total_s if total_s else None
+            if fraction is not None:
+                self.progress.setRange(0, 1000)
+                self.progress.setValue(int(1000 * min(1.0, max(0.0, fraction))))
 
     def _finished(self, result: object) -> None:
         self._set_active(False, "")

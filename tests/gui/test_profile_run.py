@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from engine.jobs import JobFailed, JobProgress
 from engine.net import Problem, load_preset
 from engine.results import RunStore
+from engine.run import RunStarted, StepMetrics
 from gui.run.replay import make_script
 from tests.gui.profile_fixture import RefusedProfileJob, make_profile
 from tests.gui.static_document import StaticDocument
@@ -17,6 +18,7 @@ from tests.gui.static_document import StaticDocument
 class FakeRunner(QObject):
     """JobRunner's face without a process: the test sends the job's messages."""
     progress = Signal(object)
+    event = Signal(object)
     finished = Signal(object)
     failed = Signal(object)
 
@@ -59,8 +61,15 @@ def test_profile_runs_the_editors_network_with_the_run_options_shows_progress_an
     spec_json, config, _db = runner.jobs[0]
     assert config.batch == 32 and '"lenet"' in spec_json
     assert doc.read_only and launcher.cancel_button.isVisible() and not launcher.button.isEnabled()
-    runner.progress.emit(JobProgress(0.4, "profiling 4 of 10 steps"))
-    assert launcher.progress.value() == 400 and "4 of 10 steps" in launcher.status.text()
+    runner.progress.emit(JobProgress(None, "unprofiled run: the step time to explain"))
+    assert launcher.progress.maximum() == 0  # busy until the run's steps say how far it is
+    runner.event.emit(RunStarted("r1", "lenet", "NVIDIA H200", "{}", total_steps=10, total_seconds=None))
+    assert "Unprofiled run on NVIDIA H200" in launcher.status.text()
+    runner.event.emit(StepMetrics(t_s=0.5, step=4, samples=128, throughput_sps=256.0, step_time_p50_s=0.1,
+                                  step_time_p99_s=0.1))
+    assert launcher.progress.maximum() == 1000 and launcher.progress.value() == 400
+    runner.progress.emit(JobProgress(None, "profiling 20 steps under torch.profiler"))
+    assert "Profiling: profiling 20 steps" in launcher.status.text()
     profile = make_profile(load_preset("lenet"), mode="train")
     with qtbot.waitSignal(launcher.finished) as blocker:
         runner.end(runner.finished, profile)
@@ -104,6 +113,7 @@ def test_run_panel_profile_button_sits_beside_start_and_the_two_exclude_each_oth
     runner = FakeRunner()
     panel.profiler.runner = runner
     runner.progress.connect(panel.profiler._progress)
+    runner.event.connect(panel.profiler._run_event)
     runner.finished.connect(panel.profiler._finished)
     runner.failed.connect(panel.profiler._failed)
     panel.profiler.job_factory = lambda *a: a
