@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Signal
 
 from engine.net import NetworkSpec, copy_spec
+from gui import plain_text
 from gui.editor.canvas import CanvasView
 from gui.editor.scene import EditorScene
 from gui.profile.legend import ProfileLegend
@@ -56,9 +57,9 @@ class CanvasOverlay(QObject):
         """Lay `profile` over the canvas; `network` is the spec that was profiled."""
         self.profile, self._network = profile, copy_spec(network)
         self.marks = marks_for(profile)
-        c, device = profile.config, profile.device_name or profile.device
-        self.legend.show_scale(f"{profile.net} on {device} · {c.precision} · batch {c.batch} · {c.mode}",
-                               scale_top(profile))
+        c, device = profile.config, plain_text.name(profile.device_name or profile.device)
+        self.legend.show_scale(f"{plain_text.name(profile.net)} on {device} · {c.precision} · batch {c.batch} · "
+                               f"{c.mode}", scale_top(profile))
         self.legend.show()
         self._sync()
 

@@ -87,8 +87,8 @@ class RooflinePlot(QWidget):
                   "pen": pg.mkPen("white", width=1)} for lid, pos in self.positions.items()]
         self.dots.setData(spots)
         missing = [lid for lid in self.layers if lid not in self.positions]
-        self.off_chart.setText(f"Not on the chart (no FLOPs or no time measured): {', '.join(missing)}"
-                               if missing else "")
+        self.off_chart.setText(plain_text.message("Not on the chart (no FLOPs or no time measured): "
+                                                  + ", ".join(plain_text.name(m) for m in missing)) if missing else "")
         self.off_chart.setVisible(bool(missing))
         self._draw_roofs(profile)
         self.set_ring(None)

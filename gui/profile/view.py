@@ -39,10 +39,10 @@ NO_NETWORK = ("This run did not keep its network, so there is no canvas to colou
 
 
 def meta_line(profile: ProfileResult) -> str:
-    c = profile.config
-    device = profile.device_name or profile.device
-    return (f"{profile.net} on {device} · {c.precision} · batch {c.batch} · {c.mode} · "
-            f"{profile.profiled_steps} profiled steps · run {profile.run_id}")
+    c, name = profile.config, plain_text.name  # the net, device and run id are the user's (or a file's)
+    device = name(profile.device_name or profile.device)
+    return (f"{name(profile.net)} on {device} · {c.precision} · batch {c.batch} · {c.mode} · "
+            f"{profile.profiled_steps} profiled steps · run {name(profile.run_id)}")
 
 
 class ProfileView(QWidget):

@@ -78,15 +78,24 @@ def test_re_layout_keeps_the_profile_an_edit_makes_it_stale_and_undo_restores_it
     assert overlay.profile is None and editor.scene.nodes["relu1"].mark is None
 
 
-@pytest.fixture
-def view(qtbot, resnet9):
+@pytest.fixture(scope="module")
+def _view(qapp):
+    """One Profile tab for the module (building it takes a second on a loaded machine)."""
     from gui.profile.view import ProfileView
     v = ProfileView()
-    qtbot.addWidget(v)
     v.resize(1200, 640)
     v.show()
-    qtbot.waitExposed(v)
-    return v
+    yield v
+    v.close()
+    v.deleteLater()
+
+
+@pytest.fixture
+def view(_view, qtbot):
+    _view.clear()
+    _view.roofline.hover(None)
+    qtbot.waitExposed(_view)
+    return _view
 
 
 def test_roofline_draws_the_roofs_and_one_point_per_layer_with_flops(view, resnet9):
@@ -184,3 +193,24 @@ def test_zoomed_out_cards_still_carry_the_share(editor, resnet9, qtbot):
     center = editor.canvas.mapFromScene(item.sceneBoundingRect().center() + QPointF(-60, 0))
     assert image.pixelColor(center.x(), center.y()).name() == item.mark.fill  # the whole card in the share's colour
     overlay.clear()
+
+
+@pytest.mark.parametrize("key", ["probe", "megabyte_html", "rtl_override", "newlines", "surrogate_high"])
+def test_hostile_names_in_a_profile_are_shown_as_short_plain_text(view, resnet9, key, tmp_path):
+    from gui import plain_text
+    from tests.gui.rich_text_probe import ImageProbe, labels_longer_than, rich_text_leaks
+    from tests.hostile_strings import HOSTILE
+    probe = ImageProbe(tmp_path)
+    text = probe.markup if key == "probe" else HOSTILE[key]
+    profile = make_profile(resnet9)
+    profile.net = profile.device_name = profile.run_id = profile.verdict_reason = text
+    profile.notes = [text]
+    profile.layers[0].id = profile.layers[0].type = text
+    profile.layers[-1].intensity_flop_per_byte = None  # off the chart: its id is listed under it
+    profile.layers[-1].id = text + "2"
+    view.show_profile(profile, resnet9)
+    view.roofline.hover(text)
+    view.grab()
+    assert rich_text_leaks(view, text) == [] and not probe.was_read()
+    assert labels_longer_than(view, plain_text.MESSAGE_CHARS_MAX + 400) == []
+    assert len(view.roofline.name.textItem.toPlainText()) < 1000
