@@ -11,6 +11,7 @@ import engine.format as fmt
 from gui import plain_text
 from gui.profile.marks import BOUND_COLORS, SCALE
 
+WIDTH_PX = 340
 STYLE = """
 QFrame#ProfileLegend { background: rgba(255, 255, 255, 235); border: 1px solid #CBD5E1; border-radius: 8px; }
 QFrame#ProfileLegend[stale="true"] { background: rgba(255, 251, 235, 240); border: 1px solid #F59E0B; }
@@ -47,9 +48,8 @@ class ProfileLegend(QFrame):
         self.setStyleSheet(STYLE)
         self.title = QLabel("Share of step time")
         self.title.setObjectName("LegendTitle")
-        self.source = plain_text.plain(QLabel())  # the network, device and settings profiled
+        self.source = plain_text.plain(QLabel())  # the network, device and settings profiled (one line)
         self.source.setObjectName("LegendText")
-        self.source.setWordWrap(True)
         self.low, self.high = QLabel("0 %"), QLabel()
         for label in (self.low, self.high):
             label.setObjectName("LegendText")
@@ -82,11 +82,11 @@ class ProfileLegend(QFrame):
         col.addLayout(scale)
         col.addWidget(self.key)
         col.addWidget(self.stale_text)
-        self.setMaximumWidth(360)
         self.hide()
 
     def show_scale(self, source: str, top_share: float) -> None:
-        self.source.setText(source)
+        self.source.setText(self.source.fontMetrics().elidedText(source, Qt.ElideRight, WIDTH_PX - 24))
+        self.source.setToolTip(plain_text.tooltip(source))
         self.high.setText(fmt.pct(top_share))
         self._set_stale("")
 
@@ -102,7 +102,14 @@ class ProfileLegend(QFrame):
         self.setProperty("stale", "true" if stale else "false")
         self.style().unpolish(self)
         self.style().polish(self)
-        self.adjustSize()
+        self.fit()
+
+    def fit(self) -> None:
+        """A fixed width, and the height its wrapped lines need (adjustSize ignores a child's wrapping)."""
+        layout = self.layout()
+        layout.activate()
+        self.resize(WIDTH_PX, layout.heightForWidth(WIDTH_PX) if layout.hasHeightForWidth()
+                    else layout.sizeHint().height())
 
     @property
     def stale(self) -> bool:

@@ -42,6 +42,7 @@ class CanvasOverlay(QObject):
         self._network: NetworkSpec | None = None  # what was profiled
         self.stale = False
         self._highlighted: str | None = None
+        self._source = ""  # what the legend says was profiled
         # A child of the view, not of its viewport: scrolling moves the viewport's children with the scene.
         self.legend = ProfileLegend(canvas)
         self.legend.clear_requested.connect(self.clear)
@@ -58,8 +59,8 @@ class CanvasOverlay(QObject):
         self.profile, self._network = profile, copy_spec(network)
         self.marks = marks_for(profile)
         c, device = profile.config, plain_text.name(profile.device_name or profile.device)
-        self.legend.show_scale(f"{plain_text.name(profile.net)} on {device} · {c.precision} · batch {c.batch} · "
-                               f"{c.mode}", scale_top(profile))
+        self._source = f"{plain_text.name(profile.net)} on {device} · {c.precision} · batch {c.batch} · {c.mode}"
+        self.legend.show_scale(self._source, scale_top(profile))
         self.legend.show()
         self._sync()
 
@@ -82,7 +83,7 @@ class CanvasOverlay(QObject):
             self.highlight(None)
             self.legend.show_stale(STALE)
         else:
-            self.legend.show_scale(self.legend.source.text(), scale_top(self.profile))
+            self.legend.show_scale(self._source, scale_top(self.profile))
         self._place_legend()
         self.changed.emit()
 
@@ -110,7 +111,7 @@ class CanvasOverlay(QObject):
 
     def _place_legend(self) -> None:
         # Bottom right: a laid-out network runs in columns from the top left, so the corner is the emptiest.
-        self.legend.adjustSize()
+        self.legend.fit()
         vp = self.canvas.viewport().geometry()
         self.legend.move(max(0, vp.right() - self.legend.width() - LEGEND_MARGIN_PX),
                          max(0, vp.bottom() - self.legend.height() - LEGEND_MARGIN_PX))
