@@ -136,7 +136,9 @@ class MainWindow(QMainWindow):
             return history
         if key == "profile":
             from gui.profile.view import ProfileView
-            return ProfileView()  # the roofline and the verdict of a profile from Run or History
+            view = ProfileView()  # the roofline and the verdict of a profile from Run or History
+            view.edit_requested.connect(self.profile_actions.open_in_editor)
+            return view
         if key == "place":
             from gui.place import PlaceView
             return PlaceView()  # the newest measured run projected onto hardware the user does not own

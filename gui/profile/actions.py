@@ -51,6 +51,17 @@ class ProfileActions(QObject):
             self.editor_overlay.show(profile, network)
         self.window.show_tab("profile")
 
+    def open_in_editor(self, profile: ProfileResult, network: NetworkSpec) -> bool:
+        """The Profile tab's Open in the editor: the profiled network replaces the editor's (asking
+        first when it has unsaved changes), coloured by the profile."""
+        window = self.window
+        if window.doc.read_only or not window.actions_.files.confirm_discard():
+            return False
+        window.doc.load(network)
+        self.editor_overlay.show(profile, network)
+        window.tabs.setCurrentWidget(window.editor)
+        return True
+
     def clear_all(self) -> None:
         self.editor_overlay.clear()
         if self.window.built("profile"):

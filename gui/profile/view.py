@@ -47,6 +47,7 @@ def meta_line(profile: ProfileResult) -> str:
 
 class ProfileView(QWidget):
     cleared = Signal()
+    edit_requested = Signal(object, object)  # ProfileResult, NetworkSpec: open the network in the editor
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,9 +73,14 @@ class ProfileView(QWidget):
         self.clear_button = QPushButton("Clear profile")
         self.clear_button.setToolTip("Close this profile (the stored profile stays with its run in History)")
         self.clear_button.clicked.connect(self.clear)
+        self.edit_button = QPushButton("Open in the editor")
+        self.edit_button.setToolTip("Open the profiled network in the editor, coloured by this profile, to change it "
+                                    "(an edit hides the colours: they belong to the network as profiled)")
+        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.profile, self.network))
         bar.addWidget(title)
         bar.addSpacing(12)
         bar.addWidget(self.meta, 1)
+        bar.addWidget(self.edit_button)
         bar.addWidget(self.clear_button)
 
         self.no_network = QLabel(NO_NETWORK)
@@ -113,6 +119,8 @@ class ProfileView(QWidget):
         layout.addWidget(top)
         layout.addWidget(self.pages, 1)
         self.clear_button.setEnabled(False)
+        self.edit_button.setEnabled(False)
+        self.network: NetworkSpec | None = None
 
         self.roofline.hovered.connect(self.overlay.highlight)
         self.roofline.clicked.connect(self.select_layer)
@@ -121,7 +129,7 @@ class ProfileView(QWidget):
 
     def show_profile(self, profile: ProfileResult, network: NetworkSpec | None) -> None:
         """Show `profile`; `network` is the spec that was profiled (None when the run did not keep it)."""
-        self.profile = profile
+        self.profile, self.network = profile, network
         self.meta.setText(meta_line(profile))
         self.doc.set_read_only(False)
         self.doc.load(network if network is not None else self.doc.current.model_copy(update={"layers": []}))
@@ -137,13 +145,15 @@ class ProfileView(QWidget):
         self.summary.show_profile(profile)
         self.pages.setCurrentWidget(self.body)
         self.clear_button.setEnabled(True)
+        self.edit_button.setEnabled(network is not None)
 
     def clear(self) -> None:
-        self.profile = None
+        self.profile = self.network = None
         self.overlay.clear()
         self.meta.setText("")
         self.pages.setCurrentWidget(self.empty)
         self.clear_button.setEnabled(False)
+        self.edit_button.setEnabled(False)
         self.cleared.emit()
 
     def select_layer(self, layer_id: str) -> None:

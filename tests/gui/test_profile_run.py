@@ -192,3 +192,19 @@ def test_a_profile_from_the_run_tab_opens_the_profile_tab_and_colours_the_editor
     assert ("Ctrl+Shift+R", "Profile the network") in shortcut_rows(window)
     window.profile_actions.clear_all()
     assert not any(n.mark for n in nodes.values())
+
+
+def test_open_in_the_editor_loads_the_profiled_network_coloured(window, profiled_store):
+    store, _plain, profiled = profiled_store
+    window.doc.load(load_preset("mlp"))
+    window.history.db_path = store.path
+    window.history.refresh()
+    assert window.history.open_profile(profiled)
+    view = window.profile_view
+    assert view.edit_button.isEnabled()
+    view.edit_button.click()
+    assert window.tabs.currentWidget() is window.editor and window.doc.current.name == "lenet"
+    assert window.profile_actions.editor_overlay.active
+    assert window.editor.scene.nodes["conv1"].mark is not None
+    window.profile_actions.clear_all()
+    window.history.db_path = None
