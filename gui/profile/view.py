@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -70,6 +71,7 @@ class ProfileView(QWidget):
         title.setObjectName("PanelTitle")
         self.meta = plain_text.plain(QLabel())
         self.meta.setObjectName("Muted")
+        self.meta.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # a long name never widens the window
         self.clear_button = QPushButton("Clear profile")
         self.clear_button.setToolTip("Close this profile (the stored profile stays with its run in History)")
         self.clear_button.clicked.connect(self.clear)

@@ -214,3 +214,4 @@ def test_hostile_names_in_a_profile_are_shown_as_short_plain_text(view, resnet9,
     assert rich_text_leaks(view, text) == [] and not probe.was_read()
     assert labels_longer_than(view, plain_text.MESSAGE_CHARS_MAX + 400) == []
     assert len(view.roofline.name.textItem.toPlainText()) < 1000
+    assert view.minimumSizeHint().width() < 1100  # the window keeps fitting a 1280-pixel screen
