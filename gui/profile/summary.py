@@ -28,17 +28,15 @@ NOT_A_BENCHMARK = ("A profile is a separate, slower run under the profiler: it s
 
 
 def sums_line(profile: ProfileResult) -> str:
-    """The layers and the other time against the profiled step, and the unprofiled run's step."""
+    """The layers and the other time summed against the unprofiled run's step (the shares are of it),
+    and how much the profiler slowed its own steps."""
     layers, other = profile.layer_time_s(), profile.other_time_s()
-    line = (f"Layers {fmt.seconds(layers)} + other {fmt.seconds(other)} = {fmt.seconds(layers + other)} "
-            f"of a profiled step of {fmt.seconds(profile.step_time_s)}.")
+    line = f"Layers {fmt.seconds(layers)} + other {fmt.seconds(other)} = {fmt.seconds(layers + other)} per step"
     unprofiled = profile.unprofiled_step_time_s
-    if unprofiled:
-        line += (f" The unprofiled run's step: {fmt.seconds(unprofiled)} (the sum is "
-                 f"{fmt.pct((layers + other) / unprofiled, 0)} of it).")
-    if profile.profiler_overhead:
-        line += f" The profiler slowed the step {profile.profiler_overhead:.2f}×."
-    return line
+    line += (f"; the unprofiled run's step: {fmt.seconds(unprofiled)} (the sum is "
+             f"{fmt.pct((layers + other) / unprofiled, 0)} of it)." if unprofiled else ".")
+    slowed = f", {profile.profiler_overhead:.2f}× slower" if profile.profiler_overhead else ""
+    return line + f" A profiled step took {fmt.seconds(profile.step_time_s)}{slowed}."
 
 
 def other_line(profile: ProfileResult) -> str:

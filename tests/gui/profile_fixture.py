@@ -37,6 +37,7 @@ def make_profile(spec: NetworkSpec, run_id: str = "run-profiled", batch: int = 5
                            intensity_flop_per_byte=flops / moved if flops and moved else None))
     other = OtherTime(optimizer_s=3e-4 if mode == "train" else 0.0, loss_s=2e-5, data_s=5e-5, idle_s=idle_s)
     layer_s = sum(layer["time_s"] for layer in layers)
+    # As the engine does: the idle time is what the unprofiled step leaves over, shares are of that step.
     step = layer_s + other.optimizer_s + other.loss_s + other.data_s + other.idle_s
     by_bound = {b: sum(layer["time_s"] for layer in layers if layer["bound"] == b) for b in ("compute", "memory")}
     verdict = "compute-bound" if by_bound["compute"] >= by_bound["memory"] else "memory-bound"
@@ -47,7 +48,7 @@ def make_profile(spec: NetworkSpec, run_id: str = "run-profiled", batch: int = 5
         created_utc="2026-11-29T06:00:00+00:00",
         config=RunConfig(device="cuda:0", precision=peaks.precision, batch=batch, mode=mode),
         profiled_steps=20, layers=[LayerProfile(share=layer["time_s"] / step, **layer) for layer in layers],
-        other=other, step_time_s=step, unprofiled_step_time_s=step / 1.6, profiler_overhead=1.6, peaks=peaks,
+        other=other, step_time_s=step * 1.6, unprofiled_step_time_s=step, profiler_overhead=1.6, peaks=peaks,
         verdict=verdict, verdict_reason=reason)
 
 
