@@ -51,6 +51,8 @@ def value_name(f: str, v) -> str:
         return f"prune {v}" if v else "unpruned"
     if f == "devices":
         return f"{len(v)} devices" if v else "one device"
+    if f == "backend":
+        return {"torch": "PyTorch", "onnxruntime": "ONNX Runtime"}.get(v, str(v))
     if f == "device":
         return {"cpu": "CPU"}.get(v, "GPU" if str(v).startswith("cuda") else str(v))
     if isinstance(v, bool) or v is None:
@@ -61,7 +63,8 @@ def value_name(f: str, v) -> str:
 def _reference(f: str, values: set) -> object:
     prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8"], "channels_last": [False, True],
              "compile": [None], "cuda_graph": [False], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None],
-             "conv_algo": ["library"], "threads": [None], "cudnn_benchmark": [False]}
+             "conv_algo": ["library"], "threads": [None], "cudnn_benchmark": [False],
+             "backend": ["torch"]}
     for p in prefs.get(f, []):
         if p in values:
             return p

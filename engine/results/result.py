@@ -238,6 +238,13 @@ class ParallelFacts(_Part):
     baseline_throughput_sps: float | None = None
     baseline_source: Literal["history", "measured"] | None = None
     communication_method: str | None = None  # how communication_share was measured
+class Runtime(_Part):
+    """What executed the network when it was not PyTorch itself (config.backend onnxruntime)."""
+    backend: Literal["onnxruntime"]
+    provider: str  # the execution provider that ran, e.g. CPUExecutionProvider, CUDAExecutionProvider
+    version: str  # the runtime's version
+    export_s: float | None = None  # exporting the model and making the session, before the timed window
+    model_bytes: int | None = None  # the exported model's size
 
 
 class RunResult(_Part):
@@ -270,6 +277,7 @@ class RunResult(_Part):
     prune: PruneReport | None = None  # config.prune: what was pruned (network is the network as run)
     quantization: QuantizationReport | None = None  # precision int8: what was quantized, which kernels ran
     compile: CompileFacts | None = None  # compiled runs: graphs, graph breaks, recompiles, compile time
+    runtime: Runtime | None = None  # None: PyTorch ran the network (config.backend torch)
     steps: int = 0
     samples: int = 0
     measured_s: float | None = None

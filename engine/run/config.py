@@ -22,6 +22,7 @@ Optimizer = Literal["sgd", "adam"]
 CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]
 Parallel = Literal["data", "pipeline"]
 DdpCompress = Literal["bf16", "fp16"]
+Backend = Literal["torch", "onnxruntime"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 COMPILE_MODES: tuple[str, ...] = get_args(CompileMode)
 DEFAULT_STEPS = 100  # when neither steps nor seconds is given
@@ -142,6 +143,12 @@ class RunConfig(BaseModel):
         help="convolution algorithm for every Conv2d (a layer's own algo wins): "
              + "; ".join(f"{k}: {v}" for k, v in ALGO_DOCS.items()))] = Field(
         default="library", description="convolution algorithm for every Conv2d; a layer's algo parameter wins")
+    backend: Annotated[Backend, Option(
+        "Runtime", "What executes the network: PyTorch, or ONNX Runtime on the exported model (inference "
+        "only; its own graph optimizations; pays where its fused kernels beat PyTorch's, often on the CPU)",
+        axis=True, axis_flag="--backends", choices={"torch": "PyTorch", "onnxruntime": "ONNX Runtime"},
+        help="torch, or onnxruntime (inference only: the model is exported to ONNX before timing)")] = Field(
+        default="torch", description="the runtime that executes the network: torch or onnxruntime")
     threads: Annotated[int | None, Option(
         "CPU threads", "Threads the CPU work may use; auto lets the framework choose", none_label="auto",
         axis=True, gui_max=1024)] = Field(

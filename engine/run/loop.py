@@ -26,7 +26,7 @@ import torch
 from engine.errors import BadInput, BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
-from engine.results.result import CompileFacts, Hardware, NetworkSummary, RunResult
+from engine.results.result import CompileFacts, Hardware, NetworkSummary, RunResult, Runtime
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
 from engine.results.windows import WINDOW_S, is_stable
 from engine.run import cuda_graph
@@ -108,6 +108,9 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
     if config.mode == "train" and num_classes is None:
         raise BadRunInput(f"network {network.name!r}: training needs a vector of class scores as output "
                           f"(end the net with Flatten and Linear)")
+    if config.backend == "onnxruntime":  # refused before anything is built: training, no provider, ...
+        from engine.run.ort_backend import check_backend
+        check_backend(config, device)
     run_ = _Run(config, device, plan, network, input_shape, num_classes)
     run_.probabilities = probabilities
     run_.parallel = parallel
@@ -128,6 +131,8 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
                 run_.conv_algos, run_.conv_inputs = switch_conv_algos(
                     model, NetworkSpec.model_validate(run_.network.spec), config.conv_algo, config.batch,
                     config.precision)
+            if config.backend == "onnxruntime":  # exported once with its weights, outside the timed window
+                model = run_.onnxruntime(model, input_shape)
             data = load_for_run(config, input_shape, num_classes, device)
             if parallel is not None:  # this rank's shard, or its own random batch
                 data = parallel.prepare_data(data)
@@ -180,6 +185,7 @@ class _Run:
         self.int8_forward: Any = None  # the quantized model's forward (compiled with config.compile)
         self.conv_algos: Any = None  # ConvAlgos: how each Conv2d of a spec-built model is computed
         self.conv_inputs: dict[str, tuple[int, ...]] = {}  # each Conv2d's input shape, for the probe
+        self.runtime: Runtime | None = None
         self.target = AccuracyTarget(config.until_accuracy)
         self.parallel: Any = None  # a data-parallel rank's hooks (engine.parallel.rank.RankHooks)
         self.m: dict[str, Any] = {"steps": 0, "measured_s": None, "loss": None, "accuracy": None,
@@ -188,6 +194,16 @@ class _Run:
                                   # windows: (timed s, run-clock s, CPU s net of pauses) a few times a second,
                                   # the evaluation pauses on the run clock, the live windows' throughputs
                                   "checkpoints": [], "pauses": [], "cpu_s": None, "stability": None}
+
+    def onnxruntime(self, model: torch.nn.Module, input_shape: tuple[int, ...]) -> torch.nn.Module:
+        from engine.run.ort_backend import OrtModel
+        ort = OrtModel.create(model, input_shape, self.device, self.config)
+        self.runtime = Runtime(backend="onnxruntime", provider=ort.provider, version=ort.version,
+                               export_s=ort.export_s, model_bytes=ort.onnx_bytes)
+        if self.cuda:
+            self.m["notes"].append("memory figures count PyTorch's allocations only: ONNX Runtime's own "
+                                   "GPU memory is not in them")
+        return ort
 
     # -- the whole run ---------------------------------------------------------------------------
     def execute(self, parts: list[Any], on_event: Callable[[Any], None], should_stop: Callable[[], bool],
@@ -242,6 +258,7 @@ class _Run:
         if self.m.get("compile") is not None:
             result.compile = CompileFacts(**self.m["compile"])
         result.conv_algos = self.conv_algos
+        result.runtime = self.runtime
         self.target.fill(result)
         on_event(RunFinished(run_id=self.run_id, status=status, result_json=result.model_dump_json()))
         return result

@@ -222,6 +222,9 @@ DDP_KNOBS = ("bucket_cap_mb", "gradient_as_bucket_view", "static_graph", "ddp_co
 ON_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
+ONNX_RUNTIME_INFER_ONLY = "ONNX Runtime runs inference only: the exported model has no training graph"
+
+
 # --- which values a device, precision or mode allows -----------------------------------------------
 
 @dataclass(frozen=True)
@@ -275,6 +278,15 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if not (values.get("devices") or values.get("processes") or (values.get("nnodes") or 1) > 1):
         for name in DDP_KNOBS:
             out[name] = "used only by data-parallel runs (several devices or processes)"
+    if mode != "infer":
+        out["backend:onnxruntime"] = ONNX_RUNTIME_INFER_ONLY
+    elif values.get("backend") == "onnxruntime":
+        for choice in ("tf32", "fp16", "bf16", "int8"):
+            out[f"precision:{choice}"] = "ONNX Runtime runs the exported fp32 model: use fp32 with it"
+        out["compile"] = "torch.compile is PyTorch's; ONNX Runtime optimizes the exported graph itself"
+        out["channels_last"] = "ONNX Runtime chooses its own memory layout for the exported model"
+        out["conv_algo"] = "ONNX Runtime runs its own convolution kernels on the exported model"
+        out["cuda_graph"] = "CUDA graphs capture PyTorch's step; ONNX Runtime runs its own session"
     if mode != "train":
         for name in DDP_KNOBS:
             out[name] = "data-parallel inference runs independent processes: no gradients to all-reduce"

@@ -67,6 +67,7 @@ def test_plain_progress_lines_when_not_a_terminal(tmp_path):
     (["--dataset", "mnist:/no/such/place"], "/no/such/place"),
     (["--dataset", "webcam"], "unknown kind"),
     (["--precision", "int8"], "int8 runs only for inference"),
+    (["--backend", "onnxruntime"], "ONNX Runtime runs inference only"),
     (["--batch", "0"], "argument --batch: must be >= 1"),
     (["--lr", "-1"], "argument --lr: must be > 0"),
     (["--optimizer", "lion"], "argument --optimizer: 'lion' is not one of sgd, adam"),

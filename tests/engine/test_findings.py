@@ -204,3 +204,10 @@ def test_repeats_of_one_batch_give_no_batch_finding_and_a_refusal_is_named_once(
     named = [f.text for f in findings(runs, skipped) if f.kind == "skipped"]
     assert named == ["cpu fp32 train b64 +conv-algo:winograd was not run: it failed before running "
                      "(layer 'conv1': a 5x5 kernel)."]
+def test_runtime_lever_finding_names_onnx_runtime_against_pytorch():
+    torch_run = make_run("t", device="cpu", mode="infer", throughput_sps=1000.0)
+    ort_run = make_run("o", device="cpu", mode="infer", throughput_sps=1500.0)
+    ort_run.config = ort_run.config.model_copy(update={"backend": "onnxruntime"})
+    (f,) = [f for f in findings([torch_run, ort_run]) if f.kind == "lever"]
+    assert f.text.startswith("ONNX Runtime vs PyTorch on AMD EPYC 7B13, infer")
+    assert f.numbers["throughput_ratio"] == pytest.approx(1.5)

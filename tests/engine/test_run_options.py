@@ -29,7 +29,7 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "cuDNN" in unavailable(train, cpu)["cudnn_benchmark"]
     assert "compute capability 8.0" in unavailable(train, volta)["precision:bf16"]
     assert "this GPU is 7.0" in unavailable(train, volta)["precision:tf32"]
-    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) == {"precision:int8"}
+    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) == {"precision:int8", "backend:onnxruntime"}
     assert "data-parallel runs" in unavailable(train, hopper)["bucket_cap_mb"]  # one device: DDP knobs do nothing
     assert not set(DDP_KNOBS) & set(unavailable({**train, "devices": ["cuda:0", "cuda:1"]}, hopper))
     assert "only on the CPU" in unavailable(infer, hopper)["precision:int8"]
@@ -82,7 +82,8 @@ def test_config_flags_round_trip_every_option():
                        dataset="digits", optimizer="adam", lr=0.000123456789, eval_every_s=0.5, seed=9,
                        channels_last=True, compile="max-autotune", cudnn_benchmark=False, threads=3, sample_hz=0, conv_algo="fft",
                        idle_baseline_s=0, weights="20261129-010203-abcdef", stable_windows=4, stable_pct=2.5,
-                       stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25")
+                       stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25",
+                       backend="onnxruntime")
     training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True)  # training-only, and the CUDA graph
     ddp = RunConfig(devices="cuda:0,cuda:1", processes=None, parallel="data", nnodes=2, bucket_cap_mb=50.5,
                     gradient_as_bucket_view=True, static_graph=True, ddp_compress="bf16")

@@ -1,0 +1,118 @@
+"""ONNX Runtime as the run's backend: same outputs and accuracy as PyTorch, what the result records,
+and each refusal with its reason."""
+from __future__ import annotations
+
+import sys
+
+import pytest
+import torch
+
+from engine.errors import Unsupported
+from engine.net import build_model, load_preset
+from engine.results.result import RunResult
+from engine.run.config import RunConfig
+from engine.run.loop import run
+from engine.run.options import Target, unavailable
+
+ort = pytest.importorskip("onnxruntime")
+
+
+def _config(**kw) -> RunConfig:
+    base = dict(device="cpu", mode="infer", backend="onnxruntime", batch=16, steps=3, warmup=1, sample_hz=0,
+                idle_baseline_s=0, threads=1)
+    return RunConfig(**(base | kw))
+
+
+def test_onnxruntime_outputs_agree_with_torch():
+    from engine.run.ort_backend import OrtModel
+    spec = load_preset("lenet")
+    torch.manual_seed(0)
+    model = build_model(spec).eval()
+    x = torch.randn(8, *spec.input.shape)
+    ort_model = OrtModel.create(model, tuple(spec.input.shape), torch.device("cpu"), _config())
+    with torch.inference_mode():
+        want, got = model(x), ort_model(x)
+    assert got.shape == want.shape and got.dtype == torch.float32
+    assert torch.allclose(got, want, atol=1e-5, rtol=1e-4), (got - want).abs().max()
+    assert ort_model.provider == "CPUExecutionProvider" and ort_model.onnx_bytes > 4 * 61706
+
+
+def test_an_onnxruntime_run_records_its_provider_and_evaluates_through_the_session():
+    spec = load_preset("lenet")
+    ort_run = run(spec, _config(dataset="digits"))
+    torch_run = run(spec, _config(dataset="digits", backend="torch"))
+    assert ort_run.status == "ok" and ort_run.steps == 3 and ort_run.throughput_sps > 0
+    assert ort_run.config.backend == "onnxruntime"
+    rt = ort_run.runtime
+    assert rt is not None and rt.backend == "onnxruntime" and rt.provider == "CPUExecutionProvider"
+    assert rt.version == ort.__version__ and rt.export_s > 0 and rt.model_bytes > 0
+    # the same seed gives the same random weights: held-out accuracy through ORT equals PyTorch's
+    assert ort_run.accuracy is not None and ort_run.accuracy == pytest.approx(torch_run.accuracy, abs=1e-9)
+    assert torch_run.runtime is None
+    assert RunResult.model_validate_json(ort_run.model_dump_json()).runtime == rt
+
+
+def test_a_stored_result_without_backend_or_runtime_loads_as_pytorch():
+    r = run(load_preset("mlp"), _config(backend="torch", steps=1, warmup=0))
+    data = r.model_dump(mode="json")
+    del data["runtime"], data["config"]["backend"]
+    old = RunResult.model_validate(data)
+    assert old.config.backend == "torch" and old.runtime is None
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"mode": "train"}, "inference only"),
+    ({"precision": "fp16"}, "fp32 model"),
+    ({"compile": "default"}, "torch.compile is PyTorch's"),
+    ({"channels_last": True}, "own memory layout"),
+    ({"conv_algo": "im2col"}, "its own convolution kernels"),
+])
+def test_what_onnxruntime_cannot_run_is_refused_with_the_reason(kw, words):
+    with pytest.raises(Unsupported, match=words) as e:
+        run(load_preset("lenet"), _config(**kw))
+    assert e.value.exit_code == 2 and "backend onnxruntime" in str(e.value)
+
+
+def test_a_gpu_run_on_a_cpu_only_onnxruntime_says_install_onnxruntime_gpu(monkeypatch):
+    from engine.run.ort_backend import check_backend
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    with pytest.raises(Unsupported, match="install onnxruntime-gpu"):
+        check_backend(_config(device="cuda"), torch.device("cuda"))
+
+
+def test_tensorrt_is_preferred_when_present(monkeypatch):
+    from engine.run.ort_backend import check_backend
+    monkeypatch.setattr(ort, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "TensorrtExecutionProvider", "CPUExecutionProvider"])
+    assert check_backend(_config(device="cuda"), torch.device("cuda")) == ["TensorrtExecutionProvider",
+                                                                            "CUDAExecutionProvider"]
+
+
+def test_without_onnxruntime_installed_the_run_is_refused_in_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(Unsupported, match="pip install onnxruntime") as e:
+        run(load_preset("lenet"), _config())
+    assert "\n" not in str(e.value)
+
+
+def test_the_gui_rules_offer_onnxruntime_for_inference_only():
+    train = unavailable({"mode": "train", "backend": "torch"}, Target())
+    assert "inference only" in train["backend:onnxruntime"]
+    infer = unavailable({"mode": "infer", "backend": "onnxruntime"}, Target())
+    assert "backend:onnxruntime" not in infer and "precision:fp32" not in infer
+    assert {"precision:bf16", "precision:int8", "compile", "channels_last"} <= set(infer)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_onnxruntime_on_the_gpu_binds_torch_memory_and_agrees():
+    if not {"CUDAExecutionProvider", "TensorrtExecutionProvider"} & set(ort.get_available_providers()):
+        pytest.skip("this onnxruntime has no GPU execution provider (onnxruntime-gpu)")
+    from engine.run.ort_backend import OrtModel
+    spec = load_preset("lenet")
+    model = build_model(spec).eval().cuda()
+    x = torch.randn(8, *spec.input.shape, device="cuda")
+    m = OrtModel.create(model, tuple(spec.input.shape), torch.device("cuda"), _config(device="cuda"))
+    with torch.inference_mode():
+        want, got = model(x), m(x)
+    assert got.is_cuda and torch.allclose(got, want, atol=1e-3, rtol=1e-3)
