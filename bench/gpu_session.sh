@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep|ddp|ddp1]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep|ddp|ddp1|ort]...
+# (`ort` needs "wheels/ort" carried too: the onnxruntime wheel, unpacked into /tmp there.)
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -69,6 +70,15 @@ for stage in "$@"; do
     ddp1)  # 1 GPU: the data-parallel code path with two processes sharing the GPU over gloo (not a measurement)
       TRADEOFF_LAB_DDP_SHARE_GPU=1 python3 main.py run resnet9 --devices cuda:0,cuda:0 --precision bf16 \
         --channels-last --batch 256 --steps 60 --ddp-compress bf16 --json "$OUT/ddp_shared_gpu.json" 2>&1 | tail -20
+    ort)
+      # ONNX Runtime vs PyTorch inference on resnet9: the carried CPU build's CPU provider against torch
+      # on the CPU and on the GPU (a GPU provider needs onnxruntime-gpu, too big to carry).
+      if ls wheels/ort/onnxruntime-*.whl >/dev/null 2>&1; then
+        rm -rf /tmp/ort && python3 -m zipfile -e wheels/ort/onnxruntime-*.whl /tmp/ort && export PYTHONPATH=/tmp/ort:$PYTHONPATH
+      fi
+      python3 -c 'import onnxruntime as o; print("onnxruntime", o.__version__, o.get_available_providers())' 2>&1 | tee "$OUT/ort.txt"
+      python3 bench/bench_ort.py --devices cpu,cuda --batches ${ORT_BATCHES:-8,64} --repeats ${REPEATS:-3} \
+        --seconds ${ORT_SECONDS:-2} --record "$OUT/ort.md" --json "$OUT/ort.json" 2>&1 | tail -25 | tee -a "$OUT/ort.txt"
       ;;
   esac
 done
