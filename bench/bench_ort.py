@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [f"{args.net}, inference fp32, synthetic data, {args.seconds:g} s timed per run, {args.repeats} repeats "
              f"taking turns, in one process; {host}", "",
              "| device | batch | backend (provider) | throughput, samples/s: median (95 % interval over repeats) "
-             "| step p50 | ORT / PyTorch |", "|---|---|---|---|---|---|"]
+             "| step p50 | ORT / PyTorch | runs disturbed |", "|---|---|---|---|---|---|---|"]
     for device in args.devices.split(","):
         for batch in (int(b) for b in args.batches.split(",")):
             base = [r.throughput_sps for r in runs.get((device, batch, "torch"), []) if r.status == "ok"]
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
                 rs = runs.get((device, batch, backend))
                 if not rs:
                     why = refused.get((device, batch, backend), "not run")
-                    lines.append(f"| {device} | {batch} | {backend} | refused: {why} | | |")
+                    lines.append(f"| {device} | {batch} | {backend} | refused: {why} | | | |")
                     continue
                 ok = [r for r in rs if r.status == "ok"]
                 tp = median_interval([r.throughput_sps for r in ok])
@@ -99,9 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"{backend} ({rs[0].runtime.provider})" if rs[0].runtime else backend
                 ratio = ratio_interval([r.throughput_sps for r in ok], base) if backend != "torch" else None
                 tp_text = f"{tp.median:,.0f} ({tp.low:,.0f}–{tp.high:,.0f})" if tp else "failed: " + str(rs[0].error)
+                busy = f"{sum(r.disturbed for r in ok)} of {len(ok)}"
                 lines.append(f"| {device} | {batch} | {name} | {tp_text} | "
-                             f"{p50.median * 1e3:.2f} ms | {ratio.text() if ratio else ''} |" if p50 else
-                             f"| {device} | {batch} | {name} | {tp_text} | | |")
+                             f"{p50.median * 1e3:.2f} ms | {ratio.text() if ratio else ''} | {busy} |" if p50 else
+                             f"| {device} | {batch} | {name} | {tp_text} | | | |")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.record:

@@ -58,7 +58,8 @@ def to_dict(spec: NetworkSpec, a: Analysis, batch: int = 1) -> dict[str, Any]:
                     "flops": i.flops, "activation_bytes": i.activation_bytes, "feeds_output": i.feeds_output}
                    for i in a.layers.values()],
         "totals": {"params": a.total_params, "param_bytes_fp32": 4 * a.total_params,
-                   "flops_per_sample": a.total_flops, "train_flops_per_sample": a.train_flops,
+                   "flops_per_sample": a.total_flops, "binary_flops_per_sample": a.binary_flops,
+                   "train_flops_per_sample": a.train_flops,
                    "activation_bytes_per_sample": a.activation_bytes, "batch": batch,
                    "flops_per_step_infer": a.total_flops * batch, "flops_per_step_train": a.train_flops * batch},
         "problems": [_problem(p) for p in a.problems],
@@ -84,7 +85,9 @@ def render(spec: NetworkSpec, a: Analysis, batch: int = 1) -> str:
             lines.append("  ".join("-" * w for w in widths))
     lines += ["", "per sample (FLOPs: 2 per multiply-add; activations: fp32 outputs of every layer):",
               f"  parameters        {a.total_params:,} ({byte_size(4 * a.total_params)} in fp32)",
-              f"  forward FLOPs     {count(a.total_flops)}",
+              f"  forward FLOPs     {count(a.total_flops)}" + (
+                  f" ({count(a.binary_flops)} of them binary ops of binarized layers, run as float arithmetic: "
+                  f"speed simulated)" if a.binary_flops else ""),
               f"  training FLOPs    {count(a.train_flops)} (forward + backward, ~3x forward)",
               f"  activations       {byte_size(a.activation_bytes)}"]
     if batch > 1:

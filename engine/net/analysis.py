@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any
 
-from engine.net.layers import LAYER_TYPES, MAX_VALUE, LayerType, check_params
+from engine.net.layers import BINARY_TYPES, LAYER_TYPES, MAX_VALUE, LayerType, check_params
 from engine.net.shapes import RULES, Shape, ShapeError, fmt
 from engine.net.spec import ID_PATTERN, INPUT_ID, MAX_ID_LEN, LayerSpec, NetworkSpec
 from engine.shown_text import one_line
@@ -57,6 +57,7 @@ class Analysis:
     problems: list[Problem] = field(default_factory=list)
     total_params: int = 0
     total_flops: int = 0  # forward, per sample
+    binary_flops: int = 0  # of total_flops, the binary operations of binarized layers (BinConv2d, BinLinear)
     train_flops: int = 0  # forward + backward (~3x forward), per sample
     activation_bytes: int = 0  # per sample, fp32, sum over layers
     output_shape: tuple[int, ...] | None = None
@@ -243,6 +244,8 @@ def analyze(spec: NetworkSpec) -> Analysis:
         if lid in live:
             result.total_params += info.params
             result.total_flops += info.flops
+            if layer.type in BINARY_TYPES:
+                result.binary_flops += info.flops
             result.activation_bytes += info.activation_bytes
             biggest = max(biggest, (info.params, lid), key=lambda b: b[0])
         elif out_id in by_id and lid in checked:

@@ -18,6 +18,7 @@ from torch import fx, nn
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from engine.net.analysis import Analysis, analyze
+from engine.net.binary import BinConv2d, BinLinear
 from engine.net.layers import LAYER_TYPES, check_params, pair
 from engine.net.pynames import class_name, safe_name
 from engine.net.spec import INPUT_ID, NetworkSpec
@@ -35,10 +36,15 @@ def make_module(type_name: str, values: dict[str, Any], input_shapes: tuple[tupl
         return nn.Linear(input_shapes[0][0], v["out_features"], v["bias"])
     if type_name == "Dropout":
         return nn.Dropout(v["p"])
+    if type_name == "BinConv2d":
+        return BinConv2d(input_shapes[0][0], v["out_channels"], pair(v["kernel_size"]), pair(v["stride"]),
+                         pair(v["padding"]), pair(v["dilation"]), v["groups"], v["bias"])
+    if type_name == "BinLinear":
+        return BinLinear(input_shapes[0][0], v["out_features"], v["bias"])
     raise KeyError(type_name)
 
 
-MODULE_TYPES = frozenset({"Conv2d", "BatchNorm2d", "Linear", "Dropout"})
+MODULE_TYPES = frozenset({"Conv2d", "BatchNorm2d", "Linear", "Dropout", "BinConv2d", "BinLinear"})
 
 
 def function_call(type_name: str, v: dict[str, Any]) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:

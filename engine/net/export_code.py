@@ -9,11 +9,12 @@ the two load into each other.
 from __future__ import annotations
 
 from math import prod
+from pathlib import Path
 from typing import Any
 
 from engine.net.analysis import analyze
 from engine.net.conv_rules import FOLLOW_RUN
-from engine.net.layers import LAYER_TYPES, check_params, pair
+from engine.net.layers import BINARY_TYPES, LAYER_TYPES, check_params, pair
 from engine.net.pynames import class_name, safe_name
 from engine.net.shapes import fmt
 from engine.net.spec import INPUT_ID, NetworkSpec
@@ -46,6 +47,9 @@ def layer_expr(type_name: str, v: dict[str, Any], in_shape: tuple[int, ...]) -> 
     if type_name == "Linear":
         rest = _args(v, type_name, ["bias"])
         return f"nn.Linear({in_shape[0]}, {v['out_features']}" + "".join(", " + a for a in rest) + ")"
+    if type_name in BINARY_TYPES:  # defined in the module itself (binary_source), with Conv2d's or Linear's arguments
+        plain = layer_expr(type_name.removeprefix("Bin"), v, in_shape)
+        return type_name + plain.removeprefix("nn." + type_name.removeprefix("Bin"))
     if type_name == "BatchNorm2d":
         rest = _args(v, type_name, ["eps", "momentum", "affine", "track_running_stats"])
         return f"nn.BatchNorm2d({in_shape[0]}" + "".join(", " + a for a in rest) + ")"
@@ -62,6 +66,12 @@ def layer_expr(type_name: str, v: dict[str, Any], in_shape: tuple[int, ...]) -> 
         return "nn.Flatten()"
     names = [p.name for p in LAYER_TYPES[type_name].params]
     return f"nn.{type_name}(" + ", ".join(_args(v, type_name, names)) + ")"
+
+
+def binary_source() -> str:
+    """The binarized layers' definitions, copied from engine/net/binary.py (read as text: no torch here)."""
+    text = (Path(__file__).parent / "binary.py").read_text(encoding="utf-8")
+    return "\n\n" + text.split("# --- EXPORTED: begin ---", 1)[1].split("# --- EXPORTED: end ---", 1)[0].strip() + "\n\n"
 
 
 def _is_chain(order: list[str], by_id: dict[str, Any]) -> bool:
@@ -106,14 +116,18 @@ def export_code(spec: NetworkSpec) -> str:
         var[lid] = target
     result = var[a.output_id]  # type: ignore[index]
     in_shape = tuple(spec.input.shape)
+    binary = any(by_id[lid].type in BINARY_TYPES for lid in order)
     lines = [
         '"""PyTorch model exported by Tradeoff Lab; the network\'s name is NETWORK_NAME.',
         "",
         f"Input [N, {', '.join(map(str, in_shape))}] -> output [N, {', '.join(map(str, a.output_shape or ()))}]; "
-        f"{a.total_params:,} parameters; {a.total_flops:,} forward FLOPs per sample (2 per multiply-add).",
+        f"{a.total_params:,} parameters; {a.total_flops:,} forward FLOPs per sample (2 per multiply-add"
+        + (f"; {a.binary_flops:,} of them binary operations of the binarized layers, run here as float "
+           "arithmetic on +1/-1 values" if a.binary_flops else "") + ").",
         '"""',
         "import torch",
         "from torch import nn",
+        *(["from torch.nn import functional as F", *binary_source().splitlines()] if binary else []),
         "",
         f"NETWORK_NAME = {spec.name!r}",
         f"INPUT_SHAPE = {in_shape!r}",

@@ -21,7 +21,8 @@ from typing import Any
 from engine.net.conv_rules import NODE_CHOICES, NODE_DOC
 
 MAX_VALUE = 2**31 - 1  # no sensible size or count is larger; huge JSON ints would overflow float formatting
-GROUPS: tuple[str, ...] = ("Convolution", "Pooling", "Activation", "Normalisation", "Affine", "Structure", "Output")
+GROUPS: tuple[str, ...] = ("Convolution", "Pooling", "Activation", "Normalisation", "Affine", "Binarized", "Structure",
+                           "Output")
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,24 @@ _TYPES: tuple[LayerType, ...] = (
 )
 
 LAYER_TYPES: dict[str, LayerType] = {t.name: t for t in _TYPES}
+
+
+def _binarized(name: str, like: str, doc: str) -> LayerType:
+    """A binarized twin of Conv2d or Linear: the same shape parameters (no algorithm choice: it has one)."""
+    return LayerType(name, "Binarized", doc, tuple(p for p in LAYER_TYPES[like].params if p.name != "algo"))
+
+
+# XNOR-Net layers (engine/net/binary.py). Their FLOPs count binary operations (XNOR + popcount), 2 per
+# multiply-add like float ones; here they run as float arithmetic on +1/-1 values, so their speed is
+# simulated, never a binarization speed-up.
+BINARY_TYPES = ("BinConv2d", "BinLinear")
+LAYER_TYPES.update({t.name: t for t in (
+    _binarized("BinConv2d", "Conv2d", "binarized convolution (XNOR-Net): signs of input and weights, weights "
+               "scaled per output channel; 32x smaller weights, some accuracy lost; its FLOPs are binary ops, "
+               "run as float arithmetic here (speed simulated)"),
+    _binarized("BinLinear", "Linear", "binarized fully connected layer (XNOR-Net): signs of input and weights; "
+               "its FLOPs are binary ops, run as float arithmetic here (speed simulated)"),
+)})
 
 
 def _check_int(value: Any) -> bool:

@@ -43,6 +43,6 @@ def class_name(name: str) -> str:
     """A CamelCase class name from a network name ('seminar-cnn' -> 'SeminarCnn'), else 'Net'."""
     words = "".join(c if c.isascii() and c.isalnum() else " " for c in name).title().split()
     cls = "".join(words)
-    if not cls or cls[0].isdigit() or keyword.iskeyword(cls) or cls in {"Net", "Module"}:
+    if not cls or cls[0].isdigit() or keyword.iskeyword(cls) or cls in {"Net", "Module", "BinConv2d", "BinLinear"}:
         return "Net"
     return cls

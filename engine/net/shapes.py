@@ -1,7 +1,7 @@
 """Per-layer shape and cost rules, torch-free: what each layer type does to its input's shape, and
 its parameter count and forward FLOPs per sample.
 
-FLOPs count 2 per multiply-add. For Conv2d and Linear they count the multiply-adds only, as
+FLOPs count 2 per multiply-add (for BinConv2d and BinLinear: binary multiply-adds, XNOR + popcount). For Conv2d and Linear they count the multiply-adds only, as
 `torch.utils.flop_counter.FlopCounterMode` does (the bias add is left out), so the two agree; for
 the other layers they are a rough count of element operations (1 per compare or add, a few for
 exp/tanh), since no GEMM-based counter measures them.
@@ -153,6 +153,8 @@ RULES: dict[str, Rule] = {
     "Softmax": _elementwise(3),
     "BatchNorm2d": batchnorm2d,
     "Linear": linear,
+    "BinConv2d": conv2d,  # the shape of a Conv2d; its messages say Conv2d
+    "BinLinear": linear,
     "Flatten": flatten,
     "Add": add,
     "Concat": concat,

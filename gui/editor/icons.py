@@ -19,6 +19,7 @@ GROUP_COLORS = {
     "Normalisation": "#7C3AED",
     "Regularisation": "#DB2777",
     "Affine": "#C026D3",
+    "Binarized": "#854D0E",
     "Structure": "#475569",
     "Output": "#16A34A",
 }
@@ -63,6 +64,10 @@ def paint_glyph(p: QPainter, r: QRectF, type_name: str, color: QColor) -> None:
     t = type_name
     if t == "Conv2d":
         _grid(p, r, 3, {4})
+    elif t == "BinConv2d":  # a kernel of +1/-1: a checkerboard
+        _grid(p, r, 3, {0, 2, 4, 6, 8})
+    elif t == "BinLinear":  # sign(x): the step from -1 to +1
+        _curve(p, r, lambda x: 1.0 if x >= 0 else -1.0, -1.2, 1.2, n=48)
     elif t in ("MaxPool2d", "AdaptiveMaxPool2d"):
         _grid(p, r, 2, {1})
     elif t in ("AvgPool2d", "AdaptiveAvgPool2d"):

@@ -24,7 +24,8 @@ def errors(spec):
 
 def test_catalogue_has_every_issue_type_with_group_doc_and_schema():
     expected = {"Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "ReLU", "LeakyReLU",
-                "GELU", "Sigmoid", "Tanh", "BatchNorm2d", "Dropout", "Flatten", "Linear", "Softmax", "Add", "Concat"}
+                "GELU", "Sigmoid", "Tanh", "BatchNorm2d", "Dropout", "Flatten", "Linear", "Softmax", "Add", "Concat",
+                "BinConv2d", "BinLinear"}
     assert set(LAYER_TYPES) == expected
     for t in LAYER_TYPES.values():
         assert t.group in GROUPS and t.doc and "\n" not in t.doc

@@ -9,7 +9,7 @@ from engine.net.analysis import analyze
 from engine.net.presets import PRESET_DIR, load_preset, preset_names, resolve_net
 from engine.net.spec import SpecFormatError
 
-EXPECTED = {"mlp", "lenet", "resnet9", "seminar-cnn", "vgg-small", "mobilenet-small"}
+EXPECTED = {"mlp", "lenet", "resnet9", "seminar-cnn", "vgg-small", "mobilenet-small", "lenet-binary"}
 # Parameter counts of reference/reference_loop.py's nets (also checked against torch in test_build.py).
 REFERENCE_PARAMS = {"lenet": 61_706, "resnet9": 6_573_130, "mlp": 400_906}
 
