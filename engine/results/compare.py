@@ -103,8 +103,8 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
     out = {}
     for r in results:
         c = r.config
-        if not varying:
-            out[r.run_id] = describe(c)
+        if not varying:  # two nets under one configuration: the net tells them apart
+            out[r.run_id] = f"{r.network.name} {describe(c)}" if len(nets) > 1 else describe(c)
             continue
         parts = []
         for f in varying:

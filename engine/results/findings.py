@@ -23,7 +23,7 @@ SATURATION_GAIN = 0.10  # "stops growing" when all larger batches together add l
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # lever | rank | conv | best | parallel | batch | memory | oom | skipped | failed | accuracy
+    kind: str  # lever | rank | conv | best | simulated | parallel | batch | memory | oom | skipped | failed | accuracy
     text: str
     run_ids: tuple[str, ...] = ()
     numbers: dict[str, float] = field(default_factory=dict)
@@ -404,10 +404,24 @@ def parallel_findings(ok: Sequence[RunResult]) -> list[Finding]:
     return out
 
 
+def simulated_findings(ok: Sequence[RunResult]) -> list[Finding]:
+    """Nets with binarized layers: their speed is simulated (float arithmetic on +1/-1), said once."""
+    binary = [r for r in ok if r.network.binary_flops_per_sample]
+    if not binary:
+        return []
+    nets = ", ".join(sorted({r.network.name for r in binary}))
+    return [Finding("simulated", f"Speed of {nets} is simulated binarization: its binarized layers ran as float "
+                    f"arithmetic on +1/-1 values (no bit-packed kernel), so it is not a binarization speed-up.",
+                    tuple(r.run_id for r in binary))]
+
+
 def findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict, str]] = ()) -> list[Finding]:
     """All findings, most useful first. `skipped`: (config, reason) of sweep entries never run."""
     from engine.results.lever_rank import conv_findings, rank_findings  # they build on this module
     ok = [r for r in results if r.status == "ok"]
     labels = short_labels(results)
-    return (best_findings(ok, labels) + parallel_findings(ok) + rank_findings(ok) + lever_findings(ok)
-            + conv_findings(ok) + batch_findings(ok) + accuracy_findings(ok, labels) + failure_findings(results, skipped))
+    for r in ok:  # a binarized net's speed is simulated: every finding that names it says so
+        if r.network.binary_flops_per_sample:
+            labels[r.run_id] += " (simulated binarization)"
+    return (best_findings(ok, labels) + simulated_findings(ok) + parallel_findings(ok) + rank_findings(ok)
+            + lever_findings(ok) + conv_findings(ok) + batch_findings(ok) + accuracy_findings(ok, labels) + failure_findings(results, skipped))

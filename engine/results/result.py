@@ -17,6 +17,10 @@ EnergyMethod = Literal["counter", "integrated-instant-power", "integrated-averag
 CpuEnergyMethod = Literal["rapl", "estimated"]
 
 
+SIMULATED_BINARY = ("simulated binarization: the binarized layers ran as float arithmetic on +1/-1 values "
+                    "(no bit-packed kernel), so this speed is not a binarization speed-up")
+
+
 class _Part(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -31,6 +35,9 @@ class NetworkSummary(_Part):
     name: str
     params: int
     flops_per_sample: int
+    # Of flops_per_sample, the binary operations of binarized layers (BinConv2d, BinLinear): they ran as
+    # float arithmetic on +1/-1 values, so the run's speed is simulated binarization, not its speed-up.
+    binary_flops_per_sample: int | None = None
     # The whole spec as it was run, so a report can draw its layer table. Kept as written (free-form):
     # a spec valid then must still open after the spec rules tighten.
     spec: dict[str, Any] | None = None

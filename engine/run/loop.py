@@ -26,7 +26,7 @@ import torch
 from engine.errors import BadInput, BadRunInput, Refused
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
-from engine.results.result import CompileFacts, Hardware, NetworkSummary, RunResult, Runtime
+from engine.results.result import SIMULATED_BINARY, CompileFacts, Hardware, NetworkSummary, RunResult, Runtime
 from engine.results.series import SeriesRecorder, new_run_id, quantile, utc_now_iso
 from engine.results.windows import WINDOW_S, is_stable
 from engine.run import cuda_graph
@@ -79,6 +79,7 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
         raise BadRunInput(f"network {one_line(spec.name, 80)!r}: " + "; ".join(str(p) for p in analysis.problems[:10]))
     out = analysis.output_shape
     network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops,
+                             binary_flops_per_sample=analysis.binary_flops or None,
                              spec=spec.model_dump(mode="json", exclude_none=True))
 
     # Training wants logits for cross-entropy: a final Softmax is left out of the built model then.
@@ -114,6 +115,8 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
     run_ = _Run(config, device, plan, network, input_shape, num_classes)
     run_.probabilities = probabilities
     run_.parallel = parallel
+    if network.binary_flops_per_sample:
+        run_.m["notes"].append(SIMULATED_BINARY)
     with backend_flags(config.precision, config.cudnn_benchmark, config.threads):
         torch.manual_seed(config.seed)
         # Model (built on the CPU) and data are handed over in a list that execute() empties, so no

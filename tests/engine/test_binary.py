@@ -99,3 +99,13 @@ def test_binarized_lenet_learns_the_digits_above_chance():
     result = run(load_preset("lenet-binary"), cfg)
     assert result.status == "ok" and result.accuracy is not None
     assert result.accuracy > 0.5, result.accuracy  # ten classes: chance is 0.1
+
+
+def test_a_run_of_a_binarized_net_says_its_speed_is_simulated():
+    r = run(load_preset("lenet-binary"), RunConfig(mode="infer", batch=8, steps=2, warmup=0, sample_hz=0,
+                                                   idle_baseline_s=0, threads=1))
+    assert r.network.binary_flops_per_sample == analyze(load_preset("lenet-binary")).binary_flops
+    assert any(q.startswith("simulated binarization") for q in r.quality)
+    plain = run(load_preset("lenet"), RunConfig(mode="infer", batch=8, steps=2, warmup=0, sample_hz=0,
+                                                idle_baseline_s=0, threads=1))
+    assert plain.network.binary_flops_per_sample is None and not any("simulated" in q for q in plain.quality)

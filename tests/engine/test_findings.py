@@ -211,3 +211,14 @@ def test_runtime_lever_finding_names_onnx_runtime_against_pytorch():
     (f,) = [f for f in findings([torch_run, ort_run]) if f.kind == "lever"]
     assert f.text.startswith("ONNX Runtime vs PyTorch on AMD EPYC 7B13, infer")
     assert f.numbers["throughput_ratio"] == pytest.approx(1.5)
+
+
+def test_a_binarized_net_is_labelled_simulated_never_a_speed_up():
+    float_run = make_run("f", device="cpu", mode="infer", throughput_sps=1000.0, network="lenet")
+    binary_run = make_run("b", device="cpu", mode="infer", throughput_sps=3000.0, network="lenet-binary")
+    binary_run.network.binary_flops_per_sample = 5_000_000
+    found = findings([float_run, binary_run])
+    (best,) = [f for f in found if f.kind == "best" and f.text.startswith("Fastest")]
+    assert "lenet-binary" in best.text and "(simulated binarization)" in best.text
+    (sim,) = [f for f in found if f.kind == "simulated"]
+    assert "lenet-binary" in sim.text and "not a binarization speed-up" in sim.text and sim.run_ids == ("b",)
