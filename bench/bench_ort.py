@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"repeat {i + 1}: {cfg.device} b{cfg.batch} {cfg.backend:<11} {r.status} "
               f"{r.throughput_sps or 0:,.0f} samples/s" + (f" ({r.runtime.provider})" if r.runtime else ""), flush=True)
 
-    host = f"{platform.node()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    threads = f"{args.threads} CPU thread(s) for both backends" if args.threads else \
+        f"default CPU threads ({torch.get_num_threads()} for torch)"
+    host = f"{platform.node()}, {threads}, torch {torch.__version__}"
     try:
         import onnxruntime
         host += f", onnxruntime {onnxruntime.__version__} ({', '.join(onnxruntime.get_available_providers())})"
