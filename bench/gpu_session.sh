@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
-# Run from the repo root on the GPU machine, with `wheels` and `reference` carried:
+# Run from the repo root on the GPU machine:
 #   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep|ddp|ddp1|ort]...
-# (`ort` needs "wheels/ort" carried too: the onnxruntime wheel, unpacked into /tmp there.)
+# Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
+# torchao for `prunequant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
+if ls wheels/packed/*.whl >/dev/null 2>&1; then
+  rm -rf /tmp/packed && for w in wheels/packed/*.whl; do python3 -m zipfile -e "$w" /tmp/packed; done
+  export PYTHONPATH=/tmp/packed:$PYTHONPATH
+fi
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 for stage in "$@"; do
   case $stage in
@@ -73,9 +78,6 @@ for stage in "$@"; do
     ort)
       # ONNX Runtime vs PyTorch inference on resnet9: the carried CPU build's CPU provider against torch
       # on the CPU and on the GPU (a GPU provider needs onnxruntime-gpu, too big to carry).
-      if ls wheels/ort/onnxruntime-*.whl >/dev/null 2>&1; then
-        rm -rf /tmp/ort && python3 -m zipfile -e wheels/ort/onnxruntime-*.whl /tmp/ort && export PYTHONPATH=/tmp/ort:$PYTHONPATH
-      fi
       python3 -c 'import onnxruntime as o; print("onnxruntime", o.__version__, o.get_available_providers())' 2>&1 | tee "$OUT/ort.txt"
       python3 bench/bench_ort.py --devices cpu,cuda --batches ${ORT_BATCHES:-8,64} --repeats ${REPEATS:-3} \
         --seconds ${ORT_SECONDS:-2} --record "$OUT/ort.md" --json "$OUT/ort.json" 2>&1 | tail -25 | tee -a "$OUT/ort.txt"
