@@ -1,5 +1,6 @@
-"""Pruning, int8 quantization and the convolution algorithms of a run in words: what was pruned,
-quantized or computed how, and whether a speed-up can be expected. One wording for the CLI summary, the History view and reports."""
+"""Pruning, int8 quantization, the convolution algorithms, the runtime and binarized layers of a run in
+words: what was pruned, quantized or computed how, and whether a speed-up can be expected. One wording
+for the CLI summary, the History view and reports."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,8 @@ from engine.shown_text import one_line
 
 
 def lever_rows(r: RunResult) -> list[tuple[str, str]]:
-    """What pruning, int8 quantization and the convolution algorithms did, as (label, text) rows."""
+    """What pruning, int8 quantization, the convolution algorithms, another runtime and binarized layers
+    did, as (label, text) rows."""
     rows = []
     p = getattr(r, "prune", None)
     if p is not None:
@@ -27,6 +29,13 @@ def lever_rows(r: RunResult) -> list[tuple[str, str]]:
                                                                      if q.skipped else "")))
         rows.append(("", f"kernels {q.kernels}" + (" - SIMULATED: its speed is not int8's" if q.simulated else "")
                      + f"; calibrated on {q.calibration_samples:,} samples of {q.calibration_data}"))
+    rt = getattr(r, "runtime", None)
+    if rt is not None:
+        export = f", exported and loaded in {f.seconds(rt.export_s)} before timing" if rt.export_s is not None else ""
+        rows.append(("runtime", f"ONNX Runtime {rt.version} on {rt.provider}{export}"))
+    if r.network.binary_flops_per_sample:
+        rows.append(("binarized", f"{r.network.binary_flops_per_sample:,} binary FLOPs per sample ran as float "
+                                  f"arithmetic on +1/-1 values - SIMULATED: its speed is not binarization's"))
     return rows + conv_rows(getattr(r, "conv_algos", None))
 
 

@@ -106,6 +106,8 @@ def test_a_run_of_a_binarized_net_says_its_speed_is_simulated():
                                                    idle_baseline_s=0, threads=1))
     assert r.network.binary_flops_per_sample == analyze(load_preset("lenet-binary")).binary_flops
     assert any(q.startswith("simulated binarization") for q in r.quality)
+    from engine.results.levers import lever_rows
+    assert any(label == "binarized" and "SIMULATED" in text for label, text in lever_rows(r))
     plain = run(load_preset("lenet"), RunConfig(mode="infer", batch=8, steps=2, warmup=0, sample_hz=0,
                                                 idle_baseline_s=0, threads=1))
     assert plain.network.binary_flops_per_sample is None and not any("simulated" in q for q in plain.quality)

@@ -116,3 +116,10 @@ def test_onnxruntime_on_the_gpu_binds_torch_memory_and_agrees():
     with torch.inference_mode():
         want, got = model(x), m(x)
     assert got.is_cuda and torch.allclose(got, want, atol=1e-3, rtol=1e-3)
+
+
+def test_the_runtime_is_named_in_words_for_the_summary_history_and_reports():
+    from engine.results.levers import lever_rows
+    r = run(load_preset("mlp"), _config(steps=1, warmup=0))
+    (row,) = [t for label, t in lever_rows(r) if label == "runtime"]
+    assert f"ONNX Runtime {ort.__version__} on CPUExecutionProvider" in row and "before timing" in row
