@@ -209,7 +209,7 @@ def test_runtime_lever_finding_names_onnx_runtime_against_pytorch():
     ort_run = make_run("o", device="cpu", mode="infer", throughput_sps=1500.0)
     ort_run.config = ort_run.config.model_copy(update={"backend": "onnxruntime"})
     (f,) = [f for f in findings([torch_run, ort_run]) if f.kind == "lever"]
-    assert f.text.startswith("ONNX Runtime vs PyTorch on AMD EPYC 7B13, infer")
+    assert f.text.startswith("ONNX Runtime vs PyTorch on lenet, AMD EPYC 7B13, infer")
     assert f.numbers["throughput_ratio"] == pytest.approx(1.5)
 
 
