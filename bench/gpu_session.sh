@@ -75,6 +75,7 @@ for stage in "$@"; do
     ddp1)  # 1 GPU: the data-parallel code path with two processes sharing the GPU over gloo (not a measurement)
       TRADEOFF_LAB_DDP_SHARE_GPU=1 python3 main.py run resnet9 --devices cuda:0,cuda:0 --precision bf16 \
         --channels-last --batch 256 --steps 60 --ddp-compress bf16 --json "$OUT/ddp_shared_gpu.json" 2>&1 | tail -20
+      ;;
     ort)
       # ONNX Runtime vs PyTorch inference on resnet9: the carried CPU build's CPU provider against torch
       # on the CPU and on the GPU (a GPU provider needs onnxruntime-gpu, too big to carry).
