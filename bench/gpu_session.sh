@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|sweep|ddp|ddp1|ort]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|ort]...
 # Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
 # torchao for `prunequant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
@@ -50,6 +50,12 @@ for stage in "$@"; do
     profile)
       # resnet9 bf16 CL b512 and lenet fp32 b256 training profiled: profile_*.json, roofline_resnet9.png
       python3 bench/bench_profile.py --out "$OUT" 2>&1 | tail -80 | tee "$OUT/profile.txt"
+      ;;
+    explain)
+      # the lever advisor on lenet fp32 b256 train (launch-bound): each lever alone against eager, then together
+      python3 main.py explain lenet --device cuda --batch 256 --verdict launch-bound --seconds ${EXPLAIN_SECONDS:-5} \
+        --cooldown 2 --out "$OUT/explain-lenet" --json "$OUT/explain_lenet.json" --html "$OUT/explain_lenet.html" \
+        2>&1 | tail -25 | tee "$OUT/explain.txt"
       ;;
     sweep)
       python3 main.py sweep resnet9 --devices cpu,cuda --precisions fp32,tf32,bf16 --batches 64,256,512 \

@@ -7,7 +7,8 @@ Writes TAB-1280x720.png and TAB-1920x1080-150pct.png for: editor, run-before (no
 run-after-cpu and run-after-gpu (a replayed stored result shown as a finished run), history (a
 history of replayed runs, one opened), compare, and place (a stored GPU run projected onto the
 catalogue), profile (the Profile tab: a stored profile of resnet9, its roofline and verdict) and
-editor-profile (the same profile over the editor's canvas). No torch, no worker: the runs are
+editor-profile (the same profile over the editor's canvas) and explain (the Explain dialog's
+waterfall of a memory-bound GPU run). No torch, no worker: the runs are
 scripted (gui.run.replay) and the profile is read from PROFILE (a real one replaces the file), so
 the pictures are the same on any machine.
 """
@@ -91,6 +92,12 @@ def shoot(out: Path, suffix: str) -> list[Path]:
         panel.status.setText(f"{started.network_name} on {started.device_name}")
         panel._finished(result)
         grab(name)
+    explain = _explain_dialog(runs[0][1])
+    spin(0.5)
+    path = out / f"explain-{suffix}.png"
+    explain.grab().save(str(path))
+    written.append(path)
+    explain.close()
     from engine.net import load_preset
     from engine.profile import read_profile_file
     profile = read_profile_file(PROFILE)
@@ -117,6 +124,50 @@ def shoot(out: Path, suffix: str) -> list[Path]:
     grab("editor-profile")
     window.close()
     return written
+
+
+def _explain_dialog(base):
+    """The Explain dialog showing the waterfall of a scripted memory-bound GPU run: each lever's run is
+    the baseline's result with its throughput (and windows) scaled, as a lever would move them."""
+    import json
+
+    from engine.profile.advisor import advise
+    from engine.profile.explain import ExplainResult
+    from engine.profile.waterfall import StepInput, baseline_figures, waterfall
+    from engine.run import Target
+    from gui.explain.dialog import ExplainDialog
+    effects = {"channels-last": (1.14, 1.0), "bf16": (1.92, 0.55), "fp16": (1.87, 0.55), "compile": (1.31, 0.9)}
+    base = base.model_copy(deep=True)
+    base.config = base.config.model_copy(update={"precision": "fp32"})
+    if len(base.windows.throughput_sps) < 2:  # measuring windows give each ratio its interval
+        base.windows.throughput_sps = [base.throughput_sps * (1 + 0.03 * ((i * 7) % 5 - 2)) for i in range(10)]
+    advice = advise("memory", base.config, Target(device="cuda", compute_capability=(9, 0), input_shape=(1, 28, 28)))
+
+    def moved(key: str, changes: dict, speed: float, mem: float):
+        r = base.model_copy(deep=True)
+        r.run_id = f"{base.run_id[:8]}-{key}"
+        r.config = r.config.model_copy(update=changes)
+        r.throughput_sps *= speed
+        r.windows.throughput_sps = [x * speed for x in r.windows.throughput_sps]
+        r.energy_per_sample_j.total /= speed * 0.95
+        r.windows.energy_per_sample_j = [x / (speed * 0.95) for x in r.windows.energy_per_sample_j]
+        r.memory_bytes.gpu_peak_allocated = int(r.memory_bytes.gpu_peak_allocated * mem)
+        return r
+    steps = [StepInput(lv.key, lv.label(base.config), lv.tag, lv.why, [moved(lv.key, dict(lv.changes), *effects[lv.key])],
+                       dict(lv.changes)) for lv in advice.levers]
+    steps.append(StepInput("all-that-helped", "all that helped: channels-last on, precision bf16",
+                           "constant-factor + hardware", "together: channels-last, bf16",
+                           [moved("combined", {"channels_last": True, "precision": "bf16"}, 2.21, 0.55)]))
+    result = ExplainResult(base.network.name, base.config.device, "memory", advice.bound_words, "profile",
+                           baseline_figures([base]), waterfall([base], steps), list(advice.skipped), "", 1)
+    dialog = ExplainDialog("lenet", json.dumps(base.network.spec or {"input": {"shape": [1, 28, 28]}}), base.config,
+                           display_name=f"{base.network.name} (run {base.run_id})")
+    dialog.verdict.setCurrentIndex(dialog.verdict.findData("memory"))
+    dialog.show_result(result)
+    dialog.status.setText(f"Done: {len(result.run_ids)} runs in the history (one sweep).")
+    dialog.resize(1180, 700)
+    dialog.show()
+    return dialog
 
 
 def main() -> int:

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
             panel.run_finished.connect(self._run_finished)
             panel.profiler.finished.connect(self.profile_actions.show_profile)
             panel.profiler.finished.connect(self._run_finished)  # the profiled run joined the history
+            panel.explain_requested.connect(self._explain)
             return panel
         if key == "history":
             from gui.history.panel import HistoryPanel
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
             history.compare_requested.connect(self._compare_runs)
             history.open_spec_requested.connect(self._edit_spec)
             history.profile_opened.connect(self.profile_actions.show_profile)
+            history.explain_requested.connect(self._explain)
             return history
         if key == "profile":
             from gui.profile.view import ProfileView
@@ -161,6 +163,10 @@ class MainWindow(QMainWindow):
             self.history.refresh()
         if self.built("place"):
             self.place.refresh()
+
+    def _explain(self, result) -> None:
+        from gui.explain.dialog import open_explain_dialog
+        open_explain_dialog(self, result, on_finished=self._run_finished)
 
     def _new_sweep(self) -> None:
         from gui.sweep_dialog import open_sweep_dialog

@@ -31,7 +31,7 @@ from engine.errors import (
 )
 
 # name -> module under engine.cli; each module registers its own arguments.
-COMMANDS = ("hw", "validate", "run", "profile", "history", "sweep", "report", "export", "project")
+COMMANDS = ("hw", "validate", "run", "profile", "history", "sweep", "report", "export", "project", "explain")
 DEBUG_ENV = "TRADEOFF_LAB_DEBUG"
 __all__ = ["COMMANDS", "DEBUG_ENV", "EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_RUN_FAILED", "BadInput",
            "build_parser", "main"]

@@ -72,6 +72,31 @@ class SweepJob:
 
 
 @dataclass(frozen=True)
+class ExplainJob:
+    """Explain this run (engine.profile.explain): the verdict (given, or a profile run's), then the
+    baseline and each lever alone as one sweep of run jobs, then the levers that helped together.
+    Events: the ExplainPlan once planned, then SweepProgress; JobProgress with the fraction done.
+    JobFinished carries the ExplainResult (its waterfall). `verdict_source` replaces the profile run
+    and `run_target` the run worker (tests, demos)."""
+    kind: ClassVar[str] = "explain"
+    network: str  # preset name or spec path, for the sweep's grid
+    spec_json: str
+    baseline: RunConfig
+    folder: str
+    verdict: str | None = None  # None: profile the baseline to find it
+    levers: tuple[str, ...] | None = None  # None: every lever proposed
+    combine: bool = True
+    cooldown_s: float = 5.0
+    db_path: str | None = None
+    verdict_source: Callable[..., Any] | None = None
+    run_target: Callable[..., Any] | None = None
+
+    def execute(self, ctx: JobContext) -> Any:
+        from engine.profile.explain_setup import run_explain_job
+        return run_explain_job(self, ctx)
+
+
+@dataclass(frozen=True)
 class InventoryJob:
     """The hardware inventory (hw.inventory.inventory()): NVML and psutil stay out of the caller's
     process. JobFinished carries the typed hw.inventory.Inventory."""

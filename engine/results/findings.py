@@ -82,7 +82,7 @@ def _energy_estimated(*runs: RunResult) -> bool:
     return any(r.energy_j.gpu_method and r.energy_j.gpu_method != "counter" for r in runs)
 
 
-def _values(runs: Sequence[RunResult], metric: str) -> list[float]:
+def figure_values(runs: Sequence[RunResult], metric: str) -> list[float]:
     """What a configuration's figure rests on: each repeat's value when it was run more than once,
     else its measuring windows' values, else its one value."""
     def one(r: RunResult) -> float | None:
@@ -95,6 +95,7 @@ def _values(runs: Sequence[RunResult], metric: str) -> list[float]:
         return [v for v in per_window if v]
     v = one(runs[0])
     return [v] if v else []
+
 
 
 def _busy(runs: Sequence[RunResult]) -> bool:
@@ -121,6 +122,15 @@ def _combined(ratios: list[Ratio]) -> Ratio:
                  _geomean([r.high for r in ratios]))
 
 
+def accuracy_comparable(runs: Sequence[RunResult]) -> bool:
+    """Whether the accuracies of these runs compare: they saw the same training (the same stored
+    weights, or training runs of equal steps)."""
+    same = {getattr(r.config, "weights", None) for r in runs}
+    steps = {r.steps for r in runs}
+    trained_alike = all(r.config.mode == "train" for r in runs) and len(steps) == 1
+    return (len(same) == 1 and None not in same) or trained_alike
+
+
 def _accuracy_change(pairs: list[tuple[list[RunResult], list[RunResult]]]) -> str:
     """The accuracy change of a lever, or why the runs cannot say: only runs that saw the same
     training (the same stored weights, or equal training steps) compare."""
@@ -130,10 +140,7 @@ def _accuracy_change(pairs: list[tuple[list[RunResult], list[RunResult]]]) -> st
         b = [r for r in b_runs if r.accuracy is not None]
         if not a or not b:
             continue
-        same = {getattr(r.config, "weights", None) for r in a + b}
-        steps = {r.steps for r in a + b}
-        trained_alike = all(r.config.mode == "train" for r in a + b) and len(steps) == 1
-        if (len(same) == 1 and None not in same) or trained_alike:
+        if accuracy_comparable(a + b):
             diffs += [x.accuracy - y.accuracy for x in a for y in b]
         else:
             incomparable = True
@@ -195,23 +202,23 @@ def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
                 f"int8 (fp32 kernels between quantize steps), so its speed is not compared; compile it for int8 "
                 f"kernels{_accuracy_change(pairs)}.")
         return [Finding("lever", text, tuple(x.run_id for x in runs), {"simulated": 1.0})]
-    tp = [ratio_interval(_values(a, "throughput_sps"), _values(b, "throughput_sps")) for a, b in pairs]
+    tp = [ratio_interval(figure_values(a, "throughput_sps"), figure_values(b, "throughput_sps")) for a, b in pairs]
     tp = [r for r in tp if r]
     if not tp:
         return []
     runs = [x for a, b in pairs for x in (*a, *b)]
     busy = _busy(runs)
-    spread = any(len(_values(a, "throughput_sps")) > 1 or len(_values(b, "throughput_sps")) > 1 for a, b in pairs)
+    spread = any(len(figure_values(a, "throughput_sps")) > 1 or len(figure_values(b, "throughput_sps")) > 1 for a, b in pairs)
     g_tp = _combined(tp)
     where = scope(pairs[0][0][0], f, len(tp))
     text = (f"{value_name(f, v)} vs {value_name(f, ref)}{where}: "
             f"{_ratio_text(g_tp, 'the throughput', 'less throughput', busy)}")
     numbers = {"throughput_ratio": g_tp.value, "throughput_ratio_low": g_tp.low, "throughput_ratio_high": g_tp.high,
                "pairs": float(len(tp)), "conclusive": float(g_tp.conclusive)}
-    en_pairs = [(a, b) for a, b in pairs if _values(a, "energy_per_sample_j") and _values(b, "energy_per_sample_j")]
-    kinds = {_energy_kind(x) for a, b in en_pairs for x in (*a, *b)}
+    en_pairs = [(a, b) for a, b in pairs if figure_values(a, "energy_per_sample_j") and figure_values(b, "energy_per_sample_j")]
+    kinds = {energy_kind(x) for a, b in en_pairs for x in (*a, *b)}
     if en_pairs and len(kinds) == 1:  # never a ratio of a measured and an estimated energy
-        en = [ratio_interval(_values(a, "energy_per_sample_j"), _values(b, "energy_per_sample_j")) for a, b in en_pairs]
+        en = [ratio_interval(figure_values(a, "energy_per_sample_j"), figure_values(b, "energy_per_sample_j")) for a, b in en_pairs]
         g_en = _combined([r for r in en if r])
         est = " (estimated)" if kinds == {"estimated"} else ""
         text += ", " + _ratio_text(g_en, "more energy per sample", "less energy per sample", busy) + est
@@ -252,12 +259,13 @@ def scope(r: RunResult, compared: str, n: int) -> str:
 MEASURED_ENERGY = {"counter", "rapl"}
 
 
-def _energy_kind(r: RunResult) -> str:
+def energy_kind(r: RunResult) -> str:
     """'measured' (an energy counter or RAPL) or 'estimated' (integrated power, a TDP model)."""
     method = getattr(r.energy_per_sample_j, "method", None)
     if method is None:  # results from before energy per sample carried its method
         method = r.energy_j.gpu_method if r.energy_j.gpu is not None else ("rapl" if r.energy_j.cpu is not None else None)
     return "measured" if method in MEASURED_ENERGY else "estimated"
+
 
 
 def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Finding]:

@@ -224,10 +224,11 @@ class SweepRun:
 
     def __init__(self, state: SweepState, folder: str | Path, runner: Runner | None = None,
                  on_progress: Callable[[SweepProgress], None] = lambda p: None,
-                 sleep: Callable[[float], None] | None = None):
+                 sleep: Callable[[float], None] | None = None, stores_runs: bool | None = None):
         self.state, self.folder = state, Path(folder)
         self.runner = runner or make_job_runner(sweep_network(state.grid), state.db_path)
-        self._stores_runs = runner is None  # the run jobs store themselves in the history
+        # the run jobs store themselves in the history (a given runner may be a job runner too)
+        self._stores_runs = runner is None if stores_runs is None else stores_runs
         self.on_progress = on_progress
         self._cancel = threading.Event()
         self._sleep = sleep or (lambda s: self._cancel.wait(s))

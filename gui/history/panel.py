@@ -47,6 +47,7 @@ FILTERS = (("network", "All networks"), ("device", "All devices"), ("precision",
 
 class HistoryPanel(QWidget):
     compare_requested = Signal(list)  # list[str] run ids, two or more
+    explain_requested = Signal(object)  # RunResult: "Explain…" on one selected run
     run_opened = Signal(str)
     open_spec_requested = Signal(object)  # a NetworkSpec from a run (a structurally pruned network), to edit
     profile_opened = Signal(object, object)  # ProfileResult, NetworkSpec | None (the run's network)
@@ -94,9 +95,13 @@ class HistoryPanel(QWidget):
                                        "time goes, and the roofline")
         self.compare_button = QPushButton("Compare")
         self.delete_button = QPushButton("Delete")
+        self.explain_button = QPushButton("Explain…")
+        self.explain_button.setToolTip("Run the levers that address what bounds the selected run, one at a time "
+                                       "against it, and show each one's effect")
         self.import_button = QPushButton("Import result JSON…")
         self.refresh_button = QPushButton("Refresh")
-        for b in (self.open_button, self.profile_button, self.compare_button, self.delete_button, self.import_button, self.refresh_button):
+        for b in (self.open_button, self.profile_button, self.compare_button, self.explain_button, self.delete_button,
+                  self.import_button, self.refresh_button):
             bar.addWidget(b)
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -153,6 +158,7 @@ class HistoryPanel(QWidget):
         self.table.doubleClicked.connect(lambda _i: self.open_selected())
         self.compare_button.clicked.connect(self.compare_selected)
         self.profile_button.clicked.connect(self.open_selected_profile)
+        self.explain_button.clicked.connect(self.explain_selected)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
         self.import_button.clicked.connect(self._import_dialog)
         self.refresh_button.clicked.connect(self.refresh)
@@ -248,12 +254,25 @@ class HistoryPanel(QWidget):
                                        "time goes, and the roofline" if profiled else
                                        "Select one run that has a profile (◆ in the Network column); the Run "
                                        "tab's Profile button makes one")
+        self.explain_button.setEnabled(n == 1)
         self.delete_button.setEnabled(n >= 1)
         self.compare_button.setEnabled(n >= 2)
         self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")
         self.compare_button.setToolTip("" if n >= 2 else "Select two or more runs (Ctrl/Shift+click) to compare")
 
     # --- actions ------------------------------------------------------------------------------
+    def explain_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            return
+        try:
+            result = self.store().get(ids[0])
+        except (BadStoreFile, ValueError) as exc:
+            self._show_error(damaged_run(ids[0], exc) if isinstance(exc, ValueError) else str(exc))
+            return
+        if result is not None:
+            self.explain_requested.emit(result)
+
     def open_run(self, run_id: str) -> bool:
         try:
             result = self.store().get(run_id)

@@ -66,6 +66,7 @@ def _label(text: str, name: str) -> QLabel:
 
 class RunPanel(QWidget):
     run_finished = Signal(object)  # RunResult (the history refreshes on it)
+    explain_requested = Signal(object)  # RunResult: "Explain this run…" after a finished run
 
     def __init__(self, doc, db_path: str | None = None, controller: RunController | None = None,
                  load_inventory: bool = True, parent: QWidget | None = None) -> None:
@@ -147,10 +148,17 @@ class RunPanel(QWidget):
         self.reset = QToolButton()
         self.reset.setText("Reset zoom")
         hint = _label("drag to pan · wheel to zoom · hover for values", "Clock")
+        self.explain_button = QPushButton("Explain this run…")
+        self.explain_button.setToolTip("Runs the levers that address what bounds this run, one at a time against "
+                                       "it, and shows each one's effect (a waterfall)")
+        self.explain_button.hide()  # until a run finished ok
+        self._last_result: RunResult | None = None
+        self.explain_button.clicked.connect(lambda: self.explain_requested.emit(self._last_result))
         top = QHBoxLayout()
         top.addWidget(self.status)
         top.addStretch(1)
         top.addWidget(self.clock)
+        top.addWidget(self.explain_button)
         bar = QHBoxLayout()
         bar.addWidget(hint)
         bar.addStretch(1)
@@ -300,6 +308,7 @@ class RunPanel(QWidget):
         analysis = self.doc.analysis
         network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops)
         self.card.hide()
+        self.explain_button.hide()
         self._total_steps, self._total_seconds = config.steps, config.seconds
         self.controller.start(spec.to_json(), config, network)
         self._bound_run = True
@@ -361,6 +370,8 @@ class RunPanel(QWidget):
             self.progress.setValue(1000)
         timed = f" in {result.measured_s:.1f} s timed" if result.measured_s else ""
         self.clock.setText(f"{result.steps:,} steps · {result.samples:,} samples{timed}")
+        self._last_result = result
+        self.explain_button.setVisible(result.status == "ok")
         self.refresh()
         self.run_finished.emit(result)
 

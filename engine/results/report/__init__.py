@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from engine.results.findings import Finding
 from engine.results.report.model import ReportData, build
 from engine.results.report.safe import finite
 from engine.results.result import RunResult
+
+if TYPE_CHECKING:
+    from engine.results.report.charts import Chart
 
 __all__ = ["ReportData", "build", "make_report"]
 
@@ -21,19 +25,21 @@ __all__ = ["ReportData", "build", "make_report"]
 def make_report(results: Sequence[RunResult], *, html: str | Path | None = None, pdf: str | Path | None = None,
                 csv: str | Path | None = None, json: str | Path | None = None, baseline_id: str | None = None,
                 skipped: Sequence[tuple[dict, str]] = (), title: str | None = None,
-                profiles: Mapping[str, Any] | None = None) -> list[Path]:
+                profiles: Mapping[str, Any] | None = None, lead_findings: Sequence[Finding] = (),
+                lead_charts: Sequence[Chart] = ()) -> list[Path]:
     """Write the requested report files; returns their paths. `profiles`: run id -> its stored
-    ProfileResult, for the Profile section. Raises ValueError without runs, OSError when a file
-    cannot be written."""
+    ProfileResult, for the Profile section; `lead_findings` and `lead_charts` come first (an explain's
+    waterfall, say). Raises ValueError without runs, OSError when a file cannot be written."""
     results = [finite(r) for r in results]  # 10**400 or NaN from an imported file: "not available"
     data = build(results, baseline_id, skipped, title)
+    data.findings = [*lead_findings, *data.findings]
     if profiles:
         from engine.results.report.profile_section import profile_sections
         data.profiles = profile_sections(results, data.labels, profiles, charts=bool(html or pdf))
     written: list[Path] = []
     if html or pdf:
         from engine.results.report.charts import all_charts
-        charts = all_charts(data.results, data.labels, data.baseline_id)
+        charts = [*lead_charts, *all_charts(data.results, data.labels, data.baseline_id)]
         if html:
             from engine.results.report.html import write_html
             written.append(write_html(data, charts, html))
