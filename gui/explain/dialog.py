@@ -64,7 +64,7 @@ class ExplainDialog(QDialog):
     def __init__(self, network: str, spec_json: str, baseline: RunConfig, db_path: str | None = None,
                  sweeps_dir: str | Path | None = None, parent: QWidget | None = None, display_name: str | None = None,
                  cooldown_s: float = 5.0, run_target: Callable[..., Any] | None = None,
-                 verdict_source: Callable[..., Any] | None = None) -> None:
+                 verdict_source: Callable[..., Any] | None = None, profile_verdict: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Explain this run")
         self.setMinimumWidth(760)
@@ -81,6 +81,7 @@ class ExplainDialog(QDialog):
         self.job.finished.connect(self._finished)
         self.job.failed.connect(self._failed)
         self._build(display_name or network)
+        self._use_profile(profile_verdict)
         self._update_levers()
 
     # ---- form -----------------------------------------------------------------------------
@@ -141,6 +142,17 @@ class ExplainDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self.cancel)
         self.close_button.clicked.connect(self.close)
+
+    def _use_profile(self, verdict: str | None) -> None:
+        """A run profiled before: its verdict is chosen, and said to come from that profile."""
+        if not verdict:
+            return
+        try:
+            bound = profile.parse_verdict(verdict)
+        except TradeoffError:
+            return
+        self.verdict.setCurrentIndex(self.verdict.findData(bound))
+        self.status.setText(f"The run's stored profile calls it {profile.BOUND_WORDS[bound]}.")
 
     @property
     def running(self) -> bool:
@@ -298,6 +310,17 @@ def spec_snapshot(spec: dict, name: str) -> str:
     return str(path)
 
 
+def stored_verdict(run_id: str, db_path: str | None = None) -> str | None:
+    """The verdict of the profile stored with this run, if it has one (a history without profiles,
+    or a damaged one: None, and the user chooses)."""
+    from engine.results import RunStore
+    try:
+        found = RunStore(db_path).get_profile(run_id)
+    except (TradeoffError, ValueError, OSError):
+        return None
+    return str(found.verdict) if found is not None else None
+
+
 def open_explain_dialog(parent: QWidget, result, db_path: str | None = None,
                         on_finished: Callable[[Any], None] = lambda r: None) -> ExplainDialog | None:
     """The Run tab's and History's "Explain this run…": a dialog on a finished run's network and
@@ -313,7 +336,8 @@ def open_explain_dialog(parent: QWidget, result, db_path: str | None = None,
         return None
     baseline = result.config.model_copy(update={"repeats": 1})
     dialog = ExplainDialog(network, json.dumps(spec), baseline, db_path=db_path, parent=parent,
-                           display_name=f"{result.network.name} (run {result.run_id})")
+                           display_name=f"{result.network.name} (run {result.run_id})",
+                           profile_verdict=stored_verdict(result.run_id, db_path))
     dialog.setAttribute(Qt.WA_DeleteOnClose)
     dialog.explain_finished.connect(on_finished)
     dialog.show()

@@ -147,3 +147,12 @@ def test_the_waterfall_draws_each_steps_interval_and_a_failed_lever_without_figu
     assert view.whiskers == 1  # the bf16 step's 95 % interval over its three runs; the failed one has no bar
     assert view.table.item(0, 2).text().startswith("1.51× (") and view.table.item(1, 2).text() == "–"
     assert view.table.item(1, 6).text() == "oom: CUDA out of memory"
+
+
+def test_a_run_profiled_before_starts_from_its_profiles_verdict(qtbot, tmp_path):
+    from gui.explain.dialog import ExplainDialog, stored_verdict
+    dlg = ExplainDialog("lenet", SPEC_JSON, RunConfig(device="cpu"), sweeps_dir=tmp_path, profile_verdict="memory-bound")
+    qtbot.addWidget(dlg)
+    assert dlg.verdict.currentData() == "memory" and "stored profile calls it memory-bound" in dlg.status.text()
+    assert dlg.chosen_levers() == ("channels-last", "compile")
+    assert stored_verdict("no-such-run", str(tmp_path / "runs.sqlite")) is None  # no profile: the user chooses
