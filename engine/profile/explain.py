@@ -44,8 +44,13 @@ def profile_verdict(spec_json: str, config: RunConfig) -> str:
     except ImportError:
         raise Unsupported("this version has no profiler to find the bound: give it with --verdict "
                           "(launch-bound, memory-bound, compute-bound or data/host-bound)") from None
+    from engine.errors import RunFailed
     from engine.net.spec import spec_from_json
-    return str(profile_run(spec_from_json(spec_json, "network"), config).verdict)
+    run, found = profile_run(spec_from_json(spec_json, "network"), config)
+    if found is None:
+        raise RunFailed(f"the profile run to find the bound ended {run.status}"
+                        f"{': ' + run.error if run.error else ''}; give the bound with --verdict")
+    return str(found.verdict)
 
 
 @dataclass(frozen=True)

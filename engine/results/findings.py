@@ -398,7 +398,7 @@ def parallel_findings(ok: Sequence[RunResult]) -> list[Finding]:
         base = by_id.get(p.baseline_run_id or "")
         ids = (r.run_id,) + ((base.run_id,) if base else ())
         if base and r.energy_per_sample_j.total and base.energy_per_sample_j.total \
-                and _energy_kind(r) == _energy_kind(base):
+                and energy_kind(r) == energy_kind(base):
             e = r.energy_per_sample_j.total / base.energy_per_sample_j.total
             text += f", {e:.2f}× energy per sample"
             numbers["energy_per_sample_ratio"] = e
