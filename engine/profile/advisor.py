@@ -233,6 +233,17 @@ def _not_applicable(cand: _Candidate, config: RunConfig) -> str:
     return "does not apply to this run"
 
 
+def refusal(config: RunConfig, target: o.Target) -> str | None:
+    """Why the option rules refuse this configuration on this target (one of its chosen values), or None."""
+    values = config.model_dump()
+    fields = o.option_fields(type(config))
+    for key, why in o.unavailable(values, target).items():
+        name, _, choice = key.partition(":")
+        if name in fields and choice and fields[name].format(values[name]) == choice:
+            return why
+    return None
+
+
 def apply(config: RunConfig, *levers: Lever) -> RunConfig:
     """The baseline with the levers' changes (later levers win on a shared field)."""
     changes: dict[str, Any] = {}

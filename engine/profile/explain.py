@@ -21,9 +21,10 @@ from typing import Any
 
 from engine.errors import BadInput, Unsupported
 from engine.files import write_text_atomic
-from engine.profile.advisor import TAGS, Advice, Lever, Skipped, apply
+from engine.profile.advisor import TAGS, Advice, Lever, Skipped, apply, refusal
 from engine.profile.waterfall import Step, StepInput, baseline_figures, waterfall
 from engine.run.config import RunConfig
+from engine.run.options import Target
 from engine.sweep.grid import Grid, SweepEntry, SweepState
 from engine.sweep.runner import RunOutcome, SweepProgress, SweepRun, make_job_runner
 
@@ -62,6 +63,7 @@ class ExplainPlan:
     repeats: int = 1
     combine: bool = True  # one more run with every lever that helped
     cooldown_s: float = 5.0
+    target: Target | None = None  # what the option rules judge by (default: the baseline's device)
 
     def lever_configs(self) -> list[tuple[Lever, RunConfig]]:
         return [(lever, apply(self.baseline, lever)) for lever in self.advice.levers]
@@ -183,8 +185,15 @@ class ExplainRun:
         helped = sorted((s for s in steps if s.helped), key=lambda s: -s.throughput.value)  # type: ignore[union-attr]
         taken: set[str] = set()
         used: list[Step] = []
-        for s in helped:
-            if not set(s.changes) & taken:
+        target = self.plan.target or Target(device=self.plan.baseline.device)
+        for s in helped:  # the best first; a lever the others rule out (a CUDA graph and reduce-overhead) is left out
+            if set(s.changes) & taken:
+                continue
+            try:
+                together = apply(self.plan.baseline, *(Lever(u.key, u.changes, u.why, u.tag) for u in [*used, s]))
+            except ValueError:
+                continue
+            if refusal(together, target) is None:
                 taken |= set(s.changes)
                 used.append(s)
         if len(used) < 2:

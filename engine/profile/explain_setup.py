@@ -58,10 +58,10 @@ def make_plan(network: str, spec_json: str, baseline: RunConfig, *, verdict: str
         verdict = (verdict_source or profile_verdict)(spec_json, baseline)
         source = "profile"
     parse_verdict(verdict)  # BadVerdict names the known verdicts
-    advice = advise(verdict, baseline, target or target_for(baseline, spec_json), cpu_threads=os.cpu_count())
-    advice = choose_levers(advice, levers)
+    target = target or target_for(baseline, spec_json)
+    advice = choose_levers(advise(verdict, baseline, target, cpu_threads=os.cpu_count()), levers)
     return ExplainPlan(network, baseline, advice, source, repeats=baseline.repeats, combine=combine,
-                       cooldown_s=cooldown_s)
+                       cooldown_s=cooldown_s, target=target)
 
 
 def run_explain_job(job: Any, ctx: Any) -> ExplainResult:

@@ -81,8 +81,8 @@ class ExplainDialog(QDialog):
         self.job.finished.connect(self._finished)
         self.job.failed.connect(self._failed)
         self._build(display_name or network)
-        self._use_profile(profile_verdict)
         self._update_levers()
+        self._use_profile(profile_verdict)
 
     # ---- form -----------------------------------------------------------------------------
     def _build(self, name: str) -> None:
