@@ -19,6 +19,8 @@ def lever_rows(r: RunResult) -> list[tuple[str, str]]:
         text = f"{p.kind} {p.amount:g}: params {p.params_before:,} -> {p.params_after:,}"
         if p.zero_weights_share is not None:
             text += f", {f.pct(p.zero_weights_share)} of the pruned layers' weights are zero"
+        if p.finetune_steps:
+            text += f", then {p.finetune_steps:,} fine-tuning steps"
         if p.kind == "unstructured":
             text += " (dense kernels still multiply the zeros: expect no speed-up)"
         rows.append(("pruned", text))

@@ -173,6 +173,7 @@ class PruneReport(_Part):
     zero_weights_share: float | None = None  # zeros among the pruned layers' weights after pruning
     sparse_kernels: bool = False  # the run multiplied with sparse kernels (2:4); else dense kernels saw the zeros
     from_weights: str | None = None  # the trained weights pruned (None: random weights, accuracy meaningless)
+    finetune_steps: int = 0  # training steps on the run's data after pruning (pruned weights kept at zero)
 
 
 class QuantizationReport(_Part):

@@ -175,6 +175,10 @@ class RunConfig(BaseModel):
         "sparse GPU kernels (Ampere or newer, fp16/bf16 inference)", metavar="KIND:AMOUNT", none_label="off",
         axis=True, axis_flag="--prunes", axis_default=(None,), help=f"prune the weights before the run: {PRUNE_FORMAT}")] = Field(
         default=None, description="pruning: unstructured:AMOUNT, structured:AMOUNT or 2:4")
+    prune_finetune_steps: Annotated[int, Option(
+        "Fine-tune after pruning", "Training steps on the run's data set right after pruning, before the run "
+        "(untimed), so the remaining weights make up for the removed ones", suffix=" steps", gui_max=100_000)] = Field(
+        default=0, ge=0, le=100_000, description="training steps after pruning, before the run (0: none)")
     sample_hz: Annotated[float, Option(
         "Telemetry rate", exempt={"gui": "a measuring detail: the app keeps the default rate"})] = Field(
         default=10.0, ge=0, le=1000, description="telemetry samples per second; 0 turns the sampler off")
@@ -287,6 +291,12 @@ class RunConfig(BaseModel):
             self.device = self.devices[0]
         if self.is_parallel:
             self._parallel_rules()
+        if self.prune_finetune_steps:
+            if self.prune is None:
+                raise ValueError("prune_finetune_steps fine-tunes a pruned network: it needs prune")
+            if self.dataset.partition(":")[0] == "synthetic":
+                raise ValueError("prune_finetune_steps trains on labelled images (digits, mnist:PATH, ...), not "
+                                 "synthetic data")
         if self.until_accuracy is not None:
             if self.mode != "train":
                 raise ValueError("until_accuracy stops a training run: it needs mode train")

@@ -142,6 +142,13 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
             if config.until_accuracy is not None and not data.has_heldout:
                 raise BadRunInput(f"until_accuracy: data set {config.dataset!r} has no held-out images to "
                                   f"check accuracy on")
+            if config.prune_finetune_steps and run_.prune is not None:
+                from engine.run.prune import finetune
+                if num_classes is None:
+                    raise BadRunInput("prune_finetune_steps: fine-tuning needs a vector of class scores as output")
+                model = finetune(model, data, config, run_.prune, device,
+                                 bool(probabilities if probabilities is not None
+                                      else getattr(model, "ends_with_softmax", False)))
             if plan.quantize_int8:  # calibrated on the run's data; compiled to int8 kernels with Compile on
                 from engine.run.quantize import quantize_static_int8
                 model, run_.int8_forward, run_.quantization = quantize_static_int8(model, data, config, input_shape)

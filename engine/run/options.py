@@ -275,6 +275,10 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if target.input_shape is not None and len(target.input_shape) != 3:
         out["channels_last"] = (f"channels-last needs an image input (channels, height, width); this "
                                 f"network's input is {list(target.input_shape)}")
+    if values.get("prune") is None:
+        out["prune_finetune_steps"] = "used only with pruning"
+    elif str(values.get("dataset", "synthetic")).partition(":")[0] == "synthetic":
+        out["prune_finetune_steps"] = "fine-tuning needs labelled images: synthetic data has none"
     if not (values.get("devices") or values.get("processes") or (values.get("nnodes") or 1) > 1):
         for name in DDP_KNOBS:
             out[name] = "used only by data-parallel runs (several devices or processes)"
@@ -290,7 +294,8 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if mode != "train":
         for name in DDP_KNOBS:
             out[name] = "data-parallel inference runs independent processes: no gradients to all-reduce"
-        for name in ("optimizer", "lr", "eval_every_s", "keep_weights", "until_accuracy"):
+        finetunes = bool(values.get("prune") and values.get("prune_finetune_steps"))  # it trains with them
+        for name in ("eval_every_s", "keep_weights", "until_accuracy") + (() if finetunes else ("optimizer", "lr")):
             out[name] = "used only when training"
     elif str(values.get("dataset", "synthetic")).partition(":")[0] == "synthetic":
         out["eval_every_s"] = "synthetic data has no held-out images to check accuracy on"

@@ -12,6 +12,7 @@
   NVIDIA's sparse tensor cores multiply it (Ampere or newer, fp16/bf16 inference).
 
     model, network, report = prune_model(model, network, config, device)   before the run
+    finetune(model, data, config, report, device, probabilities)          optional, untimed, before the run
     to_semi_structured(model, dtype, report)                               2:4, once the model is on the GPU
 """
 from __future__ import annotations
@@ -95,6 +96,32 @@ def to_semi_structured(model: nn.Module, dtype: torch.dtype | None, report: Prun
         module.weight = nn.Parameter(to_sparse_semi_structured(weight), requires_grad=False)
         if module.bias is not None:
             module.bias = nn.Parameter(module.bias.detach().to(weight.dtype), requires_grad=False)
+
+
+def finetune(model: nn.Module, data: Any, config: RunConfig, report: PruneReport, device: torch.device,
+             probabilities: bool) -> nn.Module:
+    """config.prune_finetune_steps training steps on the run's data (its optimizer and learning rate),
+    untimed, before the run. Weights pruned to zero stay zero (masks re-applied after each step); a
+    structurally pruned network simply trains at its smaller size."""
+    from engine.run.steps import loss_on_output, make_optimizer
+    model = model.to(device).train()
+    layers = dict(_weighted(model))
+    masks = {lid: layers[lid].weight.detach() != 0 for lid in report.layers} if report.kind != "structured" else {}
+    opt = make_optimizer(config.optimizer, model, config.lr)
+    for _ in range(config.prune_finetune_steps):
+        x, y = data.next_batch(config.batch)
+        loss = loss_on_output(model(x), y, probabilities)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for lid, mask in masks.items():
+                layers[lid].weight.mul_(mask)
+    report.finetune_steps = config.prune_finetune_steps
+    if masks:  # measured again: what the run multiplies
+        weights = [layers[lid].weight for lid in masks]
+        report.zero_weights_share = sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)
+    return model.eval()
 
 
 def _weighted(model: nn.Module) -> list[tuple[str, nn.Module]]:

@@ -76,6 +76,17 @@ def test_structured_and_unstructured_pruning_of_trained_lenet(trained, monkeypat
     code, sparse, out = _cli(folder, monkeypatch, capsys, "--weights", run_id, "--prune", "unstructured:0.5")
     assert code == 0 and sparse.prune.zero_weights_share >= 0.5 and sparse.network.params == 61_706
     assert "expect no speed-up" in out and sparse.accuracy is not None
+    code, tuned, out = _cli(folder, monkeypatch, capsys, "--weights", run_id, "--prune", "unstructured:0.5",
+                            "--prune-finetune-steps", "20", "--optimizer", "adam", "--lr", "0.001")
+    assert code == 0 and tuned.prune.finetune_steps == 20 and "then 20 fine-tuning steps" in out
+    assert tuned.prune.zero_weights_share >= 0.5  # the pruned weights stayed zero through the fine-tuning
+
+
+def test_prune_finetune_steps_needs_pruning_and_labelled_data():
+    with pytest.raises(ValueError, match="it needs prune"):
+        RunConfig(prune_finetune_steps=5, dataset="digits")
+    with pytest.raises(ValueError, match="not synthetic data"):
+        RunConfig(prune_finetune_steps=5, prune="structured:0.5")
 
 
 def test_int8_refuses_a_network_without_convolution_or_linear_layer():

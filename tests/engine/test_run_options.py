@@ -29,9 +29,14 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "cuDNN" in unavailable(train, cpu)["cudnn_benchmark"]
     assert "compute capability 8.0" in unavailable(train, volta)["precision:bf16"]
     assert "this GPU is 7.0" in unavailable(train, volta)["precision:tf32"]
-    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) == {"precision:int8", "backend:onnxruntime"}
+    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) == {"precision:int8", "backend:onnxruntime",
+                                                                "prune_finetune_steps"}
     assert "data-parallel runs" in unavailable(train, hopper)["bucket_cap_mb"]  # one device: DDP knobs do nothing
     assert not set(DDP_KNOBS) & set(unavailable({**train, "devices": ["cuda:0", "cuda:1"]}, hopper))
+    assert unavailable(train, hopper)["prune_finetune_steps"] == "used only with pruning"
+    assert "synthetic" in unavailable({"prune": "2:4"}, hopper)["prune_finetune_steps"]
+    tune = {"mode": "infer", "dataset": "digits", "prune": "structured:0.5", "prune_finetune_steps": 10}
+    assert not {"prune_finetune_steps", "optimizer", "lr"} & set(unavailable(tune, cpu))  # fine-tuning trains
     assert "only on the CPU" in unavailable(infer, hopper)["precision:int8"]
     assert "only for inference" in unavailable(train, cpu)["precision:int8"]
     assert "precision:int8" not in unavailable(infer, cpu)  # the one place int8 runs
@@ -83,7 +88,7 @@ def test_config_flags_round_trip_every_option():
                        channels_last=True, compile="max-autotune", cudnn_benchmark=False, threads=3, sample_hz=0, conv_algo="fft",
                        idle_baseline_s=0, weights="20261129-010203-abcdef", stable_windows=4, stable_pct=2.5,
                        stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25",
-                       backend="onnxruntime")
+                       backend="onnxruntime", prune_finetune_steps=3)
     training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True)  # training-only, and the CUDA graph
     ddp = RunConfig(devices="cuda:0,cuda:1", processes=None, parallel="data", nnodes=2, bucket_cap_mb=50.5,
                     gradient_as_bucket_view=True, static_graph=True, ddp_compress="bf16")
