@@ -45,3 +45,16 @@ def test_simulated_int8_is_never_reported_as_a_speed_up():
     int8.quantization = QuantizationReport(method="static-ptq", layers=["conv1"], kernels="oneDNN", simulated=False)
     [f] = [f for f in findings([fp32, int8]) if f.kind == "lever"]
     assert "3.00× the throughput" in f.text
+
+
+def test_simulated_int8_pairs_are_left_out_of_a_comparison_that_has_real_ones():
+    runs = []
+    for compile_mode, tp in ((None, 1000.0), ("default", 2000.0)):
+        fp32 = _base(f"f{compile_mode}", tp, compile=compile_mode)
+        int8 = _base(f"i{compile_mode}", tp * 1.5, precision="int8", compile=compile_mode)
+        int8.quantization = QuantizationReport(method="static-ptq", layers=["conv1"], kernels="k",
+                                               simulated=compile_mode is None)
+        runs += [fp32, int8]
+    text = {f.text.split(" vs ")[0]: f for f in findings(runs) if f.kind == "lever"}
+    assert "1.50× the throughput" in text["int8"].text and "simulated int8 runs (no compile) left out" in text["int8"].text
+    assert "2.00× the throughput" in text["compile:default"].text  # fp32 pair alone: int8 eager is simulated
