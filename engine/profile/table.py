@@ -45,10 +45,19 @@ def render_table(profile: Any) -> str:
 
 
 def sum_line(profile: Any) -> str:
+    """The measured part of the step (layers, loss, optimizer, data) against the unprofiled step. The idle
+    time is that step's remainder, so the full sum equals it by construction: the line says so, and the
+    figure that can go wrong is the measured part, which must not exceed the step."""
     layers, other = profile.layer_time_s(), profile.other_time_s()
-    total = layers + other
-    text = f"sum: layers {_ms(layers)} + other {_ms(other)} = {_ms(total)} per step"
-    if profile.unprofiled_step_time_s:
-        text += (f"; unprofiled step {_ms(profile.unprofiled_step_time_s)} (median): "
-                 f"{f.ratio(total / profile.unprofiled_step_time_s)}")
+    idle = profile.other.idle_s
+    measured = layers + other - idle
+    text = f"sum: layers {_ms(layers)} + loss, optimizer, data {_ms(other - idle)} = measured {_ms(measured)}"
+    step = profile.unprofiled_step_time_s
+    if not step:
+        return text + f" + idle {_ms(idle)} per step"
+    gaps = "gaps between kernels" if str(profile.device).startswith("cuda") else "host time between operators"
+    text += (f" per step, {f.pct(measured / step)} of the unprofiled step {_ms(step)} (median); idle {_ms(idle)} "
+             f"is the rest of that step ({gaps})")
+    if measured > step:
+        text += f"; the measured part exceeds the unprofiled step {f.ratio(measured / step)}"
     return text

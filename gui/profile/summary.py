@@ -28,13 +28,14 @@ NOT_A_BENCHMARK = ("A profile is a separate, slower run under the profiler: it s
 
 
 def sums_line(profile: ProfileResult) -> str:
-    """The layers and the other time summed against the unprofiled run's step (the shares are of it),
-    and how much the profiler slowed its own steps."""
+    """The measured part of the step (layers, loss, optimizer, data) against the unprofiled run's step (the
+    shares are of it; idle is its remainder), and how much the profiler slowed its own steps."""
     layers, other = profile.layer_time_s(), profile.other_time_s()
-    line = f"Layers {fmt.seconds(layers)} + other {fmt.seconds(other)} = {fmt.seconds(layers + other)} per step"
+    measured = layers + other - profile.other.idle_s
+    line = f"Measured: layers {fmt.seconds(layers)} + other {fmt.seconds(other - profile.other.idle_s)} per step"
     unprofiled = profile.unprofiled_step_time_s
-    line += (f"; the unprofiled run's step: {fmt.seconds(unprofiled)} (the sum is "
-             f"{fmt.pct((layers + other) / unprofiled, 0)} of it)." if unprofiled else ".")
+    line += (f", {fmt.pct(measured / unprofiled, 0)} of the unprofiled run's step ({fmt.seconds(unprofiled)}); "
+             f"idle is the rest." if unprofiled else ".")
     slowed = f", {profile.profiler_overhead:.2f}× slower" if profile.profiler_overhead else ""
     return line + f" A profiled step took {fmt.seconds(profile.step_time_s)}{slowed}."
 

@@ -16,6 +16,7 @@ from engine.profile import (
     Peaks,
     ProfileResult,
     read_profile_file,
+    sum_line,
 )
 from engine.results.store import RunStore
 from tests.engine.test_store import make_result
@@ -55,6 +56,16 @@ def test_sums_largest_and_ridge():
     assert p.largest().id == "conv1"
     assert p.peaks.ridge_flop_per_byte == pytest.approx(10.0)
     assert Peaks(precision="fp32").ridge_flop_per_byte is None
+
+
+def test_sum_line_states_the_measured_part_and_that_idle_is_the_remainder():
+    p = make_profile()  # measured 9.8 ms (layers 8 + loss, optimizer, data 1.8) against an 8 ms unprofiled step
+    line = sum_line(p)
+    assert "measured 9.800 ms" in line and "unprofiled step 8.000 ms" in line
+    assert "idle 0.200 ms is the rest of that step (host time between operators)" in line
+    assert "exceeds the unprofiled step 1.22×" in line
+    fits = p.model_copy(update={"unprofiled_step_time_s": 0.02})
+    assert "49.0 % of the unprofiled step" in sum_line(fits) and "exceeds" not in sum_line(fits)
 
 
 @pytest.mark.parametrize("change, words", [

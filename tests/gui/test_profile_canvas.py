@@ -163,7 +163,7 @@ def test_summary_states_the_verdict_the_time_outside_layers_and_the_sums(view, r
         assert f"{word} {fmt.seconds(value)}" in s.other.text()
     assert fmt.seconds(profile.unprofiled_step_time_s) in s.sums.text()
     assert fmt.seconds(profile.layer_time_s()) in s.sums.text() and "1.60× slower" in s.sums.text()
-    assert "(the sum is 100 % of it)" in s.sums.text()
+    assert "of the unprofiled run's step" in s.sums.text() and "idle is the rest" in s.sums.text()
     assert "not a throughput figure" in s.notes.text()
     assert s.table.rowCount() == len(profile.layers)
     assert s.table.item(0, 0).text() == profile.largest().id
