@@ -98,8 +98,10 @@ _AT = ((1, 1, 1, 0), (0, 1, -1, -1))
 @functools.lru_cache(maxsize=8)
 def _winograd_matrices(device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Bt, G, At on the device, made once: no host-to-device copy per call (which a CUDA graph's
-    capture would refuse)."""
-    return tuple(torch.tensor(m, dtype=torch.float32, device=device) for m in (_BT, _G, _AT))  # type: ignore[return-value]
+    capture would refuse). Made outside inference mode even when first asked for inside it: a cached
+    inference tensor could never again take part in a training step's autograd."""
+    with torch.inference_mode(False):
+        return tuple(torch.tensor(m, dtype=torch.float32, device=device) for m in (_BT, _G, _AT))  # type: ignore[return-value]
 
 
 def winograd(x: torch.Tensor, w: torch.Tensor, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> torch.Tensor:

@@ -111,3 +111,16 @@ def test_channels_last_tensors_give_the_same_result(algo):
     conv = conv.to(memory_format=torch.channels_last)  # what --channels-last does to the model
     out = AlgoConv2d.replacing(conv, algo)(x.contiguous(memory_format=torch.channels_last))
     assert _rel_err(out, ref) <= agreement_tolerance(algo, "fp32")
+
+
+def test_winograd_trains_after_an_inference_run_made_its_matrices():
+    """An inference run (under inference mode) used Winograd first, then a training run in the same process
+    failed: the cached transform matrices were inference tensors."""
+    from engine.net import conv_algos
+    conv_algos._winograd_matrices.cache_clear()
+    conv = AlgoConv2d.replacing(torch.nn.Conv2d(2, 3, 3, padding=1), "winograd")
+    x = torch.randn(1, 2, 6, 6)
+    with torch.inference_mode():
+        conv(x)
+    conv(x.requires_grad_()).sum().backward()
+    assert x.grad is not None and conv.weight.grad is not None
