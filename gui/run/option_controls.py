@@ -53,6 +53,10 @@ class ChoiceControl(QComboBox):
         values = ((None,) if f.nullable else ()) + f.choices
         for v in values:
             self.addItem(f.choice_label(v), v)
+        # Sized to the column, not to the longest choice: the open list is as wide as it needs.
+        self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(12)
+        self.view().setMinimumWidth(self.view().sizeHintForColumn(0) + 24)
         self.put(f.name, f.default)
         self.currentIndexChanged.connect(self.changed)
 

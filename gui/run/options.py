@@ -83,7 +83,11 @@ class RunOptions(QWidget):
         self.controls: dict[str, Any] = {}  # field name -> its control (steps and seconds share one)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
-        form.setLabelAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        # Each label above its control: long labels ("Processes (CPU data parallel)") never widen the
+        # settings past their column, and every control gets the column's full width.
+        form.setRowWrapPolicy(QFormLayout.WrapAllRows)
+        form.setLabelAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        form.setVerticalSpacing(4)
         for name, f in self.fields.items():
             if name in self.controls:
                 continue

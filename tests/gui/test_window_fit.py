@@ -108,6 +108,21 @@ def test_run_panel_never_clips_stop_the_estimate_or_the_reason(window):
     assert panel.estimate_label.height() >= panel.estimate_label.heightForWidth(panel.estimate_label.width())
 
 
+def test_run_settings_fit_their_column_at_the_minimum_size(window):
+    """Long option labels ("Processes (CPU data parallel)") and long choices once widened the settings past
+    the column, and the scroll area (no horizontal bar) clipped every control's right edge."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from gui.main_window import MIN_WINDOW
+    window.run_panel._load_inventory = False
+    window.show_tab("run")
+    window.resize(MIN_WINDOW)
+    QApplication.processEvents()
+    scroll = window.run_panel.findChild(QScrollArea, "RunSideScroll")
+    assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    assert scroll.widget().width() <= scroll.viewport().width()
+
+
 def test_history_table_fills_the_pane_until_a_run_is_opened(window, tmp_path):
     from engine.results import RunStore
     from gui.history.panel import HistoryPanel
