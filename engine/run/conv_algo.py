@@ -23,7 +23,11 @@ from engine.net.spec import NetworkSpec
 from engine.results.result import ConvAlgos, ConvLayer
 
 ELEM_BYTES = {"fp16": 2, "bf16": 2}  # what a convolution computes in; the others compute in fp32
-PROBE_EXCLUDE = ("memcpy", "memset")  # copies in the probe are not the convolution's kernels
+# On a GPU the probe also runs PyTorch's own kernels (autocast's cast to bf16, copies, fills): only
+# names that look like a convolution library's kernel are kept; ATen's native kernels never are.
+CONV_KERNEL_MARKS = ("conv", "xmma", "implicit", "fprop", "dgrad", "wgrad", "gemm", "winograd", "fft",
+                     "cudnn", "cutlass", "nhwc", "sm80_", "sm86_", "sm89_", "sm90_", "sm100_")
+NOT_CONV_MARKS = ("at::native::", "elementwise", "memcpy", "memset", "fill", "copy_kernel")
 CPU_WRAPPERS = {"aten::conv2d", "aten::convolution", "aten::_convolution"}  # dispatch, not the work
 
 
@@ -61,13 +65,18 @@ def switch_conv_algos(model: torch.nn.Module, spec: NetworkSpec, run_algo: str, 
     return record, inputs
 
 
+def is_conv_kernel(name: str) -> bool:
+    """Whether a CUDA kernel's name looks like a convolution library's kernel (cuDNN, CUTLASS, GEMM)."""
+    low = name.lower()
+    return not any(m in low for m in NOT_CONV_MARKS) and any(m in low for m in CONV_KERNEL_MARKS)
+
+
 def _kernel_names(prof: Any, cuda: bool) -> list[str]:
     """CUDA kernels (GPU) or the innermost aten convolution operators (CPU), in order, once each."""
     out: list[str] = []
     for e in prof.events():
         if cuda:
-            keep = e.device_type == torch.autograd.DeviceType.CUDA and \
-                not any(x in e.name.lower() for x in PROBE_EXCLUDE)
+            keep = e.device_type == torch.autograd.DeviceType.CUDA and is_conv_kernel(e.name)
         else:
             keep = "conv" in e.name and e.name not in CPU_WRAPPERS and \
                 not any("conv" in c.name for c in e.cpu_children)

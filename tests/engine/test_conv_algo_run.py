@@ -4,6 +4,7 @@ buffers, an algorithm that cannot apply is refused naming the layer, old results
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -17,7 +18,7 @@ from engine.net.export_code import export_code
 from engine.net.spec import NetworkSpec
 from engine.results.result import RunResult
 from engine.run.config import RunConfig
-from engine.run.conv_algo import probe_library_kernels, switch_conv_algos
+from engine.run.conv_algo import _kernel_names, probe_library_kernels, switch_conv_algos
 from engine.run.loop import run
 from engine.run.precision import plan_precision
 
@@ -116,9 +117,30 @@ def test_probe_names_what_the_library_ran():
         assert "aten::conv2d" not in entry.library_kernels
 
 
+def test_gpu_probe_names_only_convolution_kernels():
+    """Kernel names as an H200 bf16 probe saw them: autocast's cast and ATen copies are not cuDNN's."""
+    cuda_kernels = [
+        "void at::native::vectorized_elementwise_kernel<8, at::native::bfloat16_copy_kernel_cuda("
+        "at::TensorIteratorBase&)::{lambda(float)#1}, std::array<char*, 2ul> >(int)",
+        "sm90_xmma_fprop_implicit_gemm_bf16bf16_bf16f32_f32_nhwckrsc_nhwc_tilesize128x128x64_kernel__5x_cudnn",
+        "void implicit_convolve_sgemm<__nv_bfloat16, __nv_bfloat16, 128, 5, 5, 3, 3, 3, 1>(int)",
+        "void cutlass__5x_cudnn::Kernel<cutlass_tensorop_bf16_s16816fprop_optimized_bf16_64x128_nhwc_align8>()",
+        "void at::native::unrolled_elementwise_kernel<at::native::direct_copy_kernel_cuda(...)>(int)",
+        "void at::native::vectorized_elementwise_kernel<4, at::native::FillFunctor<float>>(int)",
+        "void at::native::reduce_kernel<512, 1, at::native::ReduceOp<float>>(int)",
+        "Memcpy DtoD (Device -> Device)",
+    ]
+    cuda, cpu = torch.autograd.DeviceType.CUDA, torch.autograd.DeviceType.CPU
+    events = [SimpleNamespace(name="aten::copy_", device_type=cpu, cpu_children=[])]
+    events += [SimpleNamespace(name=n, device_type=cuda, cpu_children=[]) for n in cuda_kernels]
+    names = _kernel_names(SimpleNamespace(events=lambda: events), cuda=True)
+    assert names == cuda_kernels[1:4]
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_gpu_run_names_the_kernels_cudnn_picked():
     result = run(load_preset("resnet9"), RunConfig(device="cuda", precision="bf16", **FAST))
     assert result.status == "ok" and result.conv_algos.kernels_unavailable is None
     assert all(x.library_kernels for x in result.conv_algos.layers)
+    assert not any("elementwise" in k for x in result.conv_algos.layers for k in x.library_kernels)
