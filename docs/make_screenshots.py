@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SCREENS = (("1280x720", "1"), ("1920x1080-150pct", "1.5"))
 LOGICAL_SIZE = (1280, 720)
-PROFILE = ROOT / "docs" / "fixtures" / "profile-resnet9-h200.json"  # a ProfileResult JSON; its net is a preset
+PROFILE = ROOT / "docs" / "examples" / "gpu-resnet9-profile" / "profile_resnet9.json"  # measured on an H200
 
 
 def shoot(out: Path, suffix: str) -> list[Path]:
