@@ -34,8 +34,8 @@ def test_a_cpu_run_has_consistent_windows_intervals_contention_and_estimated_ene
     # contention was measured over the window, and its sentences are in quality when disturbed
     assert r.contention is not None and r.contention.window_s > 0
     assert r.disturbed == r.contention.disturbed
-    if r.disturbed:
-        assert any(q.startswith("machine busy") for q in r.quality)
+    if r.disturbed:  # busy cores are one cause; a shared VM's steal (seen on a clean CI clone) is another
+        assert any(q.startswith(("machine busy", "CPU steal", "memory pressure", "GPU shared")) for q in r.quality)
     # the file round-trips with the new keys
     again = RunResult.model_validate_json(r.model_dump_json())
     assert again.intervals == r.intervals and again.contention == r.contention
