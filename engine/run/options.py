@@ -239,7 +239,11 @@ class Target:
         return self.device != "cpu"
 
 
-CUDA_GRAPH_COMPILE_MODES = ("reduce-overhead", "max-autotune")  # torch.compile modes that use CUDA graphs
+def cuda_graph_compile_modes() -> tuple[str, ...]:
+    """The run schema's torch.compile modes that record CUDA graphs themselves: all but default and the
+    -no-cudagraphs variants (torch's own naming). Read from RunConfig, which imports this module."""
+    from engine.run.config import COMPILE_MODES
+    return tuple(m for m in COMPILE_MODES if m != "default" and not m.endswith("no-cudagraphs"))
 
 
 def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
@@ -266,7 +270,7 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if not target.gpu:
         out["cuda_graph"] = "CUDA graphs record and replay GPU work; this run is on the CPU"
     elif values.get("cuda_graph"):  # one way only: the graph rules these out, so the GUI falls back from them
-        for compile_mode in CUDA_GRAPH_COMPILE_MODES:
+        for compile_mode in cuda_graph_compile_modes():
             out[f"compile:{compile_mode}"] = (f"compile mode {compile_mode} records CUDA graphs itself; with the "
                                               f"whole step captured as a CUDA graph, use compile default or off")
         if mode == "train":
