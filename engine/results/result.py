@@ -233,6 +233,16 @@ class DeviceFigures(_Part):
     measured_s: float | None = None
 
 
+class PipelineStageFacts(_Part):
+    """One stage of a pipeline job: the consecutive spec layers it holds and where it ran."""
+    stage: int
+    rank: int
+    device: str
+    layers: list[str]  # spec layer ids, in order
+    params: int | None = None
+    flops_share: float | None = None  # its share of the network's forward FLOPs
+
+
 class ParallelFacts(_Part):
     """How a several-device job was laid out and what its scaling was measured against."""
     kind: Literal["data", "pipeline"] = "data"
@@ -246,6 +256,14 @@ class ParallelFacts(_Part):
     baseline_throughput_sps: float | None = None
     baseline_source: Literal["history", "measured"] | None = None
     communication_method: str | None = None  # how communication_share was measured
+    # Pipeline jobs (kind "pipeline"): the stages in order, the micro-batches of one step, the schedule
+    # that ran them and the share of the timed window a stage sat idle waiting for its neighbour.
+    stages: list[PipelineStageFacts] = Field(default_factory=list)
+    microbatches: int | None = None
+    schedule: str | None = None  # e.g. GPipe, 1F1B
+    bubble_share: float | None = None  # mean over stages of the idle share of the timed window
+
+
 class Runtime(_Part):
     """What executed the network when it was not PyTorch itself (config.backend onnxruntime)."""
     backend: Literal["onnxruntime"]
