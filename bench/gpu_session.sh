@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|ort]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|ort|ortgpu]...
 # Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
 # torchao for `prunequant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
@@ -88,6 +88,17 @@ for stage in "$@"; do
       python3 -c 'import onnxruntime as o; print("onnxruntime", o.__version__, o.get_available_providers())' 2>&1 | tee "$OUT/ort.txt"
       python3 bench/bench_ort.py --devices cpu,cuda --batches ${ORT_BATCHES:-8,64} --repeats ${REPEATS:-3} \
         --seconds ${ORT_SECONDS:-2} --record "$OUT/ort.md" --json "$OUT/ort.json" 2>&1 | tail -25 | tee -a "$OUT/ort.txt"
+      ;;
+    ortgpu)
+      # onnxruntime-gpu (CUDA 13 build; about 200 MB, carried in parts by earlier calls of the same warm
+      # machine into $ORTGPU_PARTS as ortgpu.tar.xz.partNN): its CUDA provider against PyTorch on the GPU
+      parts=${ORTGPU_PARTS:-/tmp/ortgpu_parts}
+      rm -rf /tmp/ortgpu_site && mkdir -p /tmp/ortgpu_site && cat "$parts"/ortgpu.tar.xz.part* | python3 -c "import sys, tarfile; tarfile.open(fileobj=sys.stdin.buffer, mode=\"r|xz\").extractall(\"/tmp/ortgpu_site\")"
+      export PYTHONPATH=/tmp/ortgpu_site:$PYTHONPATH
+      python3 -c 'import onnxruntime as o; print("onnxruntime", o.__version__, o.get_available_providers())' 2>&1 | tee "$OUT/ortgpu.txt"
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_ort_backend.py 2>&1 | tail -5 | tee -a "$OUT/ortgpu.txt"
+      python3 bench/bench_ort.py --devices cuda,cpu --batches ${ORT_BATCHES:-8,64,512} --repeats ${REPEATS:-3} \
+        --seconds ${ORT_SECONDS:-2} --record "$OUT/ortgpu.md" --json "$OUT/ortgpu.json" 2>&1 | tail -30 | tee -a "$OUT/ortgpu.txt"
       ;;
   esac
 done

@@ -119,11 +119,22 @@ class OrtModel(torch.nn.Module):
                 if p == "CUDAExecutionProvider":  # run on torch's stream: the input is ready when ORT reads it
                     o["user_compute_stream"] = str(torch.cuda.current_stream(device).cuda_stream)
             options.append(o)
+        if device.type == "cuda" and hasattr(ort, "preload_dlls"):
+            # onnxruntime-gpu finds the CUDA and cuDNN libraries of the pip nvidia-* packages (those
+            # torch's CUDA build installed) only once they are preloaded
+            ort.preload_dlls()
         try:
             session = ort.InferenceSession(onnx, sess_options=opts, providers=providers, provider_options=options)
         except Exception as exc:  # noqa: BLE001 - ORT's errors are one kind per cause; the user needs one line
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise Unsupported(f"backend onnxruntime: the session could not be made: {first[:300]}") from exc
+        ran = session.get_providers()
+        if device.type == "cuda" and not any(p in GPU_PROVIDERS for p in ran):
+            # ORT falls back to its CPU provider when a GPU provider's libraries fail to load: a GPU run
+            # measured on the CPU would be a wrong answer, not a slow one
+            raise Unsupported(f"backend onnxruntime on {device}: the GPU providers ({', '.join(providers)}) did "
+                              f"not load (their CUDA or cuDNN libraries are missing or of another CUDA version); "
+                              f"the session has only {', '.join(ran)}")
         made = cls(session, device, out_shape, time.perf_counter() - t0, len(onnx))
         made.ends_with_softmax = bool(getattr(model, "ends_with_softmax", False))
         return made

@@ -80,6 +80,29 @@ def test_a_gpu_run_on_a_cpu_only_onnxruntime_says_install_onnxruntime_gpu(monkey
         check_backend(_config(device="cuda"), torch.device("cuda"))
 
 
+def test_a_gpu_session_that_fell_back_to_the_cpu_provider_is_refused_not_measured(monkeypatch):
+    """onnxruntime-gpu whose CUDA libraries do not load makes a CPU session without raising: the run
+    must say so instead of timing the CPU as the GPU."""
+    from engine.run.ort_backend import OrtModel
+    preloaded = []
+
+    class FellBack:
+        def __init__(self, *a, **kw):
+            pass
+
+        def get_providers(self):
+            return ["CPUExecutionProvider"]
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", FellBack)
+    monkeypatch.setattr(ort, "preload_dlls", lambda *a, **kw: preloaded.append(True), raising=False)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: type("S", (), {"cuda_stream": 0})())
+    model = build_model(load_preset("lenet"))
+    with pytest.raises(Unsupported, match="GPU providers .*did not load") as e:
+        OrtModel.create(model, (1, 28, 28), torch.device("cuda"), _config(device="cuda"))
+    assert preloaded and "CPUExecutionProvider" in str(e.value) and "\n" not in str(e.value)
+
+
 def test_tensorrt_is_preferred_when_present(monkeypatch):
     from engine.run.ort_backend import check_backend
     monkeypatch.setattr(ort, "get_available_providers",
