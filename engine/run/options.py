@@ -289,8 +289,9 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if mode != "infer":
         out["backend:onnxruntime"] = ONNX_RUNTIME_INFER_ONLY
     elif values.get("backend") == "onnxruntime":
-        for choice in ("tf32", "fp16", "bf16", "int8"):
-            out[f"precision:{choice}"] = "ONNX Runtime runs the exported fp32 model: use fp32 with it"
+        for choice in ("fp16", "bf16", "int8"):
+            out[f"precision:{choice}"] = ("ONNX Runtime runs the exported fp32 model: use fp32 with it (or tf32 "
+                                          "on a GPU: its CUDA provider's TF32 switch)")
         out["compile"] = "torch.compile is PyTorch's; ONNX Runtime optimizes the exported graph itself"
         out["channels_last"] = "ONNX Runtime chooses its own memory layout for the exported model"
         out["conv_algo"] = "ONNX Runtime runs its own convolution kernels on the exported model"

@@ -118,6 +118,9 @@ class OrtModel(torch.nn.Module):
                 o["device_id"] = str(device.index or 0)
                 if p == "CUDAExecutionProvider":  # run on torch's stream: the input is ready when ORT reads it
                     o["user_compute_stream"] = str(torch.cuda.current_stream(device).cuda_stream)
+                    # ORT's CUDA provider uses TF32 unless told not to; PyTorch's fp32 does not: the same
+                    # precision on both sides, or the comparison measures TF32 against fp32
+                    o["use_tf32"] = "1" if config.precision == "tf32" else "0"
             options.append(o)
         if device.type == "cuda" and hasattr(ort, "preload_dlls"):
             # onnxruntime-gpu finds the CUDA and cuDNN libraries of the pip nvidia-* packages (those

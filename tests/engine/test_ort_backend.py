@@ -103,6 +103,32 @@ def test_a_gpu_session_that_fell_back_to_the_cpu_provider_is_refused_not_measure
     assert preloaded and "CPUExecutionProvider" in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.parametrize("precision, use_tf32", [("fp32", "0"), ("tf32", "1")])
+def test_the_cuda_provider_computes_in_the_runs_precision(monkeypatch, precision, use_tf32):
+    """ORT's CUDA provider defaults to TF32: an fp32 run must switch it off, or ORT's TF32 is timed
+    against PyTorch's fp32."""
+    made = {}
+
+    class Session:
+        def __init__(self, onnx, sess_options=None, providers=None, provider_options=None):
+            made.update(providers=providers, options=provider_options)
+
+        def get_providers(self):
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+        def io_binding(self):
+            return None
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(ort, "InferenceSession", Session)
+    monkeypatch.setattr(ort, "preload_dlls", lambda *a, **kw: None, raising=False)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: type("S", (), {"cuda_stream": 0})())
+    from engine.run.ort_backend import OrtModel
+    OrtModel.create(build_model(load_preset("lenet")), (1, 28, 28), torch.device("cuda"),
+                    _config(device="cuda", precision=precision))
+    assert made["providers"] == ["CUDAExecutionProvider"] and made["options"][0]["use_tf32"] == use_tf32
+
+
 def test_tensorrt_is_preferred_when_present(monkeypatch):
     from engine.run.ort_backend import check_backend
     monkeypatch.setattr(ort, "get_available_providers",
