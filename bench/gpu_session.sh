@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|ort|ortgpu]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|ort|ortgpu|cpulevers]...
 # Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
 # torchao for `prunequant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
@@ -88,6 +88,24 @@ for stage in "$@"; do
       python3 -c 'import onnxruntime as o; print("onnxruntime", o.__version__, o.get_available_providers())' 2>&1 | tee "$OUT/ort.txt"
       python3 bench/bench_ort.py --devices cpu,cuda --batches ${ORT_BATCHES:-8,64} --repeats ${REPEATS:-3} \
         --seconds ${ORT_SECONDS:-2} --record "$OUT/ort.md" --json "$OUT/ort.json" 2>&1 | tail -25 | tee -a "$OUT/ort.txt"
+      ;;
+    cpulevers)
+      # Pruning and int8 static PTQ on lenet measured on this machine's CPU (dedicated, unlike a shared
+      # VM): train on the digits, then the two sweeps of bench/RESULTS.md with their reports
+      python3 main.py run lenet --device cpu --dataset digits --mode train --steps 1000 --batch 16 --optimizer adam \
+        --lr 0.003 --keep-weights --json "$OUT/cpulevers_train.json" 2>&1 | tail -3
+      W=$(python3 -c "import json; print(json.load(open('$OUT/cpulevers_train.json'))['run_id'])")
+      python3 main.py sweep lenet --devices cpu --modes infer --dataset digits --weights "$W" --batches 64 \
+        --seconds ${LEVER_SECONDS:-2} --repeats 5 --cooldown 1 --prunes off,structured:0.5,unstructured:0.5 \
+        --out "$OUT/data/sweep-prune" 2>&1 | tail -3
+      python3 main.py sweep lenet --devices cpu --modes infer --dataset digits --weights "$W" --batches 64 \
+        --seconds ${LEVER_SECONDS:-2} --repeats 5 --cooldown 1 --precisions fp32,int8 --compile-options off,default \
+        --out "$OUT/data/sweep-int8" 2>&1 | tail -3
+      for s in prune int8; do
+        python3 main.py report --sweep "$OUT/data/sweep-$s" --json "$OUT/cpulevers_$s.json" 2>&1 | tail -1
+        python3 -c "import json,sys; [print('-', f['text']) for f in json.load(open(sys.argv[1]))['findings']]" \
+          "$OUT/cpulevers_$s.json" | tee -a "$OUT/cpulevers.md"
+      done
       ;;
     ortgpu)
       # onnxruntime-gpu (CUDA 13 build; about 200 MB, carried in parts by earlier calls of the same warm
