@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 STOP_EVERY = 16
-FAIL_RANK_ENV = "TRADEOFF_LAB_DDP_FAIL_RANK"  # test hook: "RANK" or "RANK:CALL" makes that rank exit mid-run
+# Test hook: "RANK" or "RANK:CALL" makes that rank exit mid-run; "RANK:CALL:oom" makes it run out of memory
+FAIL_RANK_ENV = "TRADEOFF_LAB_DDP_FAIL_RANK"
 
 
 class RankFailed(RuntimeError):
@@ -49,12 +50,16 @@ class SyncedStop:
         self.pending: Any = None
         self.calls = 0
         fail = os.environ.get(FAIL_RANK_ENV, "")
-        who, _, when = fail.partition(":")
+        who, _, rest = fail.partition(":")
+        when, _, self.fail_kind = rest.partition(":")
         self.fail_at = (int(when) if when else 5) if who.isdigit() and int(who) == rank else None
 
     def __call__(self) -> bool:
         self.calls += 1
         if self.calls == self.fail_at:
+            if self.fail_kind == "oom":  # the test hook: what the allocator raises when the device is full
+                import torch
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB (test hook)")
             os._exit(13)  # the test hook: this rank dies abruptly, as a crash would
         if self.calls % STOP_EVERY:
             return False

@@ -213,6 +213,19 @@ def test_a_rank_that_dies_ends_the_job_failed_naming_it_with_no_process_left(tmp
     assert ranks_left() == []
 
 
+@pytest.mark.slow
+def test_a_rank_out_of_memory_ends_the_job_as_oom_naming_the_rank(tmp_path, monkeypatch):
+    from engine.net.presets import load_preset
+    from engine.parallel import run_job
+    monkeypatch.setenv("TRADEOFF_LAB_DDP_FAIL_RANK", "1:8:oom")
+    config = RunConfig(devices="cpu", processes=2, batch=16, steps=10_000, warmup=2, sample_hz=0, idle_baseline_s=0)
+    t0 = time.monotonic()
+    result = run_job(load_preset("lenet"), config, baseline=False, db_path=str(tmp_path / "h.sqlite"))
+    assert result.status == "oom" and result.parallel.failed_rank == 1
+    assert result.error.startswith("rank 1") and "out of memory" in result.error.lower()
+    assert time.monotonic() - t0 < 200
+
+
 def test_compare_and_findings_know_several_device_runs():
     from engine.results import compare
     from engine.results.findings import findings
