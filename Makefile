@@ -11,6 +11,9 @@ TORCH_VERSION ?= 2.13.0
 TORCH ?= $(shell nvidia-smi >/dev/null 2>&1 && echo cuda || echo cpu)
 TORCH_INDEX ?=
 CPU_INDEX := https://download.pytorch.org/whl/cpu
+# ONNX Runtime to match: its GPU build (CUDA and TensorRT providers, CUDA 13 like PyPI's torch) beside
+# the CUDA torch, its CPU build otherwise; the two cannot be installed together.
+ONNX_EXTRA := $(if $(filter cuda,$(TORCH)),onnx-gpu,onnx)
 
 .PHONY: run test lint torch clean
 
@@ -18,7 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(VPY) || $(PY) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(MAKE) --no-print-directory torch
-	$(VPY) -m pip install -q -e ".[test,onnx,quant]"
+	$(VPY) -m pip install -q -e ".[test,$(ONNX_EXTRA),quant]"
 	touch $(STAMP)
 
 # PyPI's Linux torch is the CUDA build (with its nvidia-* libraries); the CPU build is torch==V+cpu,
