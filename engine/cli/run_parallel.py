@@ -16,7 +16,7 @@ def add_flags(p: argparse.ArgumentParser) -> None:
                    "(0 .. --nnodes - 1); node 0 stores the result")
     p.add_argument("--rdzv-endpoint", metavar="HOST:PORT", help="node 0's address and a free port, where the "
                    "machines of a several-machine job meet (torchrun's --rdzv-endpoint)")
-    p.add_argument("--no-baseline", action="store_true", help="a data-parallel run does not measure its 1-device "
+    p.add_argument("--no-baseline", action="store_true", help="a several-device run does not measure its 1-device "
                    "baseline when the history has none (no scaling efficiency then)")
 
 
@@ -54,9 +54,21 @@ def summary_lines(r: Any) -> list[str]:
     p = r.parallel
     if p is None:
         return []
-    lines = [f"  {'parallel':<12} {p.kind}, {p.world_size} processes on {p.nodes} machine(s) over {p.backend} · "
-             f"batch {p.per_device_batch}/device, {p.global_batch} in all"
-             + (f" · rank {p.failed_rank} failed" if p.failed_rank is not None else "")]
+    if p.kind == "pipeline":
+        lines = [f"  {'parallel':<12} pipeline, {p.world_size} stages over {p.backend} · batch {p.global_batch} in "
+                 f"{p.microbatches or '?'} micro-batches · {p.schedule or '?'} schedule"
+                 + (f" · rank {p.failed_rank} failed" if p.failed_rank is not None else "")]
+        if p.bubble_share is not None:
+            lines.append(f"  {'bubble':<12} {f.pct(p.bubble_share)} of the timed window idle (mean over stages; "
+                         f"ideal bubble (S-1)/(M+S-1) {f.pct(p.ideal_bubble_share)})")
+        for s in p.stages:
+            layers = f"{s.layers[0]} .. {s.layers[-1]}" if len(s.layers) > 1 else s.layers[0]
+            lines.append(f"  {'stage ' + str(s.stage + 1):<12} rank {s.rank} on {s.device}: {layers} "
+                         f"({len(s.layers)} layers, {f.pct(s.flops_share)} of the FLOPs) · busy {f.pct(s.busy_share)}")
+    else:
+        lines = [f"  {'parallel':<12} {p.kind}, {p.world_size} processes on {p.nodes} machine(s) over {p.backend} · "
+                 f"batch {p.per_device_batch}/device, {p.global_batch} in all"
+                 + (f" · rank {p.failed_rank} failed" if p.failed_rank is not None else "")]
     if r.scaling_efficiency is not None:
         lines.append(f"  {'scaling':<12} {f.pct(r.scaling_efficiency)} efficiency: {f.fixed(r.throughput_sps)} "
                      f"samples/s vs {p.world_size} x {f.fixed(p.baseline_throughput_sps)} on one device "

@@ -1,4 +1,4 @@
-"""The 1-device run a data-parallel job's scaling is measured against: the same per-device
+"""The 1-device run a data-parallel or pipeline job's scaling is measured against: the same per-device
 configuration (network, batch per device, precision, mode, memory format, compile, data, and on the
 CPU the same threads per process) on one device. Found in the run history, or run now and kept there."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from engine.run.config import RunConfig
 
 SAME = ("precision", "batch", "mode", "optimizer", "channels_last", "compile", "cudnn_benchmark", "dataset")
 PARALLEL_FIELDS = ("devices", "processes", "parallel", "nnodes", "bucket_cap_mb", "gradient_as_bucket_view",
-                   "static_graph", "ddp_compress")
+                   "static_graph", "ddp_compress", "microbatches", "pipeline_split", "pipeline_schedule")
 
 
 def baseline_config(config: RunConfig, threads_per_process: int | None) -> RunConfig:

@@ -128,8 +128,10 @@ def failed_job(config: RunConfig, run_id: str, created_at: str, network: Any, st
                failed_rank: int | None, world: int, nodes: int, backend: str) -> RunResult:
     """The job's result when a rank failed (or the launch did): no figures, the rank and its message."""
     job = RunResult(run_id=run_id, created_at=created_at, status=status, error=error, network=network, config=config)
-    job.parallel = ParallelFacts(world_size=world, nodes=nodes, backend=backend, per_device_batch=config.batch,
-                                 global_batch=config.batch * world, failed_rank=failed_rank)
+    pipeline = config.parallel == "pipeline"  # every stage sees the whole batch
+    job.parallel = ParallelFacts(kind="pipeline" if pipeline else "data", world_size=world, nodes=nodes,
+                                 backend=backend, per_device_batch=config.batch,
+                                 global_batch=config.batch * (1 if pipeline else world), failed_rank=failed_rank)
     why = f"the job ended ({status}) before its processes reported"
     job.unavailable.update({"throughput_sps": why, "step_time_s": why, "scaling_efficiency": why})
     return job

@@ -57,6 +57,9 @@ def check_job(spec: Any, config: RunConfig) -> tuple[Layout, NetworkSummary]:
     if not analysis.ok:
         raise BadRunInput(f"network {one_line(spec.name, 80)!r}: " + "; ".join(str(p) for p in analysis.problems[:10]))
     parse_dataset(config.dataset)
+    if config.parallel == "pipeline":  # the cut, refused naming the layer before a process starts
+        from engine.parallel.split import pinned_cuts, plan_stages
+        plan_stages(spec, lay.world_size, pinned_cuts(config.pipeline_split))
     network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops,
                              spec=spec.model_dump(mode="json", exclude_none=True))
     return lay, network
@@ -87,6 +90,11 @@ def run_job(spec: Any, config: RunConfig, on_event: Callable[[Any], None] = _ign
         result: RunResult | None = _failure(outcome, config, run_id, created_at, network, lay, stopped)
     elif node_rank != 0:
         result = None
+    elif config.parallel == "pipeline":
+        from engine.parallel.stages_result import combine_pipeline
+        result = combine_pipeline(outcome, config, run_id, created_at, lay.backend, network)
+        if result.status == "ok":
+            _baseline(result, spec, config, lay, db_path, baseline, on_event)
     else:
         from engine.parallel.comm import METHOD
         result = combine(outcome, config, run_id, created_at, lay.nnodes, lay.backend, METHOD)
@@ -129,7 +137,10 @@ def _launch(spec: Any, config: RunConfig, lay: Layout, node_rank: int, endpoint:
     thread = threading.Thread(target=agent, name="ddp-agent", daemon=True)
     with _quiet_launcher():
         thread.start()
-        _follow(thread, events, stop_path, lay.world_size, on_event, should_stop)
+        # Live throughput: the lead rank's times the ranks in data parallelism (each its own batch);
+        # a pipeline's last stage sees every sample of the job.
+        _follow(thread, events, stop_path, 1 if config.parallel == "pipeline" else lay.world_size, on_event,
+                should_stop)
     out = box.get("out")
     if isinstance(out, BaseException) or node_rank != 0:
         return out
@@ -153,29 +164,30 @@ def _quiet_launcher() -> Any:
             lg.setLevel(level)
 
 
-def _follow(thread: threading.Thread, events: Any, stop_path: str, world: int, on_event: Callable[[Any], None],
+def _follow(thread: threading.Thread, events: Any, stop_path: str, scale: int, on_event: Callable[[Any], None],
             should_stop: Callable[[], bool]) -> None:
     while thread.is_alive():
-        _relay(events, on_event, world)
+        _relay(events, on_event, scale)
         if should_stop() and not os.path.exists(stop_path):
             with open(stop_path, "w"):
                 pass
         thread.join(POLL_S)
-    _relay(events, on_event, world)
+    _relay(events, on_event, scale)
     with contextlib.suppress(Exception):
         events.close()
 
 
-def _relay(events: Any, on_event: Callable[[Any], None], world: int) -> None:
-    """Rank 0's events, its throughput and samples made the job's (every rank runs in step)."""
+def _relay(events: Any, on_event: Callable[[Any], None], scale: int) -> None:
+    """The lead rank's events, its throughput and samples times `scale` made the job's (every rank
+    runs in step)."""
     while True:
         try:
             _rank, event = events.get_nowait()
         except (queue_mod.Empty, OSError, ValueError, EOFError):
             return
-        if isinstance(event, StepMetrics):
-            event = dataclasses.replace(event, throughput_sps=event.throughput_sps * world,
-                                        samples=event.samples * world)
+        if isinstance(event, StepMetrics) and scale != 1:
+            event = dataclasses.replace(event, throughput_sps=event.throughput_sps * scale,
+                                        samples=event.samples * scale)
         on_event(event)
 
 
@@ -226,7 +238,8 @@ def _baseline(result: RunResult, spec: Any, config: RunConfig, lay: Layout, db_p
     from engine.run.loop import run
     on_event(PhaseChanged(t_s=0.0, phase="baseline"))
     measured = run(spec, base)
-    measured.quality.append(f"the 1-device baseline of data-parallel run {result.run_id}")
+    kind = "pipeline" if config.parallel == "pipeline" else "data-parallel"
+    measured.quality.append(f"the 1-device baseline of {kind} run {result.run_id}")
     if store is not None:
         with contextlib.suppress(Exception):
             store.add(measured)

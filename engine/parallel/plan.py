@@ -41,11 +41,8 @@ class Layout:
 
 
 def layout(config: Any, gpu_count: int | None) -> Layout:
-    """The local ranks' devices for a data-parallel RunConfig (its validator has checked the shape
+    """The local ranks' devices for a data-parallel or pipeline RunConfig (its validator has checked the shape
     of the list). gpu_count: GPUs torch sees here (None: no CUDA in this torch)."""
-    if config.parallel == "pipeline":
-        raise Unsupported("--parallel pipeline: splitting the net into stages across devices is not built yet; "
-                          "use --parallel data")
     devices = list(config.devices or ())
     if devices == ["cpu"]:
         return Layout(("cpu",) * (config.processes or 1), config.nnodes, "gloo")

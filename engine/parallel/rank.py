@@ -141,15 +141,26 @@ def rank_main(job: RankJob) -> list[dict[str, Any]] | None:
     timeout = datetime.timedelta(seconds=job.timeout_s)
     dist.init_process_group(job.backend, timeout=timeout)
     control = dist.new_group(backend="gloo", timeout=timeout)
-    hooks = RankHooks(rank_config, torch.device(device_name), rank, world)
-    stop = SyncedStop(control, job.stop_path, rank, synced=config.mode == "train")
-    result = run(spec_from_json(job.spec_json, "network"), rank_config, on_event=_forwarder(job.events, rank),
-                 should_stop=stop, parallel=hooks)
+    spec = spec_from_json(job.spec_json, "network")
+    extra: dict[str, Any] = {}
+    if config.parallel == "pipeline":  # this rank runs one stage; the last stage reports the job live
+        from engine.parallel.pipeline import StageHooks, run_stage
+        from engine.parallel.split import pinned_cuts, plan_stages
+        stage = plan_stages(spec, world, pinned_cuts(config.pipeline_split))[rank]
+        stage_hooks = StageHooks(rank_config, torch.device(device_name), stage, world, job.backend)
+        stop = SyncedStop(control, job.stop_path, rank, synced=True)
+        result = run_stage(spec, rank_config, stage_hooks, _forwarder(job.events, rank, lead=world - 1), stop)
+        extra = stage_hooks.outcome()
+    else:
+        hooks = RankHooks(rank_config, torch.device(device_name), rank, world)
+        stop = SyncedStop(control, job.stop_path, rank, synced=config.mode == "train")
+        result = run(spec, rank_config, on_event=_forwarder(job.events, rank), should_stop=stop, parallel=hooks)
+        extra = {"comm_share": hooks.timer.share()}
     if result.status in ("failed", "oom"):
         raise RankFailed(f"rank {rank} ({device_name} on {socket.gethostname()}) {result.status}: {result.error}")
     stop.finish()
     outcome = {"rank": rank, "local_rank": local_rank, "node": node, "host": socket.gethostname(),
-               "device": device_name, "result_json": result.model_dump_json(), "comm_share": hooks.timer.share()}
+               "device": device_name, "result_json": result.model_dump_json(), **extra}
     gathered: list[Any] | None = [None] * world if rank == 0 else None
     dist.gather_object(outcome, gathered, dst=0, group=control)
     dist.destroy_process_group()
@@ -169,10 +180,11 @@ def _exit_with_launcher() -> None:
     threading.Thread(target=watch, name="launcher-watch", daemon=True).start()
 
 
-def _forwarder(queue: Any, rank: int) -> Any:
-    """Rank 0 sends its live events to the launcher; every local rank sends its telemetry."""
+def _forwarder(queue: Any, rank: int, lead: int = 0) -> Any:
+    """The lead rank (0; a pipeline's last stage, which sees the loss) sends its live events to the
+    launcher; every local rank sends its telemetry."""
     from engine.run.events import PhaseChanged, StepMetrics, TelemetryBatch
-    wanted = (PhaseChanged, StepMetrics, TelemetryBatch) if rank == 0 else (TelemetryBatch,)
+    wanted = (PhaseChanged, StepMetrics, TelemetryBatch) if rank == lead else (TelemetryBatch,)
 
     def emit(event: Any) -> None:
         if queue is not None and isinstance(event, wanted):

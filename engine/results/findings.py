@@ -389,6 +389,8 @@ def parallel_findings(ok: Sequence[RunResult]) -> list[Finding]:
             continue
         name = (r.hardware.device_name or r.config.device).removeprefix("NVIDIA ")
         what = f"{p.world_size}× {name}" if r.on_gpu else f"{p.world_size} CPU processes"
+        if p.kind == "pipeline":
+            what += f" as a {p.world_size}-stage pipeline"
         if p.nodes > 1:
             what += f" on {p.nodes} machines"
         numbers = {"devices": float(p.world_size)}
@@ -410,11 +412,35 @@ def parallel_findings(ok: Sequence[RunResult]) -> list[Finding]:
         if r.communication_share is not None:
             text += f"; a gradient all-reduce is in flight {r.communication_share:.0%} of the step"
             numbers["communication_share"] = r.communication_share
-        if r.scaling_efficiency < 0.6:
+        if p.kind == "pipeline":
+            text += _pipeline_note(r, numbers)
+        elif r.scaling_efficiency < 0.6:
             text += (" — the extra devices barely pay here: the per-device work is too small next to "
                      "communication and start-up (try a larger batch per device, or bf16 gradient compression)")
         out.append(Finding("parallel", text + f" (vs one device, batch {p.per_device_batch} per device).", ids, numbers))
     return out
+
+
+def _pipeline_note(r: RunResult, numbers: dict[str, float]) -> str:
+    """A pipeline's idle share against GPipe's ideal bubble, and whether splitting the net paid."""
+    p = r.parallel
+    assert p is not None and r.scaling_efficiency is not None
+    text = ""
+    if p.bubble_share is not None:
+        numbers["bubble_share"] = p.bubble_share
+        text += f"; the stages sat idle {p.bubble_share:.0%} of the step"
+        if p.ideal_bubble_share is not None:
+            numbers["ideal_bubble_share"] = p.ideal_bubble_share
+            text += (f" (the ideal bubble with {p.microbatches} micro-batches is {p.ideal_bubble_share:.0%}; the rest "
+                     f"is transfers and unequal stages)")
+    gain = r.scaling_efficiency * p.world_size
+    if gain < 1.0:
+        text += (f" — pipelining does not pay here: {p.world_size} devices are {gain:.2f}× one device, because each "
+                 f"stage's share of a step is too small next to the pipeline bubble and the transfers between stages "
+                 f"(it pays for nets too big for one device; otherwise use data parallelism)")
+    elif r.scaling_efficiency < 0.6:
+        text += " — the stages wait more than they compute: more micro-batches or a better-balanced cut would help"
+    return text
 
 
 def simulated_findings(ok: Sequence[RunResult]) -> list[Finding]:

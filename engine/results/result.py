@@ -241,6 +241,7 @@ class PipelineStageFacts(_Part):
     layers: list[str]  # spec layer ids, in order
     params: int | None = None
     flops_share: float | None = None  # its share of the network's forward FLOPs
+    busy_share: float | None = None  # share of the timed window it computed (forward and backward); the rest it waited
 
 
 class ParallelFacts(_Part):
@@ -262,6 +263,8 @@ class ParallelFacts(_Part):
     microbatches: int | None = None
     schedule: str | None = None  # e.g. GPipe, 1F1B
     bubble_share: float | None = None  # mean over stages of the idle share of the timed window
+    bubble_method: str | None = None  # how bubble_share was measured
+    ideal_bubble_share: float | None = None  # GPipe's (S-1)/(M+S-1): equal stages, free transfers
 
 
 class Runtime(_Part):

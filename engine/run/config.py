@@ -21,6 +21,7 @@ Mode = Literal["train", "infer"]
 Optimizer = Literal["sgd", "adam"]
 CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]
 Parallel = Literal["data", "pipeline"]
+PipelineSchedule = Literal["gpipe", "1f1b"]
 DdpCompress = Literal["bf16", "fp16"]
 Backend = Literal["torch", "onnxruntime"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
@@ -224,10 +225,32 @@ class RunConfig(BaseModel):
         axis=True, gui_max=256)] = Field(
         default=None, ge=1, le=256, description="processes of a CPU data-parallel run (with --devices cpu)")
     parallel: Annotated[Parallel | None, Option(
-        "Parallelism", "How several devices share the work: data parallel copies the net and splits the "
-        "batch (pipeline, the net split into stages, is reserved)", none_label="auto",
-        choices={"data": "Data parallel", "pipeline": "Pipeline (not yet)"})] = Field(
-        default=None, description="data (default with several devices) or pipeline (reserved)")
+        "Parallelism", "How several devices share the work: data parallel copies the net to every device and "
+        "splits the batch; pipeline splits the net into consecutive stages, one per device, and streams "
+        "micro-batches through them (pays only when the net is too big for one device or its layers are heavy "
+        "next to the transfers between stages)", none_label="auto",
+        choices={"data": "Data parallel", "pipeline": "Pipeline (stages)"})] = Field(
+        default=None, description="data (default with several devices) or pipeline (the net split into stages)")
+    microbatches: Annotated[int | None, Option(
+        "Micro-batches", "Pipeline: each step's batch is cut into this many micro-batches that follow each other "
+        "through the stages; more of them shrink the idle bubble at the start and end of the step, but each one "
+        "is smaller (must divide the batch)", none_label="auto", axis=True, gui_max=4096,
+        help="pipeline: micro-batches per step (must divide the batch; auto: up to 4 per stage)")] = Field(
+        default=None, ge=1, le=4096, description="pipeline micro-batches per step; None: auto")
+    pipeline_split: Annotated[str | None, Option(
+        "Pipeline cut", "Pipeline: the layer each stage after the first starts with (comma-separated); a cut "
+        "must have exactly one tensor crossing it, so residual nets are cut between blocks (empty: the cut that "
+        "balances the stages' FLOPs)", metavar="LAYER[,LAYER...]", none_label="balanced",
+        help="pipeline: the first layer of each stage after the first, e.g. conv5 (default: the cut that "
+             "balances forward FLOPs)")] = Field(
+        default=None, min_length=1, description="pipeline cut: first layer id of each later stage, comma-separated")
+    pipeline_schedule: Annotated[PipelineSchedule, Option(
+        "Pipeline schedule", "Pipeline: GPipe runs every micro-batch forward, then every one backward (simple, "
+        "keeps all activations); 1F1B alternates one forward and one backward once the pipe is full (same "
+        "bubble, less activation memory; needs as many micro-batches as stages)", axis=True,
+        axis_flag="--pipeline-schedules", choices={"gpipe": "GPipe", "1f1b": "1F1B"},
+        help="pipeline schedule: gpipe or 1f1b")] = Field(
+        default="gpipe", description="pipeline schedule: gpipe or 1f1b")
     nnodes: Annotated[int, Option(
         "Machines", exempt={"gui": "several machines are started from a shell on each (run prints the commands)",
                             "sweep": "a sweep runs on one machine"},
@@ -322,10 +345,14 @@ class RunConfig(BaseModel):
             raise ValueError("processes counts CPU processes; on GPUs one process runs per listed GPU "
                              "(leave processes out)")
         local = len(gpus) if gpus else (self.processes or 1)
+        if local * self.nnodes < 2 and self.parallel == "pipeline":
+            raise ValueError("a pipeline needs 2 or more stages, one process each: list 2 or more GPUs, or give cpu "
+                             "with processes 2 or more")
         if local * self.nnodes < 2:
             raise ValueError("data parallelism needs 2 or more processes in all: list 2 or more GPUs, or give "
                              "cpu with processes 2 or more")
         if self.parallel == "pipeline":
+            self._pipeline_rules(local)
             return
         if self.cuda_graph and self.mode == "train":
             raise ValueError("a CUDA graph cannot hold DDP's gradient all-reduce here: leave cuda_graph off for a "
@@ -334,3 +361,47 @@ class RunConfig(BaseModel):
             raise ValueError("a data-parallel training run is measured over a fixed number of steps (every "
                              "process must stop at the same step): give steps, not seconds, stability or a "
                              "target accuracy")
+
+    def _pipeline_rules(self, stages: int) -> None:
+        """What a pipeline job needs, each refusal one line (the cut itself is checked against the
+        network where the job starts: engine.parallel.split)."""
+        if self.nnodes > 1:
+            raise ValueError("a pipeline runs on one machine here (one process per stage): leave nnodes at 1, or "
+                             "use data parallelism across machines")
+        knobs = [f"{name} {value}" for name, value in
+                 (("bucket_cap_mb", self.bucket_cap_mb), ("gradient_as_bucket_view", self.gradient_as_bucket_view),
+                  ("static_graph", self.static_graph), ("ddp_compress", self.ddp_compress))
+                 if value != type(self).model_fields[name].get_default()]
+        if knobs:
+            raise ValueError(f"{', '.join(knobs)}: DDP's knobs tune data parallelism's gradient all-reduce; a "
+                             f"pipeline has none (leave them at their defaults)")
+        if self.microbatches is not None and self.batch % self.microbatches:
+            raise ValueError(f"microbatches {self.microbatches} does not divide batch {self.batch}: every "
+                             f"micro-batch must be the same size (e.g. microbatches "
+                             f"{_divisor_near(self.batch, self.microbatches)})")
+        if self.pipeline_schedule == "1f1b" and self.pipeline_microbatches(stages) < stages:
+            raise ValueError(f"the 1F1B schedule needs at least as many micro-batches as stages ({stages}); give "
+                             f"microbatches {stages} or more, or the gpipe schedule")
+        if self.seconds is not None or self.stable_windows or self.until_accuracy:
+            raise ValueError("a pipeline run is measured over a fixed number of steps (every stage must stop at "
+                             "the same step): give steps, not seconds, stability or a target accuracy")
+        unsupported = [(self.cuda_graph, "cuda_graph"), (self.compile is not None, "compile"),
+                       (self.precision == "int8", "precision int8"), (self.backend != "torch", "backend onnxruntime"),
+                       (self.prune is not None, "prune"), (self.weights is not None, "weights"),
+                       (self.keep_weights, "keep_weights"),
+                       (self.precision == "fp16" and self.mode == "train", "fp16 training (its loss scaler)")]
+        names = [name for on, name in unsupported if on]
+        if names:
+            raise ValueError(f"{', '.join(names)}: not available in a pipeline run (each process holds only its "
+                             f"stage of the net); run without, or use bf16 instead of fp16")
+
+    def pipeline_microbatches(self, stages: int) -> int:
+        """The micro-batches of a pipeline step: the given number, else up to 4 per stage, a divisor of the batch."""
+        if self.microbatches is not None:
+            return self.microbatches
+        return _divisor_near(self.batch, 4 * stages)
+
+
+def _divisor_near(batch: int, wanted: int) -> int:
+    """The largest divisor of batch that is at most wanted (at least 1)."""
+    return next(d for d in range(min(batch, max(1, wanted)), 0, -1) if batch % d == 0)

@@ -313,6 +313,9 @@ class _Run:
                 self.step = make_infer_step(forward, data, cfg.batch, self.plan, dev.type)
         if graphed is not None:
             self.step = graphed.eager
+        stage_step = getattr(self.parallel, "make_step", None)
+        if stage_step is not None:  # a pipeline stage: its schedule runs each step with the other stages
+            self.step = stage_step(model, data, opt if cfg.mode == "train" else None, self.plan)
         if self.cuda and cfg.idle_baseline_s > 0 and cfg.sample_hz > 0:
             self.emit(PhaseChanged(t_s=0.0, phase="idle-baseline"))
             torch.cuda.synchronize(dev)

@@ -219,6 +219,7 @@ class Bounds:
 
 
 DDP_KNOBS = ("bucket_cap_mb", "gradient_as_bucket_view", "static_graph", "ddp_compress")
+PIPELINE_KNOBS = ("microbatches", "pipeline_split", "pipeline_schedule")
 ON_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
@@ -286,6 +287,12 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if not (values.get("devices") or values.get("processes") or (values.get("nnodes") or 1) > 1):
         for name in DDP_KNOBS:
             out[name] = "used only by data-parallel runs (several devices or processes)"
+    if values.get("parallel") == "pipeline":
+        for name in DDP_KNOBS:
+            out[name] = "tunes data parallelism's gradient all-reduce: a pipeline has none"
+    else:
+        for name in PIPELINE_KNOBS:
+            out[name] = "used only by pipeline runs (Parallelism: pipeline)"
     if mode != "infer":
         out["backend:onnxruntime"] = ONNX_RUNTIME_INFER_ONLY
     elif values.get("backend") == "onnxruntime":
@@ -296,7 +303,7 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
         out["channels_last"] = "ONNX Runtime chooses its own memory layout for the exported model"
         out["conv_algo"] = "ONNX Runtime runs its own convolution kernels on the exported model"
         out["cuda_graph"] = "CUDA graphs capture PyTorch's step; ONNX Runtime runs its own session"
-    if mode != "train":
+    if mode != "train" and values.get("parallel") != "pipeline":
         for name in DDP_KNOBS:
             out[name] = "data-parallel inference runs independent processes: no gradients to all-reduce"
         finetunes = bool(values.get("prune") and values.get("prune_finetune_steps"))  # it trains with them
