@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Data parallelism on two GPUs: the app against a hand-written DDP loop, in one call.
+"""Data parallelism on two GPUs: the app against a hand-written DDP loop, and the app's pipeline, in one call.
 
     python3 bench/bench_ddp.py --out $OUT/ddp [--steps 600] [--net resnet9] [--batch 512]
 
@@ -8,8 +8,11 @@
 2. The app: its 1-GPU run (`main.py run --device cuda:0`), then a sweep over the same knob sets on
    cuda:0+cuda:1 (`main.py sweep --device-sets cuda:0+cuda:1 ...`); each 2-GPU run divides by the
    app's own 1-GPU run from the history (scaling_efficiency).
-3. A table (efficiency of each side, per knob set) in OUT/ddp.md and OUT/ddp.json, and the app's
-   report of its runs (OUT/ddp_report.html / .json) for docs/examples/.
+3. The app's pipeline on the same net and batch (the net split into 2 stages, one per GPU:
+   `main.py run --devices cuda:0,cuda:1 --parallel pipeline`), GPipe and 1F1B, against the same
+   1-GPU run: throughput, efficiency, measured idle (bubble) share beside the ideal (S-1)/(M+S-1).
+4. A table (efficiency of each side, per knob set; the pipeline rows) in OUT/ddp.md and OUT/ddp.json,
+   and the app's report of its runs (OUT/ddp_report.html / .json) for docs/examples/.
 
 Needs two GPUs; with fewer it says so and stops. resnet9 bf16 channels-last, batch per GPU 512.
 """
@@ -34,6 +37,7 @@ KNOBS = {  # name -> (reference flags, app sweep values)
                                    "--compress", "bf16"],
                                   {"bucket": 25, "view": "on", "static": "on", "compress": "bf16"}),
 }
+PIPELINES = (("gpipe", 8), ("1f1b", 8), ("gpipe", 32))  # (schedule, micro-batches) on 2 GPUs
 
 
 def sh(cmd: list[str], log: Path) -> str:
@@ -82,11 +86,18 @@ def main() -> int:
             "--static-graph-options", k["static"], "--ddp-compress-options", k["compress"], "--cooldown", "0",
             "--out", str(a.out / f"sweep_{name}")], log)
 
+    for schedule, micro in PIPELINES:  # the net split into 2 stages, same batch, same 1-GPU run to divide by
+        if a.batch % micro == 0:
+            sh([sys.executable, "main.py", "run", a.net, "--devices", "cuda:0,cuda:1", "--parallel", "pipeline",
+                "--pipeline-schedule", schedule, "--microbatches", str(micro), *common,
+                "--json", str(a.out / f"app_pipeline_{schedule}_m{micro}.json")], log)
+
     sys.path.insert(0, str(ROOT))
     from engine.results.store import RunStore
     store = RunStore(data / "runs.sqlite")
     runs = [store.get(r.run_id) for r in store.list()]
-    jobs = [r for r in runs if r and r.parallel is not None]
+    jobs = [r for r in runs if r and r.parallel is not None and r.parallel.kind == "data"]
+    pipes = [r for r in runs if r and r.parallel is not None and r.parallel.kind == "pipeline"]
     rows = []
     ref_base = ref1["samples_per_s"] if ref1 else None
     for name, (_flags, k) in KNOBS.items():
@@ -104,8 +115,23 @@ def main() -> int:
             "app_1gpu_sps": app.parallel.baseline_throughput_sps if app else None,
             "app_communication_share": app.communication_share if app else None,
             "app_status": app.status if app else "missing", "app_run_id": app.run_id if app else None})
+    pipe_rows = []
+    for schedule, micro in PIPELINES:
+        r = next((r for r in pipes if r.config.pipeline_schedule == schedule and r.parallel.microbatches == micro),
+                 None)
+        pipe_rows.append({
+            "schedule": schedule, "microbatches": micro, "app_2gpu_sps": r.throughput_sps if r else None,
+            "app_efficiency": r.scaling_efficiency if r else None,
+            "app_1gpu_sps": r.parallel.baseline_throughput_sps if r else None,
+            "bubble_share": r.parallel.bubble_share if r else None,
+            "ideal_bubble_share": r.parallel.ideal_bubble_share if r else None,
+            "stages": [{"layers": f"{s.layers[0]}..{s.layers[-1]}", "flops_share": s.flops_share,
+                        "busy_share": s.busy_share} for s in r.parallel.stages] if r else [],
+            "app_status": r.status if r else "missing", "error": r.error if r else None,
+            "app_run_id": r.run_id if r else None})
     summary = {"net": a.net, "batch_per_gpu": a.batch, "steps": a.steps, "reference_1gpu_sps": ref_base,
-               "device": ref1.get("device") if ref1 else None, "torch": torch.__version__, "rows": rows}
+               "device": ref1.get("device") if ref1 else None, "torch": torch.__version__, "rows": rows,
+               "pipeline_rows": pipe_rows}
     (a.out / "ddp.json").write_text(json.dumps(summary, indent=2) + "\n")
 
     def pct(x: float | None) -> str:
@@ -121,6 +147,15 @@ def main() -> int:
     for r in rows:
         md.append(f"| {r['knobs']} | {sps(r['reference_2gpu_sps'])} | {pct(r['reference_efficiency'])} | "
                   f"{sps(r['app_2gpu_sps'])} | {pct(r['app_efficiency'])} | {pct(r['app_communication_share'])} |")
+    md += ["", f"Pipeline: the net split into 2 stages (one per GPU), batch {a.batch} in micro-batches, against "
+           f"the same 1-GPU run; bubble = measured idle share of the stages, ideal = (S-1)/(M+S-1)", "",
+           "| schedule | micro-batches | app 2 GPUs | efficiency | bubble (measured) | bubble (ideal) | stages "
+           "(FLOPs share, busy) | status |", "|---|---|---|---|---|---|---|---|"]
+    for r in pipe_rows:
+        stages = "; ".join(f"{s['layers']} ({pct(s['flops_share'])}, busy {pct(s['busy_share'])})" for s in r["stages"])
+        md.append(f"| {r['schedule']} | {r['microbatches']} | {sps(r['app_2gpu_sps'])} | {pct(r['app_efficiency'])} | "
+                  f"{pct(r['bubble_share'])} | {pct(r['ideal_bubble_share'])} | {stages or '–'} | "
+                  f"{r['app_status']}{': ' + r['error'][:200] if r['error'] else ''} |")
     (a.out / "ddp.md").write_text("\n".join(md) + "\n")
     print("\n".join(md))
     sh([sys.executable, "main.py", "report", "--last", str(len(runs)), "--html", str(a.out / "ddp_report.html"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|ort|ortgpu|cpulevers]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|pipe1|ort|ortgpu|cpulevers]...
 # Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
 # torchao for `prunequant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
@@ -75,12 +75,21 @@ for stage in "$@"; do
         --csv "$OUT/convalgo_resnet9.csv" --json "$OUT/convalgo_resnet9.json" 2>&1 | tail -5 | tee -a "$OUT/convalgo_sweep.txt"
       python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_conv_algo_run.py 2>&1 | tail -5 | tee -a "$OUT/convalgo_sweep.txt"
       ;;
-    ddp)  # 2 GPUs: the app's data parallelism vs a hand-written DDP loop, DDP knobs swept (about 4 min)
+    ddp)  # 2 GPUs: the app's data parallelism vs a hand-written DDP loop, DDP knobs swept, and the app's 2-stage pipeline (about 5 min)
       python3 bench/bench_ddp.py --out "$OUT/ddp" --steps ${DDP_STEPS:-600} 2>&1 | tail -25 | tee "$OUT/ddp.txt"
       ;;
     ddp1)  # 1 GPU: the data-parallel code path with two processes sharing the GPU over gloo (not a measurement)
       TRADEOFF_LAB_DDP_SHARE_GPU=1 python3 main.py run resnet9 --devices cuda:0,cuda:0 --precision bf16 \
         --channels-last --batch 256 --steps 60 --ddp-compress bf16 --json "$OUT/ddp_shared_gpu.json" 2>&1 | tail -20
+      ;;
+    pipe1)  # 1 GPU: the pipeline code path, two stages sharing the GPU over gloo (host-staged transfers; not a measurement)
+      for run in "train:--mode train" "train_1f1b:--mode train --pipeline-schedule 1f1b --no-baseline" \
+                 "infer:--mode infer --no-baseline"; do
+        TRADEOFF_LAB_DDP_SHARE_GPU=1 python3 main.py run resnet9 --devices cuda:0,cuda:0 --parallel pipeline \
+          --precision bf16 --channels-last --batch 256 --microbatches 4 --steps 40 ${run#*:} \
+          --json "$OUT/pipe_shared_gpu_${run%%:*}.json" 2>&1 | tail -22
+      done | tee "$OUT/pipe1.txt"
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_pipeline_gpu.py 2>&1 | tail -15 | tee -a "$OUT/pipe1.txt"
       ;;
     ort)
       # ONNX Runtime vs PyTorch inference on resnet9: the carried CPU build's CPU provider against torch

@@ -29,6 +29,18 @@ from torch import nn
 from engine.parallel.comm import CommTimer
 
 
+class _ContiguousGrad(torch.autograd.Function):
+    """Identity forward; the gradient made contiguous on its way back."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:  # noqa: ARG004 - autograd's signature
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:  # noqa: ARG004
+        return grad.contiguous()
+
+
 class StageIO(nn.Module):
     """The stage's layers between the pipeline's transfers: what crosses is a contiguous tensor
     (the collectives need one), moved to and from host memory where the transport is the host's."""
@@ -41,6 +53,8 @@ class StageIO(nn.Module):
         self.channels_last = channels_last
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.requires_grad:  # the gradient sent back must be contiguous too (channels-last convs make it not)
+            x = _ContiguousGrad.apply(x)
         if x.device != self.device:
             x = x.to(self.device)
         if self.channels_last and x.dim() == 4:
