@@ -6,10 +6,16 @@
         NCCL on GPUs and gloo on the CPU; node 0 returns ONE RunResult with `devices` (one entry per
         rank), `scaling_efficiency` (against the 1-device run of the same configuration, from the
         history or measured) and `communication_share`. engine.run.run hands such configs here.
+        With parallel="pipeline" the net is split into stages instead (one per process, cut where one
+        tensor crosses, balanced by FLOPs or at config.pipeline_split), run through
+        torch.distributed.pipelining with config.microbatches; the result adds parallel.stages and the
+        measured bubble_share.
     layout(config, gpu_count) -> Layout     the ranks' devices and backend, refusing bad device lists
+    valid_cuts(spec) -> [layer id]          where a pipeline may start a stage (torch-free)
     node_commands(argv, nnodes, endpoint)   the `run` command to start on each machine
 
-Errors: BadRunInput / Unsupported (a GPU that is not here, a GPU listed twice, a bad endpoint) before
+Errors: BadRunInput / Unsupported (a GPU that is not here, a GPU listed twice, a bad endpoint, a
+pipeline cut inside a residual block) before
 anything starts; a rank that fails ends the job with status failed (or oom) naming the rank.
 """
 from __future__ import annotations
@@ -18,8 +24,9 @@ import importlib
 from typing import Any
 
 from engine.parallel.plan import SHARE_GPU_ENV, Layout, layout, node_commands
+from engine.parallel.split import valid_cuts
 
-__all__ = ["SHARE_GPU_ENV", "Layout", "layout", "node_commands", "run_job"]
+__all__ = ["SHARE_GPU_ENV", "Layout", "layout", "node_commands", "run_job", "valid_cuts"]
 _LAZY = {"run_job": "engine.parallel.launch"}
 
 

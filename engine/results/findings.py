@@ -417,7 +417,9 @@ def parallel_findings(ok: Sequence[RunResult]) -> list[Finding]:
         elif r.scaling_efficiency < 0.6:
             text += (" — the extra devices barely pay here: the per-device work is too small next to "
                      "communication and start-up (try a larger batch per device, or bf16 gradient compression)")
-        out.append(Finding("parallel", text + f" (vs one device, batch {p.per_device_batch} per device).", ids, numbers))
+        scope_text = (f"the same batch {p.global_batch}" if p.kind == "pipeline"
+                      else f"batch {p.per_device_batch} per device")
+        out.append(Finding("parallel", text + f" (vs one device, {scope_text}).", ids, numbers))
     return out
 
 
@@ -433,11 +435,10 @@ def _pipeline_note(r: RunResult, numbers: dict[str, float]) -> str:
             numbers["ideal_bubble_share"] = p.ideal_bubble_share
             text += (f" (the ideal bubble with {p.microbatches} micro-batches is {p.ideal_bubble_share:.0%}; the rest "
                      f"is transfers and unequal stages)")
-    gain = r.scaling_efficiency * p.world_size
-    if gain < 1.0:
-        text += (f" — pipelining does not pay here: {p.world_size} devices are {gain:.2f}× one device, because each "
-                 f"stage's share of a step is too small next to the pipeline bubble and the transfers between stages "
-                 f"(it pays for nets too big for one device; otherwise use data parallelism)")
+    if r.scaling_efficiency * p.world_size < 1.0:
+        text += (" — pipelining does not pay here: each stage's share of a step is too small next to the pipeline "
+                 "bubble and the transfers between stages (it pays for nets too big for one device; otherwise use "
+                 "data parallelism)")
     elif r.scaling_efficiency < 0.6:
         text += " — the stages wait more than they compute: more micro-batches or a better-balanced cut would help"
     return text

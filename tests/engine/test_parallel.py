@@ -48,8 +48,8 @@ def test_device_lists_that_cannot_run_are_refused_naming_the_problem():
         layout(RunConfig(devices="cuda:0,cuda:1"), gpu_count=None)
     with pytest.raises(BadRunInput, match="cuda:0 is listed twice"):
         layout(RunConfig(devices="cuda:0,cuda:0"), gpu_count=2)
-    with pytest.raises(Unsupported, match="pipeline.*not built yet"):
-        layout(RunConfig(devices="cuda:0,cuda:1", parallel="pipeline"), gpu_count=2)
+    pipe = layout(RunConfig(devices="cuda:0,cuda:1", parallel="pipeline"), gpu_count=2)  # one process per stage
+    assert pipe.backend == "nccl" and pipe.world_size == 2
 
 
 def test_a_device_list_sets_the_run_device_and_picks_the_backend():

@@ -12,7 +12,7 @@ from engine.cli import run as run_cli
 from engine.cli import sweep as sweep_cli
 from engine.cli.config_flags import config_argv
 from engine.run import RunConfig, Target, option_fields, unavailable
-from engine.run.options import DDP_KNOBS
+from engine.run.options import DDP_KNOBS, PIPELINE_KNOBS
 from engine.sweep.grid import Grid, SweepState, describe, plan
 
 
@@ -29,8 +29,12 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "cuDNN" in unavailable(train, cpu)["cudnn_benchmark"]
     assert "compute capability 8.0" in unavailable(train, volta)["precision:bf16"]
     assert "this GPU is 7.0" in unavailable(train, volta)["precision:tf32"]
-    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) == {"precision:int8", "backend:onnxruntime",
-                                                                "prune_finetune_steps"}
+    assert set(unavailable(train, hopper)) - set(DDP_KNOBS) - set(PIPELINE_KNOBS) == {
+        "precision:int8", "backend:onnxruntime", "prune_finetune_steps"}
+    assert "pipeline runs" in unavailable(train, hopper)["microbatches"]  # no pipeline: micro-batches do nothing
+    pipe = {**train, "devices": ["cuda:0", "cuda:1"], "parallel": "pipeline"}
+    assert not set(PIPELINE_KNOBS) & set(unavailable(pipe, hopper))
+    assert "a pipeline has none" in unavailable(pipe, hopper)["static_graph"]
     assert "data-parallel runs" in unavailable(train, hopper)["bucket_cap_mb"]  # one device: DDP knobs do nothing
     assert not set(DDP_KNOBS) & set(unavailable({**train, "devices": ["cuda:0", "cuda:1"]}, hopper))
     assert unavailable(train, hopper)["prune_finetune_steps"] == "used only with pruning"
@@ -93,10 +97,12 @@ def test_config_flags_round_trip_every_option():
     ddp = RunConfig(devices="cuda:0,cuda:1", processes=None, parallel="data", nnodes=2, bucket_cap_mb=50.5,
                     gradient_as_bucket_view=True, static_graph=True, ddp_compress="bf16")
     cpu_ddp = RunConfig(devices="cpu", processes=3)
+    pipe = RunConfig(devices="cpu", processes=2, parallel="pipeline", batch=32, microbatches=8,
+                     pipeline_split="conv2", pipeline_schedule="1f1b")
     assert all(getattr(config, n) != f.default or getattr(training, n) != f.default or getattr(ddp, n) != f.default
-               or getattr(cpu_ddp, n) != f.default
+               or getattr(cpu_ddp, n) != f.default or getattr(pipe, n) != f.default
                for n, f in option_fields(RunConfig, "cli").items() if n not in ("steps",))  # covers every option
-    for c in (config, training, ddp, cpu_ddp):
+    for c in (config, training, ddp, cpu_ddp, pipe):
         args = _parser(run_cli).parse_args(["run", "lenet", *config_argv(c)])
         assert run_cli._config(args) == c
 

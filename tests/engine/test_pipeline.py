@@ -1,0 +1,189 @@
+"""Pipeline parallelism (engine.parallel, --parallel pipeline): where a net may be cut and the cut
+that balances its stages, the refusals (one line each), and real jobs on the CPU over gloo (2
+processes): training lands as one run that matches the 1-device run of the same seed, a residual
+net split between its blocks runs inference, and a stage that dies ends the job, named."""
+from __future__ import annotations
+
+import math
+import time
+
+import psutil
+import pytest
+
+from engine.errors import BadRunInput
+from engine.net.analysis import analyze
+from engine.net.presets import load_preset
+from engine.net.spec import NetworkSpec
+from engine.parallel.split import pinned_cuts, plan_stages, valid_cuts
+from engine.results.store import RunStore
+from engine.run.config import RunConfig
+
+FAST = dict(batch=16, steps=12, warmup=2, sample_hz=0, idle_baseline_s=0)
+
+
+def residual_spec() -> NetworkSpec:
+    """resnet9 in miniature: a stem, one residual block (the Add reads the block's input), a head."""
+    def conv(lid, src, ch):
+        return {"id": lid, "type": "Conv2d", "params": {"out_channels": ch, "kernel_size": 3, "padding": 1},
+                "inputs": [src]}
+    return NetworkSpec.model_validate({
+        "name": "tiny-res", "input": {"shape": [3, 8, 8]}, "num_classes": 10, "layers": [
+            conv("stem", "input", 8), {"id": "stem_relu", "type": "ReLU", "inputs": ["stem"]},
+            conv("b_conv1", "stem_relu", 8), {"id": "b_relu1", "type": "ReLU", "inputs": ["b_conv1"]},
+            conv("b_conv2", "b_relu1", 8), {"id": "b_add", "type": "Add", "inputs": ["stem_relu", "b_conv2"]},
+            conv("head_conv", "b_add", 16), {"id": "head_relu", "type": "ReLU", "inputs": ["head_conv"]},
+            {"id": "gpool", "type": "AdaptiveAvgPool2d", "params": {"output_size": 1}, "inputs": ["head_relu"]},
+            {"id": "flat", "type": "Flatten", "inputs": ["gpool"]},
+            {"id": "fc", "type": "Linear", "params": {"out_features": 10}, "inputs": ["flat"]}],
+        "output": "fc"})
+
+
+# -- where a net is cut --------------------------------------------------------------------------
+
+def test_a_residual_net_is_cut_only_between_its_blocks():
+    spec = residual_spec()
+    cuts = valid_cuts(spec)
+    assert "b_conv1" in cuts and "head_conv" in cuts  # before and after the block: one tensor crosses
+    assert not {"b_relu1", "b_conv2", "b_add"} & set(cuts)  # inside it the skip connection crosses too
+    with pytest.raises(BadRunInput, match=r"--pipeline-split b_conv2: not a valid cut: 2 tensors would cross .*"
+                                          r"b_relu1, stem_relu"):
+        plan_stages(spec, 2, ["b_conv2"])
+    with pytest.raises(BadRunInput, match="has no layer 'nope'"):
+        plan_stages(spec, 2, ["nope"])
+    with pytest.raises(BadRunInput, match="2 stages need 1 cut"):
+        plan_stages(spec, 2, ["b_conv1", "head_conv"])
+    resnet9 = load_preset("resnet9")
+    assert {"conv3", "conv5", "conv7"} <= set(valid_cuts(resnet9)) and "conv4" not in valid_cuts(resnet9)
+
+
+def test_the_balanced_cut_covers_every_layer_once_and_each_stage_is_a_net():
+    spec = load_preset("resnet9")
+    whole = analyze(spec)
+    for n in (2, 3, 4):
+        stages = plan_stages(spec, n)
+        layers = [lid for s in stages for lid in s.layers]
+        assert layers == [lid for lid, info in whole.layers.items() if info.feeds_output]
+        assert sum(s.flops for s in stages) == whole.total_flops and sum(s.params for s in stages) == whole.total_params
+        for s in stages:
+            assert analyze(s.spec).ok and analyze(s.spec).total_flops == s.flops
+    two = plan_stages(spec, 2)
+    assert two[1].layers[0] == "conv5"  # the cut whose larger stage has the fewest FLOPs
+    for cut in valid_cuts(spec):  # no other valid cut makes the larger stage smaller
+        assert max(s.flops for s in plan_stages(spec, 2, [cut])) >= max(s.flops for s in two)
+    assert pinned_cuts(" conv3 , conv6") == ["conv3", "conv6"] and pinned_cuts("") is None
+
+
+def test_more_stages_than_valid_cuts_are_refused_naming_the_net():
+    with pytest.raises(BadRunInput, match="network 'lenet' has only 11 place"):
+        plan_stages(load_preset("lenet"), 13)
+
+
+# -- refusals, one line each ----------------------------------------------------------------------
+
+def _refusal(**values) -> str:
+    with pytest.raises(ValueError) as info:
+        RunConfig(**values)
+    text = str(info.value)
+    return text
+
+
+def test_pipeline_configurations_that_cannot_run_are_refused_in_one_line():
+    pipe = dict(devices="cpu", processes=2, parallel="pipeline")
+    assert "2 or more stages" in _refusal(devices="cpu", processes=1, parallel="pipeline")
+    assert "microbatches 5 does not divide batch 16" in _refusal(**pipe, batch=16, microbatches=5)
+    assert "one machine" in _refusal(**pipe, nnodes=2)
+    assert "bucket_cap_mb 50" in _refusal(**pipe, bucket_cap_mb=50)
+    assert "ddp_compress bf16" in _refusal(**pipe, ddp_compress="bf16")
+    assert "1F1B schedule needs at least as many micro-batches" in _refusal(
+        **pipe, batch=16, microbatches=1, pipeline_schedule="1f1b")
+    assert "fixed number of steps" in _refusal(**pipe, seconds=2, mode="infer")
+    assert "compile" in _refusal(**pipe, compile="default")
+    ok = RunConfig(**pipe, batch=24)
+    assert ok.pipeline_microbatches(2) == 8 and RunConfig(**pipe, batch=6).pipeline_microbatches(2) == 6
+
+
+def test_cli_refuses_a_bad_cut_and_a_bad_micro_batch_count_with_exit_2(tmp_path, capsys, monkeypatch):
+    from engine.cli import main as cli_main
+    monkeypatch.setenv("TRADEOFF_LAB_DATA", str(tmp_path))
+    base = ["run", "resnet9", "--devices", "cpu", "--processes", "2", "--parallel", "pipeline", "--batch", "16"]
+    assert cli_main([*base, "--pipeline-split", "conv4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "conv4: not a valid cut" in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert cli_main([*base, "--microbatches", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "microbatches 3 does not divide batch 16" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "runs.sqlite").exists() or len(RunStore(tmp_path / "runs.sqlite")) == 0
+
+
+# -- real jobs on the CPU -------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_lenet_pipeline_training_lands_as_one_run_and_learns_like_one_device(tmp_path, capsys, monkeypatch):
+    from engine.cli import main as cli_main
+    from engine.parallel.baseline import baseline_config
+    from engine.run.loop import run
+    db = tmp_path / "h.sqlite"
+    job = RunConfig(devices="cpu", processes=2, parallel="pipeline", microbatches=4, **FAST)
+    one = run(load_preset("lenet"), baseline_config(job, 1))  # same seed, weights and data on one device
+    assert one.status == "ok"
+    RunStore(db).add(one)  # in the history: the job divides by it
+    monkeypatch.setenv("TRADEOFF_LAB_DATA", str(tmp_path))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert cli_main(["run", "lenet", "--devices", "cpu", "--processes", "2", "--parallel", "pipeline",
+                     "--microbatches", "4", "--threads", "1", "--batch", "16", "--steps", "12", "--warmup", "2",
+                     "--sample-hz", "0", "--idle-seconds", "0", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "stage 2" in out and "bubble" in out
+    rows = RunStore(db).list()
+    assert len(rows) == 2  # the baseline and the job: one run for both stages
+    r = RunStore(db).get(next(row.run_id for row in rows if row.run_id != one.run_id))
+    assert r.status == "ok" and r.parallel.kind == "pipeline" and r.parallel.world_size == 2
+    assert [d.rank for d in r.devices] == [0, 1] and all(d.throughput_sps for d in r.devices)
+    stages = r.parallel.stages
+    assert [lid for s in stages for lid in s.layers] == [layer.id for layer in load_preset("lenet").layers]
+    assert sum(s.flops_share for s in stages) == pytest.approx(1.0)
+    assert all(0 < s.busy_share <= 1 for s in stages)
+    assert 0 <= r.parallel.bubble_share < 1 and r.parallel.ideal_bubble_share == pytest.approx(1 / 5)
+    assert r.parallel.microbatches == 4 and r.parallel.schedule == "GPipe" and r.parallel.global_batch == 16
+    assert r.samples == 12 * 16 and r.network.name == "lenet" and r.network.params == one.network.params
+    # GPipe's gradient is the batch's mean: the same training as one device, up to rounding
+    assert math.isfinite(r.loss) and r.loss < math.log(10)
+    assert r.loss == pytest.approx(one.loss, rel=0.02)
+    assert r.parallel.baseline_run_id == one.run_id
+    assert r.scaling_efficiency == pytest.approx(r.throughput_sps / (2 * one.throughput_sps))
+    from engine.results.findings import findings
+    (found,) = [f for f in findings([one, r]) if f.kind == "parallel"]
+    assert "2-stage pipeline" in found.text and "idle" in found.text and "ideal bubble" in found.text
+
+
+@pytest.mark.slow
+def test_a_residual_net_split_between_blocks_runs_inference(tmp_path):
+    from engine.parallel import run_job
+    config = RunConfig(devices="cpu", processes=2, parallel="pipeline", mode="infer", pipeline_split="head_conv",
+                       threads=1, channels_last=True, **FAST)
+    r = run_job(residual_spec(), config, baseline=False, db_path=str(tmp_path / "h.sqlite"))
+    assert r.status == "ok", r.error
+    assert r.parallel.stages[1].layers[0] == "head_conv" and r.parallel.schedule == "forward only"
+    assert r.samples == 12 * 16 and r.throughput_sps > 0 and 0 <= r.parallel.bubble_share < 1
+    assert r.loss is None and "accuracy" in r.unavailable
+
+
+@pytest.mark.slow
+def test_a_stage_that_dies_ends_the_pipeline_failed_naming_it_with_no_process_left(tmp_path, monkeypatch):
+    from engine.parallel import run_job
+    monkeypatch.setenv("TRADEOFF_LAB_DDP_FAIL_RANK", "1:6")
+    config = RunConfig(devices="cpu", processes=2, parallel="pipeline", threads=1,
+                       **{**FAST, "steps": 10_000})
+    t0 = time.monotonic()
+    r = run_job(load_preset("lenet"), config, baseline=False, db_path=str(tmp_path / "h.sqlite"))
+    assert r.status == "failed" and r.parallel.failed_rank == 1 and r.parallel.kind == "pipeline"
+    assert r.error.startswith("rank 1") and "exited with code 13" in r.error
+    assert time.monotonic() - t0 < 200  # ended by the launcher, not by a transfer's timeout
+
+    def ranks_left() -> list:
+        return [c for c in psutil.Process().children(recursive=True)
+                if "resource_tracker" not in " ".join(c.cmdline())]
+    deadline = time.monotonic() + 10
+    while ranks_left() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ranks_left() == []
