@@ -89,7 +89,8 @@ def main() -> int:
     for schedule, micro in PIPELINES:  # the net split into 2 stages, same batch, same 1-GPU run to divide by
         if a.batch % micro == 0:
             sh([sys.executable, "main.py", "run", a.net, "--devices", "cuda:0,cuda:1", "--parallel", "pipeline",
-                "--pipeline-schedule", schedule, "--microbatches", str(micro), *common,
+                "--pipeline-schedule", schedule, "--microbatches", str(micro), "--precision", "bf16",
+                "--channels-last", "--batch", str(a.batch), "--steps", str(max(50, a.steps // 2)),
                 "--json", str(a.out / f"app_pipeline_{schedule}_m{micro}.json")], log)
 
     sys.path.insert(0, str(ROOT))

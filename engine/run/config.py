@@ -229,13 +229,17 @@ class RunConfig(BaseModel):
         "splits the batch; pipeline splits the net into consecutive stages, one per device, and streams "
         "micro-batches through them (pays only when the net is too big for one device or its layers are heavy "
         "next to the transfers between stages)", none_label="auto",
-        choices={"data": "Data parallel", "pipeline": "Pipeline (stages)"})] = Field(
+        choices={"data": "Data parallel", "pipeline": "Pipeline (stages)"},
+        help="data: the net copied to every device, the batch split (pays for most nets); pipeline: the net "
+             "split into stages, one per device, micro-batches streamed through (pays only for nets too big "
+             "for one device)")] = Field(
         default=None, description="data (default with several devices) or pipeline (the net split into stages)")
     microbatches: Annotated[int | None, Option(
         "Micro-batches", "Pipeline: each step's batch is cut into this many micro-batches that follow each other "
         "through the stages; more of them shrink the idle bubble at the start and end of the step, but each one "
         "is smaller (must divide the batch)", none_label="auto", axis=True, gui_max=4096,
-        help="pipeline: micro-batches per step (must divide the batch; auto: up to 4 per stage)")] = Field(
+        help="pipeline: micro-batches per step; more shrink the idle bubble (S-1)/(M+S-1) but each is smaller "
+             "(must divide the batch; auto: up to 4 per stage)")] = Field(
         default=None, ge=1, le=4096, description="pipeline micro-batches per step; None: auto")
     pipeline_split: Annotated[str | None, Option(
         "Pipeline cut", "Pipeline: the layer each stage after the first starts with (comma-separated); a cut "
@@ -249,7 +253,8 @@ class RunConfig(BaseModel):
         "keeps all activations); 1F1B alternates one forward and one backward once the pipe is full (same "
         "bubble, less activation memory; needs as many micro-batches as stages)", axis=True,
         axis_flag="--pipeline-schedules", choices={"gpipe": "GPipe", "1f1b": "1F1B"},
-        help="pipeline schedule: gpipe or 1f1b")] = Field(
+        help="pipeline schedule: gpipe (every forward, then every backward) or 1f1b (alternating: less "
+             "activation memory; needs micro-batches >= stages)")] = Field(
         default="gpipe", description="pipeline schedule: gpipe or 1f1b")
     nnodes: Annotated[int, Option(
         "Machines", exempt={"gui": "several machines are started from a shell on each (run prints the commands)",
