@@ -132,6 +132,10 @@ def failed_job(config: RunConfig, run_id: str, created_at: str, network: Any, st
     job.parallel = ParallelFacts(kind="pipeline" if pipeline else "data", world_size=world, nodes=nodes,
                                  backend=backend, per_device_batch=config.batch,
                                  global_batch=config.batch * (1 if pipeline else world), failed_rank=failed_rank)
+    if pipeline:
+        job.parallel.microbatches = config.pipeline_microbatches(world)
+        job.parallel.schedule = ("forward only" if config.mode != "train"
+                                 else {"gpipe": "GPipe", "1f1b": "1F1B"}[config.pipeline_schedule])
     why = f"the job ended ({status}) before its processes reported"
     job.unavailable.update({"throughput_sps": why, "step_time_s": why, "scaling_efficiency": why})
     return job

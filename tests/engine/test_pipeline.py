@@ -115,6 +115,42 @@ def test_cli_refuses_a_bad_cut_and_a_bad_micro_batch_count_with_exit_2(tmp_path,
     assert not (tmp_path / "runs.sqlite").exists() or len(RunStore(tmp_path / "runs.sqlite")) == 0
 
 
+# -- combining the stages, the finding ------------------------------------------------------------
+
+def test_stages_combine_into_one_job_whose_finding_says_when_pipelining_does_not_pay():
+    from engine.parallel.combine import apply_baseline
+    from engine.parallel.stages_result import combine_pipeline
+    from engine.results.findings import findings
+    from engine.results.result import NetworkSummary, RunResult
+    from tests.engine.fake_runs import make_run
+    config = RunConfig(devices="cuda:0,cuda:1", parallel="pipeline", batch=256, microbatches=8, steps=100)
+    outcomes = []
+    for rank, (busy, flops, loss) in enumerate(((0.5, 300, None), (0.4, 700, 1.5))):
+        r = make_run(f"s{rank}", throughput_sps=600.0)
+        r.samples, r.measured_s, r.loss = 25_600, 40.0 + rank, loss
+        r.energy_j.gpu, r.energy_per_sample_j.source = 1000.0, "gpu"
+        outcomes.append({"rank": rank, "device": f"cuda:{rank}", "result_json": r.model_dump_json(), "stage": rank,
+                         "layers": [f"l{rank}a", f"l{rank}b"], "stage_params": 10, "stage_flops": flops,
+                         "busy_share": busy, "microbatches": 8, "schedule": "GPipe"})
+    whole = NetworkSummary(name="lenet", params=20, flops_per_sample=1000)
+    job = combine_pipeline(outcomes, config, "job", "2026-11-29T02:00:00+00:00", "nccl", whole)
+    assert job.samples == 25_600 and job.throughput_sps == pytest.approx(25_600 / 41.0)  # not summed over stages
+    assert job.energy_per_sample_j.total == pytest.approx(2000.0 / 25_600) and job.loss == 1.5
+    assert job.network == whole and job.parallel.global_batch == 256 and job.communication_share is None
+    assert [s.flops_share for s in job.parallel.stages] == [pytest.approx(0.3), pytest.approx(0.7)]
+    assert job.parallel.bubble_share == pytest.approx(0.55) and job.parallel.ideal_bubble_share == pytest.approx(1 / 9)
+    base = make_run("one-gpu", throughput_sps=1000.0)
+    apply_baseline(job, base, "history")
+    assert job.scaling_efficiency == pytest.approx(job.throughput_sps / 2000.0)
+    again = RunResult.model_validate_json(job.model_dump_json())
+    assert again.parallel == job.parallel
+    (found,) = [f for f in findings([base, job]) if f.kind == "parallel"]
+    assert found.text.startswith("2× H200 as a 2-stage pipeline: 0.62× throughput, 31% efficiency")
+    assert "idle 55% of the step" in found.text and "ideal bubble with 8 micro-batches is 11%" in found.text
+    assert "pipelining does not pay here" in found.text and "the same batch 256" in found.text
+    assert found.numbers["bubble_share"] == pytest.approx(0.55)
+
+
 # -- real jobs on the CPU -------------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -177,6 +213,7 @@ def test_a_stage_that_dies_ends_the_pipeline_failed_naming_it_with_no_process_le
     t0 = time.monotonic()
     r = run_job(load_preset("lenet"), config, baseline=False, db_path=str(tmp_path / "h.sqlite"))
     assert r.status == "failed" and r.parallel.failed_rank == 1 and r.parallel.kind == "pipeline"
+    assert r.parallel.microbatches == 8 and r.parallel.schedule == "GPipe" and r.parallel.global_batch == 16
     assert r.error.startswith("rank 1") and "exited with code 13" in r.error
     assert time.monotonic() - t0 < 200  # ended by the launcher, not by a transfer's timeout
 
