@@ -62,6 +62,41 @@ def im2col_buffer_bytes(values: dict[str, Any], in_shape: tuple[int, ...], out_s
     kh, kw = _pair(values["kernel_size"])
     return batch * in_shape[0] * kh * kw * out_shape[1] * out_shape[2] * elem_bytes
 
+
+
+def workspace_bytes(algo: str, values: dict[str, Any], in_shape: tuple[int, ...], out_shape: tuple[int, ...],
+                    elem_bytes: int, training: bool) -> tuple[int, int]:
+    """The extra memory an algorithm builds for one Conv2d, beyond its output (an estimate, what
+    engine.net.conv_algos allocates): (bytes per sample, bytes independent of the batch).
+
+    im2col    the unfolded input, C x kh x kw x out h x out w in the compute dtype (kept for the backward)
+    direct    training keeps each kernel position's input window for the backward: as large as im2col's
+              buffer; inferring holds one window and the fp32 accumulator
+    fft       the padded input's and the output's spectra (complex64, computed in fp32) per sample, and the
+              kernel's spectrum (complex64, per output and input channel) once, twice with its copy
+    winograd  the 4x4 tiles of the input (fp32 and the compute dtype) and of the product (fp32) per
+              sample, the transformed kernel (fp32, 16 values per kernel) once
+    library   none counted (the library's workspace is its own)"""
+    kh, kw = _pair(values["kernel_size"])
+    pad = _pair(values.get("padding", 0))
+    c, h, w = in_shape[0], in_shape[1], in_shape[2]
+    o, oh, ow = out_shape[0], out_shape[1], out_shape[2]
+    groups = int(values.get("groups", 1))
+    cols = c * kh * kw * oh * ow * elem_bytes
+    if algo == "im2col":
+        return cols, 0
+    if algo == "direct":
+        return (cols, 0) if training else (c * oh * ow * elem_bytes + 2 * o * oh * ow * 4, 0)
+    if algo == "fft":
+        hp, wp = h + 2 * pad[0], w + 2 * pad[1]
+        freqs = hp * (wp // 2 + 1)
+        return (c + o) * freqs * 8, 2 * o * (c // groups) * freqs * 8
+    if algo == "winograd":
+        tiles = 16 * ((oh + 1) // 2) * ((ow + 1) // 2)
+        return tiles * (c * (4 + elem_bytes) + o * 4), o * c * 16 * 4
+    return 0, 0
+
+
 # How close each algorithm's output and gradients must be to the library's (tested per algorithm and
 # precision): the largest difference divided by the largest magnitude of the library's result.
 # fp32 rounding differs by summation order only; bf16 keeps 8 significant bits (2**-8 = 0.4 %), and

@@ -287,7 +287,7 @@ class RunPanel(QWidget):
             self._set_bad(False)
             return
         self.estimate = e = estimate_memory(analysis, list(self.doc.current.input.shape), config,
-                                            self.options.current_device().mem_bytes)
+                                            self.options.current_device().mem_bytes, spec=self.doc.current)
         self.estimate_label.setText(estimate_html(e, config.batch, config.precision))
         self._set_bad(e.fits is False)
 

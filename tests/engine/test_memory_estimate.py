@@ -52,3 +52,47 @@ def test_every_optimizer_has_its_state_size():
     from engine.run import option_fields
     from engine.run.memory_estimate import OPTIMIZER_STATE_PER_PARAM
     assert set(OPTIMIZER_STATE_PER_PARAM) == set(option_fields(RunConfig)["optimizer"].choices)
+
+
+def _est(net: str, **kw):
+    spec = load_preset(net)
+    return estimate_memory(analyze(spec), list(spec.input.shape), RunConfig(batch=8, **kw), None, spec=spec)
+
+
+def test_im2col_buffers_enter_the_estimate_as_the_run_records_them():
+    """The estimate once left out im2col's unfolded inputs: lenet's two are 8 x (C kh kw) x (out h w) x 4 bytes."""
+    library, im2col = _est("lenet"), _est("lenet", conv_algo="im2col")
+    buffers = 8 * 1 * 25 * 28 * 28 * 4 + 8 * 6 * 25 * 10 * 10 * 4  # what test_conv_algo_run's run records
+    assert library.conv_workspace_bytes == 0
+    assert im2col.conv_workspace_bytes == buffers  # training keeps both for the backward pass
+    assert im2col.total_bytes - library.total_bytes == buffers
+    assert "im2col x2; conv1 the largest" in estimate_html(im2col, 8, "fp32")
+    infer = _est("lenet", conv_algo="im2col", mode="infer")
+    assert infer.conv_workspace_bytes == 8 * 1 * 25 * 28 * 28 * 4  # one layer's buffer alive at a time
+    assert _est("lenet", conv_algo="im2col", precision="bf16").conv_workspace_bytes == buffers // 2
+
+
+def test_fft_spectra_and_a_layers_own_algo_enter_the_estimate():
+    fft = _est("resnet9", conv_algo="fft")
+    assert fft.conv_workspace_fixed_bytes > 0  # the kernels' spectra do not grow with the batch
+    assert fft.conv_workspace_bytes > fft.conv_workspace_fixed_bytes
+    assert fft.largest_batch() is None  # unknown capacity
+    spec = load_preset("lenet").model_dump(mode="json")
+    spec["layers"][0]["params"]["algo"] = "im2col"  # conv1 alone: its own algo wins over the run's library
+    from engine.net.spec import NetworkSpec
+    one = NetworkSpec.model_validate(spec)
+    e = estimate_memory(analyze(one), [1, 28, 28], RunConfig(batch=8), None, spec=one)
+    assert e.conv_workspace_bytes == 8 * 1 * 25 * 28 * 28 * 4 and "im2col x1" in e.conv_workspace_note
+
+
+def test_the_largest_batch_that_fits_counts_the_convolution_buffers():
+    spec = load_preset("resnet9")
+    a = analyze(spec)
+    cap = 8 * 2**30
+    plain = estimate_memory(a, [3, 32, 32], RunConfig(device="cuda", batch=8), cap, spec=spec)
+    fft = estimate_memory(a, [3, 32, 32], RunConfig(device="cuda", batch=8, conv_algo="fft"), cap, spec=spec)
+    best = fft.largest_batch()
+    assert best < plain.largest_batch()
+    at_best = estimate_memory(a, [3, 32, 32], RunConfig(device="cuda", batch=best, conv_algo="fft"), cap, spec=spec)
+    over = estimate_memory(a, [3, 32, 32], RunConfig(device="cuda", batch=best + 1, conv_algo="fft"), cap, spec=spec)
+    assert at_best.fits and not over.fits

@@ -132,6 +132,15 @@ def test_the_estimate_warns_when_the_run_will_not_fit(qtbot, tmp_path):
     assert "Will not fit" not in panel.estimate_label.text()
 
 
+def test_the_estimate_counts_the_im2col_buffers_of_the_chosen_algorithm(qtbot, tmp_path):
+    panel = _panel(qtbot, tmp_path)
+    before = panel.estimate.total_bytes
+    assert "convolution buffers" not in panel.estimate_label.text()
+    panel.options.set_value("conv_algo", "im2col")
+    assert "convolution buffers" in panel.estimate_label.text() and "im2col x2" in panel.estimate_label.text()
+    assert panel.estimate.total_bytes - before == panel.estimate.conv_workspace_bytes > 0
+
+
 def test_run_button_says_why_it_cannot_start(qtbot, tmp_path):
     doc = StaticDocument()
     panel = _panel(qtbot, tmp_path, doc=doc)
