@@ -22,7 +22,9 @@ ALGO_DOCS: dict[str, str] = {
     "fft": "multiply in the frequency domain (torch.fft): pays only for large kernels (7x7 and up)",
     "winograd": "Winograd F(2x2,3x3), 2.25x fewer multiplies: 3x3 kernels, stride 1, dilation 1, groups 1 only",
 }
-NODE_DOC = "convolution algorithm for this layer; run: the run's choice (Conv algorithm)"
+NODE_DOC = ("how this layer's convolution is computed; run: the run's choice (Conv algorithm). library is tuned, "
+            "usually fastest; im2col is one GEMM with a large buffer; fft pays for large kernels; winograd for 3x3 "
+            "stride 1; direct is for teaching, slow")
 
 
 def _pair(value: Any) -> tuple[int, int]:

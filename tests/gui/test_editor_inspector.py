@@ -243,7 +243,7 @@ def test_conv_algorithm_is_a_choice_and_one_that_cannot_apply_is_a_problem(edito
     combo = inspector._editors["algo"]
     assert [combo.itemData(i) for i in range(combo.count())] == ["run", "library", "direct", "im2col", "fft",
                                                                  "winograd"]
-    assert "run's choice" in combo.toolTip()
+    assert "run's choice" in combo.toolTip() and "fft pays for large kernels" in combo.toolTip()  # what, when it pays
     def choose(algo):  # as a user picks it: the inspector commits on `activated`
         combo.setCurrentIndex(combo.findData(algo))
         combo.activated.emit(combo.currentIndex())
