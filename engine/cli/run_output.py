@@ -87,7 +87,7 @@ def summary_lines(r: Any) -> list[str]:
     lens = ["channels-last" if cfg.channels_last else "", f"compile {cfg.compile}" if cfg.compile else "",
             f"prune {cfg.prune}" if cfg.prune else "", "CUDA graph" if cfg.cuda_graph else "",
             f"conv {cfg.conv_algo}" if cfg.conv_algo != "library" else "",
-            f"onnxruntime {r.runtime.provider}" if r.runtime else ""]
+            f"onnxruntime {r.runtime.provider}" if r.runtime else "", "binarized" if getattr(cfg, "binarize", False) else ""]
     levers = ", ".join(x for x in lens if x) or "no levers"
     lines = [f"{r.network.name} · {cfg.device} ({hw.device_name or '?'}) · {cfg.precision} · "
              f"batch {cfg.batch} · {cfg.mode} · {cfg.dataset} · {levers}",

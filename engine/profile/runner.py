@@ -74,6 +74,9 @@ def profile_run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], 
     from engine.run import run
 
     check_profilable(config)
+    if getattr(config, "binarize", False):  # profile the binarized net the run measures
+        from engine.run.loop import binarized_for_run
+        spec = binarized_for_run(spec, config)
     analysis = analyze(spec)
     result = run(spec, config, on_event, should_stop)
     if store_result is not None:

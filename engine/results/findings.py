@@ -64,7 +64,7 @@ def _reference(f: str, values: set) -> object:
     prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8"], "channels_last": [False, True],
              "compile": [None], "cuda_graph": [False], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None],
              "conv_algo": ["library"], "threads": [None], "cudnn_benchmark": [False],
-             "backend": ["torch"]}
+             "backend": ["torch"], "binarize": [False]}
     for p in prefs.get(f, []):
         if p in values:
             return p
@@ -195,7 +195,24 @@ def _lever_note(f: str, runs: Sequence[RunResult]) -> str:
     return f"; sparse 2:4 kernels on {', '.join(p.layers)}"
 
 
+def _binarize_finding(v, ref, pairs: list) -> list[Finding]:
+    """Binarized vs float: the speed is simulated (float arithmetic on +1/-1), so only what is real is
+    said: the binarized layers' share of the arithmetic, the memory and the accuracy change."""
+    runs = [x for a, b in pairs for x in (*a, *b)]
+    binary = next((x for a, _ in pairs for x in a if x.network.binary_flops_per_sample), None)
+    share = ""
+    if binary is not None and binary.network.flops_per_sample:
+        share = (f"; {binary.network.binary_flops_per_sample / binary.network.flops_per_sample:.0%} of its "
+                 f"arithmetic is binary operations")
+    text = (f"{value_name('binarize', v)} vs {value_name('binarize', ref)}{scope(pairs[0][0][0], 'binarize', len(pairs))}: "
+            f"simulated binarization (float arithmetic on +1/-1 values, no bit-packed kernel), so its speed is not "
+            f"compared{share}{_memory_change(pairs)}{_accuracy_change(pairs)}.")
+    return [Finding("lever", text, tuple(x.run_id for x in runs), {"simulated": 1.0})]
+
+
 def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
+    if f == "binarize":
+        return _binarize_finding(v, ref, pairs)
     real = [(a, b) for a, b in pairs if not _simulated([*a, *b])]  # a simulated int8 run is never a speed-up
     if real and len(real) < len(pairs):
         found = _lever_finding(f, v, ref, real)

@@ -150,6 +150,14 @@ class RunConfig(BaseModel):
         axis=True, axis_flag="--backends", choices={"torch": "PyTorch", "onnxruntime": "ONNX Runtime"},
         help="torch, or onnxruntime (inference only: the model is exported to ONNX before timing)")] = Field(
         default="torch", description="the runtime that executes the network: torch or onnxruntime")
+    binarize: Annotated[bool, Option(
+        "Binarize", "Turns the inner convolutions and Linear layers into XNOR-Net binarized ones (signs of "
+        "inputs and weights, one scale per channel; the first and last layers stay float): 32x smaller weights, "
+        "some accuracy lost; its speed here is simulated (float arithmetic on +1/-1): it pays only with "
+        "bit-packed kernels", axis=True, choices={False: "float", True: "binarized"},
+        help="binarize the inner Conv2d and Linear layers (XNOR-Net; first and last stay float): accuracy is "
+             "measured, speed is simulated")] = Field(
+        default=False, description="binarize the inner Conv2d and Linear layers (XNOR-Net)")
     threads: Annotated[int | None, Option(
         "CPU threads", "Threads the CPU work may use; auto lets the framework choose", none_label="auto",
         axis=True, gui_max=1024)] = Field(

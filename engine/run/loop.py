@@ -77,6 +77,9 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
     analysis = analyze(spec)
     if not analysis.ok:
         raise BadRunInput(f"network {one_line(spec.name, 80)!r}: " + "; ".join(str(p) for p in analysis.problems[:10]))
+    if config.binarize:  # the net's inner weight layers binarized: its runs pair with the float net's
+        spec = binarized_for_run(spec, config)
+        analysis = analyze(spec)
     out = analysis.output_shape
     network = NetworkSummary(name=spec.name, params=analysis.total_params, flops_per_sample=analysis.total_flops,
                              binary_flops_per_sample=analysis.binary_flops or None,
@@ -94,6 +97,19 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
             raise BadRunInput(f"network {one_line(spec.name, 80)!r}: {exc}") from None
     return run_model(make_model, network, tuple(spec.input.shape), out[0] if out and len(out) == 1 else None,
                      config, on_event, should_stop, probabilities=probabilities, parallel=parallel)
+
+
+def binarized_for_run(spec: NetworkSpec, config: RunConfig) -> NetworkSpec:
+    """The spec the binarize option runs; BadRunInput when nothing can be binarized or int8 is asked."""
+    from engine.net.binarize import binarized
+    from engine.run.options import BINARIZE_NOT_INT8
+    if config.precision == "int8":
+        raise BadRunInput(f"binarize: {BINARIZE_NOT_INT8}")
+    spec, ids = binarized(spec)
+    if not ids:
+        raise BadRunInput(f"binarize: network {one_line(spec.name, 80)!r} has no Conv2d or Linear layer between its "
+                          f"first and last weight layer (XNOR-Net keeps those two float)")
+    return spec
 
 
 def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary, input_shape: tuple[int, ...],

@@ -247,6 +247,10 @@ def cuda_graph_compile_modes() -> tuple[str, ...]:
     return tuple(m for m in COMPILE_MODES if m != "default" and not m.endswith("no-cudagraphs"))
 
 
+BINARIZE_NOT_INT8 = ("int8 quantizes float layers; binarized layers are +1/-1 signs already: choose fp32, bf16 or "
+                     "fp16 with binarize")
+
+
 def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     """Option key -> why it cannot be chosen with these other values on this target. Keys are a field
     name (the whole option, e.g. "cudnn_benchmark") or "field:value" (one choice, e.g. "precision:int8").
@@ -293,6 +297,8 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     else:
         for name in PIPELINE_KNOBS:
             out[name] = "used only by pipeline runs (Parallelism: pipeline)"
+    if values.get("binarize"):
+        out.setdefault("precision:int8", BINARIZE_NOT_INT8)
     if mode != "infer":
         out["backend:onnxruntime"] = ONNX_RUNTIME_INFER_ONLY
     elif values.get("backend") == "onnxruntime":

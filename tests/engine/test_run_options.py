@@ -93,7 +93,8 @@ def test_config_flags_round_trip_every_option():
                        idle_baseline_s=0, weights="20261129-010203-abcdef", stable_windows=4, stable_pct=2.5,
                        stable_max_s=30.0, repeats=3, cpu_tdp_w=95.0, prune="structured:0.25",
                        backend="onnxruntime", prune_finetune_steps=3)
-    training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True)  # training-only, and the CUDA graph
+    training = RunConfig(dataset="digits", keep_weights=True, until_accuracy=0.95, cuda_graph=True,
+                         binarize=True)  # training-only, the CUDA graph, binarize
     ddp = RunConfig(devices="cuda:0,cuda:1", processes=None, parallel="data", nnodes=2, bucket_cap_mb=50.5,
                     gradient_as_bucket_view=True, static_graph=True, ddp_compress="bf16")
     cpu_ddp = RunConfig(devices="cpu", processes=3)
