@@ -66,3 +66,33 @@ def test_a_failed_inventory_job_leaves_the_cpu_with_the_reason(qtbot):
         loader.start()
     inv = got.args[0]
     assert [d.key for d in inv.devices] == ["cpu"] and "a bug" in inv.error
+
+
+def test_int8_chosen_in_the_run_panel_runs_quantized_on_the_cpu(qtbot, tmp_path):
+    """The GUI once disabled int8 ("not supported yet"): chosen in the run panel for CPU inference it
+    reaches the engine, and the stored run says which layers were quantized."""
+    from gui.run.devices import inventory_from_dict
+    from gui.run.panel import RunPanel
+    from tests.gui.static_document import StaticDocument
+    db = tmp_path / "runs.sqlite"
+    panel = RunPanel(StaticDocument(), controller=RunController(db_path=str(db)), load_inventory=False)
+    qtbot.addWidget(panel)
+    panel.options.set_inventory(inventory_from_dict({"cpu": {"model": "Xeon", "logical_cores": 2},
+                                                     "gpu": {"gpus": [], "reason": "no GPU"}}))
+    o = panel.options
+    o.set_value("mode", "infer")
+    int8 = o.controls["precision"].model().item(o.controls["precision"].findData("int8"))
+    assert int8.isEnabled()
+    o.set_value("precision", "int8")
+    o.set_value("batch", 16)
+    o.set_value("steps", 3)
+    o.set_value("warmup", 1)
+    done = []
+    panel.run_finished.connect(done.append)
+    assert panel.start(), panel.why.text()
+    qtbot.waitUntil(lambda: bool(done), timeout=180_000)
+    result = done[0]
+    assert result.status == "ok", result.error
+    assert result.config.precision == "int8" and result.quantization is not None
+    assert {"conv1", "conv2"} <= set(result.quantization.layers)
+    assert RunStore(db).get(result.run_id).quantization.layers == result.quantization.layers
