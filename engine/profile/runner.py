@@ -138,6 +138,7 @@ def measure(spec: NetworkSpec, config: RunConfig, steps: int) -> tuple[Attributi
 
     from engine.net.analysis import analyze
     from engine.net.build import build_model
+    from engine.run.conv_algo import switch_conv_algos
     from engine.run.datasets import load_for_run
     from engine.run.device import resolve_device
     from engine.run.precision import backend_flags, plan_precision
@@ -159,6 +160,8 @@ def measure(spec: NetworkSpec, config: RunConfig, steps: int) -> tuple[Attributi
             model = instrument(build_model(spec, logits=train))
         except ValueError as exc:
             raise BadRunInput(f"network {one_line(spec.name, 80)!r}: {exc}") from None
+        # the convolution algorithms the run measured (its module swapped under the layer's range)
+        switch_conv_algos(model, spec, getattr(config, "conv_algo", "library"), config.batch, config.precision)
         fmt = torch.channels_last if config.channels_last and len(input_shape) == 3 else torch.contiguous_format
         model = model.to(device).to(memory_format=fmt)
         data = _Data(load_for_run(config, input_shape, num_classes, device))

@@ -7,9 +7,11 @@ import json
 import pytest
 
 from engine.cli import main as cli_main
+from engine.net.presets import load_preset
 from engine.net.spec import spec_from_dict
 from engine.profile import CONTRACT_KEYS, CONTRACT_LAYER_KEYS, CONTRACT_OTHER_KEYS, Peaks, read_profile_file
 from engine.results.store import RunStore
+from engine.run.config import RunConfig
 from tests.engine.tiny_nets import fast_config
 
 # What a profile file holds beside the contract's keys, exactly (a new key is a decision, not an accident).
@@ -133,3 +135,16 @@ def test_a_run_that_does_not_end_ok_is_kept_and_exits_3(tmp_path, capsys, monkey
     assert words in capsys.readouterr().err
     store = RunStore(db)
     assert store.get("r1").status == status and store.get_profile("r1") is None
+
+
+def test_the_profile_times_the_convolution_algorithm_the_run_measured():
+    """The profiled model was once built with the library's convolutions whatever the run's conv_algo:
+    an im2col run's profile timed oneDNN. Now each conv layer's range holds im2col's unfold and GEMM."""
+    from engine.profile.runner import measure
+    spec = load_preset("lenet")
+    counts = {}
+    for algo in ("library", "im2col"):
+        times, _ = measure(spec, RunConfig(conv_algo=algo, batch=4, warmup=1, mode="infer"), 1)
+        counts[algo] = times.kernels
+    assert counts["im2col"]["conv2"] > counts["library"]["conv2"]
+    assert counts["im2col"]["fc1"] == counts["library"]["fc1"]
