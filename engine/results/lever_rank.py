@@ -30,6 +30,9 @@ def rank_findings(ok: Sequence[RunResult]) -> list[Finding]:
     out = []
     labels = option_fields(RunConfig)
     for f in LEVER_FIELDS:
+        # the other levers that vary: a ranking names their values, or two rankings (one per value of
+        # another lever, say binarized and float) would read as one contradicting the other
+        others = [g for g in LEVER_FIELDS if g != f and len({repr(getattr(r.config, g)) for r in ok}) > 1]
         groups: dict[tuple, dict] = defaultdict(lambda: defaultdict(list))
         for r in ok:
             if r.throughput_sps:
@@ -50,7 +53,8 @@ def rank_findings(ok: Sequence[RunResult]) -> list[Finding]:
                 parts.append(part)
             runs = [r for rs in by_value.values() for r in rs]
             first = by_value[best][0]
-            text = f"{labels[f].label} ranked by throughput{scope(first, f, 1)}: " + "; ".join(parts) + "."
+            where = scope(first, f, 1) + "".join(f", {value_name(g, getattr(first.config, g))}" for g in others)
+            text = f"{labels[f].label} ranked by throughput{where}: " + "; ".join(parts) + "."
             if any(len(rs) == 1 for rs in by_value.values()):
                 text = text[:-1] + " (one run each: a ranking on a noisy machine may change from run to run)."
             out.append(Finding("rank", text, tuple(r.run_id for r in runs),

@@ -280,18 +280,20 @@ class SweepRun:
         return limits
 
     def _skip_reason(self, entry: SweepEntry) -> str | None:
-        """Larger batches after an OOM; the same device, precision and conv algorithm after a refused
-        configuration (Winograd refused on a 5x5 kernel says nothing about the other algorithms)."""
+        """Larger batches after an OOM; the same configuration at another batch (or a repeat) after it
+        was refused. Only the same configuration: a refused lever value says nothing about the others
+        (Winograd refused on a 5x5 kernel, or structured pruning of a binarized net, leaves the other
+        algorithms, runtimes and levers to run)."""
         limit = self._oom_limits().get(oom_key(entry.config))
         if limit is not None and entry.config["batch"] > limit:
             return f"batch {limit} ran out of memory on the same device, precision and mode"
-        c = entry.config
+
         def key(cfg: dict) -> tuple:
-            return cfg["device"], cfg["precision"], cfg.get("conv_algo", "library")
-        refused = next((e for e in self.state.entries if e.index in self._refused and key(e.config) == key(c)), None)
+            return tuple(sorted((k, repr(v)) for k, v in cfg.items() if k != "batch"))
+        refused = next((e for e in self.state.entries if e.index in self._refused and key(e.config) == key(entry.config)),
+                       None)
         if refused is not None:
-            algo = c.get("conv_algo", "library")
-            return f"{c['device']} {c['precision']}{'' if algo == 'library' else ' ' + algo} was refused: {refused.reason}"
+            return f"{refused.label} was refused: {refused.reason}"
         return None
 
     def run(self) -> SweepState:

@@ -174,6 +174,23 @@ def test_conv_algorithms_are_ranked_and_compared_with_the_library():
                          "(conv2 the largest, 3.0 MiB).")
 
 
+def test_rankings_within_another_levers_values_name_that_value():
+    """Two rankings of pruning (float and binarized) once read as one contradicting the other: neither
+    named the lever that set them apart."""
+    runs = []
+    for precision, speeds in (("fp32", (3000, 1000, 500)), ("bf16", (400, 900, 1200))):
+        for algo, tp in zip(("library", "im2col", "fft"), speeds, strict=True):
+            r = _algo_run(f"{precision}{algo}", algo, tp, 600)
+            r.config = r.config.model_copy(update={"precision": precision})
+            runs.append(r)
+    ranks = sorted(f.text for f in findings(runs) if f.kind == "rank")
+    assert len(ranks) == 2
+    assert ranks[0].startswith("Conv algorithm ranked by throughput on lenet, AMD EPYC 7B13, train at batch 8, bf16: "
+                               "fft 1,200 samples/s")
+    assert ranks[1].startswith("Conv algorithm ranked by throughput on lenet, AMD EPYC 7B13, train at batch 8, fp32: "
+                               "library 3,000 samples/s")
+
+
 def test_two_values_are_not_ranked_and_other_levers_keep_apart():
     runs = [_algo_run("lib", "library", 3000, 600), _algo_run("i2c", "im2col", 1000, 600)]
     fs = findings(runs)

@@ -213,3 +213,21 @@ def test_a_refused_conv_algorithm_does_not_skip_the_other_algorithms(tmp_path):
     statuses = [(e.config["conv_algo"], e.config["batch"], e.status) for e in state.entries]
     assert statuses == [("winograd", 32, "failed"), ("winograd", 64, "skipped"), ("im2col", 32, "ok"),
                         ("im2col", 64, "ok")]
+
+
+def test_a_refused_lever_value_skips_only_its_own_configuration(tmp_path):
+    """Structured pruning of a binarized lenet was refused, and every later configuration on the CPU in
+    fp32 (ONNX Runtime's among them) was skipped as 'cpu fp32 was refused'."""
+    def refuse(runner, config, cancel):
+        if config.binarize and config.prune == "structured:0.5":
+            return RunOutcome("failed", None, "prune structured:0.5: no convolution can lose channels", bad_input=True)
+        return None
+    runner = FakeRunner(on_call=refuse)
+    g = grid(precisions=["fp32"], batches=[32, 64], axes={"binarize": [False, True],
+                                                          "prune": [None, "structured:0.5"], "backend": ["torch"]})
+    _, state = run(SweepState.new(g), tmp_path, runner)
+    statuses = [(e.config["binarize"], e.config["prune"], e.config["batch"], e.status) for e in state.entries]
+    assert [s for s in statuses if s[3] != "ok"] == [(True, "structured:0.5", 32, "failed"),
+                                                    (True, "structured:0.5", 64, "skipped")]
+    skipped = next(e for e in state.entries if e.status == "skipped")
+    assert skipped.reason.startswith("cpu fp32 train b32 +binarized +prune:structured:0.5 was refused: prune")
