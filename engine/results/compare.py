@@ -136,6 +136,9 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append(str(v))
         label = " ".join(parts)
         out[r.run_id] = f"{r.network.name} {label}" if len(nets) > 1 else label
+    for r in results:  # a binarized net's speed is simulated: every table, chart and finding naming it says so
+        if r.network.binary_flops_per_sample:
+            out[r.run_id] += " (simulated binarization)"
     return out
 
 

@@ -369,13 +369,20 @@ def failure_findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict,
                                (r.run_id,), {"batch": float(r.config.batch)}))
         elif r.status == "failed":
             out.append(Finding("failed", f"{describe(r.config)} failed: {r.error or 'no reason recorded'}.", (r.run_id,)))
+    by_reason: dict[str, list[dict]] = {}
     named: set[str] = set()
     for config, reason in skipped:
         if describe(config) in named:  # the later repeats of a refused configuration: named once
             continue
         named.add(describe(config))
-        out.append(Finding("skipped", f"{describe(config)} was not run: {reason}.", (),
-                           {"batch": float(config.get("batch", 0))}))
+        by_reason.setdefault(reason, []).append(config)
+    for reason, configs in by_reason.items():  # one reason, said once for the configurations it ruled out
+        if len(configs) == 1:
+            text = f"{describe(configs[0])} was not run: {reason}."
+        else:
+            text = f"{len(configs)} configurations were not run ({reason}): {', '.join(describe(c) for c in configs)}."
+        out.append(Finding("skipped", text, (), {"batch": float(configs[0].get("batch", 0)),
+                                                 "configurations": float(len(configs))}))
     return out
 
 
@@ -476,9 +483,6 @@ def findings(results: Sequence[RunResult], skipped: Sequence[tuple[dict, str]] =
     """All findings, most useful first. `skipped`: (config, reason) of sweep entries never run."""
     from engine.results.lever_rank import conv_findings, rank_findings  # they build on this module
     ok = [r for r in results if r.status == "ok"]
-    labels = short_labels(results)
-    for r in ok:  # a binarized net's speed is simulated: every finding that names it says so
-        if r.network.binary_flops_per_sample:
-            labels[r.run_id] += " (simulated binarization)"
+    labels = short_labels(results)  # a binarized net's label says its speed is simulated
     return (best_findings(ok, labels) + simulated_findings(ok) + parallel_findings(ok) + rank_findings(ok)
             + lever_findings(ok) + conv_findings(ok) + batch_findings(ok) + accuracy_findings(ok, labels) + failure_findings(results, skipped))

@@ -73,3 +73,5 @@ def test_the_finding_states_the_accuracy_change_and_never_a_simulated_speed_up()
     assert f.text.startswith("binarized vs float on lenet, AMD EPYC 7B13, infer")
     assert "simulated binarization" in f.text and "×" not in f.text and "accuracy -37.0 points" in f.text
     assert "50% of its arithmetic is binary operations" in f.text and f.numbers == {"simulated": 1.0}
+    from engine.results.compare import short_labels
+    assert short_labels(runs) == {"a": "float", "b": "binarized (simulated binarization)"}  # tables and charts too

@@ -221,6 +221,18 @@ def test_repeats_of_one_batch_give_no_batch_finding_and_a_refusal_is_named_once(
     named = [f.text for f in findings(runs, skipped) if f.kind == "skipped"]
     assert named == ["cpu fp32 train b64 +conv-algo:winograd was not run: it failed before running "
                      "(layer 'conv1': a 5x5 kernel)."]
+def test_configurations_ruled_out_for_one_reason_are_named_in_one_finding():
+    def config(backend, prune):
+        return {"device": "cpu", "precision": "int8", "mode": "infer", "batch": 64, "backend": backend, "prune": prune}
+    why = "ONNX Runtime runs the exported fp32 model: use fp32 with it"
+    skipped = [(config("onnxruntime", None), why), (config("onnxruntime", "structured:0.5"), why),
+               (config("torch", "2:4"), "2:4 needs a GPU")]
+    named = [f.text for f in findings([], skipped) if f.kind == "skipped"]
+    assert named == [f"2 configurations were not run ({why}): cpu int8 infer b64 +backend:onnxruntime, "
+                     f"cpu int8 infer b64 +backend:onnxruntime +prune:structured:0.5.",
+                     "cpu int8 infer b64 +prune:2:4 was not run: 2:4 needs a GPU."]
+
+
 def test_runtime_lever_finding_names_onnx_runtime_against_pytorch():
     torch_run = make_run("t", device="cpu", mode="infer", throughput_sps=1000.0)
     ort_run = make_run("o", device="cpu", mode="infer", throughput_sps=1500.0)
