@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BYTES_PER_ELEMENT = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+BYTES_PER_ELEMENT = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp8": 1}
 TRAIN_FLOPS_FACTOR = 3  # backward: gradients of inputs and of weights, ~2x the forward
 TRAIN_BYTES_FACTOR = 3  # forward read/write, then the backward reads them again and writes gradients
 # Kernels launched per layer and step: forward; training adds input-gradient, weight-gradient and

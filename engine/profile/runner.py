@@ -48,9 +48,9 @@ def check_profilable(config: RunConfig) -> None:
     if config.compile:
         raise Unsupported("profile: a compiled model fuses layers into shared kernels, so time cannot be "
                           "attributed to them; profile without --compile")
-    if config.precision == "int8":
-        raise Unsupported("profile: int8 runs a quantized graph whose layers are fused and renamed, so time cannot "
-                          "be attributed to the spec's layers; profile at fp32, tf32, bf16 or fp16")
+    if config.precision in ("int8", "fp8"):
+        raise Unsupported(f"profile: {config.precision} runs a quantized network whose layers are replaced, so time "
+                          f"cannot be attributed to the spec's layers; profile at fp32, tf32, bf16 or fp16")
     if getattr(config, "prune", None) is not None:
         raise Unsupported("profile: a pruned network is not the spec's any more (structured pruning removes "
                           "channels); profile without --prune")

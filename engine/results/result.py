@@ -177,12 +177,18 @@ class PruneReport(_Part):
 
 
 class QuantizationReport(_Part):
-    """What precision int8 quantized, and which kernels then ran."""
+    """What precision int8 or fp8 quantized, and which kernels then ran."""
     method: Literal["static-ptq", "dynamic"]  # static: calibrated activation ranges; dynamic: per batch
-    layers: list[str] = Field(default_factory=list)  # layers whose weights and inputs are int8
+    precision: Literal["int8", "fp8"] = "int8"  # the number format of the quantized layers
+    layers: list[str] = Field(default_factory=list)  # layers whose weights and inputs are int8 / fp8
     skipped: list[str] = Field(default_factory=list)  # layers with weights left in floating point
+    skipped_why: dict[str, str] = Field(default_factory=dict)  # skipped layer -> why it stayed (where known)
+    kept_precision: str = "fp32"  # the number format the skipped layers ran in (bf16 on a GPU)
     kernels: str  # what computed the quantized layers
-    simulated: bool  # True: fp32 kernels between quantize/dequantize steps (numerics of int8, not its speed)
+    kernel_names: list[str] = Field(default_factory=list)  # GPU: the low-precision GEMM kernels the profiler saw
+    compiled: bool | None = None  # whether torch.compile ran the quantized network (None: not recorded)
+    simulated: bool  # True: no low-precision kernel ran (numerics of int8/fp8 at best, never its speed)
+    simulated_why: str | None = None  # why it is simulated, in words
     calibration_samples: int = 0
     calibration_data: str | None = None  # the data set the activation ranges were measured on
 
@@ -304,7 +310,7 @@ class RunResult(_Part):
     weights_used: str | None = None  # the weights file the run started from (config.weights resolved)
     weights_file: str | None = None  # the trained weights this run kept (config.keep_weights)
     prune: PruneReport | None = None  # config.prune: what was pruned (network is the network as run)
-    quantization: QuantizationReport | None = None  # precision int8: what was quantized, which kernels ran
+    quantization: QuantizationReport | None = None  # precision int8 / fp8: what was quantized, which kernels ran
     compile: CompileFacts | None = None  # compiled runs: graphs, graph breaks, recompiles, compile time
     runtime: Runtime | None = None  # None: PyTorch ran the network (config.backend torch)
     steps: int = 0

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from engine.net.conv_rules import ALGO_DOCS, ConvAlgo
 from engine.run.options import Option
 
-Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8"]
+Precision = Literal["fp32", "tf32", "fp16", "bf16", "int8", "fp8"]
 Mode = Literal["train", "infer"]
 Optimizer = Literal["sgd", "adam"]
 CompileMode = Literal["default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"]
@@ -75,8 +75,9 @@ class RunConfig(BaseModel):
         default="cpu", description="cpu, cuda (the first GPU) or cuda:N")
     precision: Annotated[Precision, Option(
         "Precision", "Number format of the computation: fp32 is exact single precision; tf32, fp16 and bf16 "
-        "trade accuracy for speed on GPUs; int8 quantizes convolutions and Linear layers after calibrating on the "
-        "data set (CPU inference; real int8 kernels with Compile on)",
+        "trade accuracy for speed on GPUs; int8 quantizes a trained network for inference (CPU: convolutions and "
+        "Linear layers, calibrated on the data set; GPU: large Linear layers, the rest bf16); fp8 quantizes large "
+        "Linear layers on Ada/Hopper GPUs. Both pay only on large layers, mostly with Compile on",
         axis=True, axis_flag="--precisions")] = Field(default="fp32", description="number format of the run")
     # Upper bounds (le): past them a number is a typo, not a setting (a batch of 2**63 crashed in C++,
     # inf seconds never ended); the CLI refuses them naming the flag.

@@ -103,8 +103,8 @@ def binarized_for_run(spec: NetworkSpec, config: RunConfig) -> NetworkSpec:
     """The spec the binarize option runs; BadRunInput when nothing can be binarized or int8 is asked."""
     from engine.net.binarize import binarized
     from engine.run.options import BINARIZE_NOT_INT8
-    if config.precision == "int8":
-        raise BadRunInput(f"binarize: {BINARIZE_NOT_INT8}")
+    if config.precision in ("int8", "fp8"):
+        raise BadRunInput(f"binarize: {BINARIZE_NOT_INT8.replace('int8', config.precision)}")
     spec, ids = binarized(spec)
     if not ids:
         raise BadRunInput(f"binarize: network {one_line(spec.name, 80)!r} has no Conv2d or Linear layer between its "
@@ -296,6 +296,9 @@ class _Run:
         if cfg.channels_last and len(self.input_shape) != 3:
             self.m["notes"].append("channels-last applies to image input [C, H, W] only: ignored here")
         model = model.to(dev).to(memory_format=fmt)
+        if self.plan.quantize_gpu:  # int8 / fp8 on a GPU: torchao's Linear layers, the rest in bf16
+            from engine.run.gpu_quant import quantize_linear
+            model, self.quantization = quantize_linear(model, self.plan.quantize_gpu, bool(cfg.compile))
         if self.prune is not None and self.prune.sparse_kernels:  # 2:4: sparse weights made on the GPU
             from engine.run.prune import to_semi_structured
             to_semi_structured(model, self.plan.autocast_dtype, self.prune)
@@ -350,6 +353,10 @@ class _Run:
                     if time.perf_counter() - last_drain >= TELEMETRY_EVERY_S:
                         self._drain_telemetry()
                         last_drain = time.perf_counter()
+                if self.plan.quantize_gpu and self.quantization is not None:  # which kernels ran: untimed
+                    from engine.run.gpu_quant import probe_kernels
+                    probe_kernels(self.step, dev, self.quantization,
+                                  eager=make_infer_step(model, data, cfg.batch, self.plan, dev.type) if cfg.compile else None)
             if graphed is not None:
                 self.step = graphed.capture()
             if isinstance(watch, CompileWatch):

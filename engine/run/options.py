@@ -12,6 +12,8 @@ cannot take, with the reason the GUI shows and the engine raises.
 """
 from __future__ import annotations
 
+import functools
+import importlib.util
 import types
 import typing
 from collections.abc import Mapping
@@ -251,18 +253,51 @@ BINARIZE_NOT_INT8 = ("int8 quantizes float layers; binarized layers are +1/-1 si
                      "fp16 with binarize")
 
 
+QUANT_EXTRA = "pip install 'tradeoff-lab[quant]' (torchao)"
+FP8_CC = (8, 9)  # fp8 tensor cores: Ada and Hopper onwards
+
+
+@functools.cache
+def torchao_installed() -> bool:
+    """Whether torchao can be found (not imported: that costs seconds and loads torch)."""
+    return importlib.util.find_spec("torchao") is not None
+
+
+def quantization_rules(mode: str, target: Target) -> dict[str, str]:
+    """Where precision int8 and fp8 run: int8 on the CPU (static quantization, oneDNN) and on a GPU
+    (torchao's int8 Linear layers, the rest in bf16); fp8 on GPUs of compute capability 8.9 or newer
+    (torchao's fp8 Linear layers). Both quantize a trained network: inference only; both need torchao."""
+    out: dict[str, str] = {}
+    if mode != "infer":
+        out["precision:int8"] = ("int8 runs only for inference (post-training quantization of a trained "
+                                 "network): choose Infer")
+        out["precision:fp8"] = ("fp8 runs only for inference (the Linear layers of a trained network quantized "
+                                "to fp8): choose Infer, or train in bf16")
+        return out
+    if not torchao_installed():
+        for name in ("int8", "fp8"):
+            out[f"precision:{name}"] = f"{name} quantization needs torchao, which is not installed: {QUANT_EXTRA}"
+        return out
+    cc = target.compute_capability
+    if not target.gpu:
+        out["precision:fp8"] = ("fp8 needs an NVIDIA GPU with fp8 tensor cores (compute capability 8.9 or "
+                                "newer: Ada, Hopper); the CPU has none: use int8 on the CPU")
+    elif cc is not None and cc < FP8_CC:
+        out["precision:fp8"] = (f"fp8 needs compute capability 8.9 or newer (Ada, Hopper: fp8 tensor cores); "
+                                f"this GPU is {cc[0]}.{cc[1]}")
+        if cc < (8, 0):
+            out["precision:int8"] = (f"int8 on a GPU runs the layers it does not quantize in bf16, which needs "
+                                     f"compute capability 8.0 or newer (Ampere); this GPU is {cc[0]}.{cc[1]}")
+    return out
+
+
 def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     """Option key -> why it cannot be chosen with these other values on this target. Keys are a field
     name (the whole option, e.g. "cudnn_benchmark") or "field:value" (one choice, e.g. "precision:int8").
     The run loop refuses the same int8 and CUDA graph choices with the same words."""
     out: dict[str, str] = {}
     mode = values.get("mode", "train")
-    if target.gpu:
-        out["precision:int8"] = ("int8 static quantization runs only on the CPU (oneDNN int8 kernels); "
-                                 "use fp16 or bf16 on a GPU")
-    elif mode != "infer":
-        out["precision:int8"] = ("int8 runs only for inference (post-training quantization of a trained "
-                                 "network): choose Infer")
+    out.update(quantization_rules(mode, target))
     if not target.gpu:
         out["precision:tf32"] = "TF32 is a GPU tensor-core mode; on the CPU it would be plain fp32"
         out["cudnn_benchmark"] = "cuDNN autotune tunes NVIDIA GPU convolutions; this run is on the CPU"
@@ -299,10 +334,11 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
             out[name] = "used only by pipeline runs (Parallelism: pipeline)"
     if values.get("binarize"):
         out.setdefault("precision:int8", BINARIZE_NOT_INT8)
+        out.setdefault("precision:fp8", BINARIZE_NOT_INT8.replace("int8", "fp8"))
     if mode != "infer":
         out["backend:onnxruntime"] = ONNX_RUNTIME_INFER_ONLY
     elif values.get("backend") == "onnxruntime":
-        for choice in ("fp16", "bf16", "int8"):
+        for choice in ("fp16", "bf16", "int8", "fp8"):
             out[f"precision:{choice}"] = ("ONNX Runtime runs the exported fp32 model: use fp32 with it (or tf32 "
                                           "on a GPU: its CUDA provider's TF32 switch)")
         out["compile"] = "torch.compile is PyTorch's; ONNX Runtime optimizes the exported graph itself"

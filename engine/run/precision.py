@@ -20,7 +20,8 @@ class PrecisionPlan:
     autocast_dtype: torch.dtype | None  # None: no autocast at all (not even a disabled one)
     grad_scaler: bool
     notes: list[str] = field(default_factory=list)  # quality notes for the result
-    quantize_int8: bool = False  # int8: static post-training quantization (engine.run.quantize)
+    quantize_int8: bool = False  # int8 on the CPU: static post-training quantization (engine.run.quantize)
+    quantize_gpu: str | None = None  # int8 / fp8 on a GPU: torchao's quantized Linear layers (engine.run.gpu_quant)
 
     def autocast(self, device_type: str) -> Callable[[], contextlib.AbstractContextManager]:
         """A factory for the step's autocast context; nullcontext when there is none (cheaper than
@@ -33,11 +34,15 @@ class PrecisionPlan:
 
 def plan_precision(precision: str, device: torch.device, mode: str) -> PrecisionPlan:
     cuda = device.type == "cuda"
-    if precision == "int8":
-        why = unavailable({"mode": mode}, Target(device=device.type)).get("precision:int8")
+    if precision in ("int8", "fp8"):
+        cc = torch.cuda.get_device_capability(device) if cuda else None
+        why = unavailable({"mode": mode}, Target(device=device.type, compute_capability=cc)).get(f"precision:{precision}")
         if why:
-            raise Unsupported(f"precision int8: {why}")
-        return PrecisionPlan("int8", None, False, [], quantize_int8=True)
+            raise Unsupported(f"precision {precision}: {why}")
+        if not cuda:
+            return PrecisionPlan("int8", None, False, [], quantize_int8=True)
+        # The layers torchao does not quantize run in bf16 (weights cast once; autocast for the inputs).
+        return PrecisionPlan(precision, torch.bfloat16, False, [], quantize_gpu=precision)
     if precision in ("fp32", "tf32"):
         notes = []
         if precision == "tf32" and not cuda:

@@ -92,7 +92,9 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
         forward = quantized
     report = QuantizationReport(
         method="static-ptq", layers=layers, skipped=skipped,
-        kernels=INDUCTOR_KERNELS if config.compile else REFERENCE_KERNELS, simulated=not config.compile,
+        kernels=INDUCTOR_KERNELS if config.compile else REFERENCE_KERNELS, compiled=bool(config.compile),
+        simulated=not config.compile,
+        simulated_why=None if config.compile else "compile off: fp32 kernels between quantize steps",
         calibration_samples=seen, calibration_data=config.dataset)
     return quantized, forward, report
 

@@ -104,7 +104,7 @@ def test_an_oversized_conv_among_small_layers_takes_the_largest_share():
 
 @pytest.mark.parametrize("flags, words", [
     (["--compile", "default"], "compiled model fuses layers"),
-    (["--mode", "infer", "--precision", "int8"], "int8 runs a quantized graph"),
+    (["--mode", "infer", "--precision", "int8"], "int8 runs a quantized network"),
     (["--prune", "unstructured:0.5"], "pruned network"),
     (["--repeats", "2"], "--repeats"),
     (["--batch", "0"], "--batch"),
