@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|profile|convalgo|explain|sweep|ddp|ddp1|pipe1|ort|ortgpu|cpulevers]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|gpuquant|profile|convalgo|explain|sweep|ddp|ddp1|pipe1|ort|ortgpu|cpulevers]...
 # Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
-# torchao for `prunequant`: too big to carry unpacked) are unpacked into /tmp/packed here.
+# torchao for `prunequant` and `gpuquant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
 export PYTHONPATH=$PWD/wheels/site:$PWD PYTHONUNBUFFERED=1 TRADEOFF_LAB_DATA=${OUT:-/tmp}/data
 if ls wheels/packed/*.whl >/dev/null 2>&1; then
@@ -46,6 +46,25 @@ for stage in "$@"; do
           --idle-seconds 0 $p --json "$OUT/run_mlp_bf16${p:+_2of4}.json" 2>&1 | grep -E "^mlp|throughput|pruned|status|error"
       done | tee -a "$OUT/prunequant.md"
       python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_prune.py 2>&1 | tail -3 | tee -a "$OUT/prunequant.md"
+      ;;
+    gpuquant)  # precision int8 / fp8 through the engine (torchao from wheels/packed), about 3 minutes:
+      # the gpu tests, mlp b16384 at bf16/int8/fp8 eager and compiled, resnet9 b512 bf16 vs fp8, their findings
+      python3 -c 'import torchao, torch; print("torchao", torchao.__version__, "imports against torch", torch.__version__)' \
+        2>&1 | tail -1 | tee "$OUT/gpuquant.md"
+      python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_gpu_quant.py 2>&1 | tail -8 | tee -a "$OUT/gpuquant.md"
+      for c in off default; do
+        for p in bf16 int8 fp8; do
+          python3 main.py run mlp --device cuda --mode infer --precision $p --batch ${GQ_BATCH:-16384} --seconds 3 \
+            --idle-seconds 0 --compile $c --json "$OUT/gpuquant_mlp_${p}_compile-$c.json" 2>&1 | grep -vE "^ +(step time|loss|CPU|host|GPU power)"
+        done
+      done 2>&1 | tee -a "$OUT/gpuquant.md"
+      for p in bf16 fp8; do
+        python3 main.py run resnet9 --device cuda --mode infer --precision $p --batch 512 --seconds 3 --idle-seconds 0 \
+          --json "$OUT/gpuquant_resnet9_$p.json" 2>&1 | grep -vE "^ +(step time|loss|CPU|host|GPU power)"
+      done 2>&1 | tee -a "$OUT/gpuquant.md"
+      python3 main.py report --last 8 --json "$OUT/gpuquant_report.json" --html "$OUT/gpuquant_report.html" 2>&1 | tail -2
+      python3 -c 'import json,sys; [print("-", t) for t in json.load(open(sys.argv[1])).get("findings", [])]' \
+        "$OUT/gpuquant_report.json" 2>&1 | tee -a "$OUT/gpuquant.md"
       ;;
     profile)
       # resnet9 bf16 CL b512 and lenet fp32 b256 training profiled: profile_*.json, roofline_resnet9.png

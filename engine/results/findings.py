@@ -61,7 +61,7 @@ def value_name(f: str, v) -> str:
 
 
 def _reference(f: str, values: set) -> object:
-    prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8"], "channels_last": [False, True],
+    prefs = {"precision": ["fp32", "tf32", "bf16", "fp16", "int8", "fp8"], "channels_last": [False, True],
              "compile": [None], "cuda_graph": [False], "device": ["cpu"], "mode": ["train", "infer"], "prune": [None],
              "conv_algo": ["library"], "threads": [None], "cudnn_benchmark": [False],
              "backend": ["torch"], "binarize": [False]}
@@ -182,8 +182,28 @@ def _simulated(runs: Sequence[RunResult]) -> bool:
     return any(r.quantization is not None and r.quantization.simulated for r in runs)
 
 
+def _quant_note(runs: Sequence[RunResult]) -> str:
+    """What a quantized run quantized, said beside its measured ratio: '; fp8 on fc1, fc2 (left bf16: fc5)'."""
+    q = next((r.quantization for r in runs if r.quantization is not None), None)
+    if q is None or not q.layers:
+        return ""
+    left = f" (left {q.kept_precision}: {', '.join(q.skipped)})" if q.skipped else ""
+    eager = "; eager: its quantized layers pay mostly when compiled" if q.compiled is False and q.kept_precision == "bf16" else ""
+    return f"; {q.precision} on {', '.join(q.layers)}{left}{eager}"
+
+
+def _simulated_text(runs: Sequence[RunResult]) -> str:
+    """Why a quantized run's speed is not compared: the CPU's reference kernels, or no int8/fp8 GEMM ran."""
+    q = next(r.quantization for r in runs if r.quantization is not None and r.quantization.simulated)
+    if q.kept_precision == "fp32" and q.compiled is not True:  # the CPU's static quantization, not compiled
+        return "simulated int8 (fp32 kernels between quantize steps), so its speed is not compared; compile it for int8 kernels"
+    return f"simulated {q.precision} ({q.simulated_why or f'no {q.precision} kernel ran'}), so its speed is not compared"
+
+
 def _lever_note(f: str, runs: Sequence[RunResult]) -> str:
     """What a pruning run did, said beside its measured ratio (an unstructured one: why no speed-up)."""
+    if f == "precision":
+        return _quant_note(runs)
     p = next((r.prune for r in runs if r.prune is not None), None) if f == "prune" else None
     if p is None:
         return ""
@@ -213,16 +233,17 @@ def _binarize_finding(v, ref, pairs: list) -> list[Finding]:
 def _lever_finding(f: str, v, ref, pairs: list) -> list[Finding]:
     if f == "binarize":
         return _binarize_finding(v, ref, pairs)
-    real = [(a, b) for a, b in pairs if not _simulated([*a, *b])]  # a simulated int8 run is never a speed-up
+    real = [(a, b) for a, b in pairs if not _simulated([*a, *b])]  # a simulated int8/fp8 run is never a speed-up
     if real and len(real) < len(pairs):
         found = _lever_finding(f, v, ref, real)
-        return [Finding(x.kind, x.text[:-1] + "; simulated int8 runs (no compile) left out.", x.run_ids, x.numbers)
-                for x in found]
+        sim = [r for a, b in pairs for r in (*a, *b) if r.quantization is not None and r.quantization.simulated]
+        what = "int8 runs (no compile)" if all(r.quantization.kept_precision == "fp32" for r in sim) else \
+            f"{'/'.join(sorted({r.quantization.precision for r in sim}))} runs (no {v} kernel ran)"
+        return [Finding(x.kind, x.text[:-1] + f"; simulated {what} left out.", x.run_ids, x.numbers) for x in found]
     if not real:
         runs = [x for a, b in pairs for x in (*a, *b)]
-        text = (f"{value_name(f, v)} vs {value_name(f, ref)}{scope(pairs[0][0][0], f, len(pairs))}: simulated "
-                f"int8 (fp32 kernels between quantize steps), so its speed is not compared; compile it for int8 "
-                f"kernels{_accuracy_change(pairs)}.")
+        text = (f"{value_name(f, v)} vs {value_name(f, ref)}{scope(pairs[0][0][0], f, len(pairs))}: "
+                f"{_simulated_text(runs)}{_accuracy_change(pairs)}.")
         return [Finding("lever", text, tuple(x.run_id for x in runs), {"simulated": 1.0})]
     tp = [ratio_interval(figure_values(a, "throughput_sps"), figure_values(b, "throughput_sps")) for a, b in pairs]
     tp = [r for r in tp if r]

@@ -27,10 +27,20 @@ def lever_rows(r: RunResult) -> list[tuple[str, str]]:
         rows.append(("", f"layers {', '.join(p.layers)}" + (f"; left alone: {', '.join(p.skipped)}" if p.skipped else "")))
     q = getattr(r, "quantization", None)
     if q is not None:
-        rows.append(("int8", f"{q.method}: {', '.join(q.layers)}" + (f" (left fp32: {', '.join(q.skipped)})"
-                                                                     if q.skipped else "")))
-        rows.append(("", f"kernels {q.kernels}" + (" - SIMULATED: its speed is not int8's" if q.simulated else "")
-                     + f"; calibrated on {q.calibration_samples:,} samples of {q.calibration_data}"))
+        rows.append((q.precision, f"{q.method}: {', '.join(q.layers) or 'no layer'}"
+                     + (f" (left {q.kept_precision}: {', '.join(q.skipped)})" if q.skipped else "")))
+        sim = f" - SIMULATED: its speed is not {q.precision}'s" + (f" ({q.simulated_why})" if q.simulated_why else "")
+        calibrated = f"; calibrated on {q.calibration_samples:,} samples of {q.calibration_data}" \
+            if q.method == "static-ptq" else ""
+        compiled = {True: "; compiled", False: "; eager (not compiled)"}.get(q.compiled, "") \
+            if q.kept_precision == "bf16" else ""
+        rows.append(("", f"kernels {q.kernels}" + (sim if q.simulated else "") + calibrated + compiled))
+        if q.kernel_names:
+            rows.append(("", f"GPU kernels seen: {', '.join(q.kernel_names[:4])}"))
+        by_why: dict[str, list[str]] = {}
+        for lid, why in q.skipped_why.items():  # one row per reason: a net's convolutions share one
+            by_why.setdefault(why.split(": ", 1)[-1] if why.startswith("convolution") else why, []).append(lid)
+        rows.extend(("", f"{', '.join(ids)} stayed {q.kept_precision}: {why}") for why, ids in by_why.items())
     rt = getattr(r, "runtime", None)
     if rt is not None:
         export = f", exported and loaded in {f.seconds(rt.export_s)} before timing" if rt.export_s is not None else ""

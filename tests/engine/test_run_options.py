@@ -30,7 +30,7 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "compute capability 8.0" in unavailable(train, volta)["precision:bf16"]
     assert "this GPU is 7.0" in unavailable(train, volta)["precision:tf32"]
     assert set(unavailable(train, hopper)) - set(DDP_KNOBS) - set(PIPELINE_KNOBS) == {
-        "precision:int8", "backend:onnxruntime", "prune_finetune_steps"}
+        "precision:int8", "precision:fp8", "backend:onnxruntime", "prune_finetune_steps"}
     assert "pipeline runs" in unavailable(train, hopper)["microbatches"]  # no pipeline: micro-batches do nothing
     pipe = {**train, "devices": ["cuda:0", "cuda:1"], "parallel": "pipeline"}
     assert not set(PIPELINE_KNOBS) & set(unavailable(pipe, hopper))
@@ -41,9 +41,10 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "synthetic" in unavailable({"prune": "2:4"}, hopper)["prune_finetune_steps"]
     tune = {"mode": "infer", "dataset": "digits", "prune": "structured:0.5", "prune_finetune_steps": 10}
     assert not {"prune_finetune_steps", "optimizer", "lr"} & set(unavailable(tune, cpu))  # fine-tuning trains
-    assert "only on the CPU" in unavailable(infer, hopper)["precision:int8"]
+    assert not {"precision:int8", "precision:fp8"} & set(unavailable(infer, hopper))  # torchao's int8 / fp8 Linear
     assert "only for inference" in unavailable(train, cpu)["precision:int8"]
-    assert "precision:int8" not in unavailable(infer, cpu)  # the one place int8 runs
+    assert "precision:int8" not in unavailable(infer, cpu)  # static quantization on the CPU
+    assert "compute capability 8.9" in unavailable(infer, Target("cuda:0", (8, 0)))["precision:fp8"]
     assert "image input" in unavailable(train, Target("cuda:0", (9, 0), (784,)))["channels_last"]
     assert {"optimizer", "lr", "eval_every_s"} <= set(unavailable(infer, hopper))
     assert "held-out" in unavailable({"mode": "train", "dataset": "synthetic"}, hopper)["eval_every_s"]
@@ -51,7 +52,7 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
 
 def test_choices_are_declared_once_in_the_schema():
     fields = option_fields(RunConfig)
-    assert fields["precision"].choices == ("fp32", "tf32", "fp16", "bf16", "int8")
+    assert fields["precision"].choices == ("fp32", "tf32", "fp16", "bf16", "int8", "fp8")
     assert fields["compile"].choices == ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
     assert fields["optimizer"].choices == ("sgd", "adam")
     with pytest.raises(ValueError, match="compile"):

@@ -65,7 +65,7 @@ def test_the_form_disables_items_with_tooltips_and_defaults_to_the_first_gpu(qtb
     assert "NVML is not installed" in o.device_note.text()
 
 
-def test_int8_follows_the_engine_rule_offered_for_cpu_inference_only(qtbot, tmp_path):
+def test_int8_follows_the_engine_rule_inference_on_the_cpu_and_recent_gpus(qtbot, tmp_path):
     """The form once refused int8 everywhere while the engine ran it for CPU inference."""
     o = _panel(qtbot, tmp_path).options
     precision = o.controls["precision"]
@@ -76,8 +76,10 @@ def test_int8_follows_the_engine_rule_offered_for_cpu_inference_only(qtbot, tmp_
     assert int8.isEnabled()
     o.set_value("precision", "int8")
     assert o.config().precision == "int8"
-    o.device.setCurrentIndex(1)  # a GPU: int8 is refused and the form falls back
-    assert not int8.isEnabled() and "only on the CPU" in int8.toolTip() and o.value("precision") == "fp32"
+    o.device.setCurrentIndex(1)  # an H100: int8 runs there too (torchao's int8 Linear layers)
+    assert int8.isEnabled() and o.value("precision") == "int8"
+    o.device.setCurrentIndex(2)  # a V100: no bf16 for the layers int8 leaves, so the form falls back
+    assert not int8.isEnabled() and "compute capability 8.0" in int8.toolTip() and o.value("precision") == "fp32"
 
 
 def test_pruning_is_typed_empty_is_off_and_a_bad_value_is_named(qtbot, tmp_path):
