@@ -14,7 +14,8 @@ from engine.results import compare, spread
 from engine.results.report.safe import chart_text
 from engine.results.result import RunResult
 
-PALETTE = {"fp32": "#1f5fa8", "tf32": "#2a9d8f", "bf16": "#e07a1f", "fp16": "#c2398d", "int8": "#6b4fbb"}
+PALETTE = {"fp32": "#1f5fa8", "tf32": "#2a9d8f", "bf16": "#e07a1f", "fp16": "#c2398d", "int8": "#6b4fbb",
+           "fp8": "#8c564b"}
 OTHER = "#666666"
 FRONT = "#d62828"
 MAX_BARS = 40
