@@ -120,6 +120,9 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
     probabilities: the model outputs softmax probabilities, not logits (None: its `ends_with_softmax`)."""
     device = resolve_device(config.device)
     plan = plan_precision(config.precision, device, config.mode)
+    if plan.quantize_gpu:  # torchao that does not import is refused before anything runs
+        from engine.run.gpu_quant import torchao_config
+        torchao_config(plan.quantize_gpu)
     if config.cuda_graph:
         cuda_graph.check(config, device)
     if config.mode == "train" and num_classes is None:

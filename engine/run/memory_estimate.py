@@ -16,7 +16,7 @@ from typing import Any
 
 from engine.format import byte_size
 
-ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+ELEMENT_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp8": 2}  # fp8: activations stay bf16
 OPTIMIZER_STATE_PER_PARAM = {"sgd": 1, "adam": 2}  # fp32 tensors per parameter (SGD momentum, Adam m and v)
 GPU_RUNTIME_BYTES = 600 * 2**20  # CUDA context + cuBLAS/cuDNN workspaces (typical, driver-dependent)
 CPU_RUNTIME_BYTES = 400 * 2**20  # the torch runtime in the worker process
