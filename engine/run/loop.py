@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import BadInput, BadRunInput, Refused
+from engine.errors import BadInput, BadRunInput, Refused, Unsupported
 from engine.net.spec import NetworkSpec
 from engine.results.fill import fill_result
 from engine.results.result import SIMULATED_BINARY, CompileFacts, Hardware, NetworkSummary, RunResult, Runtime
@@ -68,6 +68,9 @@ def run(spec: NetworkSpec, config: RunConfig, on_event: Callable[[Any], None] = 
         should_stop: Callable[[], bool] = _never, parallel: Any = None) -> RunResult:
     """parallel: inside one process of a several-device job, its hooks (engine.parallel.rank); a
     several-device config without them is handed to engine.parallel, which starts those processes."""
+    if getattr(config, "parallel", None) == "pipeline" and config.precision in ("int8", "fp8"):
+        from engine.run.options import PIPELINE_QUANT
+        raise Unsupported(f"precision {config.precision}: {PIPELINE_QUANT}")
     if config.is_parallel and parallel is None:
         from engine.parallel import run_job
         return run_job(spec, config, on_event, should_stop)

@@ -251,8 +251,7 @@ def cuda_graph_compile_modes() -> tuple[str, ...]:
 
 BINARIZE_NOT_INT8 = ("int8 quantizes float layers; binarized layers are +1/-1 signs already: choose fp32, bf16 or "
                      "fp16 with binarize")
-
-
+PIPELINE_QUANT = "a pipeline splits PyTorch's own layers into stages; quantized int8/fp8 networks are not split: use bf16"
 QUANT_EXTRA = "pip install 'tradeoff-lab[quant]' (torchao)"
 FP8_CC = (8, 9)  # fp8 tensor cores: Ada and Hopper onwards
 
@@ -329,6 +328,8 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if values.get("parallel") == "pipeline":
         for name in DDP_KNOBS:
             out[name] = "tunes data parallelism's gradient all-reduce: a pipeline has none"
+        for name in ("int8", "fp8"):
+            out[f"precision:{name}"] = PIPELINE_QUANT
     else:
         for name in PIPELINE_KNOBS:
             out[name] = "used only by pipeline runs (Parallelism: pipeline)"

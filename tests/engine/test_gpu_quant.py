@@ -171,3 +171,11 @@ def test_the_precision_axis_takes_int8_and_fp8_and_skips_what_a_device_cannot_ru
                    "cuda int8 infer b16384", "cuda fp8 infer b16384"]
     [skipped] = [e for e in state.entries if e.status == "skipped"]
     assert skipped.label == "cpu fp8 infer b16384" and "compute capability 8.9" in skipped.reason
+
+
+def test_a_pipeline_at_int8_or_fp8_is_refused_before_any_process_starts():
+    from engine.run.loop import run
+    config = RunConfig(devices="cpu", processes=2, parallel="pipeline", precision="fp8", mode="infer")
+    with pytest.raises(Unsupported, match="^precision fp8: a pipeline splits PyTorch's own layers"):
+        run(load_preset("mlp"), config)
+    assert "precision:int8" in rules.unavailable({"mode": "infer", "parallel": "pipeline"}, rules.Target("cuda:0", (9, 0)))
