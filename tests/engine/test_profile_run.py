@@ -7,11 +7,9 @@ import json
 import pytest
 
 from engine.cli import main as cli_main
-from engine.net.presets import load_preset
 from engine.net.spec import spec_from_dict
 from engine.profile import CONTRACT_KEYS, CONTRACT_LAYER_KEYS, CONTRACT_OTHER_KEYS, Peaks, read_profile_file
 from engine.results.store import RunStore
-from engine.run.config import RunConfig
 from tests.engine.tiny_nets import fast_config
 
 # What a profile file holds beside the contract's keys, exactly (a new key is a decision, not an accident).
@@ -137,14 +135,19 @@ def test_a_run_that_does_not_end_ok_is_kept_and_exits_3(tmp_path, capsys, monkey
     assert store.get("r1").status == status and store.get_profile("r1") is None
 
 
-def test_the_profile_times_the_convolution_algorithm_the_run_measured():
-    """The profiled model was once built with the library's convolutions whatever the run's conv_algo:
-    an im2col run's profile timed oneDNN. Now each conv layer's range holds im2col's unfold and GEMM."""
-    from engine.profile.runner import measure
-    spec = load_preset("lenet")
-    counts = {}
+def test_a_report_of_profiled_conv_algorithms_states_each_layers_cost(tmp_path, capsys, tiny_peaks):
+    """The profiled model was once built with the library's convolutions whatever the run's conv_algo (an
+    im2col run's profile timed oneDNN); a report of profiled runs says what each algorithm costs per layer."""
+    db, report = tmp_path / "runs.sqlite", tmp_path / "r.json"
+    kernels = {}
     for algo in ("library", "im2col"):
-        times, _ = measure(spec, RunConfig(conv_algo=algo, batch=4, warmup=1, mode="infer"), 1)
-        counts[algo] = times.kernels
-    assert counts["im2col"]["conv2"] > counts["library"]["conv2"]
-    assert counts["im2col"]["fc1"] == counts["library"]["fc1"]
+        out = tmp_path / f"{algo}.json"
+        assert cli_main(["profile", "lenet", "--device", "cpu", "--batch", "8", "--steps", "2", "--warmup", "1",
+                         "--sample-hz", "0", "--conv-algo", algo, "--db", str(db), "--json", str(out)]) == 0
+        kernels[algo] = {x.id: x.kernels for x in read_profile_file(out).layers}
+    assert kernels["im2col"]["conv2"] > kernels["library"]["conv2"]  # unfold, GEMM, reshape: not one oneDNN call
+    assert kernels["im2col"]["fc1"] == kernels["library"]["fc1"]
+    assert cli_main(["report", "--last", "2", "--json", str(report), "--db", str(db)]) == 0
+    capsys.readouterr()
+    found = [f for f in json.loads(report.read_text())["findings"] if f.startswith("im2col vs library per layer")]
+    assert len(found) == 1 and "conv1 " in found[0] and "conv2 " in found[0] and "MiB" in found[0]

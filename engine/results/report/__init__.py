@@ -34,8 +34,13 @@ def make_report(results: Sequence[RunResult], *, html: str | Path | None = None,
     data = build(results, baseline_id, skipped, title)
     data.findings = [*lead_findings, *data.findings]
     if profiles:
+        from engine.results.lever_rank import conv_layer_findings
         from engine.results.report.profile_section import profile_sections
         data.profiles = profile_sections(results, data.labels, profiles, charts=bool(html or pdf))
+        per_layer = conv_layer_findings([r for r in results if r.status == "ok"], profiles)
+        at = next((i for i, f in enumerate(data.findings) if f.kind in ("batch", "memory", "accuracy", "oom",
+                                                                          "skipped", "failed")), len(data.findings))
+        data.findings[at:at] = per_layer  # beside the other convolution findings
     written: list[Path] = []
     if html or pdf:
         from engine.results.report.charts import all_charts
