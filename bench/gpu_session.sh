@@ -52,19 +52,16 @@ for stage in "$@"; do
       python3 -c 'import torchao, torch; print("torchao", torchao.__version__, "imports against torch", torch.__version__)' \
         2>&1 | tail -1 | tee "$OUT/gpuquant.md"
       python3 -m pytest -q -p no:cacheprovider -m gpu tests/engine/test_gpu_quant.py 2>&1 | tail -8 | tee -a "$OUT/gpuquant.md"
-      for c in off default; do
-        for p in bf16 int8 fp8; do
-          python3 main.py run mlp --device cuda --mode infer --precision $p --batch ${GQ_BATCH:-16384} --seconds 3 \
-            --idle-seconds 0 --compile $c --json "$OUT/gpuquant_mlp_${p}_compile-$c.json" 2>&1 | grep -vE "^ +(step time|loss|CPU|host|GPU power)"
-        done
-      done 2>&1 | tee -a "$OUT/gpuquant.md"
-      for p in bf16 fp8; do
-        python3 main.py run resnet9 --device cuda --mode infer --precision $p --batch 512 --seconds 3 --idle-seconds 0 \
-          --json "$OUT/gpuquant_resnet9_$p.json" 2>&1 | grep -vE "^ +(step time|loss|CPU|host|GPU power)"
-      done 2>&1 | tee -a "$OUT/gpuquant.md"
-      python3 main.py report --last 8 --json "$OUT/gpuquant_report.json" --html "$OUT/gpuquant_report.html" 2>&1 | tail -2
-      python3 -c 'import json,sys; [print("-", t) for t in json.load(open(sys.argv[1])).get("findings", [])]' \
-        "$OUT/gpuquant_report.json" 2>&1 | tee -a "$OUT/gpuquant.md"
+      # repeats taking turns (sweep), so each ratio has an interval: mlp at bf16/int8/fp8, eager and compiled
+      python3 main.py sweep mlp --devices cuda --modes infer --precisions bf16,int8,fp8 --compile-options off,default \
+        --batches ${GQ_BATCH:-16384} --seconds 3 --repeats 3 --cooldown 1 --out "$OUT/data/sweep-gpuquant-mlp" 2>&1 | tail -4
+      python3 main.py sweep resnet9 --devices cuda --modes infer --precisions bf16,fp8 --batches 512 --seconds 3 \
+        --repeats 3 --cooldown 1 --out "$OUT/data/sweep-gpuquant-resnet9" 2>&1 | tail -4
+      for n in mlp resnet9; do
+        python3 main.py report --sweep "$OUT/data/sweep-gpuquant-$n" --json "$OUT/gpuquant_$n.json" 2>&1 | tail -1
+        python3 -c 'import json,sys; [print("-", f["text"]) for f in json.load(open(sys.argv[1]))["findings"]]' \
+          "$OUT/gpuquant_$n.json" 2>&1 | tee -a "$OUT/gpuquant.md"
+      done
       ;;
     profile)
       # resnet9 bf16 CL b512 and lenet fp32 b256 training profiled: profile_*.json, roofline_resnet9.png
