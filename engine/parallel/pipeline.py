@@ -11,10 +11,10 @@ point-to-point send/recv (NCCL on GPUs; gloo on the CPU). gloo cannot send GPU m
 ranks on GPUs talk over gloo (several ranks sharing one GPU, a check of the GPU code path only) the
 tensors that cross are staged through host memory.
 
-Busy and idle: every call of the stage's forward and backward of one micro-batch is timed (CUDA
-events on a GPU, the host clock on the CPU); the stage's busy share is the union of those spans over
-the timed window, the rest of the window it waited: for the pipe to fill and drain (the bubble),
-for its neighbour's transfers, or for a slower stage.
+Busy and idle: every call of the stage's forward and backward of one micro-batch, and its optimizer
+step, is timed (CUDA events on a GPU, the host clock on the CPU); the stage's busy share is the union
+of those spans over the timed window, the rest of the window it waited: for the pipe to fill and
+drain (the bubble), for its neighbour's transfers, or for a slower stage.
 """
 from __future__ import annotations
 
@@ -134,24 +134,17 @@ class StageHooks:
             def infer_step() -> None:
                 x, _ = get(batch)
                 with autocast():
-                    if first:
-                        schedule.step(x)
-                    else:
-                        schedule.step()
+                    schedule.step(*((x,) if first else ()))
             return infer_step
-        zero_grad, opt_step = opt.zero_grad, opt.step  # type: ignore[union-attr]
+        # The optimizer step is this stage's own compute too: timed as busy, not left in its idle share
+        zero_grad, opt_step = opt.zero_grad, self._timed(opt.step)  # type: ignore[union-attr]
 
         def train_step() -> torch.Tensor | None:
             x, y = get(batch)
             zero_grad(set_to_none=True)
             losses: list[torch.Tensor] = []
-            with autocast():
-                if first:
-                    schedule.step(x)
-                elif last:
-                    schedule.step(target=y, losses=losses)
-                else:
-                    schedule.step()
+            with autocast():  # the first stage feeds the batch, the last computes the loss against the labels
+                schedule.step(*((x,) if first else ()), **({"target": y, "losses": losses} if last else {}))
             opt_step()
             return torch.stack([v.detach().float() for v in losses]).mean() if losses else None
         return train_step
@@ -167,11 +160,25 @@ def _cross_entropy(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return nn.functional.cross_entropy(out, target.to(out.device))
 
 
+def stage_model(spec: Any, stage_spec: Any, logits: bool) -> nn.Module:
+    """The stage's module with the whole net's weights for this seed (those the 1-device run starts
+    from): built from the stage's own spec, its state taken from the whole net's by layer id."""
+    from engine.net.build import build_model
+    whole = build_model(spec, logits=logits).state_dict()
+    with torch.random.fork_rng(devices=[]):
+        part = build_model(stage_spec, logits=logits)
+    own = part.state_dict()
+    missing = [k for k, v in own.items() if k not in whole or whole[k].shape != v.shape]
+    if missing:  # never train a stage from other weights than the 1-device run's
+        raise RuntimeError(f"stage {stage_spec.name!r}: no weights of the whole net for {', '.join(missing[:5])}")
+    part.load_state_dict({k: whole[k] for k in own})
+    return part
+
+
 def run_stage(spec: Any, config: Any, hooks: StageHooks, on_event: Callable[[Any], None],
               should_stop: Callable[[], bool]) -> Any:
     """The run loop on this rank's stage; its RunResult's network is the stage's own."""
     from engine.net.analysis import analyze
-    from engine.net.build import build_model
     from engine.results.result import NetworkSummary
     from engine.run.loop import run_model
 
@@ -179,13 +186,7 @@ def run_stage(spec: Any, config: Any, hooks: StageHooks, on_event: Callable[[Any
     stage_spec = hooks.plan.spec
 
     def make_model() -> nn.Module:
-        whole = build_model(spec, logits=logits).state_dict()  # the 1-device run's weights for this seed
-        with torch.random.fork_rng(devices=[]):
-            part = build_model(stage_spec, logits=logits)
-        own = part.state_dict()
-        if all(k in whole and whole[k].shape == v.shape for k, v in own.items()):
-            part.load_state_dict({k: whole[k] for k in own})
-        return part
+        return stage_model(spec, stage_spec, logits)
 
     full, sub = analyze(spec), analyze(stage_spec)
     network = NetworkSummary(name=stage_spec.name, params=sub.total_params, flops_per_sample=sub.total_flops,

@@ -16,8 +16,8 @@ from engine.results.result import ConvAlgos, NetworkSummary, PipelineStageFacts,
 from engine.run.config import RunConfig
 
 # Kept in step with engine.parallel.pipeline (which imports torch): how bubble_share is measured.
-BUBBLE_METHOD = ("each stage's forward and backward of every micro-batch timed around the schedule's calls "
-                 "(CUDA events on a GPU, the host clock on a CPU); idle = the rest of the timed window "
+BUBBLE_METHOD = ("each stage's forward and backward of every micro-batch and its optimizer step timed around "
+                 "the calls (CUDA events on a GPU, the host clock on a CPU); idle = the rest of the timed window "
                  "(pipeline fill and drain, waiting on a neighbour's transfers or on a slower stage); "
                  "bubble_share = mean idle share over the stages")
 

@@ -247,7 +247,7 @@ class PipelineStageFacts(_Part):
     layers: list[str]  # spec layer ids, in order
     params: int | None = None
     flops_share: float | None = None  # its share of the network's forward FLOPs
-    busy_share: float | None = None  # share of the timed window it computed (forward and backward); the rest it waited
+    busy_share: float | None = None  # share of the timed window it computed (forward, backward, optimizer step); the rest it waited
 
 
 class ParallelFacts(_Part):

@@ -325,6 +325,9 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if not (values.get("devices") or values.get("processes") or (values.get("nnodes") or 1) > 1):
         for name in DDP_KNOBS:
             out[name] = "used only by data-parallel runs (several devices or processes)"
+        for choice in ("data", "pipeline"):  # one device: nothing to share the work between
+            out[f"parallel:{choice}"] = ("needs several devices: list them under Devices (cuda:0,cuda:1), or "
+                                         "give cpu there with 2 or more Processes")
     if values.get("parallel") == "pipeline":
         for name in DDP_KNOBS:
             out[name] = "tunes data parallelism's gradient all-reduce: a pipeline has none"
@@ -346,9 +349,10 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
         out["channels_last"] = "ONNX Runtime chooses its own memory layout for the exported model"
         out["conv_algo"] = "ONNX Runtime runs its own convolution kernels on the exported model"
         out["cuda_graph"] = "CUDA graphs capture PyTorch's step; ONNX Runtime runs its own session"
-    if mode != "train" and values.get("parallel") != "pipeline":
-        for name in DDP_KNOBS:
-            out[name] = "data-parallel inference runs independent processes: no gradients to all-reduce"
+    if mode != "train":
+        if values.get("parallel") != "pipeline":
+            for name in DDP_KNOBS:
+                out[name] = "data-parallel inference runs independent processes: no gradients to all-reduce"
         finetunes = bool(values.get("prune") and values.get("prune_finetune_steps"))  # it trains with them
         for name in ("eval_every_s", "keep_weights", "until_accuracy") + (() if finetunes else ("optimizer", "lr")):
             out[name] = "used only when training"

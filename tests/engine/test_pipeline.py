@@ -73,6 +73,26 @@ def test_the_balanced_cut_covers_every_layer_once_and_each_stage_is_a_net():
     assert pinned_cuts(" conv3 , conv6") == ["conv3", "conv6"] and pinned_cuts("") is None
 
 
+@pytest.mark.parametrize("name", ["resnet9", "seminar-cnn"])  # residual blocks; a final Softmax
+def test_the_stages_chained_compute_what_the_whole_net_computes(name):
+    """Each stage starts from the whole net's weights for the seed: chained, the stages' outputs equal
+    the 1-device model's (inference, and the logits training uses)."""
+    import torch
+
+    from engine.net.build import build_model
+    from engine.parallel.pipeline import stage_model
+    spec = load_preset(name)
+    x = torch.randn(1, *spec.input.shape)
+    for n, logits in ((2, False), (3, True)):
+        torch.manual_seed(7)
+        whole = build_model(spec, logits=logits).eval()
+        y = x
+        for stage in plan_stages(spec, n):
+            torch.manual_seed(7)  # every rank builds from the run's seed
+            y = stage_model(spec, stage.spec, logits).eval()(y)
+        assert torch.equal(y, whole(x)), (name, n, logits)
+
+
 def test_more_stages_than_valid_cuts_are_refused_naming_the_net():
     with pytest.raises(BadRunInput, match="network 'lenet' has only 11 place"):
         plan_stages(load_preset("lenet"), 13)
@@ -102,6 +122,20 @@ def test_pipeline_configurations_that_cannot_run_are_refused_in_one_line():
     assert ok.pipeline_microbatches(2) == 8 and RunConfig(**pipe, batch=6).pipeline_microbatches(2) == 6
 
 
+def test_the_option_rules_offer_a_pipeline_only_over_several_devices_and_its_inference_trains_nothing():
+    from engine.run.options import DDP_KNOBS, Target, unavailable
+    cpu = Target("cpu")
+    one = unavailable({"mode": "train"}, cpu)
+    assert "needs several devices" in one["parallel:pipeline"] and "Devices" in one["parallel:pipeline"]
+    assert "parallel:data" in one
+    several = unavailable({"mode": "train", "devices": ["cpu"], "processes": 2, "parallel": "pipeline"}, cpu)
+    assert not {"parallel:data", "parallel:pipeline", "optimizer", "lr"} & set(several)
+    infer = unavailable({"mode": "infer", "devices": ["cpu"], "processes": 2, "parallel": "pipeline"}, cpu)
+    assert {name: infer[name] for name in ("optimizer", "lr", "keep_weights")} == dict.fromkeys(
+        ("optimizer", "lr", "keep_weights"), "used only when training")
+    assert all("a pipeline has none" in infer[name] for name in DDP_KNOBS)
+
+
 def test_cli_refuses_a_bad_cut_and_a_bad_micro_batch_count_with_exit_2(tmp_path, capsys, monkeypatch):
     from engine.cli import main as cli_main
     monkeypatch.setenv("TRADEOFF_LAB_DATA", str(tmp_path))
@@ -113,6 +147,54 @@ def test_cli_refuses_a_bad_cut_and_a_bad_micro_batch_count_with_exit_2(tmp_path,
     err = capsys.readouterr().err.strip()
     assert "microbatches 3 does not divide batch 16" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "runs.sqlite").exists() or len(RunStore(tmp_path / "runs.sqlite")) == 0
+
+
+@pytest.fixture
+def one_process_group():
+    import torch.distributed as dist
+    dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
+    yield
+    dist.destroy_process_group()
+
+
+def test_a_stage_step_applies_the_batch_mean_gradient_and_its_optimizer_step_is_busy_time(one_process_group):
+    """One stage in this process, 4 micro-batches: the gradient its optimizer applies is the whole
+    batch's mean (as on one device), and the optimizer step counts as the stage's busy time, not idle."""
+    import copy
+
+    import torch
+
+    from engine.parallel.pipeline import StageHooks, stage_model
+    from engine.parallel.split import StagePlan
+    from engine.run.precision import plan_precision
+    spec, cpu = load_preset("lenet"), torch.device("cpu")
+    whole = analyze(spec)
+    config = RunConfig(devices="cpu", processes=2, parallel="pipeline", batch=16, microbatches=4)
+    hooks = StageHooks(config, cpu, StagePlan(0, tuple(whole.layers), whole.total_flops, whole.total_params, spec),
+                       1, "gloo")
+    torch.manual_seed(0)
+    model = stage_model(spec, spec, logits=True)
+    reference = copy.deepcopy(model)
+    x, y = torch.randn(16, *spec.input.shape), torch.randint(0, 10, (16,))
+    data = type("Data", (), {"next_batch": staticmethod(lambda _batch: (x, y))})()
+    applied: dict[str, torch.Tensor] = {}
+
+    def slow_step() -> None:  # an optimizer step that takes most of the step's time
+        applied.update({k: p.grad.clone() for k, p in model.named_parameters()})
+        time.sleep(0.3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.step = slow_step
+    step = hooks.make_step(model, data, opt, plan_precision("fp32", cpu, "train"))
+    step()  # the first step infers the shapes that cross: warm-up
+    hooks.window_start()
+    loss = step()
+    hooks.window_end()
+    expected = torch.nn.functional.cross_entropy(reference(x), y)
+    expected.backward()
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    for name, p in reference.named_parameters():
+        assert torch.allclose(applied[name], p.grad, rtol=1e-4, atol=1e-6), name
+    assert hooks.busy_share() > 0.8
 
 
 # -- combining the stages, the finding ------------------------------------------------------------

@@ -30,7 +30,8 @@ def test_rules_say_what_a_device_or_mode_rules_out_and_why():
     assert "compute capability 8.0" in unavailable(train, volta)["precision:bf16"]
     assert "this GPU is 7.0" in unavailable(train, volta)["precision:tf32"]
     assert set(unavailable(train, hopper)) - set(DDP_KNOBS) - set(PIPELINE_KNOBS) == {
-        "precision:int8", "precision:fp8", "backend:onnxruntime", "prune_finetune_steps"}
+        "precision:int8", "precision:fp8", "backend:onnxruntime", "prune_finetune_steps", "parallel:data",
+        "parallel:pipeline"}
     assert "pipeline runs" in unavailable(train, hopper)["microbatches"]  # no pipeline: micro-batches do nothing
     pipe = {**train, "devices": ["cuda:0", "cuda:1"], "parallel": "pipeline"}
     assert not set(PIPELINE_KNOBS) & set(unavailable(pipe, hopper))
