@@ -72,9 +72,16 @@ def combine_pipeline(outcomes: list[dict[str, Any]], config: RunConfig, run_id: 
                                               "parallel.bubble_share (its idle share), not timed on its own")
     job.unavailable.pop("accuracy", None)
     job.unavailable["accuracy"] = "pipeline: each process holds one stage of the net, so held-out accuracy is not measured"
+    train = config.mode == "train"
     job.quality.append(
         f"{world} processes, pipeline ({p.schedule}, {microbatches} micro-batches of {config.batch // microbatches}): "
-        f"throughput and energy are the whole job's; step times the slowest stage's; the loss and the step series "
-        f"the last stage's; with equal stages and free transfers the bubble would be "
-        f"(S-1)/(M+S-1) = {p.ideal_bubble_share:.0%} of the step")
+        f"throughput and energy are the whole job's; step times the slowest stage's; "
+        f"{'the loss and the step series' if train else 'the step series'} the last stage's; with equal stages and "
+        f"free transfers the bubble would be (S-1)/(M+S-1) = {p.ideal_bubble_share:.0%} of the step")
+    layer_types = {layer.get("type") for layer in (network.spec or {}).get("layers", [])}
+    if train and "BatchNorm2d" in layer_types and microbatches > 1:
+        job.quality.append(
+            f"BatchNorm normalises each micro-batch of {config.batch // microbatches} samples, not the batch of "
+            f"{config.batch}, and updates its running statistics once per micro-batch: the training differs from "
+            f"the 1-device run's (the loss and accuracy are not comparable one to one)")
     return job

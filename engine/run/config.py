@@ -222,17 +222,19 @@ class RunConfig(BaseModel):
     # the single-device axis above, so a sweep fixes or sweeps device lists with --device-sets (items
     # joined by +).
     devices: Annotated[list[str] | None, BeforeValidator(_device_list), Option(
-        "Devices (data parallel)", "Several devices, one process each, the batch below on each: "
-        "cuda:0,cuda:1 for two GPUs, or cpu with Processes for CPU processes; empty: one device",
+        "Devices (several)", "Several devices, one process each: data parallel runs the batch below on each, "
+        "a pipeline one stage of the net on each: cuda:0,cuda:1 for two GPUs, or cpu with Processes for CPU "
+        "processes; empty: one device",
         flag="--devices", metavar="DEV,DEV,...", axis=True, axis_flag="--device-sets", axis_default=(None,),
-        help="data parallelism over these devices, one process each: cuda:0,cuda:1 (NCCL), or cpu with "
-             "--processes N (gloo); sweep: --device-sets cuda:0+cuda:1,cuda:0")] = Field(
-        default=None, description="devices of a data-parallel run, one process per device")
+        help="several devices, one process each (data parallel, or one stage each with --parallel pipeline): "
+             "cuda:0,cuda:1 (NCCL), or cpu with --processes N (gloo); sweep: --device-sets cuda:0+cuda:1,cuda:0")] = Field(
+        default=None, description="devices of a data-parallel or pipeline run, one process per device")
     processes: Annotated[int | None, Option(
-        "Processes (CPU data parallel)", "CPU data parallelism: this many processes on this machine, each "
-        "with the batch below, gradients averaged over gloo (needs Devices: cpu)", none_label="off",
-        axis=True, gui_max=256)] = Field(
-        default=None, ge=1, le=256, description="processes of a CPU data-parallel run (with --devices cpu)")
+        "Processes (CPU)", "Several CPU processes on this machine (needs Devices: cpu): data parallel gives each "
+        "the batch below and averages gradients over gloo; a pipeline gives each one stage", none_label="off",
+        axis=True, gui_max=256,
+        help="processes of a CPU data-parallel or pipeline run (with --devices cpu)")] = Field(
+        default=None, ge=1, le=256, description="processes of a CPU data-parallel or pipeline run (with --devices cpu)")
     parallel: Annotated[Parallel | None, Option(
         "Parallelism", "How several devices share the work: data parallel copies the net to every device and "
         "splits the batch; pipeline splits the net into consecutive stages, one per device, and streams "
