@@ -179,3 +179,12 @@ def test_a_pipeline_at_int8_or_fp8_is_refused_before_any_process_starts():
     with pytest.raises(Unsupported, match="^precision fp8: a pipeline splits PyTorch's own layers"):
         run(load_preset("mlp"), config)
     assert "precision:int8" in rules.unavailable({"mode": "infer", "parallel": "pipeline"}, rules.Target("cuda:0", (9, 0)))
+
+
+def test_fp8_with_binarized_layers_is_refused_like_int8():
+    from engine.errors import BadRunInput
+    from engine.run.loop import run
+    with pytest.raises(BadRunInput, match="^binarize: fp8 quantizes float layers"):
+        run(load_preset("lenet"), RunConfig(binarize=True, precision="fp8", mode="infer", steps=1, sample_hz=0))
+    hopper = rules.Target("cuda:0", (9, 0))
+    assert "+1/-1 signs already" in rules.unavailable({"mode": "infer", "binarize": True}, hopper)["precision:fp8"]
