@@ -59,7 +59,7 @@ for stage in "$@"; do
         --repeats 3 --cooldown 1 --out "$OUT/data/sweep-gpuquant-resnet9" 2>&1 | tail -4
       for n in mlp resnet9; do
         python3 main.py report --sweep "$OUT/data/sweep-gpuquant-$n" --json "$OUT/gpuquant_$n.json" 2>&1 | tail -1
-        python3 -c 'import json,sys; [print("-", f["text"]) for f in json.load(open(sys.argv[1]))["findings"]]' \
+        python3 -c 'import json,sys; [print("-", f if isinstance(f, str) else f["text"]) for f in json.load(open(sys.argv[1]))["findings"]]' \
           "$OUT/gpuquant_$n.json" 2>&1 | tee -a "$OUT/gpuquant.md"
       done
       ;;
