@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--precision", default="fp32", choices=("fp32", "tf32"),
+                    help="both backends' precision: fp32 (ORT's CUDA provider with TF32 off) or tf32 (on, both)")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads for both backends (default: each one's own)")
     ap.add_argument("--record", type=Path, help="append the table (markdown) to this file")
     ap.add_argument("--json", type=Path, help="write every run's figures here")
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         for batch in (int(b) for b in args.batches.split(",")):
             for backend in ("torch", "onnxruntime"):
                 cfg = RunConfig(device=device, mode="infer", backend=backend, batch=batch, seconds=args.seconds,
+                                precision=args.precision,
                                 warmup=args.warmup, sample_hz=0, idle_baseline_s=0, threads=args.threads)
                 if backend == "onnxruntime":
                     try:
@@ -82,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         host += f", onnxruntime {onnxruntime.__version__} ({', '.join(onnxruntime.get_available_providers())})"
     except ImportError:
         host += ", no onnxruntime"
-    lines = [f"{args.net}, inference fp32, synthetic data, {args.seconds:g} s timed per run, {args.repeats} repeats "
+    lines = [f"{args.net}, inference {args.precision}, synthetic data, {args.seconds:g} s timed per run, {args.repeats} repeats "
              f"taking turns, in one process; {host}", "",
              "| device | batch | backend (provider) | throughput, samples/s: median (95 % interval over repeats) "
              "| step p50 | ORT / PyTorch | runs disturbed |", "|---|---|---|---|---|---|---|"]
