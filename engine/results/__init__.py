@@ -25,12 +25,15 @@ from engine.results.findings import Finding, findings
 from engine.results.levers import lever_rows
 from engine.results.result import (
     RESULT_VERSION,
+    DeviceFigures,
     Energy,
     EnergyPerSample,
     GpuFacts,
     Hardware,
     Memory,
     NetworkSummary,
+    ParallelFacts,
+    PipelineStageFacts,
     Power,
     PruneReport,
     QuantizationReport,
@@ -52,7 +55,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.results' has no attribute {name!r}")
 
 
-__all__ = ["RESULT_VERSION", "Energy", "EnergyPerSample", "Finding", "GpuFacts", "GpuSeries", "Hardware", "HostSeries",
-           "Memory", "NetworkSummary", "Power", "PruneReport", "QuantizationReport", "RunResult", "RunRow", "RunStore", "Series", "StepSeries", "StepTimes",
+__all__ = ["RESULT_VERSION", "DeviceFigures", "Energy", "EnergyPerSample", "Finding", "GpuFacts", "GpuSeries", "Hardware", "HostSeries",
+           "Memory", "NetworkSummary", "ParallelFacts", "PipelineStageFacts", "Power", "PruneReport", "QuantizationReport", "RunResult", "RunRow", "RunStore", "Series", "StepSeries", "StepTimes",
            "Temperature", "compare", "energy_per_sample", "findings", "lever_rows", "make_report", "read_result_file",
            "read_results_file", "spread"]

@@ -58,7 +58,7 @@ class RunView(QWidget):
         self.pruned.setVisible(bool(lines))
         self.open_pruned.setVisible(pruned_spec(result) is not None)
         live = LiveRun.from_series(result.series)
-        ctx = ChartContext.from_config(result.config, finished=True, notes=dict(result.unavailable))
+        ctx = ChartContext.from_result(result)
         self.charts.bind(live, ctx, live_updates=False)
         empty = result.series.is_empty()
         self.no_series.setText("This result carries no time series (written without them); the charts are empty."

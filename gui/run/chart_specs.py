@@ -1,6 +1,8 @@
 """Which live charts exist, what each draws, and why one may be unavailable. No Qt: testable alone.
 
 A curve names a group of RunResult.series ("steps", "host", or "gpu" = the run's GPU) and a field.
+A chart draws its curves as traces (`ChartContext.traces`): one per curve for a run on one device; in a
+job over several GPUs, each GPU curve becomes one trace per GPU ("GPU 1 · rank 1", a colour each).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from gui.run.live_data import LiveRun
 from hw.samples import Availability
 
 if TYPE_CHECKING:
+    from engine.results import RunResult
     from engine.run import RunConfig
 
 
@@ -25,6 +28,21 @@ class Curve:
     dashed: bool = False
     keywords: tuple[str, ...] = ()  # telemetry sources (Availability.source) that feed it
     hold: bool = False  # reported now and then (accuracy): draw the last value until the next one
+    per_gpu: bool = True  # several GPUs: drawn once per GPU; False: left out (a second view of a GPU curve)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One line a chart draws: a curve read from one group (a GPU's, for a GPU curve)."""
+    curve: Curve
+    group: str  # steps | host | gpuN
+    name: str  # its legend entry
+    color: str
+    dashed: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.group, self.curve.field
 
 
 # Titles and curve names are short: a chart is ~290 px wide in a 1280 px window, and a title that
@@ -42,6 +60,9 @@ class ChartSpec:
 
 BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, GREY = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                                   "#8c564b", "#7f7f7f")
+# One colour per GPU of a several-GPU job (matplotlib's tab10 order, told apart in print and by most
+# colour-blind readers for the first few).
+GPU_COLORS = (BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, "#e377c2", GREY, "#bcbd22", "#17becf")
 
 CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec("throughput", "Throughput", "samples/s",
@@ -50,7 +71,7 @@ CHARTS: tuple[ChartSpec, ...] = (
               (Curve("steps", "step_time_p50_s", "p50", BLUE), Curve("steps", "step_time_p99_s", "p99", RED))),
     ChartSpec("power", "GPU power", "W",
               (Curve("gpu", "power_instant_w", "instant", ORANGE, keywords=("power_instant", "power")),
-               Curve("gpu", "power_avg_w", "1 s avg", BROWN, dashed=True, keywords=("power_avg", "power"))),
+               Curve("gpu", "power_avg_w", "1 s avg", BROWN, dashed=True, keywords=("power_avg", "power"), per_gpu=False)),
               needs="gpu"),
     ChartSpec("energy", "Energy per sample", "J",
               (Curve("gpu", "energy_per_sample_j", "GPU", ORANGE, keywords=("energy", "power")),
@@ -86,28 +107,77 @@ class ChartContext:
     finished: bool = False
     elapsed_s: float = 0.0  # how long data has been flowing (to tell "waiting" from "none came")
     notes: dict[str, str] = field(default_factory=dict)  # RunResult.unavailable of a stored run
-
-    @classmethod
-    def from_config(cls, config: RunConfig, **kw) -> ChartContext:
-        return cls.for_device(config.device, config.mode, config.sample_hz, **kw)
+    # A job over several GPUs: (CUDA index, legend label) of each, in rank order; () for one device.
+    gpus: tuple[tuple[int, str], ...] = ()
 
     @classmethod
     def for_device(cls, device: str, mode: str = "train", sample_hz: float = 10.0, **kw) -> ChartContext:
         gpu = None if device == "cpu" else int(device[5:]) if device.startswith("cuda:") else 0
+        devices = kw.pop("devices", None) or ()
+        kw.setdefault("gpus", job_gpus([(rank, d) for rank, d in enumerate(devices)]))
         return cls(gpu_index=gpu, mode=mode, sample_hz=sample_hz, **kw)
+
+    @classmethod
+    def from_config(cls, config: RunConfig, **kw) -> ChartContext:
+        return cls.for_device(config.device, config.mode, config.sample_hz, devices=config.devices, **kw)
+
+    @classmethod
+    def from_result(cls, result: RunResult, **kw) -> ChartContext:
+        """A stored run: its GPUs from its ranks (`devices`), else from its configuration."""
+        kw.setdefault("finished", True)
+        kw.setdefault("notes", dict(result.unavailable))
+        ctx = cls.from_config(result.config, **kw)
+        if result.devices and "gpus" not in kw:
+            ctx.gpus = job_gpus([(d.rank, d.device) for d in result.devices if d.node == 0])
+        return ctx
+
+    @property
+    def multi_gpu(self) -> bool:
+        return len(self.gpus) > 1
 
     def group(self, curve: Curve) -> str:
         return f"gpu{self.gpu_index}" if curve.group == "gpu" else curve.group
 
+    def traces(self, chart: ChartSpec) -> list[Trace]:
+        """What the chart draws in this run: its curves, each GPU curve once per GPU of a several-GPU
+        job. There a GPU chart leaves out one process's own counters (the steps' allocator figures are
+        rank 0's) and second views of a GPU curve (the 1 s power average): one line per GPU stays legible."""
+        if not self.multi_gpu:
+            return [Trace(c, self.group(c), c.name, c.color, c.dashed) for c in chart.curves]
+        out = []
+        for c in chart.curves:
+            if c.group != "gpu":
+                if not (chart.needs == "gpu" and c.group == "steps"):
+                    out.append(Trace(c, c.group, c.name, c.color, c.dashed))
+            elif c.per_gpu:
+                out.extend(Trace(c, f"gpu{index}", label, GPU_COLORS[k % len(GPU_COLORS)], c.dashed)
+                           for k, (index, label) in enumerate(self.gpus))
+        return out
 
-def curve_reason(curve: Curve, ctx: ChartContext, live: LiveRun) -> str | None:
-    """Why a curve has nothing to draw, or None when it has data (or may still get some)."""
+
+def job_gpus(ranks: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
+    """(rank, device) of a job's processes -> (CUDA index, "GPU 1 · rank 1") of each GPU it used, in rank
+    order; () unless two or more GPUs (one GPU shared by several ranks is drawn as one run's GPU)."""
+    by_index: dict[int, list[int]] = {}
+    for rank, device in sorted(ranks):
+        if device.startswith("cuda"):
+            index = int(device[5:]) if device[5:].isdigit() else 0
+            by_index.setdefault(index, []).append(rank)
+    if len(by_index) < 2:
+        return ()
+    return tuple((index, f"GPU {index} · rank{'s' if len(r) > 1 else ''} {', '.join(map(str, r))}")
+                 for index, r in by_index.items())
+
+
+def curve_reason(curve: Curve, ctx: ChartContext, live: LiveRun, group: str | None = None) -> str | None:
+    """Why a curve (read from `group`, default the run's) has nothing to draw, or None when it has data
+    (or may still get some)."""
     if curve.group == "gpu" and ctx.gpu_index is None:
         return "No GPU in this run: it runs on the CPU."
     telemetry = curve.group != "steps"
     if telemetry and ctx.sample_hz == 0:
         return "Telemetry is off (sample rate 0 Hz)."
-    ring = live.ring(ctx.group(curve))
+    ring = live.ring(group or ctx.group(curve))
     has_data = ring is not None and len(ring) and bool(np.isfinite(ring.view(curve.field)).any())
     if has_data:
         return None
@@ -152,7 +222,7 @@ def never_fills(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | Non
         return "Inference run: loss and accuracy are measured when training."
     if ctx.finished:
         return chart_reason(chart, ctx, live)
-    reasons = [_lasting_reason(c, ctx) for c in chart.curves]
+    reasons = [_lasting_reason(t.curve, ctx) for t in ctx.traces(chart)]
     if all(reasons):
         return " ".join(dict.fromkeys(_sentence(r) for r in reasons if r))
     return None
@@ -164,7 +234,7 @@ def chart_reason(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | No
         return "No GPU in this run: it runs on the CPU."
     if chart.needs == "train" and ctx.mode != "train":
         return "Inference run: loss and accuracy are measured when training."
-    reasons = [curve_reason(c, ctx, live) for c in chart.curves]
+    reasons = [curve_reason(t.curve, ctx, live, t.group) for t in ctx.traces(chart)]
     if all(reasons):
         # one reason per distinct cause, the GPU's first
         return " ".join(dict.fromkeys(_sentence(r) for r in reasons if r))

@@ -6,7 +6,8 @@ history costs the same per frame as a minute. A frame is drawn in SLICES timer t
 a share of the charts: one tick (setData, then the view's paint of the changed charts) then holds the
 event loop for a fraction of what a whole grid costs (the budget: no stall over 50 ms, p99 under 20 ms).
 All x axes are linked (time since the timed window began); hovering shows every chart's values at
-that time.
+that time. A job over several GPUs draws each GPU curve once per GPU (chart_specs.ChartContext.traces):
+those curves are created once, when the run is bound, and kept for the next run on the same GPUs.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLay
 
 from engine.format import MISSING
 from gui import plain_text
-from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, chart_reason, curve_reason, never_fills
+from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, Trace, chart_reason, curve_reason, never_fills
 from gui.run.live_data import LiveRun
 
 COLUMNS = 3
@@ -68,17 +69,11 @@ class _Chart:
     def __init__(self, spec: ChartSpec, plot: pg.PlotItem) -> None:
         self.spec = spec
         self.plot = plot
-        self.curves = []
+        self.traces: list[Trace] = []
+        self.curves: list[pg.PlotDataItem] = []  # one per trace, in the traces' order
         self.versions: list[int] = []
-        for c in spec.curves:
-            # width 1: wider pens make the raster engine stroke every segment (10x slower per frame)
-            pen = pg.mkPen(c.color, width=1, style=Qt.PenStyle.DashLine if c.dashed else Qt.PenStyle.SolidLine)
-            item = plot.plot([], [], pen=pen, name=c.name)
-            item.setDownsampling(auto=True, method="peak")
-            item.opts["autoDownsampleFactor"] = 1.5  # ~3 points a pixel column after peak (min, max)
-            item.setClipToView(True)
-            self.curves.append(item)
-            self.versions.append(-1)
+        self._items: dict[tuple[str, str], pg.PlotDataItem] = {}  # every trace drawn so far, by (group, field)
+        self.set_traces([Trace(c, c.group, c.name, c.color, c.dashed) for c in spec.curves])
         axis = plot.getAxis("left")
         axis.enableAutoSIPrefix(spec.si_prefix)
         plot.setLabel("left", units=spec.units or None)
@@ -110,13 +105,49 @@ class _Chart:
         plot.titleLabel.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)  # never over a neighbour
         self.set_title()
 
+    def set_traces(self, traces: list[Trace]) -> None:
+        """Draw these traces. An item is made once per (group, field) and kept: a GPU that appears again
+        (the next run on the same GPUs) reuses its curve; one this run lacks is emptied and hidden."""
+        keys = [t.key for t in traces]
+        if keys == [t.key for t in self.traces] and traces == self.traces:
+            return
+        self.traces = list(traces)
+        self.curves = []
+        for t in traces:
+            item = self._items.get(t.key)
+            # width 1: wider pens make the raster engine stroke every segment (10x slower per frame)
+            pen = pg.mkPen(t.color, width=1, style=Qt.PenStyle.DashLine if t.dashed else Qt.PenStyle.SolidLine)
+            if item is None:
+                item = self.plot.plot([], [], pen=pen, name=t.name)
+                item.setDownsampling(auto=True, method="peak")
+                item.opts["autoDownsampleFactor"] = 1.5  # ~3 points a pixel column after peak (min, max)
+                item.setClipToView(True)
+                self._items[t.key] = item
+            else:
+                item.setPen(pen)
+            item.setVisible(True)
+            self.curves.append(item)
+        for key, item in self._items.items():
+            if key not in keys:
+                item.setData([], [])
+                item.setVisible(False)
+        self.versions = [-1] * len(self.curves)
+        if hasattr(self, "overlay"):
+            self.set_title()
+
     def set_title(self, readout: list[str] | None = None) -> None:
-        parts = [f"<span style='font-weight:600;color:#222'>{self.spec.title}</span>"]
-        for i, c in enumerate(self.spec.curves):
-            text = c.name if readout is None else f"{c.name} {readout[i]}"
-            if len(self.spec.curves) > 1 or readout is not None:
-                parts.append(f"<span style='color:{c.color}'>{'╌' if c.dashed else '━'} {text}</span>")
-        self.plot.setTitle("&nbsp;&nbsp;".join(parts), size="9pt", justify="left")  # clipped on the right
+        title = f"<span style='font-weight:600;color:#222'>{self.spec.title}</span>"
+        parts = []
+        for i, t in enumerate(self.traces):
+            text = t.name if readout is None else f"{t.name} {readout[i]}"
+            if len(self.traces) > 1 or readout is not None:
+                parts.append(f"<span style='color:{t.color}'>{'╌' if t.dashed else '━'} {text}</span>")
+        if len({t.group for t in self.traces if t.group.startswith("gpu")}) > 1:
+            # One entry per GPU: on a line of their own, under the title, so the title stays in view.
+            html_text = title + "<br>" + "&nbsp;&nbsp;".join(parts)
+        else:
+            html_text = "&nbsp;&nbsp;".join([title, *parts])
+        self.plot.setTitle(html_text, size="9pt", justify="left")  # clipped on the right
 
     def set_reason(self, reason: str | None, waiting: bool, waiting_text: str = "Waiting for data…") -> None:
         text = reason or (waiting_text if waiting else None)
@@ -197,6 +228,7 @@ class ChartGrid(QWidget):
         self.live, self.context = live, context
         self._bound = True
         for chart in self.charts.values():
+            chart.set_traces(context.traces(chart.spec))  # curves for a new GPU are made here, once
             chart.versions = [-1] * len(chart.curves)
             for item in chart.curves:
                 item.setData([], [])
@@ -209,6 +241,8 @@ class ChartGrid(QWidget):
 
     def set_context(self, context: ChartContext) -> None:
         self.context = context
+        for chart in self.charts.values():
+            chart.set_traces(context.traces(chart.spec))
         self.redraw(force=True)
 
     # --- which charts take a slot -------------------------------------------------------------
@@ -289,11 +323,11 @@ class ChartGrid(QWidget):
             charts = charts[tick * share:(tick + 1) * share]
         pending = []
         for chart in charts:
-            for i, curve in enumerate(chart.spec.curves):
-                ring = self.live.ring(self.context.group(curve))
+            for i, trace in enumerate(chart.traces):
+                ring = self.live.ring(trace.group)
                 version = ring.version if ring is not None else -1
                 if force or version != chart.versions[i]:
-                    pending.append((chart.versions[i] < 0, chart, i, curve, ring, version))
+                    pending.append((chart.versions[i] < 0, chart, i, trace.curve, ring, version))
         if not force and len(pending) > MAX_CURVES_PER_TICK:
             # A telemetry batch touches a dozen curves at once: spread them over a few frames, the
             # longest-waiting first, so no single tick holds the event loop for long.
@@ -382,12 +416,13 @@ class ChartGrid(QWidget):
 
     def _update_reason(self, chart: _Chart) -> None:
         reason = chart_reason(chart.spec, self.context, self.live)
-        has_any = any(curve_reason(c, self.context, self.live) is None and self._has_data(c) for c in chart.spec.curves)
+        has_any = any(curve_reason(t.curve, self.context, self.live, t.group) is None and self._has_data(t.group)
+                      for t in chart.traces)
         chart.set_reason(reason, waiting=not has_any and reason is None,
                          waiting_text="Waiting for data…" if self._bound else "No run yet: press Start.")
 
-    def _has_data(self, curve) -> bool:
-        ring = self.live.ring(self.context.group(curve))
+    def _has_data(self, group: str) -> bool:
+        ring = self.live.ring(group)
         return ring is not None and len(ring) > 0
 
     # --- pause / zoom -------------------------------------------------------------------------
@@ -420,11 +455,12 @@ class ChartGrid(QWidget):
             chart.set_title(self.readout(chart.spec.key, x))
 
     def readout(self, key: str, x: float) -> list[str]:
-        """The value of each curve of a chart nearest to time x, formatted with units."""
+        """The value of each trace of a chart nearest to time x, formatted with units."""
         chart = self.charts[key]
         out = []
-        for curve in chart.spec.curves:
-            ring = self.live.ring(self.context.group(curve))
+        for trace in chart.traces:
+            curve = trace.curve
+            ring = self.live.ring(trace.group)
             if ring is None or not len(ring):
                 out.append(MISSING)
                 continue

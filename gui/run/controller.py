@@ -66,6 +66,9 @@ class RunController(QObject):
         if self.is_active:
             raise RuntimeError("a run is already active")
         self.live = LiveRun()
+        gpus = {d for d in config.devices or () if d != "cpu"}
+        if len(gpus) > 1:  # a job over several GPUs: the live steps count every rank's samples
+            self.live.gpu_sample_share = 1.0 / (len(config.devices) * config.nnodes)
         self.run_started, self.result, self._failure, self.phase = None, None, None, ""
         self._config, self._network = config, network
         self._job = JobProcess(RunJob(spec_json, config, self.db_path, self._target),

@@ -63,6 +63,9 @@ class LiveRun:
         self._host_energy = _EnergyCounter()
         self.last_step: StepMetrics | None = None
         self._last_samples = (0.0, 0.0, 0.0)  # (t_s, samples, throughput) for energy per sample
+        # The job's samples one GPU does: 1/N in a job over N GPUs, so a GPU's energy per sample is over
+        # its own samples (as in a stored job's series, whose steps are rank 0's).
+        self.gpu_sample_share = 1.0
 
     # --- ingest -------------------------------------------------------------------------------
     def add_step(self, m: StepMetrics) -> None:
@@ -101,7 +104,7 @@ class LiveRun:
             "t_s": g.t_s, "power_instant_w": g.power_instant_w, "power_avg_w": g.power_avg_w,
             "energy_j": g.energy_j, "mem_used_bytes": g.mem_used_bytes, "util_gpu_pct": g.util_gpu_pct,
             "sm_clock_hz": g.sm_clock_hz, "temperature_c": g.temperature_c,
-            "energy_per_sample_j": _per_sample(energy, self._samples_at(g.t_s)),
+            "energy_per_sample_j": _per_sample(energy, self._samples_at(g.t_s) * self.gpu_sample_share),
         })
 
     def _add_host(self, h: HostSample) -> None:

@@ -28,7 +28,9 @@ from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.controller import RunController
 from gui.run.devices import InventoryLoader
+from gui.run.live_data import LiveRun
 from gui.run.options import RunOptions
+from gui.run.parallel_summary import devices_text
 from gui.run.remembered import save_run_options
 from gui.run.summary_card import SummaryCard
 
@@ -374,6 +376,16 @@ class RunPanel(QWidget):
         self.explain_button.setVisible(result.status == "ok")
         self.refresh()
         self.run_finished.emit(result)
+
+    def show_stored(self, result: RunResult) -> None:
+        """Show a stored run as if it had just finished here: its charts (one trace per GPU of a
+        several-GPU job) and its summary card (screenshots, a result opened from a file)."""
+        self._bound_run = True
+        self.charts.bind(LiveRun.from_series(result.series), ChartContext.from_result(result), live_updates=False)
+        self.status.setText(plain_text.name(f"{result.network.name} on "
+                                            f"{devices_text(result) or result.hardware.device_name or result.config.device}",
+                                            2 * plain_text.NAME_CHARS_MAX))
+        self._finished(result)
 
     def _oom_suggestion(self, result: RunResult) -> tuple[int | None, str]:
         if result.status != "oom" or self.estimate is None:

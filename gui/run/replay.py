@@ -2,7 +2,9 @@
 
 `replay_worker` has the worker's signature once a script is bound with functools.partial, so a
 run job (engine.jobs.RunJob's `target`) runs it exactly as it runs engine.run.worker.run_worker. No torch, no Qt.
-`make_script` writes a plausible run: a GPU run (every telemetry source available) or a CPU run.
+`make_script` writes a plausible run: a GPU run (every telemetry source available), a CPU run, or
+(`gpus=2`) a scripted data-parallel job over two GPUs, each with its own telemetry: a test fixture,
+never a measurement.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from engine.results import NetworkSummary, RunResult
+from engine.results import DeviceFigures, NetworkSummary, ParallelFacts, RunResult
 from engine.run import PhaseChanged, RunFinished, RunStarted, StepMetrics, TelemetryBatch
 from hw.samples import Availability, GpuSample, HostSample
 
@@ -63,15 +65,21 @@ def _finish(script: Script, events, db_path, cancelled: bool) -> None:
 
 def make_script(kind: str = "gpu", seconds: float = 10.0, step_hz: float = 100.0, telemetry_hz: float = 10.0,
                 batch: int = 256, mode: str = "train", speed: float = 1.0, oom_at_s: float | None = None,
-                warmup_s: float = 1.0, seed: int = 0, network: str = "lenet") -> Script:
-    """A run of `seconds` timed seconds; `speed` > 1 replays faster than real time."""
+                warmup_s: float = 1.0, seed: int = 0, network: str = "lenet", gpus: int = 1) -> Script:
+    """A run of `seconds` timed seconds; `speed` > 1 replays faster than real time. gpus > 1 (GPU runs):
+    a scripted data-parallel job, one rank per GPU (a fixed number of steps, as such jobs are run)."""
     rng = random.Random(seed)
     gpu = kind == "gpu"
+    n_gpus = gpus if gpu else 1
     run_id = uuid.uuid4().hex[:12]
     device_name = "NVIDIA H100 80GB HBM3" if gpu else "CPU (2 cores)"
     config = {"device": "cuda:0" if gpu else "cpu", "precision": "bf16" if gpu else "fp32", "batch": batch,
               "mode": mode, "seconds": seconds, "steps": None, "dataset": "digits"}
-    avail = (Availability("gpu0.power_instant", True), Availability("gpu0.energy_counter", True)) if gpu else (
+    if n_gpus > 1:
+        config.update(devices=[f"cuda:{i}" for i in range(n_gpus)], seconds=None,
+                      steps=max(1, round(seconds * step_hz)))
+    avail = tuple(a for i in range(n_gpus) for a in (Availability(f"gpu{i}.power_instant", True),
+                                                      Availability(f"gpu{i}.energy_counter", True))) if gpu else (
         Availability("gpu", False, "no GPU in this run (CPU)"),
         Availability("rapl.package", False, "RAPL needs root (/sys/class/powercap is not readable)"))
     out: list[tuple[float, object]] = []
@@ -80,7 +88,7 @@ def make_script(kind: str = "gpu", seconds: float = 10.0, step_hz: float = 100.0
     out.append((0.0, PhaseChanged(t_s=-warmup_s, phase="warmup")))
     t, step, samples, energy, temp = -warmup_s, 0, 0, 3.6e6, 41.0
     next_tel = t
-    gpus: list[GpuSample] = []
+    samples_gpu: list[GpuSample] = []
     hosts: list[HostSample] = []
     dt = 1.0 / step_hz
     peak_tp = 24_000.0 if gpu else 2_400.0
@@ -112,18 +120,20 @@ def make_script(kind: str = "gpu", seconds: float = 10.0, step_hz: float = 100.0
             power = (60 + 240 * load) * (1 + rng.gauss(0, 0.06))
             energy += power / telemetry_hz
             temp += (0.25 * load) * (1 - (temp - 41) / 30)
-            if gpu:
-                gpus.append(GpuSample(t_s=next_tel, index=0, power_instant_w=power, power_avg_w=60 + 240 * load,
-                                      energy_j=energy, mem_used_bytes=int(2.3e9), util_gpu_pct=97 * load,
-                                      util_mem_pct=40.0, sm_clock_hz=1.98e9 - 2e7 * rng.random(),
-                                      mem_clock_hz=2.6e9, temperature_c=temp))
+            for i in range(n_gpus if gpu else 0):  # each later GPU a little cooler and less busy
+                k = 1 - 0.08 * i
+                samples_gpu.append(GpuSample(
+                    t_s=next_tel, index=i, power_instant_w=power * k, power_avg_w=(60 + 240 * load) * k,
+                    energy_j=energy * k, mem_used_bytes=int(2.3e9 - 1e8 * i), util_gpu_pct=97 * load * k,
+                    util_mem_pct=40.0, sm_clock_hz=1.98e9 - 2e7 * rng.random(), mem_clock_hz=2.6e9,
+                    temperature_c=temp - 3 * i))
             hosts.append(HostSample(t_s=next_tel, cpu_util_pct=(50 if gpu else 96) + 3 * rng.random(),
                                     process_rss_bytes=int(1.25e9 + 1e6 * max(t, 0)), system_mem_used_bytes=int(6e9),
                                     system_mem_total_bytes=int(16e9)))
             next_tel += 1.0 / telemetry_hz
             if len(hosts) >= max(1, int(telemetry_hz / 2)):
-                out.append((0.0, TelemetryBatch(gpu=tuple(gpus), host=tuple(hosts))))
-                gpus, hosts = [], []
+                out.append((0.0, TelemetryBatch(gpu=tuple(samples_gpu), host=tuple(hosts))))
+                samples_gpu, hosts = [], []
     paced: list[tuple[float, object]] = []
     pending = 0.0
     for delay, event in out:  # fold the delays of silent ticks into the next event
@@ -154,7 +164,24 @@ def make_script(kind: str = "gpu", seconds: float = 10.0, step_hz: float = 100.0
         unavailable={} if gpu else {"gpu": "no GPU in this run (CPU)", "energy_j.cpu": "RAPL needs root"},
     )
     result.series = _series(out)
+    if n_gpus > 1:
+        _as_job(result, n_gpus, device_name, measured)
     return Script(events=out, result=result)
+
+
+def _as_job(result: RunResult, n: int, device_name: str, measured_s: float) -> None:
+    """The scripted run as a data-parallel job over n GPUs: its ranks, layout and scaling figures."""
+    per_rank = (result.throughput_sps or 0.0) / n
+    result.devices = [DeviceFigures(
+        rank=i, device=f"cuda:{i}", device_name=device_name, throughput_sps=per_rank,
+        step_time_p50_s=result.step_time_s.p50, power_w=300.0 * (1 - 0.08 * i),
+        energy_j=300.0 * (1 - 0.08 * i) * measured_s, energy_method="counter", memory_peak_bytes=int(1.6e9),
+        communication_share=0.12 + 0.03 * i, samples=result.samples // n, measured_s=measured_s) for i in range(n)]
+    result.parallel = ParallelFacts(world_size=n, backend="nccl", per_device_batch=result.config.batch,
+                                    global_batch=result.config.batch * n, baseline_throughput_sps=per_rank / 0.81,
+                                    baseline_source="history", communication_method="scripted")
+    result.scaling_efficiency = 0.81
+    result.communication_share = 0.135
 
 
 def _series(events: list[tuple[float, object]]) -> dict:

@@ -11,6 +11,7 @@ from engine.format import MISSING, byte_size, fixed, pct, si
 from engine.results import RunResult
 from gui import plain_text
 from gui.plain_text import escape, escape_message, name
+from gui.run.parallel_summary import ParallelSection, devices_text
 
 STYLE = """
 QFrame#RunCard { background: #FFFFFF; border: 1px solid #E2E8F0; border-radius: 10px; }
@@ -135,6 +136,8 @@ class SummaryCard(QFrame):
         self.grid.setHorizontalSpacing(24)
         self.grid.setVerticalSpacing(0)
         self._layout.addLayout(self.grid)
+        self.parallel = ParallelSection()  # several devices: efficiency, all-reduce share, the ranks
+        self._layout.addWidget(self.parallel)
         self.notes = QLabel()
         self.notes.setObjectName("Notes")
         self.notes.setWordWrap(True)
@@ -150,8 +153,10 @@ class SummaryCard(QFrame):
         self.chip.setText(name(word))
         self.chip.setStyleSheet(f"color:{fg}; background:{bg};")
         c = result.config
-        self.title.setText(f"{name(result.network.name)} · {name(result.hardware.device_name or c.device)}")
-        self.meta.setText(f"{name(c.precision)} · batch {name(c.batch)} · {name(c.mode)} · "
+        devices = devices_text(result)
+        self.title.setText(f"{name(result.network.name)} · {name(devices or result.hardware.device_name or c.device)}")
+        batch = f"{name(c.batch)}/device" if devices else name(c.batch)
+        self.meta.setText(f"{name(c.precision)} · batch {batch} · {name(c.mode)} · "
                           f"{result.measured_s or 0:.1f} s timed · {name(result.created_at[:19].replace('T', ' '))} UTC")
         self._banner(result, suggested_batch, estimate_text)
         word, sentences = trust_badge(result)
@@ -173,6 +178,7 @@ class SummaryCard(QFrame):
             self.grid.addWidget(v, (i // 4) * 2, i % 4)
             self.grid.addWidget(lab, (i // 4) * 2 + 1, i % 4)
             self.values[label] = v
+        self.parallel.show_result(result)
         quality = result.quality
         self.notes.setText("".join(f"⚠ {escape_message(q)}<br>" for q in quality))
         self.notes.setVisible(bool(quality))

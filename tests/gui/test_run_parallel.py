@@ -1,0 +1,136 @@
+"""A job over several devices in the Run tab: one trace per GPU on every GPU chart, and the summary
+card's parallel figures. The two-GPU job is a scripted test fixture (gui.run.replay), not a measurement."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.results import PipelineStageFacts
+from engine.run import RunConfig, StepMetrics, TelemetryBatch
+from gui.run.chart_specs import CHARTS, GPU_COLORS, ChartContext
+from gui.run.charts import ChartGrid
+from gui.run.live_data import LiveRun
+from gui.run.parallel_summary import devices_text, facts, rank_rows
+from gui.run.replay import make_script
+from gui.run.summary_card import SummaryCard
+
+GPU_CHARTS = [c.key for c in CHARTS if c.needs == "gpu"]
+
+
+@pytest.fixture(scope="module")
+def job():
+    """A scripted two-GPU data-parallel job (test fixture)."""
+    return make_script(kind="gpu", seconds=2.0, gpus=2, seed=3)
+
+
+def _grid(qtbot, live, ctx) -> ChartGrid:
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.resize(1100, 800)
+    grid.bind(live, ctx, live_updates=False)
+    return grid
+
+
+def test_a_stored_two_gpu_job_draws_one_labelled_trace_per_gpu_on_every_gpu_chart(qtbot, job):
+    result = job.result
+    grid = _grid(qtbot, LiveRun.from_series(result.series), ChartContext.from_result(result))
+    for key in GPU_CHARTS:
+        chart = grid.charts[key]
+        assert [t.name for t in chart.traces] == ["GPU 0 · rank 0", "GPU 1 · rank 1"], key
+        assert [t.group for t in chart.traces] == ["gpu0", "gpu1"]
+        assert [t.color for t in chart.traces] == list(GPU_COLORS[:2])
+        assert all(item.isVisible() for item in chart.curves)
+    power = grid.charts["power"]
+    for i, group in enumerate(("gpu0", "gpu1")):  # each trace draws its own GPU's readings
+        _x, y = power.curves[i].getData()
+        stored = np.array(result.series.groups()[group].power_instant_w, dtype=float)
+        assert y is not None and len(y) == len(stored) and np.nanmax(y) == pytest.approx(np.nanmax(stored))
+    assert np.nanmax(power.curves[1].getData()[1]) < np.nanmax(power.curves[0].getData()[1])  # GPU 1 draws less
+    # the energy chart keeps its CPU curve beside the per-GPU ones; CPU-side charts are untouched
+    assert [t.name for t in grid.charts["energy"].traces][-1] == "CPU (RAPL)"
+    assert [t.group for t in grid.charts["throughput"].traces] == ["steps"]
+    # hover: one value per trace, each with its unit
+    readout = grid.readout("power", 1.0)
+    assert len(readout) == 2 and all(v.endswith("W") for v in readout) and readout[0] != readout[1]
+    grid.charts["power"].set_title(readout)
+    assert "GPU 1 · rank 1" in grid.charts["power"].plot.titleLabel.text
+
+
+def test_a_live_job_over_two_gpus_gets_its_traces_from_the_config_and_fills_them(qtbot, job):
+    config = RunConfig(devices="cuda:0,cuda:1", steps=10)
+    live = LiveRun()
+    grid = _grid(qtbot, live, ChartContext.from_config(config))
+    assert len(grid.charts["gpu_util"].curves) == 2
+    for _, e in job.events:
+        if isinstance(e, StepMetrics):
+            live.add_step(e)
+        elif isinstance(e, TelemetryBatch):
+            live.add_telemetry(e)
+    grid.redraw(force=True)
+    for item in grid.charts["gpu_util"].curves:
+        assert len(item.getData()[0]) > 5
+
+
+def test_a_one_gpu_run_is_drawn_as_before_and_a_later_job_reuses_its_curves(qtbot):
+    script = make_script(kind="gpu", seconds=1.0)
+    grid = _grid(qtbot, LiveRun.from_series(script.result.series), ChartContext.from_result(script.result))
+    power = grid.charts["power"]
+    assert [t.name for t in power.traces] == ["instant", "1 s avg"] and [t.group for t in power.traces] == ["gpu0"] * 2
+    assert [t.name for t in grid.charts["gpu_memory"].traces] == ["alloc", "reserved", "NVML"]
+    first = power.curves[0]
+    job = make_script(kind="gpu", seconds=1.0, gpus=2)
+    grid.bind(LiveRun.from_series(job.result.series), ChartContext.from_result(job.result), live_updates=False)
+    assert power.curves[0] is first  # GPU 0's instant power: the same curve item, not a new one
+    hidden = [item for key, item in power._items.items() if key == ("gpu0", "power_avg_w")]
+    assert hidden and not hidden[0].isVisible()
+
+
+def test_one_gpu_shared_by_two_ranks_is_drawn_as_one_gpu():
+    config = RunConfig(devices="cuda:0,cuda:0", steps=10)
+    ctx = ChartContext.from_config(config)
+    assert ctx.gpus == () and [t.name for t in ctx.traces(CHARTS[2])] == ["instant", "1 s avg"]
+
+
+def test_the_card_shows_devices_batches_efficiency_all_reduce_and_the_ranks(qtbot, job):
+    result = job.result
+    card = SummaryCard()
+    qtbot.addWidget(card)
+    card.show_result(result)
+    assert card.title.text().endswith("2× NVIDIA H100 80GB HBM3")
+    assert "batch 256/device" in card.meta.text()
+    head = card.parallel.head.text()
+    assert card.parallel.isVisibleTo(card)
+    for words in ("2× NVIDIA H100 80GB HBM3", "256 per device", "512 in all", "scaling efficiency", "81 %",
+                  "all-reduce share", "14 %"):
+        assert words in head, words
+    rows = rank_rows(result)
+    assert [r[0] for r in rows] == ["0", "1"] and rows[1][1] == "cuda:1" and rows[1][3] == "276 W"
+    assert "cuda:1" in card.parallel.ranks.text()
+
+
+def test_unknown_efficiency_says_why_and_a_pipeline_shows_its_stages_and_bubble(job):
+    r = job.result.model_copy(deep=True)
+    r.scaling_efficiency = None
+    r.unavailable["scaling_efficiency"] = "no 1-device run of the same configuration to compare with"
+    r.parallel.kind = "pipeline"
+    r.parallel.stages = [PipelineStageFacts(stage=0, rank=0, device="cuda:0", layers=["c1", "p1"]),
+                         PipelineStageFacts(stage=1, rank=1, device="cuda:1", layers=["fc"])]
+    r.parallel.microbatches, r.parallel.schedule, r.parallel.bubble_share = 4, "GPipe", 0.37
+    shown = {label: value for label, value, _tip in facts(r)}
+    assert shown["scaling efficiency"] == "unknown: no 1-device run of the same configuration to compare with"
+    assert shown["devices"].endswith("pipeline")
+    assert shown["stages"] == "2 · cuda:0: 2 layers | cuda:1: 1 layer"
+    assert shown["micro-batches"] == "4 · GPipe" and shown["bubble (idle) share"] == "37 %"
+
+
+def test_a_cpu_job_is_named_by_its_processes_and_a_one_device_run_has_no_parallel_block(qtbot):
+    one = make_script(kind="cpu", seconds=1.0).result
+    assert devices_text(one) == "" and facts(one) == []
+    card = SummaryCard()
+    qtbot.addWidget(card)
+    card.show_result(one)
+    assert not card.parallel.isVisibleTo(card)
+    cpu = one.model_copy(deep=True)
+    from engine.results import ParallelFacts
+    cpu.parallel = ParallelFacts(world_size=2, backend="gloo", per_device_batch=64, global_batch=128)
+    assert devices_text(cpu) == "2 CPU processes"
