@@ -226,6 +226,7 @@ class RunConfig(BaseModel):
         "a pipeline one stage of the net on each: cuda:0,cuda:1 for two GPUs, or cpu with Processes for CPU "
         "processes; empty: one device",
         flag="--devices", metavar="DEV,DEV,...", axis=True, axis_flag="--device-sets", axis_default=(None,),
+        control="devices",
         help="several devices, one process each (data parallel, or one stage each with --parallel pipeline): "
              "cuda:0,cuda:1 (NCCL), or cpu with --processes N (gloo); sweep: --device-sets cuda:0+cuda:1,cuda:0")] = Field(
         default=None, description="devices of a data-parallel or pipeline run, one process per device")

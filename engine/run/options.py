@@ -23,7 +23,7 @@ from typing import Any, Literal
 import annotated_types
 
 SURFACES = ("cli", "gui", "sweep")
-Control = Literal["choice", "int", "float", "bool", "text", "device", "length", "dataset", "weights"]
+Control = Literal["choice", "int", "float", "bool", "text", "device", "devices", "length", "dataset", "weights"]
 
 
 @dataclass(frozen=True, eq=False)

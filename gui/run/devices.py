@@ -74,6 +74,9 @@ def inventory_from_dict(data: dict) -> Inventory:
     return Inventory(devices, reason, avail, raw=data)
 
 
+LOOKING = "looking for GPUs…"  # the reason shown until the inventory job answers
+
+
 def cpu_only(error: str | None = None, reason: str = "no GPU found") -> Inventory:
     return Inventory([Device("cpu", "CPU", None)], reason if error is None else "the inventory failed", error=error)
 

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 
 from engine.run import PATHLESS_DATASETS, RunConfig, Target, option_fields, unavailable
 from gui import plain_text
-from gui.run.devices import Device, Inventory, cpu_only
+from gui.run.device_choice import DevicesControl
+from gui.run.devices import LOOKING, Device, Inventory, cpu_only
 from gui.run.option_controls import KINDS, DatasetControl, LengthControl, set_item
 
 
@@ -67,7 +68,9 @@ class DeviceControl(QComboBox):
             self.setCurrentIndex(i)
 
     def apply(self, reasons: dict[str, str]) -> None:
-        self.setToolTip(self.f.option.tip)
+        reason = reasons.get(self.f.name)
+        self.setEnabled(reason is None)
+        self.setToolTip(reason or self.f.option.tip)
 
 
 class RunOptions(QWidget):
@@ -77,7 +80,7 @@ class RunOptions(QWidget):
         super().__init__(parent)
         self.schema = schema
         self.fields = option_fields(schema, "gui")
-        self.inventory: Inventory = cpu_only(reason="looking for GPUs…")
+        self.inventory: Inventory = cpu_only(reason=LOOKING)
         self.input_shape: list[int] | None = None
         self.reasons: dict[str, str] = {}
         self.controls: dict[str, Any] = {}  # field name -> its control (steps and seconds share one)
@@ -111,6 +114,8 @@ class RunOptions(QWidget):
     def _make(self, f) -> Any:
         if f.control == "device":
             return DeviceControl(f)
+        if f.control == "devices":  # with the CPU processes: one choice of how many devices
+            return DevicesControl(f, self.fields.get("processes"))
         if f.control == "length":
             steps, seconds = (g for g in self.fields.values() if g.control == "length")
             return LengthControl(steps, seconds)
@@ -122,6 +127,8 @@ class RunOptions(QWidget):
     def set_inventory(self, inv: Inventory) -> None:
         self.inventory = inv
         self.device.set_inventory(inv)
+        if isinstance(self.controls.get("devices"), DevicesControl):
+            self.controls["devices"].set_inventory(inv)
         if "threads" in self.controls:
             self.controls["threads"].setMaximum(max(1, inv.cpu.cores or 1024))
         self._on_change()
@@ -131,7 +138,10 @@ class RunOptions(QWidget):
         self._on_change()
 
     def current_device(self) -> Device:
-        return self.inventory.device(self.device.get("device")) or self.inventory.cpu
+        """The device the run would run on: the first of several chosen, else the Device choice."""
+        several = self.value("devices") if "devices" in self.controls else None
+        key = several[0] if several else self.device.get("device")
+        return self.inventory.device(key) or self.inventory.cpu
 
     def set_batch(self, batch: int) -> None:
         self.set_value("batch", batch)
@@ -172,6 +182,8 @@ class RunOptions(QWidget):
                         tuple(self.input_shape) if self.input_shape is not None else None)
         raw = {name: self.value(name) for name in self.controls}
         self.reasons = unavailable(raw, target)
+        if raw.get("devices"):
+            self.reasons["device"] = "the devices chosen under Devices run this job (the first is its device)"
         for control in dict.fromkeys(self.controls.values()):
             control.blockSignals(True)  # a fallback choice must not re-enter here
             control.apply(self.reasons)

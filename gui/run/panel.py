@@ -82,7 +82,7 @@ class RunPanel(QWidget):
         self._total_seconds: float | None = None
         self._progress_at = 0.0
         self._bound_run = False  # the charts show a run (live or finished), not the preview
-        self._preview: tuple[str, str] | None = None  # (device, mode) the preview grid was made for
+        self._preview: tuple | None = None  # (device, mode, devices) the preview grid was made for
 
         self.options = RunOptions()
         self.estimate_label = _label("", "Estimate")
@@ -269,10 +269,11 @@ class RunPanel(QWidget):
         """Before the first run the grid shows the charts the chosen device and mode can fill."""
         if self._bound_run:
             return
-        preview = (self.options.current_device().key, str(self.options.value("mode") or "train"))
+        devices = tuple(self.options.value("devices") or ()) if "devices" in self.options.controls else ()
+        preview = (self.options.current_device().key, str(self.options.value("mode") or "train"), devices)
         if preview != self._preview:
             self._preview = preview
-            self.charts.set_context(ChartContext.for_device(*preview))
+            self.charts.set_context(ChartContext.for_device(preview[0], preview[1], devices=devices))
 
     def _update_estimate(self) -> None:
         analysis = self.doc.analysis
