@@ -33,6 +33,11 @@ def _multi_devices(r: RunResult) -> float | None:
     return float(device_count(r)) if r.parallel is not None else None
 
 
+def devices_label(r: RunResult) -> str:
+    """The run's processes and the kind of device they ran on: '2× cuda', '2× cpu', '1× cuda'."""
+    return f"{device_count(r)}× {'cuda' if r.on_gpu else 'cpu'}"
+
+
 def _inv(x: float | None) -> float | None:
     return 1.0 / x if x else None
 
@@ -46,6 +51,7 @@ class Metric:
     better: Better
     get: Callable[[RunResult], float | None]
     digits: int = 3  # significant digits shown
+    words: Callable[[RunResult], str] | None = None  # shown instead of the number (and no ratio): '2× cuda'
 
     def value(self, r: RunResult) -> float | None:
         v = self.get(r)
@@ -55,6 +61,10 @@ class Metric:
         if v is None:
             return MISSING
         return number(v * self.scale, self.digits)
+
+    def text(self, r: RunResult, v: float | None) -> str:
+        """A cell of a table: the run's words for this metric, else its number."""
+        return self.words(r) if self.words is not None and v is not None else self.show(v)
 
 
 METRICS: tuple[Metric, ...] = (
@@ -72,7 +82,7 @@ METRICS: tuple[Metric, ...] = (
            lambda r: r.memory_bytes.host_peak_rss),
     Metric("accuracy", "Accuracy", "%", 100.0, "higher", lambda r: r.accuracy),
     # Several devices: shown when some run used several (a one-device run then counts 1).
-    Metric("device_count", "Devices", "", 1.0, "lower", _multi_devices),
+    Metric("device_count", "Devices", "", 1.0, "lower", _multi_devices, words=devices_label),
     Metric("scaling_efficiency", "Scaling efficiency", "%", 100.0, "higher", lambda r: r.scaling_efficiency),
     Metric("communication_share", "All-reduce share", "%", 100.0, "lower", lambda r: r.communication_share),
 )
@@ -118,7 +128,7 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
             elif f == "cuda_graph":
                 parts.append("CUDA graph" if v else "no graph")
             elif f == "devices":
-                parts.append(f"{device_count(r)}x" if r.parallel is not None else "1x")
+                parts.append(devices_label(r))
             elif f == "processes" or (f in _DDP_KNOBS and r.parallel is None):
                 continue  # the device count says it; a one-device run has no DDP
             elif f == "bucket_cap_mb":
@@ -130,7 +140,7 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append(f"{v} grads" if v else "fp32 grads")
             elif f == "conv_algo":
                 parts.append(f"conv:{v}")
-            elif isinstance(v, bool) or v is None:  # other levers: their own words ("autotune on")
+            elif isinstance(v, bool) or v is None or isinstance(v, int):  # their own words ("threads:4")
                 parts.append(option_word(f, v))
             else:
                 parts.append(str(v))
@@ -167,7 +177,7 @@ def table(results: Sequence[RunResult], baseline_id: str | None = None) -> list[
         for m in METRICS:
             b = m.value(base) if base is not None else None
             v = values[m.key]
-            ratios[m.key] = v / b if (v is not None and b) else None
+            ratios[m.key] = v / b if (v is not None and b and m.words is None) else None
         rows.append(Row(r.run_id, labels[r.run_id], r.status, values, ratios, list(r.quality), r))
     return rows
 

@@ -72,6 +72,10 @@ _ROW_COLUMNS = ("run_id", "created_at", "network", "device", "device_name", "pre
 _BUSY_SQL = ("COALESCE((SELECT value FROM json_each(result_json, '$.quality') WHERE value LIKE 'machine busy%' "
              "LIMIT 1), CASE WHEN json_extract(result_json, '$.disturbed') THEN 'machine busy during the run' END)")
 _PROFILED_SQL = "EXISTS(SELECT 1 FROM profiles WHERE profiles.run_id = runs.run_id)"
+# Processes of a job over several devices (its ranks; a failed job's world size), 1 for any other run.
+_DEVICES_SQL = ("COALESCE(NULLIF(json_array_length(result_json, '$.devices'), 0), "
+                "json_extract(result_json, '$.parallel.world_size'), 1)")
+_ORDER_SQL = {"device_count": _DEVICES_SQL}  # list orders that are read from the result, not a column
 _TEXT_COLUMNS = {"network", "device", "device_name", "precision", "mode", "status"}
 
 
@@ -91,6 +95,7 @@ class RunRow:
     energy_per_sample_j: float | None
     accuracy: float | None
     busy: str | None = None  # the machine was busy during the run: the sentence that says so
+    device_count: int = 1  # processes of a job over several devices (its ranks), else 1
     has_profile: bool = False  # a profile run is stored with it (RunStore.get_profile)
 
 
@@ -266,12 +271,14 @@ class RunStore:
              descending: bool = True) -> list[RunRow]:
         """Runs newest first (or by another list column), optionally filtered (exact match on each given
         field); `limit`/`offset` read one page of a long history."""
-        if order_by not in _ROW_COLUMNS:
+        if order_by not in _ROW_COLUMNS and order_by not in _ORDER_SQL:
             raise ValueError(f"cannot order runs by {order_by!r}")
         where, args = self._where(network, device, precision, status)
         direction = "DESC" if descending else "ASC"
         text = " COLLATE NOCASE" if order_by in _TEXT_COLUMNS else ""
-        sql = f"SELECT {', '.join(_ROW_COLUMNS)}, {_BUSY_SQL} FROM runs{where} ORDER BY {order_by}{text} {direction}"
+        order = _ORDER_SQL.get(order_by, order_by)
+        sql = (f"SELECT {', '.join(_ROW_COLUMNS)}, {_BUSY_SQL}, {_DEVICES_SQL} FROM runs{where} "
+               f"ORDER BY {order}{text} {direction}")
         if order_by != "created_at":
             sql += f", created_at {direction}"
         sql += f", rowid {direction}"
@@ -281,7 +288,7 @@ class RunStore:
         with self._connect() as conn:
             if not _has_profiles(conn):
                 return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
-            sql = sql.replace(f", {_BUSY_SQL} FROM runs", f", {_BUSY_SQL}, {_PROFILED_SQL} FROM runs", 1)
+            sql = sql.replace(f", {_DEVICES_SQL} FROM runs", f", {_DEVICES_SQL}, {_PROFILED_SQL} FROM runs", 1)
             return [RunRow(*row[:-1], has_profile=bool(row[-1])) for row in conn.execute(sql, args).fetchall()]
 
     def count(self, network: str | None = None, device: str | None = None, precision: str | None = None,

@@ -100,7 +100,7 @@ class CompareTableModel(QAbstractTableModel):
         m = self.metrics[col - len(FIXED)]
         v, ratio = row.values[m.key], row.ratios[m.key]
         if role == Qt.DisplayRole:
-            text = m.show(v)
+            text = m.text(row.result, v)
             if ratio is not None and not is_base:
                 text += f"   {ratio_text(ratio)}"
             return text

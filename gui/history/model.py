@@ -28,12 +28,20 @@ def _local_time(iso: str) -> str:
         return iso
 
 
+def _devices(r: RunRow) -> str:
+    """'2× cuda' for a job over several devices (so it stands out), '1' for any other run."""
+    if r.device_count <= 1:
+        return "1"
+    return f"{r.device_count}× {'cuda' if (r.device or '').startswith('cuda') else 'cpu'}"
+
+
 # (header, display(row), sort key(row), tooltip)
 COLUMNS = (
     ("When", lambda r: _local_time(r.created_at), lambda r: r.created_at),
     ("Network", lambda r: (PROFILE_MARK if r.has_profile else "") + r.network,
      lambda r: r.network.lower()),
     ("Device", lambda r: r.device_name or r.device or "?", lambda r: (r.device or "", r.device_name or "")),
+    ("Devices", lambda r: _devices(r), lambda r: r.device_count),
     ("Precision", lambda r: r.precision or "?", lambda r: r.precision or ""),
     ("Batch", lambda r: fixed(r.batch), lambda r: r.batch or 0),
     ("Mode", lambda r: r.mode or "?", lambda r: r.mode or ""),
@@ -42,14 +50,14 @@ COLUMNS = (
     ("Energy/sample", lambda r: energy(r.energy_per_sample_j), lambda r: r.energy_per_sample_j or -1.0),
     ("Accuracy", lambda r: pct(r.accuracy), lambda r: r.accuracy or -1.0),
 )
-NUMERIC = {"Batch", "Samples/s", "Energy/sample", "Accuracy"}
+NUMERIC = {"Devices", "Batch", "Samples/s", "Energy/sample", "Accuracy"}
 # The store column each table column sorts by (RunStore.list(order_by=...)).
-SQL_ORDER = ("created_at", "network", "device", "precision", "batch", "mode", "status", "throughput_sps",
+SQL_ORDER = ("created_at", "network", "device", "device_count", "precision", "batch", "mode", "status", "throughput_sps",
              "energy_per_sample_j", "accuracy")
 PAGE_ROWS = 400
 Fetch = Callable[[int, int, str, bool], list]  # (offset, limit, order_by, descending) -> rows
 # Text as wide as a typical cell of each column: the column's starting width (the user can drag it).
-SAMPLE_TEXT = ("2026-01-01 00:00:00", "resnet9-wide", "NVIDIA H200 (cuda:0)", "Precision", "Batch 1,024", "Mode",
+SAMPLE_TEXT = ("2026-01-01 00:00:00", "resnet9-wide", "NVIDIA H200 (cuda:0)", "Devices", "Precision", "Batch 1,024", "Mode",
                "cancelled", "Samples/s 99,999", "Energy/sample", "Accuracy")
 
 

@@ -239,7 +239,7 @@ def test_compare_and_findings_know_several_device_runs():
     rows = {row.run_id: row for row in compare.table([base, job])}
     assert rows["job"].values["device_count"] == 2.0 and rows["one-gpu"].values["device_count"] == 1.0
     assert rows["job"].values["scaling_efficiency"] == pytest.approx(job.scaling_efficiency)
-    assert compare.short_labels([base, job])["job"].startswith("2x")
+    assert compare.short_labels([base, job])["job"].startswith("2× cuda")
     (found,) = [f for f in findings([base, job]) if f.kind == "parallel"]
     assert found.text.startswith(f"2× H200: {job.throughput_sps / 1000.0:.2f}× throughput, "
                                  f"{job.scaling_efficiency:.0%} efficiency")

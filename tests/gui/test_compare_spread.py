@@ -63,6 +63,7 @@ def test_history_badges_a_busy_run(qtbot):
                       1000.0, None, None, busy)
     model = HistoryModel()
     model.set_rows([row("quiet", None), row("busy", BUSY)])
-    status = 6
+    from gui.history.model import COLUMNS
+    status = [c[0] for c in COLUMNS].index("Status")
     assert model.index(1, status).data() == "ok  ⚠ busy" and model.index(0, status).data() == "ok"
     assert BUSY[1:] in model.index(1, status).data(Qt.ToolTipRole)

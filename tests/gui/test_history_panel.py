@@ -41,9 +41,13 @@ def panel(qtbot, store):
     return p
 
 
-def _column(panel, header):
+def _index(header: str) -> int:
     from gui.history.model import COLUMNS
-    col = [c[0] for c in COLUMNS].index(header)
+    return [c[0] for c in COLUMNS].index(header)
+
+
+def _column(panel, header):
+    col = _index(header)
     return [panel.model.index(r, col).data() for r in range(panel.model.rowCount())]
 
 
@@ -69,7 +73,7 @@ def test_filters_by_network_device_precision_and_status(panel):
 
 
 def test_sorts_numbers_as_numbers(panel):
-    panel.table.sortByColumn(7, Qt.AscendingOrder)  # Samples/s
+    panel.table.sortByColumn(_index("Samples/s"), Qt.AscendingOrder)
     assert _column(panel, "Samples/s") == ["50", "900", "3,000"]
 
 
@@ -187,9 +191,9 @@ def test_sorting_a_paged_history_sorts_every_run_not_only_the_loaded_page(qtbot,
     store.add_many(_many(1000))
     panel = HistoryPanel(db_path=store.path)
     qtbot.addWidget(panel)
-    panel.table.sortByColumn(7, Qt.AscendingOrder)  # Samples/s, lowest first
+    panel.table.sortByColumn(_index("Samples/s"), Qt.AscendingOrder)  # lowest first
     assert panel.model.rows[0].run_id == "many00000"
-    panel.table.sortByColumn(7, Qt.DescendingOrder)
+    panel.table.sortByColumn(_index("Samples/s"), Qt.DescendingOrder)
     assert panel.model.rows[0].run_id == "many00999"
     panel.select_ids(["many00001"])  # far down: pages are read until it is there
     assert panel.selected_ids() == ["many00001"]

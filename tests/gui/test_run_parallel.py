@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from engine.results import PipelineStageFacts
 from engine.run import RunConfig, StepMetrics, TelemetryBatch
@@ -134,3 +135,33 @@ def test_a_cpu_job_is_named_by_its_processes_and_a_one_device_run_has_no_paralle
     from engine.results import ParallelFacts
     cpu.parallel = ParallelFacts(world_size=2, backend="gloo", per_device_batch=64, global_batch=128)
     assert devices_text(cpu) == "2 CPU processes"
+
+
+def test_compare_history_and_report_show_the_device_count_and_tell_jobs_apart(qtbot, tmp_path, job):
+    from engine.results import RunStore, compare
+    from engine.results.report.model import build
+    from gui.compare.table_model import CompareTableModel
+    from gui.history.model import COLUMNS, HistoryModel
+    one = make_script(kind="gpu", seconds=1.0, seed=4).result
+    one.created_at = "2026-11-29T01:00:00+00:00"  # the older run: the baseline
+    pair = [one, job.result]
+    model = CompareTableModel()
+    model.set_results(pair, None)
+    col = 2 + [m.key for m in model.metrics].index("device_count")
+    shown = {model.rows[r].run_id: model.index(r, col).data() for r in range(2)}
+    assert shown == {one.run_id: "1× cuda", job.result.run_id: "2× cuda"}  # words, no ratio
+    labels = compare.short_labels(pair)
+    assert labels[job.result.run_id].startswith("2× cuda") and labels[one.run_id].startswith("1× cuda")
+    report = build(pair)
+    devices = [label for label, _unit in report.columns].index("Devices")
+    assert [row.cells[devices].text for row in report.rows] == ["1× cuda", "2× cuda"]
+
+    store = RunStore(tmp_path / "runs.sqlite")
+    store.add_many(pair)
+    history = HistoryModel()
+    history.set_source(lambda offset, limit, order, desc: store.list(limit=limit, offset=offset, order_by=order,
+                                                                      descending=desc), len(store))
+    history.sort([c[0] for c in COLUMNS].index("Devices"), Qt.DescendingOrder)
+    devices_col = [c[0] for c in COLUMNS].index("Devices")
+    assert [history.index(r, devices_col).data() for r in range(2)] == ["2× cuda", "1"]
+    assert history.rows[0].run_id == job.result.run_id

@@ -104,7 +104,7 @@ def _rows(results: Sequence[RunResult], baseline_id: str | None, keys: list[str]
             m = compare.METRIC[key]
             v, ratio = row.values[key], row.ratios[key]
             shown_ratio = ratio_text(ratio) if (ratio is not None and row.run_id != baseline_id) else ""
-            cells.append(Cell(m.show(v), shown_ratio, _tone(m, ratio)))
+            cells.append(Cell(m.text(row.result, v), shown_ratio, _tone(m, ratio)))
         out.append(TableRow(row.run_id, row.label, row.status, cells, row.quality, row.run_id == baseline_id,
                             spread.disturbed(row.result)))
     return out
