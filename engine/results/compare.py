@@ -183,13 +183,17 @@ def table(results: Sequence[RunResult], baseline_id: str | None = None) -> list[
 
 
 def baseline_of(results: Sequence[RunResult], baseline_id: str | None = None) -> RunResult | None:
-    """The run every ratio is relative to: the given one, else the oldest ok run (by created_at),
-    whatever order the runs come in. The one rule for the Compare tab, the report and the CLI."""
+    """The run every ratio is relative to: the given one, else the 1-device run a job over several
+    devices measured its scaling against (when it is among them: often measured after the job), else
+    the oldest ok run (by created_at), whatever order the runs come in. The one rule for the Compare
+    tab, the report and the CLI."""
     if baseline_id:
         found = next((r for r in results if r.run_id == baseline_id), None)
         if found:
             return found
     ok = [r for r in results if r.status == "ok"]
+    scaled_against = {r.parallel.baseline_run_id for r in ok if r.parallel is not None}
+    ok = [r for r in ok if r.run_id in scaled_against] or ok
     return min(ok, key=lambda r: r.created_at) if ok else None  # min keeps the first of equal times
 
 

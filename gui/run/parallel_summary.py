@@ -76,6 +76,11 @@ def facts(result: RunResult) -> list[tuple[str, str, str]]:
     return out
 
 
+def _unbroken(text: str) -> str:
+    """A label Qt will not break at a line end: no-break spaces and hyphens."""
+    return text.replace(" ", "&nbsp;").replace("-", "\u2011")
+
+
 RANK_HEADER = ("rank", "device", "samples/s", "power", "energy", "peak memory", "all-reduce")
 
 
@@ -116,15 +121,17 @@ class ParallelSection(QFrame):
         self.setVisible(bool(items))
         if not items:
             return
-        self.head.setText(" &nbsp;·&nbsp; ".join(
-            f"<span style='color:#64748B'>{escape(label)}</span> <b>{escape_message(value)}</b>"
+        self.head.setText(" &nbsp;·&nbsp; ".join(  # a label never parts from its value at a line end
+            f"<span style='color:#64748B'>{_unbroken(escape(label))}</span>&nbsp;<b>{escape_message(value)}</b>"
             for label, value, _tip in items))
         self.head.setToolTip("<br>".join(f"<b>{escape(label)}</b>: {escape_message(tip)}"
                                          for label, _v, tip in items if tip))
         rows = rank_rows(result)
-        cells = "".join(f"<th align='left' style='padding-right:14px;color:#64748B;font-weight:600'>{h}</th>"
-                        for h in RANK_HEADER)
-        body = "".join("<tr>" + "".join(f"<td style='padding-right:14px'>{escape(c)}</td>" for c in row) + "</tr>"
+        # columns no rank has a figure for (power and energy of CPU processes) are left out
+        keep = [i for i in range(len(RANK_HEADER)) if i < 2 or any(row[i] != MISSING for row in rows)]
+        cells = "".join(f"<th align='left' style='padding-right:14px;color:#64748B;font-weight:600'>{RANK_HEADER[i]}</th>"
+                        for i in keep)
+        body = "".join("<tr>" + "".join(f"<td style='padding-right:14px'>{escape(row[i])}</td>" for i in keep) + "</tr>"
                        for row in rows)
         self.ranks.setText(f"<table cellspacing='0'><tr>{cells}</tr>{body}</table>" if rows else "")
         self.ranks.setVisible(bool(rows))

@@ -99,7 +99,7 @@ def test_the_card_shows_devices_batches_efficiency_all_reduce_and_the_ranks(qtbo
     card.show_result(result)
     assert card.title.text().endswith("2× NVIDIA H100 80GB HBM3")
     assert "batch 256/device" in card.meta.text()
-    head = card.parallel.head.text()
+    head = card.parallel.head.text().replace("&nbsp;", " ").replace("\u2011", "-")
     assert card.parallel.isVisibleTo(card)
     for words in ("2× NVIDIA H100 80GB HBM3", "256 per device", "512 in all", "scaling efficiency", "81 %",
                   "all-reduce share", "14 %"):
@@ -150,6 +150,10 @@ def test_compare_history_and_report_show_the_device_count_and_tell_jobs_apart(qt
     col = 2 + [m.key for m in model.metrics].index("device_count")
     shown = {model.rows[r].run_id: model.index(r, col).data() for r in range(2)}
     assert shown == {one.run_id: "1× cuda", job.result.run_id: "2× cuda"}  # words, no ratio
+    later = one.model_copy(deep=True, update={"created_at": "2026-12-01T00:00:00+00:00"})
+    job_first = job.result.model_copy(deep=True)
+    job_first.parallel.baseline_run_id = later.run_id  # measured after the job, still the baseline
+    assert compare.baseline_of([job_first, later]).run_id == later.run_id
     labels = compare.short_labels(pair)
     assert labels[job.result.run_id].startswith("2× cuda") and labels[one.run_id].startswith("1× cuda")
     report = build(pair)
