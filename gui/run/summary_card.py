@@ -111,16 +111,19 @@ class SummaryCard(QFrame):
         self.title.setObjectName("CardTitle")
         self.meta = plain_text.plain(QLabel())
         self.meta.setObjectName("CardMeta")
+        # Wraps rather than widening the card past the page (a job's longer title and "batch N/device"
+        # had pushed the card, and the chart bar below it, off the right edge).
+        self.meta.setWordWrap(True)
+        self.meta.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.badge = QLabel()  # DISTURBED / UNSTABLE, with the sentences behind it
         self.badge.setObjectName("WarnBadge")
         self.badge.setStyleSheet("color:#92400E; background:#FEF3C7; border:1px solid #F59E0B; "
                                  "border-radius:4px; padding:1px 6px; font-weight:600;")
         self.badge.hide()
-        head.addWidget(self.chip)
-        head.addWidget(self.badge)
+        head.addWidget(self.chip, 0, Qt.AlignVCenter)
+        head.addWidget(self.badge, 0, Qt.AlignVCenter)
         head.addWidget(self.title)
-        head.addStretch(1)
-        head.addWidget(self.meta)
+        head.addWidget(self.meta, 1)  # the free width, right-aligned
         self._layout.addLayout(head)
         self.banner = QLabel()
         self.banner.setObjectName("Banner")
