@@ -169,3 +169,11 @@ def test_compare_history_and_report_show_the_device_count_and_tell_jobs_apart(qt
     devices_col = [c[0] for c in COLUMNS].index("Devices")
     assert [history.index(r, devices_col).data() for r in range(2)] == ["2× cuda", "1"]
     assert history.rows[0].run_id == job.result.run_id
+
+
+def test_the_card_of_a_job_fits_the_run_page_of_a_1280_px_window(qtbot, job):
+    card = SummaryCard()
+    qtbot.addWidget(card)
+    card.show_result(job.result)
+    # the meta line wraps instead of holding the card wider than the page (~870 px beside the settings)
+    assert card.meta.minimumSizeHint().width() < 200 and card.minimumSizeHint().width() < 860
