@@ -7,8 +7,8 @@ the ranks), and the Compare view with the job beside its 1-device baseline when 
 
 RESULT.json is what `main.py run NET --devices ... --json RESULT.json` writes. The baseline is the run
 named in the result's parallel.baseline_run_id: from --baseline, else from the run history (--history,
-default the user's). Writes run-tab.png, run-card.png and, with a baseline, compare.png. No torch, no
-worker: the stored series are replayed into the charts.
+default the user's). Writes run-tab.png, run-charts.png, run-card.png, history.png and, with a
+baseline, compare.png. No torch, no worker: the stored series are replayed into the charts.
 """
 from __future__ import annotations
 
@@ -87,8 +87,11 @@ def shoot(result_path: Path, out: Path, size: tuple[int, int], baseline_path: Pa
     grab("run-charts")
     panel.page_scroll.verticalScrollBar().setValue(0)
     grab("run-card", panel.card)
+    window.show_tab("history")
+    window.history.select_ids([result.run_id])
+    window.history.open_selected()
+    grab("history")  # the Devices column, and the stored job opened again
     if baseline is not None:
-        window.show_tab("history")
         window.history.select_ids([baseline.run_id, result.run_id])
         window.history.compare_selected()
         grab("compare")
