@@ -15,12 +15,12 @@ from gui.run.option_controls import set_item
 
 ONE, GPUS, CPU = "one", "gpus", "cpu"
 KIND_LABELS = {ONE: "One device (the Device above)", GPUS: "Several GPUs (one process each)",
-               CPU: "CPU processes (data parallel)"}
+               CPU: "CPU processes"}
 KIND_TIPS = {ONE: "The run uses the one device chosen above",
-             GPUS: "Data parallelism: each ticked GPU runs a copy of the net on its own batch; gradients are "
-                   "all-reduced over NCCL. Pays when one GPU is busy all the time (large nets and batches)",
-             CPU: "Data parallelism on this machine's CPU: this many processes, each with the batch above, "
-                  "gradients averaged over gloo. Pays only with more cores than one process keeps busy"}
+             GPUS: "Each ticked GPU runs one process: a copy of the net on its own batch (data parallel, gradients "
+                   "all-reduced over NCCL) or one stage of it (pipeline). Pays when one GPU is busy all the time",
+             CPU: "This many processes on this machine's CPU (gloo): data parallel or pipeline stages. Pays only "
+                  "with more cores than one process keeps busy"}
 
 
 class DevicesControl(QWidget):

@@ -37,14 +37,14 @@ def test_ticked_gpus_become_the_jobs_devices_and_the_device_choice_steps_aside(q
     options = _options(qtbot, 3)
     control = options.controls["devices"]
     assert options.controls["processes"] is control and not control.gpus.isVisibleTo(options)
-    assert options.config().devices is None and "parallel" in options.reasons  # one device: no parallelism
+    assert options.config().devices is None and "parallel:data" in options.reasons  # one device: no parallelism
     _kind(options, GPUS)
     assert control.gpus.count() == 3 and control.gpus.isVisibleTo(options)
     control.gpus.item(1).setCheckState(Qt.Unchecked)
     config = options.config()
     assert config.devices == ["cuda:0", "cuda:2"] and config.device == "cuda:0" and config.processes is None
     assert not options.device.isEnabled() and "Devices" in options.device.toolTip()
-    assert "parallel" not in options.reasons and options.controls["bucket_cap_mb"].isEnabled()
+    assert "parallel:data" not in options.reasons and options.controls["bucket_cap_mb"].isEnabled()
     for i in (0, 2):
         control.gpus.item(i).setCheckState(Qt.Unchecked if i else Qt.Checked)
     with pytest.raises(ValueError, match="needs 2 or more processes"):  # one GPU ticked: the engine's words
