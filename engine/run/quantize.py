@@ -102,18 +102,21 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
 def _quantized_layers(graph_module: torch.fx.GraphModule, ids: dict[str, str]) -> tuple[list[str], list[str]]:
     """Layer ids of the convolutions and Linear layers whose weight comes dequantized from int8,
     and of those left in floating point."""
-    weighted = (torch.ops.aten.conv2d.default, torch.ops.aten.linear.default)
-    dequant = {torch.ops.quantized_decomposed.dequantize_per_channel.default,
-               torch.ops.quantized_decomposed.dequantize_per_tensor.default}
+    weighted = {"aten.conv2d.default", "aten.linear.default", "aten.convolution.default"}
+
+    def dequantized(a: Any) -> bool:
+        # by name: the dequantize ops live in quantized_decomposed or torchao's namespace, by version
+        return getattr(a, "op", None) == "call_function" and "dequantize" in str(a.target)
+
     done, left = [], []
     for node in graph_module.graph.nodes:
-        if node.op != "call_function" or node.target not in weighted:
+        if node.op != "call_function" or str(node.target) not in weighted:
             continue
         stack = node.meta.get("nn_module_stack") or {}
         path = list(stack.values())[-1][0] if stack else node.name
         lid = ids.get(path, path)
         w, x = node.args[1], node.args[0]
-        int8 = all(getattr(a, "op", None) == "call_function" and a.target in dequant for a in (w, x))
+        int8 = dequantized(w) and dequantized(x)
         (done if int8 else left).append(lid)
     return done, left
 
