@@ -94,12 +94,12 @@ def run_job(spec: Any, config: RunConfig, on_event: Callable[[Any], None] = _ign
         from engine.parallel.stages_result import combine_pipeline
         result = combine_pipeline(outcome, config, run_id, created_at, lay.backend, network)
         if result.status == "ok":
-            _baseline(result, spec, config, lay, db_path, baseline, on_event)
+            _baseline(result, spec, config, lay, db_path, baseline, on_event, should_stop)
     else:
         from engine.parallel.comm import METHOD
         result = combine(outcome, config, run_id, created_at, lay.nnodes, lay.backend, METHOD)
         if result.status == "ok":
-            _baseline(result, spec, config, lay, db_path, baseline, on_event)
+            _baseline(result, spec, config, lay, db_path, baseline, on_event, should_stop)
     on_event(PhaseChanged(t_s=0.0, phase="done"))
     if result is not None:
         on_event(RunFinished(run_id=result.run_id, status=result.status, result_json=result.model_dump_json()))
@@ -215,9 +215,10 @@ def _failure(exc: BaseException, config: RunConfig, run_id: str, created_at: str
 
 
 def _baseline(result: RunResult, spec: Any, config: RunConfig, lay: Layout, db_path: str | None, run_it: bool,
-              on_event: Callable[[Any], None]) -> None:
+              on_event: Callable[[Any], None], should_stop: Callable[[], bool] = _never) -> None:
     """Scaling efficiency against the 1-device run of the same per-device configuration: from the
-    history, else measured now (kept in the history as its own run) unless run_it is False."""
+    history, else measured now (kept in the history as its own run) unless run_it is False; a stop
+    request (Ctrl+C) stops that run too."""
     from engine.parallel.baseline import baseline_config, find_baseline
     from engine.results.store import RunStore
     threads = result.hardware.cpu_threads if lay.local_devices[0] == "cpu" else None
@@ -237,11 +238,12 @@ def _baseline(result: RunResult, spec: Any, config: RunConfig, lay: Layout, db_p
         return
     from engine.run.loop import run
     on_event(PhaseChanged(t_s=0.0, phase="baseline"))
-    measured = run(spec, base)
+    measured = run(spec, base, should_stop=should_stop)
     kind = "pipeline" if config.parallel == "pipeline" else "data-parallel"
     measured.quality.append(f"the 1-device baseline of {kind} run {result.run_id}")
     if store is not None:
         with contextlib.suppress(Exception):
             store.add(measured)
     apply_baseline(result, measured if measured.status == "ok" else None, "measured",
-                   f"the 1-device baseline run ended {measured.status}: {measured.error}")
+                   "the 1-device baseline run was stopped before its end" if measured.status == "cancelled"
+                   else f"the 1-device baseline run ended {measured.status}: {measured.error}")

@@ -201,6 +201,26 @@ def test_a_stage_step_applies_the_batch_mean_gradient_and_its_optimizer_step_is_
     assert hooks.busy_share() > 0.8
 
 
+def test_a_stop_during_the_baseline_stops_the_baseline_run(tmp_path):
+    """Ctrl+C after the job's steps, while its 1-device baseline runs: that run stops too (it ran to
+    its end before), and the job says why it has no scaling efficiency."""
+    from engine.parallel.launch import _baseline
+    from engine.parallel.plan import Layout
+    from engine.results.result import ParallelFacts
+    from tests.engine.fake_runs import make_run
+    config = RunConfig(devices="cpu", processes=2, parallel="pipeline", batch=4, steps=400, warmup=1, sample_hz=0,
+                       idle_baseline_s=0)
+    job = make_run("job", device="cpu", batch=4)
+    job.config = config
+    job.parallel = ParallelFacts(kind="pipeline", world_size=2, per_device_batch=4, global_batch=4)
+    t0 = time.monotonic()
+    _baseline(job, load_preset("lenet"), config, Layout(("cpu", "cpu"), 1, "gloo"), str(tmp_path / "h.sqlite"),
+              True, lambda _event: None, lambda: True)
+    assert job.scaling_efficiency is None
+    assert job.unavailable["scaling_efficiency"] == "the 1-device baseline run was stopped before its end"
+    assert time.monotonic() - t0 < 60  # not its 400 steps
+
+
 # -- combining the stages, the finding ------------------------------------------------------------
 
 def test_stages_combine_into_one_job_whose_finding_says_when_pipelining_does_not_pay():
