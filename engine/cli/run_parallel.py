@@ -64,7 +64,7 @@ def summary_lines(r: Any) -> list[str]:
         for s in p.stages:
             layers = f"{s.layers[0]} .. {s.layers[-1]}" if len(s.layers) > 1 else s.layers[0]
             lines.append(f"  {'stage ' + str(s.stage + 1):<12} rank {s.rank} on {s.device}: {layers} "
-                         f"({len(s.layers)} layers, {f.pct(s.flops_share)} of the FLOPs) · busy {f.pct(s.busy_share)}")
+                         f"({len(s.layers)} layer{'' if len(s.layers) == 1 else 's'}, {f.pct(s.flops_share)} of the FLOPs) · busy {f.pct(s.busy_share)}")
     else:
         lines = [f"  {'parallel':<12} {p.kind}, {p.world_size} processes on {p.nodes} machine(s) over {p.backend} · "
                  f"batch {p.per_device_batch}/device, {p.global_batch} in all"

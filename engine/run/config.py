@@ -409,8 +409,9 @@ class RunConfig(BaseModel):
                        (self.precision == "fp16" and self.mode == "train", "fp16 training (its loss scaler)")]
         names = [name for on, name in unsupported if on]
         if names:
+            fp16 = ", or use bf16 instead of fp16" if self.precision == "fp16" and self.mode == "train" else ""
             raise ValueError(f"{', '.join(names)}: not available in a pipeline run (each process holds only its "
-                             f"stage of the net); run without, or use bf16 instead of fp16")
+                             f"stage of the net); run without{fp16}")
 
     def pipeline_microbatches(self, stages: int) -> int:
         """The micro-batches of a pipeline step: the given number, else up to 4 per stage, a divisor of the batch."""

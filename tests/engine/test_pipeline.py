@@ -122,6 +122,9 @@ def test_pipeline_configurations_that_cannot_run_are_refused_in_one_line():
         **pipe, batch=16, microbatches=1, pipeline_schedule="1f1b")
     assert "fixed number of steps" in _refusal(**pipe, seconds=2, mode="infer")
     assert "compile" in _refusal(**pipe, compile="default")
+    assert "run without, or use bf16 instead of fp16" in _refusal(**pipe, precision="fp16")
+    int8 = _refusal(**pipe, precision="int8", mode="infer")
+    assert "precision int8: not available in a pipeline run" in int8 and "fp16" not in int8
     ok = RunConfig(**pipe, batch=24)
     assert ok.pipeline_microbatches(2) == 8 and RunConfig(**pipe, batch=6).pipeline_microbatches(2) == 6
 
@@ -256,6 +259,12 @@ def test_stages_combine_into_one_job_whose_finding_says_when_pipelining_does_not
     assert "pipelining does not pay here" in found.text and "the same batch 256" in found.text
     assert found.numbers["bubble_share"] == pytest.approx(0.55)
     assert not any("BatchNorm" in q for q in job.quality)  # lenet has none
+    from engine.cli.run_parallel import summary_lines
+    job.parallel.stages[1].layers = ["fc"]
+    lines = summary_lines(job)
+    assert "pipeline, 2 stages over nccl · batch 256 in 8 micro-batches · GPipe schedule" in lines[0]
+    assert lines[2].split() == "stage 1 rank 0 on cuda:0: l0a .. l0b (2 layers, 30.0 % of the FLOPs) · busy 50.0 %".split()
+    assert lines[3].split() == "stage 2 rank 1 on cuda:1: fc (1 layer, 70.0 % of the FLOPs) · busy 40.0 %".split()
     resnet9 = load_preset("resnet9")
     with_bn = NetworkSummary(name="resnet9", params=20, flops_per_sample=1000,
                              spec=resnet9.model_dump(mode="json", exclude_none=True))
