@@ -45,12 +45,24 @@ def main(args: argparse.Namespace) -> int:
         stop.restore()
 
 
+def strict_fp32_for_onnxruntime(config: RunConfig) -> bool:
+    """An fp32 ONNX Runtime run on a GPU: forbid TF32 to cuBLAS and cuDNN (NVIDIA_TF32_OVERRIDE=0), which
+    they read only when they load, so before torch does. ORT's own TF32 switch misses cuDNN's default
+    math, and its "fp32" convolutions ran in TF32 against PyTorch's strict fp32. True when set here."""
+    if (config.backend != "onnxruntime" or config.precision != "fp32" or not config.device.startswith("cuda")
+            or "torch" in sys.modules or "NVIDIA_TF32_OVERRIDE" in os.environ):
+        return False
+    os.environ["NVIDIA_TF32_OVERRIDE"] = "0"
+    return True
+
+
 def _main(args: argparse.Namespace, stop: _Stop) -> int:
     from engine.cli.netload import load_network
     from engine.cli.run_output import Progress, print_summary
 
     spec = load_network(args.network)
     config = _config(args)
+    strict_fp32_for_onnxruntime(config)
     json_path = _check_json_path(args.json)
     store = None if args.no_store else _open_store(args.db)
 

@@ -228,13 +228,16 @@ class _Run:
                                   "checkpoints": [], "pauses": [], "cpu_s": None, "stability": None}
 
     def onnxruntime(self, model: torch.nn.Module, input_shape: tuple[int, ...]) -> torch.nn.Module:
-        from engine.run.ort_backend import OrtModel
+        from engine.run.ort_backend import OrtModel, ort_tf32_note
         ort = OrtModel.create(model, input_shape, self.device, self.config)
         self.runtime = Runtime(backend="onnxruntime", provider=ort.provider, version=ort.version,
                                export_s=ort.export_s, model_bytes=ort.onnx_bytes)
         if self.cuda:
             self.m["notes"].append("memory figures count PyTorch's allocations only: ONNX Runtime's own "
                                    "GPU memory is not in them")
+            note = ort_tf32_note(self.config.precision)
+            if note:
+                self.m["notes"].append(note)
         return ort
 
     # -- the whole run ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ output are bound in place (IO binding on torch's memory and stream), so no copy 
 from __future__ import annotations
 
 import io
+import os
 import time
 import warnings
 from typing import Any
@@ -28,6 +29,7 @@ from engine.run.options import Target, unavailable
 OPSET = 17
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")  # in order of preference
 CPU_PROVIDER = "CPUExecutionProvider"
+STRICT_FP32_ENV = "NVIDIA_TF32_OVERRIDE"  # read by cuBLAS and cuDNN when they load: "0" forbids TF32
 
 
 def _onnxruntime() -> Any:
@@ -60,6 +62,17 @@ def check_backend(config: RunConfig, device: torch.device) -> list[str]:
         raise Unsupported(f"backend onnxruntime on {device}: this onnxruntime {ort.__version__} has no GPU "
                           f"execution provider (it has {', '.join(available)}); install onnxruntime-gpu")
     return gpu
+
+
+def ort_tf32_note(precision: str) -> str | None:
+    """What an fp32 run of ORT's CUDA provider really computes in, when the process could not make it
+    strict: use_tf32=0 covers its cuBLAS products, but cuDNN's default math runs fp32 convolutions in
+    TF32 on Ampere and newer unless NVIDIA_TF32_OVERRIDE=0 was set before the CUDA libraries loaded
+    (on an H200, resnet9 b512: 3.2x PyTorch's strict fp32 with it, 0.8x without)."""
+    if precision != "fp32" or os.environ.get(STRICT_FP32_ENV) == "0":
+        return None
+    return (f"ONNX Runtime's convolutions may compute in TF32 (cuDNN's default math on Ampere and newer), not "
+            f"strict fp32 like PyTorch's: compare at tf32, or start the run with {STRICT_FP32_ENV}=0")
 
 
 def export_bytes(model: torch.nn.Module, input_shape: tuple[int, ...]) -> bytes:

@@ -172,3 +172,28 @@ def test_the_runtime_is_named_in_words_for_the_summary_history_and_reports():
     r = run(load_preset("mlp"), _config(steps=1, warmup=0))
     (row,) = [t for label, t in lever_rows(r) if label == "runtime"]
     assert f"ONNX Runtime {ort.__version__} on CPUExecutionProvider" in row and "before timing" in row
+
+
+def test_an_fp32_gpu_run_says_orts_convolutions_may_be_tf32_unless_the_process_forbade_it(monkeypatch):
+    """Measured on an H200: ORT's 'fp32' resnet9 ran 3.2x PyTorch's strict fp32 because cuDNN's default
+    math used TF32; with NVIDIA_TF32_OVERRIDE=0 from the start it ran 0.8x."""
+    from engine.run.ort_backend import ort_tf32_note
+    monkeypatch.delenv("NVIDIA_TF32_OVERRIDE", raising=False)
+    note = ort_tf32_note("fp32")
+    assert "TF32" in note and "NVIDIA_TF32_OVERRIDE=0" in note
+    assert ort_tf32_note("tf32") is None
+    monkeypatch.setenv("NVIDIA_TF32_OVERRIDE", "0")
+    assert ort_tf32_note("fp32") is None
+
+
+def test_the_cli_forbids_tf32_before_torch_loads_for_an_fp32_onnxruntime_gpu_run(monkeypatch):
+    from engine.cli.run import strict_fp32_for_onnxruntime
+    monkeypatch.delenv("NVIDIA_TF32_OVERRIDE", raising=False)
+    assert not strict_fp32_for_onnxruntime(_config(device="cuda"))  # torch already loaded here: too late
+    monkeypatch.delitem(sys.modules, "torch")
+    assert not strict_fp32_for_onnxruntime(_config(device="cuda", precision="tf32"))
+    assert not strict_fp32_for_onnxruntime(_config(device="cpu"))
+    assert strict_fp32_for_onnxruntime(_config(device="cuda"))
+    import os
+    assert os.environ["NVIDIA_TF32_OVERRIDE"] == "0"
+    monkeypatch.delenv("NVIDIA_TF32_OVERRIDE")
