@@ -18,11 +18,8 @@ back), the result says `simulated` and findings never call its speed a speed-up.
 """
 from __future__ import annotations
 
-import contextlib
-import logging
 import re
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -31,6 +28,7 @@ from torch import nn
 from engine.errors import Unsupported
 from engine.results.result import QuantizationReport
 from engine.run.options import QUANT_EXTRA
+from engine.run.quantize import quiet_torchao
 
 # The smallest multiple each dimension of a quantized Linear layer must be (see the module docstring).
 MULTIPLE = {"int8": 8, "fp8": 16}
@@ -46,25 +44,10 @@ CONV_WHY = {"int8": "convolution: torchao has no int8 convolution kernel for GPU
             "fp8": "convolution: torchao's fp8 convolution needs the mslk kernel library (not used here)"}
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """torchao logs the optional kernel libraries it cannot load and layers it skips (the report
-    lists them): neither is the user's concern."""
-    log = logging.getLogger("torchao")
-    level = log.level
-    log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        log.setLevel(level)
-
-
 def torchao_config(precision: str) -> Any:
     """torchao's config for the precision; Unsupported naming the extra to install when it is missing."""
     try:
-        with _quiet():
+        with quiet_torchao():
             from torchao.quantization import (
                 Float8DynamicActivationFloat8WeightConfig,
                 Int8DynamicActivationInt8WeightConfig,
@@ -107,7 +90,7 @@ def quantize_linear(model: nn.Module, precision: str, compiled: bool) -> tuple[n
     take, why = plan_layers(model, precision)
     if take:
         chosen = set(take)
-        with _quiet():
+        with quiet_torchao():
             quantize_(model, config, filter_fn=lambda _m, fqn: fqn in chosen)
     model.register_forward_pre_hook(_bf16_input)
     report = QuantizationReport(

@@ -30,9 +30,9 @@ REFERENCE_KERNELS = "reference: fp32 kernels between quantize/dequantize steps"
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """torchao reports its optional GPU extensions it cannot load on a CPU machine, and the quantizer
-    warns about layers it leaves alone (the report lists them): neither is the user's concern."""
+def quiet_torchao() -> Iterator[None]:
+    """torchao reports the optional kernel libraries it cannot load, and the quantizers warn about
+    layers they leave alone (the report lists them): neither is the user's concern."""
     log = logging.getLogger("torchao")
     level = log.level
     log.setLevel(logging.ERROR)
@@ -47,7 +47,7 @@ def _quiet() -> Iterator[None]:
 def pt2e_api() -> tuple[Any, Any, Any]:
     """(prepare_pt2e, convert_pt2e, quantizer module) from torchao; Unsupported naming what is missing."""
     try:
-        with _quiet():
+        with quiet_torchao():
             import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as xiq
             from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
     except ImportError as exc:
@@ -65,7 +65,7 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
     ids = {attr: lid for lid, attr in getattr(model, "module_names", {}).items()}
     example = data.next_batch(max(2, min(config.batch, CALIBRATION_SAMPLES)))[0]  # 1 would fix the batch size
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
-    with _quiet():
+    with quiet_torchao():
         try:
             exported = torch.export.export(model, (example,), dynamic_shapes=({0: batch},)).module()
         except Exception as exc:  # noqa: BLE001 - a net export cannot trace is refused, with torch's reason
@@ -128,6 +128,6 @@ def _compile_int8(model: torch.nn.Module, mode: str, example: torch.Tensor) -> C
     first call alone."""
     import torch._inductor.config as inductor_config
     forward = torch.compile(model, mode=mode)
-    with inductor_config.patch(freezing=True), torch.inference_mode(), _quiet():
+    with inductor_config.patch(freezing=True), torch.inference_mode(), quiet_torchao():
         forward(example)
     return forward

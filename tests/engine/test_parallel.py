@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 
 from engine.errors import BadRunInput, Unsupported
@@ -21,6 +20,7 @@ from engine.parallel.plan import free_port
 from engine.results.result import RunResult
 from engine.results.store import RunStore
 from engine.run.config import RunConfig
+from tests.rank_processes import assert_no_rank_left
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--batch", "16", "--steps", "20", "--warmup", "2", "--sample-hz", "0", "--idle-seconds", "0"]
@@ -193,37 +193,20 @@ def test_two_machines_on_localhost_land_as_one_run_on_node_0(tmp_path, capsys, m
 
 
 @pytest.mark.slow
-def test_a_rank_that_dies_ends_the_job_failed_naming_it_with_no_process_left(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fault, status, words", [("1:8", "failed", "exited with code 13"),
+                                                  ("1:8:oom", "oom", "out of memory")])
+def test_a_rank_that_dies_or_runs_out_of_memory_ends_the_job_naming_it_with_no_process_left(
+        tmp_path, monkeypatch, fault, status, words):
     from engine.net.presets import load_preset
     from engine.parallel import run_job
-    monkeypatch.setenv("TRADEOFF_LAB_DDP_FAIL_RANK", "1:8")
+    monkeypatch.setenv("TRADEOFF_LAB_DDP_FAIL_RANK", fault)
     config = RunConfig(devices="cpu", processes=2, batch=16, steps=10_000, warmup=2, sample_hz=0, idle_baseline_s=0)
     t0 = time.monotonic()
     result = run_job(load_preset("lenet"), config, baseline=False, db_path=str(tmp_path / "h.sqlite"))
-    assert result.status == "failed" and result.parallel.failed_rank == 1
-    assert result.error.startswith("rank 1") and "exited with code 13" in result.error
+    assert result.status == status and result.parallel.failed_rank == 1
+    assert result.error.startswith("rank 1") and words in result.error.lower()
     assert time.monotonic() - t0 < 200  # ended by the launcher, not by a collective's timeout
-    def ranks_left() -> list:
-        # multiprocessing's resource tracker lives as long as this process: not a rank
-        return [c for c in psutil.Process().children(recursive=True)
-                if "resource_tracker" not in " ".join(c.cmdline())]
-    deadline = time.monotonic() + 10
-    while ranks_left() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ranks_left() == []
-
-
-@pytest.mark.slow
-def test_a_rank_out_of_memory_ends_the_job_as_oom_naming_the_rank(tmp_path, monkeypatch):
-    from engine.net.presets import load_preset
-    from engine.parallel import run_job
-    monkeypatch.setenv("TRADEOFF_LAB_DDP_FAIL_RANK", "1:8:oom")
-    config = RunConfig(devices="cpu", processes=2, batch=16, steps=10_000, warmup=2, sample_hz=0, idle_baseline_s=0)
-    t0 = time.monotonic()
-    result = run_job(load_preset("lenet"), config, baseline=False, db_path=str(tmp_path / "h.sqlite"))
-    assert result.status == "oom" and result.parallel.failed_rank == 1
-    assert result.error.startswith("rank 1") and "out of memory" in result.error.lower()
-    assert time.monotonic() - t0 < 200
+    assert_no_rank_left()
 
 
 def test_compare_and_findings_know_several_device_runs():

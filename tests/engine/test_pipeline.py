@@ -11,7 +11,6 @@ import io
 import math
 import time
 
-import psutil
 import pytest
 
 from engine.errors import BadRunInput
@@ -21,6 +20,7 @@ from engine.net.spec import NetworkSpec
 from engine.parallel.split import pinned_cuts, plan_stages, valid_cuts
 from engine.results.store import RunStore
 from engine.run.config import RunConfig
+from tests.rank_processes import assert_no_rank_left
 
 FAST = dict(batch=16, steps=12, warmup=2, sample_hz=0, idle_baseline_s=0)
 
@@ -357,10 +357,4 @@ def test_a_stage_that_dies_ends_the_pipeline_failed_naming_it_with_no_process_le
     assert r.error.startswith("rank 1") and "exited with code 13" in r.error
     assert time.monotonic() - t0 < 200  # ended by the launcher, not by a transfer's timeout
 
-    def ranks_left() -> list:
-        return [c for c in psutil.Process().children(recursive=True)
-                if "resource_tracker" not in " ".join(c.cmdline())]
-    deadline = time.monotonic() + 10
-    while ranks_left() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert ranks_left() == []
+    assert_no_rank_left()
