@@ -78,7 +78,12 @@ def unavailable_groups(unavailable: dict[str, str]) -> dict[str, set[str]]:
     groups: dict[str, set[str]] = {}
     for key, reason in unavailable.items():
         groups.setdefault(reason, set()).add(_friendly(key))
-    return groups
+    # A kind of figure given both a reason and a longer one that begins with it (RAPL's counters: "no
+    # RAPL"; CPU energy: "no RAPL ...; not in the TDP table") is said once, with the longer reason.
+    for reason, names in groups.items():
+        names -= {n for longer, others in groups.items() if longer != reason and longer.startswith(reason)
+                  for n in others}
+    return {reason: names for reason, names in groups.items() if names}
 
 
 BADGE_PREFIXES = ("machine busy", "CPU steal", "memory pressure", "GPU shared", "unstable", "tail latency",
