@@ -278,3 +278,16 @@ def test_profiled_runs_give_each_conv_layers_cost_per_algorithm():
         "im2col vs library per layer on lenet, AMD EPYC 7B13, train at batch 8 (profiled, forward + backward time of "
         "each layer): conv2 3.1× slower, +148.0 MiB; conv1 1.5× slower, +1.0 MiB."]
     assert conv_layer_findings(runs, {"i2c": profiles["i2c"]}) == []  # no profiled library run to compare with
+
+
+def test_best_lines_compare_configurations_not_repeats_of_one():
+    """A sweep with repeats said 'Fastest: int8 at 18,423 samples/s, 70.2x the slowest (int8, 262 samples/s)':
+    two repeats of one configuration. Each configuration is now its median repeat."""
+    runs = [make_run(f"i{k}", device="cpu", mode="infer", throughput_sps=v) for k, v in enumerate((262.0, 900.0, 18423.0))]
+    runs += [make_run(f"f{k}", device="cpu", mode="infer", throughput_sps=v) for k, v in enumerate((500.0, 600.0, 700.0))]
+    for r in runs[:3]:
+        r.config = r.config.model_copy(update={"precision": "int8"})
+    (best,) = [f for f in findings(runs) if f.kind == "best" and f.text.startswith("Fastest")]
+    assert best.run_ids == ("i1", "f1") and "int8 at 900 samples/s" in best.text and "1.5×" in best.text
+    one_config = [make_run(f"r{k}", device="cpu", mode="infer", throughput_sps=v) for k, v in enumerate((1.0, 9.0))]
+    assert not [f for f in findings(one_config) if f.kind == "best"]
