@@ -45,6 +45,9 @@ def main(args: argparse.Namespace) -> int:
         stop.restore()
 
 
+PIPELINE_ONLY = ("microbatches", "pipeline_split", "pipeline_schedule")
+
+
 def strict_fp32_for_onnxruntime(config: RunConfig) -> bool:
     """An fp32 ONNX Runtime run on a GPU: forbid TF32 to cuBLAS and cuDNN (NVIDIA_TF32_OVERRIDE=0), which
     they read only when they load, so before torch does. ORT's own TF32 switch misses cuDNN's default
@@ -62,6 +65,10 @@ def _main(args: argparse.Namespace, stop: _Stop) -> int:
 
     spec = load_network(args.network)
     config = _config(args)
+    pipeline_flags = [f"--{n.replace('_', '-')}" for n in PIPELINE_ONLY if hasattr(args, n)]
+    if pipeline_flags and config.parallel != "pipeline":  # argparse keeps only the flags the user typed
+        raise BadInput(f"{', '.join(pipeline_flags)}: used only by a pipeline job; add --parallel pipeline "
+                       f"(with --devices cuda:0,cuda:1, or --devices cpu --processes 2)")
     strict_fp32_for_onnxruntime(config)
     json_path = _check_json_path(args.json)
     store = None if args.no_store else _open_store(args.db)

@@ -156,6 +156,15 @@ def test_cli_refuses_a_bad_cut_and_a_bad_micro_batch_count_with_exit_2(tmp_path,
     assert not (tmp_path / "runs.sqlite").exists() or len(RunStore(tmp_path / "runs.sqlite")) == 0
 
 
+def test_cli_refuses_pipeline_flags_without_a_pipeline(tmp_path, capsys, monkeypatch):
+    from engine.cli import main as cli_main
+    monkeypatch.setenv("TRADEOFF_LAB_DATA", str(tmp_path))
+    assert cli_main(["run", "lenet", "--steps", "2", "--microbatches", "4", "--pipeline-schedule", "1f1b"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--microbatches, --pipeline-schedule: used only by a pipeline job" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "runs.sqlite").exists() or len(RunStore(tmp_path / "runs.sqlite")) == 0
+
+
 @pytest.fixture
 def one_process_group():
     import torch.distributed as dist
