@@ -38,7 +38,7 @@ def adds_up(profile) -> bool:
     return abs(total / profile.unprofiled_step_time_s - 1) <= 0.15 and measured >= 0.5 * profile.unprofiled_step_time_s
 
 
-def retried(make, check, tries: int = 3):
+def retried(make, check, tries: int = 5):
     """A timing check on a shared machine: another process can slow one of the two runs (the
     unprofiled and the profiled) and not the other, so a failed comparison is measured again."""
     for _ in range(tries):
