@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from engine.errors import BadInput
 from engine.run import options as o
-from engine.run.config import RunConfig
+from engine.run.config import REDUCE_OVERHEAD, RunConfig
 
 Bound = Literal["launch", "memory", "compute", "host"]
 Tag = Literal["constant-factor", "algorithmic", "library", "hardware"]
@@ -134,7 +134,7 @@ CANDIDATES: dict[str, _Candidate] = {c.key: c for c in (
     _Candidate("cuda-graph", "cuda_graph", _const(True), "constant-factor",
                "the whole step is captured once and replayed: no per-kernel launch cost",
                gpu_only="CUDA graphs replay GPU kernels; this run is on the CPU"),
-    _Candidate("compile-reduce-overhead", "compile", _const("reduce-overhead"), "library",
+    _Candidate(f"compile-{REDUCE_OVERHEAD}", "compile", _const(REDUCE_OVERHEAD), "library",
                "torch.compile fuses kernels and replays them as CUDA graphs: fewer launches"),
     _Candidate("channels-last", "channels_last", _const(True), "constant-factor",
                "height × width × channels order: convolutions read memory contiguously, no layout copies"),
@@ -167,7 +167,7 @@ CANDIDATES: dict[str, _Candidate] = {c.key: c for c in (
 
 # The levers of each bound, in the order to try them (the cheapest to apply and most likely to pay first).
 ORDER: dict[str, tuple[str, ...]] = {
-    "launch": ("batch", "cuda-graph", "compile-reduce-overhead", "onnxruntime"),
+    "launch": ("batch", "cuda-graph", f"compile-{REDUCE_OVERHEAD}", "onnxruntime"),
     "memory": ("channels-last", "bf16", "fp16", "compile"),
     "compute": ("tf32", "bf16", "fp16", "winograd", "prune-structured", "threads", "int8", "onnxruntime"),
     "host": ("data-on-device", "synthetic-data", "workers", "batch"),

@@ -186,7 +186,7 @@ class ExplainRun:
         taken: set[str] = set()
         used: list[Step] = []
         target = self.plan.target or Target(device=self.plan.baseline.device)
-        for s in helped:  # the best first; a lever the others rule out (a CUDA graph and reduce-overhead) is left out
+        for s in helped:  # the best first; a lever the others rule out (a CUDA graph and a compile mode that records its own) is left out
             if set(s.changes) & taken:
                 continue
             try:

@@ -26,6 +26,7 @@ DdpCompress = Literal["bf16", "fp16"]
 Backend = Literal["torch", "onnxruntime"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 COMPILE_MODES: tuple[str, ...] = get_args(CompileMode)
+REDUCE_OVERHEAD = COMPILE_MODES[1]  # the mode that exists for its CUDA graphs: a lever of its own (advisor, rules)
 DEFAULT_STEPS = 100  # when neither steps nor seconds is given
 DATASET_KINDS = {"synthetic": "Synthetic (random tensors)", "digits": "Digits (built in, 1,797 images)",
                  "mnist": "MNIST (local folder)", "cifar10": "CIFAR-10 (local folder)",

@@ -300,7 +300,8 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if not target.gpu:
         out["precision:tf32"] = "TF32 is a GPU tensor-core mode; on the CPU it would be plain fp32"
         out["cudnn_benchmark"] = "cuDNN autotune tunes NVIDIA GPU convolutions; this run is on the CPU"
-        out["compile:reduce-overhead"] = "reduce-overhead uses CUDA graphs: GPU only"
+        from engine.run.config import REDUCE_OVERHEAD  # config imports this module
+        out[f"compile:{REDUCE_OVERHEAD}"] = f"{REDUCE_OVERHEAD} uses CUDA graphs: GPU only"
     elif target.compute_capability is not None and target.compute_capability < (8, 0):
         cc = target.compute_capability
         why = f"needs compute capability 8.0 or newer (Ampere); this GPU is {cc[0]}.{cc[1]}"
