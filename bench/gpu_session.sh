@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: environment, GPU tests, and the benchmarks, results under $OUT.
 # Run from the repo root on the GPU machine:
-#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|gpuquant|profile|convalgo|explain|sweep|ddp|ddp1|pipe1|ort|ortgpu|cpulevers]...
+#   bash bench/gpu_session.sh [smoke|tests|bench|cudagraph|overhead|energy|prunequant|gpuquant|profile|convalgo|explain|sweep|ddp|ddp1|pipe1|ort|ortgpu|cpulevers|cpuprune|cpuint8]...
 # Carry "wheels/site", "wheels/packed" and "reference"; wheels/packed's wheel files (onnxruntime for `ort`,
 # torchao for `prunequant` and `gpuquant`: too big to carry unpacked) are unpacked into /tmp/packed here.
 set -uo pipefail
@@ -114,19 +114,29 @@ for stage in "$@"; do
       python3 bench/bench_ort.py --devices cpu,cuda --batches ${ORT_BATCHES:-8,64} --repeats ${REPEATS:-3} \
         --seconds ${ORT_SECONDS:-2} --record "$OUT/ort.md" --json "$OUT/ort.json" 2>&1 | tail -25 | tee -a "$OUT/ort.txt"
       ;;
-    cpulevers)
+    cpulevers|cpuprune|cpuint8)
       # Pruning and int8 static PTQ on lenet measured on this machine's CPU (dedicated, unlike a shared
-      # VM): train on the digits, then the two sweeps of bench/RESULTS.md with their reports
+      # VM): train on the digits, then the sweeps of bench/RESULTS.md with their reports. cpulevers runs
+      # both sweeps (about 7 min); cpuprune and cpuint8 one each, to fit one call's 10 minutes. The int8
+      # sweep compares compiled runs only: eager int8 is simulated and never compared for speed.
       python3 main.py run lenet --device cpu --dataset digits --mode train --steps 1000 --batch 16 --optimizer adam \
         --lr 0.003 --keep-weights --json "$OUT/cpulevers_train.json" 2>&1 | tail -3
       W=$(python3 -c "import json; print(json.load(open('$OUT/cpulevers_train.json'))['run_id'])")
-      python3 main.py sweep lenet --devices cpu --modes infer --dataset digits --weights "$W" --batches 64 \
-        --seconds ${LEVER_SECONDS:-2} --repeats 5 --cooldown 1 --prunes off,structured:0.5,unstructured:0.5 \
-        --out "$OUT/data/sweep-prune" 2>&1 | tail -3
-      python3 main.py sweep lenet --devices cpu --modes infer --dataset digits --weights "$W" --batches 64 \
-        --seconds ${LEVER_SECONDS:-2} --repeats 5 --cooldown 1 --precisions fp32,int8 --compile-options off,default \
-        --out "$OUT/data/sweep-int8" 2>&1 | tail -3
-      for s in prune int8; do
+      sweeps=""
+      if [ "$stage" != cpuint8 ]; then
+        sweeps="prune"
+        python3 main.py sweep lenet --devices cpu --modes infer --dataset digits --weights "$W" --batches 64 \
+          --seconds ${LEVER_SECONDS:-2} --repeats 5 --cooldown 1 --prunes off,structured:0.5,unstructured:0.5 \
+          --out "$OUT/data/sweep-prune" 2>&1 | tail -3
+      fi
+      if [ "$stage" != cpuprune ]; then
+        sweeps="$sweeps int8"
+        python3 -m pytest -q -p no:cacheprovider tests/engine/test_quantize.py tests/engine/test_quantize_sources.py 2>&1 | tail -3 | tee "$OUT/cpuint8_tests.txt"
+        python3 main.py sweep lenet --devices cpu --modes infer --dataset digits --weights "$W" --batches 64 \
+          --seconds ${LEVER_SECONDS:-2} --repeats ${INT8_REPEATS:-5} --cooldown 1 --precisions fp32,int8 \
+          --compile-options ${INT8_COMPILE:-default} --out "$OUT/data/sweep-int8" 2>&1 | tail -3
+      fi
+      for s in $sweeps; do
         python3 main.py report --sweep "$OUT/data/sweep-$s" --json "$OUT/cpulevers_$s.json" 2>&1 | tail -1
         python3 -c "import json,sys; [print('-', f['text']) for f in json.load(open(sys.argv[1]))['findings']]" \
           "$OUT/cpulevers_$s.json" | tee -a "$OUT/cpulevers.md"

@@ -71,6 +71,7 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
         except Exception as exc:  # noqa: BLE001 - a net export cannot trace is refused, with torch's reason
             raise Unsupported(f"precision int8: the network cannot be exported for quantization: "
                               f"{str(exc).splitlines()[0][:300]}") from None
+        _mark_layer_sources(exported)
         quantizer = xiq.X86InductorQuantizer()
         quantizer.set_global(xiq.get_default_x86_inductor_quantization_config())
         prepared = prepare_pt2e(exported, quantizer)
@@ -84,6 +85,10 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
     from torchao.quantization.pt2e import allow_exported_model_train_eval
     allow_exported_model_train_eval(quantized)  # the loop and evaluation call .eval()/.train()
     layers, skipped = _quantized_layers(quantized, ids)
+    if not layers and skipped:
+        import torchao
+        raise Unsupported(f"precision int8: torchao {torchao.__version__}'s X86 quantizer left every layer in "
+                          f"floating point ({', '.join(skipped)}) on torch {torch.__version__}")
     if not layers:
         raise Unsupported("precision int8: this network has no convolution or Linear layer to quantize")
     if config.compile:
@@ -97,6 +102,24 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
         simulated_why=None if config.compile else "compile off: fp32 kernels between quantize steps",
         calibration_samples=seen, calibration_data=config.dataset)
     return quantized, forward, report
+
+
+_LAYER_TYPES = {"aten.conv2d.default": torch.nn.Conv2d, "aten.linear.default": torch.nn.Linear}
+
+
+def _mark_layer_sources(graph_module: torch.fx.GraphModule) -> None:
+    """The X86 quantizer finds convolutions and Linear layers by each node's `source_fn_stack`, which
+    non-strict torch.export leaves empty; torch 2.13 then falls back on the module stack, torch 2.11
+    does not and quantizes nothing. Filled here from the module stack, the same way."""
+    for node in graph_module.graph.nodes:
+        layer_type = _LAYER_TYPES.get(str(node.target)) if node.op == "call_function" else None
+        stack = node.meta.get("nn_module_stack")
+        if layer_type is None or node.meta.get("source_fn_stack") or not stack:
+            continue
+        fqn, owner = list(stack.values())[-1]
+        owner_name = owner if isinstance(owner, str) else f"{owner.__module__}.{owner.__qualname__}"
+        if owner_name == f"{layer_type.__module__}.{layer_type.__qualname__}":
+            node.meta["source_fn_stack"] = [(fqn, layer_type)]
 
 
 def _quantized_layers(graph_module: torch.fx.GraphModule, ids: dict[str, str]) -> tuple[list[str], list[str]]:
