@@ -34,8 +34,8 @@ def test_conv_and_linear_nodes_get_their_layer_as_source() -> None:
 
 def test_quantizer_without_module_stack_fallback_quantizes_both_layers(monkeypatch) -> None:
     """The quantizer is given torch 2.11's matcher: source_fn_stack only, no module-stack fallback."""
-    from torch.fx.passes.utils import source_matcher_utils as smu
     import torchao.quantization.pt2e.quantizer.x86_inductor_quantizer as xiq
+    from torch.fx.passes.utils import source_matcher_utils as smu
     real = smu.get_source_partitions
 
     def stack_only(graph, wanted, filter_fn=None):
