@@ -138,7 +138,7 @@ for stage in "$@"; do
       fi
       for s in $sweeps; do
         python3 main.py report --sweep "$OUT/data/sweep-$s" --json "$OUT/cpulevers_$s.json" 2>&1 | tail -1
-        python3 -c "import json,sys; [print('-', f['text']) for f in json.load(open(sys.argv[1]))['findings']]" \
+        python3 -c "import json,sys; [print('-', f if isinstance(f, str) else f['text']) for f in json.load(open(sys.argv[1]))['findings']]" \
           "$OUT/cpulevers_$s.json" | tee -a "$OUT/cpulevers.md"
       done
       ;;

@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import asdict
@@ -50,10 +51,15 @@ def main(args: argparse.Namespace) -> int:
         from engine.cli.hw_peaks import show_peaks
         return show_peaks(args.device, args.threads, args.refresh, args.json)
     if args.watch:
+        # Ctrl+C is how --watch ends, also when this process was started with SIGINT ignored (a
+        # parent that ignores it passes that on, and Python then raises no KeyboardInterrupt)
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return _watch(args.json, args.count)
         except KeyboardInterrupt:  # Ctrl+C before the loop began (while NVML was opening)
             return 0
+        finally:
+            signal.signal(signal.SIGINT, previous)
     from hw.inventory import inventory
     inv = inventory()
     if args.json:

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from engine.cli import hw as hw_cli
 from engine.format import MISSING
 from hw.inventory import cpu_info, gpu_inventory, hardware_summary, inventory
@@ -104,9 +106,16 @@ def test_watch_prints_lines_and_stops_on_count():
     assert json.loads(jl.stdout.splitlines()[-1])["host"]["system_mem_total_bytes"] > 0
 
 
-def test_watch_ends_cleanly_on_ctrl_c():
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("started_with_sigint", ["default", "ignored"])
+def test_watch_ends_cleanly_on_ctrl_c(started_with_sigint):
+    # "ignored": a parent that ignores SIGINT passes that on to the programs it starts
+    preexec = _ignore_sigint if started_with_sigint == "ignored" else None
     proc = subprocess.Popen([sys.executable, "-c", RUNNER, "hw", "--watch"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=preexec)
     seen = []
     deadline = time.monotonic() + 60  # a loaded machine can take seconds to print the first reading
     while time.monotonic() < deadline:  # Ctrl+C once a reading is printed, not after a fixed sleep
