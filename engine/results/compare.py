@@ -6,6 +6,7 @@ Values are kept in SI units; `Metric.scale`/`unit` say how to show them.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -305,6 +306,15 @@ def wants_log(values: Sequence[float], ratio: float = 30.0) -> bool:
     return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > ratio
 
 
+def median_runs(runs: Sequence[RunResult], labels: dict[str, str], value: Callable[[RunResult], float]) -> list[RunResult]:
+    """One run per configuration (label): the median one of its repeats, so a best/worst line compares
+    configurations, never two repeats of the same one."""
+    groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
+    for r in runs:  # the net too: a label names only what varies, and two nets can share one
+        groups[(r.network.name, labels[r.run_id])].append(r)
+    return [sorted(rs, key=value)[(len(rs) - 1) // 2] for rs in groups.values()]
+
+
 # ---- recommendation -------------------------------------------------------------------------
 
 Objective = Literal["max_throughput", "min_energy", "min_latency", "time_energy"]
@@ -370,17 +380,21 @@ def recommend(results: Sequence[RunResult], objective: str, memory_limit_bytes: 
         score = lambda r: zeus_cost(r, eta, max_power_w)  # noqa: E731
         fmt = lambda r: (f"cost {number(zeus_cost(r, eta, max_power_w) * 1e3)} mJ-equivalent/sample "  # noqa: E731
                          f"(η={eta:g}, max power {max_power_w:.0f} W)")
-    scored = [(score(r), r) for r in candidates]
-    scored = [(s, r) for s, r in scored if s is not None]
-    if not scored:
+    scorable = [r for r in candidates if score(r) is not None]
+    if not scorable:
         what = {"min_energy": "energy readings", "time_energy": "energy readings"}.get(objective, "finished runs")
         return Recommendation(objective, None, f"No recommendation: no run within the constraints has {what}.",
                               tuple(excluded))
-    scored.sort(key=lambda sr: sr[0])
-    best = scored[0][1]
+    # Configurations are compared by their median repeat: the luckiest repeat of one would otherwise win
+    configs = sorted(median_runs(scorable, labels, score), key=score)
+    best = configs[0]
+    repeats = sum((r.network.name, labels[r.run_id]) == (best.network.name, labels[best.run_id]) for r in scorable)
     text = f"{OBJECTIVES[objective]}: {labels[best.run_id]} — {fmt(best)}"
-    if len(scored) > 1:
-        text += f", best of {len(scored)} runs"
+    if repeats > 1:
+        text += f" (the median of its {repeats} repeats)"
+    if len(configs) > 1:
+        text += f", best of {len(configs)} configurations" if len(configs) < len(scorable) else \
+            f", best of {len(configs)} runs"
     if excluded:
         text += f" ({len(excluded)} excluded by the constraints)"
     return Recommendation(objective, best.run_id, text + ".", tuple(excluded))

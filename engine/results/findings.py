@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.format import number
-from engine.results.compare import LABEL_FIELDS, option_word, peak_mem_bytes, short_labels
+from engine.results.compare import LABEL_FIELDS, median_runs, option_word, peak_mem_bytes, short_labels
 from engine.results.result import RunResult
 from engine.results.stats import Ratio, ratio_interval
 from engine.sweep.grid import describe
@@ -311,18 +311,9 @@ def energy_kind(r: RunResult) -> str:
 
 
 
-def _median_runs(runs: Sequence[RunResult], labels: dict[str, str], value: Callable[[RunResult], float]) -> list[RunResult]:
-    """One run per configuration (label): the median one of its repeats, so a best/worst line compares
-    configurations, never two repeats of the same one."""
-    groups: dict[str, list[RunResult]] = defaultdict(list)
-    for r in runs:
-        groups[labels[r.run_id]].append(r)
-    return [sorted(rs, key=value)[(len(rs) - 1) // 2] for rs in groups.values()]
-
-
 def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Finding]:
     out = []
-    tp = _median_runs([r for r in ok if r.throughput_sps], labels, lambda r: r.throughput_sps)
+    tp = median_runs([r for r in ok if r.throughput_sps], labels, lambda r: r.throughput_sps)
     if len(tp) >= 2:
         fast = max(tp, key=lambda r: r.throughput_sps)
         slow = min(tp, key=lambda r: r.throughput_sps)
@@ -330,7 +321,7 @@ def best_findings(ok: Sequence[RunResult], labels: dict[str, str]) -> list[Findi
         out.append(Finding("best", f"Fastest: {labels[fast.run_id]} at {number(fast.throughput_sps)} samples/s, "
                            f"{ratio:.1f}× the slowest ({labels[slow.run_id]}, {number(slow.throughput_sps)} samples/s).",
                            (fast.run_id, slow.run_id), {"throughput_sps": fast.throughput_sps, "ratio": ratio}))
-    en = _median_runs([r for r in ok if r.energy_per_sample_j.total], labels, lambda r: r.energy_per_sample_j.total)
+    en = median_runs([r for r in ok if r.energy_per_sample_j.total], labels, lambda r: r.energy_per_sample_j.total)
     if len(en) >= 2:
         low = min(en, key=lambda r: r.energy_per_sample_j.total)
         high = max(en, key=lambda r: r.energy_per_sample_j.total)

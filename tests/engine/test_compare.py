@@ -131,3 +131,22 @@ def test_gpu_and_host_peak_memory_are_separate_columns():
 def test_log_axes_when_values_span_orders_of_magnitude():
     assert compare.wants_log([1.0, 2.0, 100.0]) and not compare.wants_log([1.0, 20.0])
     assert not compare.wants_log([0.0, 100.0]) and not compare.wants_log([])
+
+
+def test_recommendation_compares_configurations_by_their_median_repeat():
+    """With repeats, the luckiest repeat of a configuration must not win: int8's repeats are 5k, 6k
+    and one lucky 20k (median 6k); fp32's are 9k, 10k, 11k (median 10k)."""
+    runs = [make_run(f"f{i}", device="cpu", precision="fp32", throughput_sps=t) for i, t in enumerate((9e3, 10e3, 11e3))]
+    runs += [make_run(f"i{i}", device="cpu", precision="int8", throughput_sps=t) for i, t in enumerate((5e3, 20e3, 6e3))]
+    rec = compare.recommend(runs, "max_throughput")
+    assert rec.run_id == "f1"  # fp32's median repeat
+    assert "fp32" in rec.text and "median of its 3 repeats" in rec.text and "best of 2 configurations" in rec.text
+
+
+def test_recommendation_keeps_two_nets_under_one_label_apart():
+    """Labels name only what varies; lenet and resnet9 runs at fp32 share one and are still two configurations."""
+    runs = [make_run("a", precision="fp32", network="lenet", throughput_sps=1e3),
+            make_run("b", precision="fp32", network="resnet9", throughput_sps=9e3),
+            make_run("c", precision="bf16", network="lenet", throughput_sps=2e3),
+            make_run("d", precision="fp32", network="lenet", throughput_sps=1.5e3)]
+    assert compare.recommend(runs, "max_throughput").run_id == "b"
