@@ -334,6 +334,25 @@ class Recommendation:
     excluded: tuple[str, ...] = ()  # "label: why", for runs left out by a constraint
 
 
+def _runner_up_clause(runs: Sequence[RunResult], labels: dict[str, str], score: Callable[[RunResult], float],
+                      best: RunResult, second: RunResult) -> str:
+    """'; not told apart from X (...)' when both have repeats and the interval of their ratio spans 1."""
+    from engine.results.stats import ratio_interval
+
+    def repeats(of: RunResult) -> list[float]:
+        key = (of.network.name, labels[of.run_id])
+        return [abs(score(r)) for r in runs if (r.network.name, labels[r.run_id]) == key]
+
+    a, b = repeats(best), repeats(second)
+    if len(a) < 2 or len(b) < 2:
+        return ""
+    # scores are lower-is-better (throughput enters negated): the runner-up's over the best's is >= 1
+    ratio = ratio_interval(a, b) if score(best) < 0 else ratio_interval(b, a)
+    if ratio is None or ratio.conclusive:
+        return ""
+    return f"; not told apart from {labels[second.run_id]} ({ratio.text()})"
+
+
 def zeus_cost(r: RunResult, eta: float, max_power_w: float) -> float | None:
     """Zeus's cost per sample: eta * J/sample + (1 - eta) * MAXPOWER * s/sample (lower is better)."""
     e, t = r.energy_per_sample_j.total, _inv(r.throughput_sps)
@@ -395,6 +414,7 @@ def recommend(results: Sequence[RunResult], objective: str, memory_limit_bytes: 
     if len(configs) > 1:
         text += f", best of {len(configs)} configurations" if len(configs) < len(scorable) else \
             f", best of {len(configs)} runs"
+        text += _runner_up_clause(scorable, labels, score, best, configs[1])
     if excluded:
         text += f" ({len(excluded)} excluded by the constraints)"
     return Recommendation(objective, best.run_id, text + ".", tuple(excluded))

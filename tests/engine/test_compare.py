@@ -150,3 +150,13 @@ def test_recommendation_keeps_two_nets_under_one_label_apart():
             make_run("c", precision="bf16", network="lenet", throughput_sps=2e3),
             make_run("d", precision="fp32", network="lenet", throughput_sps=1.5e3)]
     assert compare.recommend(runs, "max_throughput").run_id == "b"
+
+
+def test_recommendation_says_when_the_runner_up_cannot_be_told_apart():
+    overlap = [make_run(f"f{i}", device="cpu", precision="fp32", throughput_sps=t) for i, t in enumerate((9e3, 10e3, 12e3))]
+    overlap += [make_run(f"i{i}", device="cpu", precision="int8", throughput_sps=t) for i, t in enumerate((8e3, 11e3, 9.5e3))]
+    text = compare.recommend(overlap, "max_throughput").text
+    assert "fp32" in text and "not told apart from int8 (inconclusive:" in text
+    apart = [make_run(f"f{i}", device="cpu", precision="fp32", throughput_sps=t) for i, t in enumerate((9e3, 10e3, 11e3))]
+    apart += [make_run(f"i{i}", device="cpu", precision="int8", throughput_sps=t) for i, t in enumerate((3e3, 4e3, 3.5e3))]
+    assert "not told apart" not in compare.recommend(apart, "max_throughput").text
