@@ -24,6 +24,7 @@ from engine.net.spec import NetworkSpec
 from engine.profile.attribute import OUTLIER, Attribution, attribute
 from engine.profile.instrument import DATA_RANGE, STEP_RANGE, WINDOW_RANGE, instrument
 from engine.profile.judge import idle_of, layer_profiles, other_time, verdict
+from engine.profile.kineto_quiet import quiet_kineto
 from engine.profile.result import Peaks, ProfileResult
 from engine.results.result import RunResult
 from engine.results.series import utc_now_iso
@@ -192,7 +193,7 @@ def _profile_window(profile: Any, activities: list[Any], step: Callable[[], Any]
                     steps: int) -> Any:
     """One warm step, then `steps` steps inside the window range; returns the profiler, with the
     window's wall time as `window_s`."""
-    with profile(activities=activities) as prof:
+    with quiet_kineto(), profile(activities=activities) as prof:
         step()  # the profiler's own first-step costs: left out (before the window)
         sync()
         t0 = time.perf_counter()

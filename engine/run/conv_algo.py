@@ -92,6 +92,8 @@ def probe_library_kernels(model: torch.nn.Module, record: ConvAlgos, inputs: dic
     autotune; the second is profiled) and note what ran. Untimed, before the warm-up. Any failure
     leaves the names out with the reason: naming kernels must never fail a run."""
     from torch.profiler import ProfilerActivity, profile
+
+    from engine.profile.kineto_quiet import quiet_kineto
     names = getattr(model, "module_names", {})
     cuda = device.type == "cuda"
     activities = [ProfilerActivity.CPU, ProfilerActivity.CUDA] if cuda else [ProfilerActivity.CPU]
@@ -116,7 +118,7 @@ def probe_library_kernels(model: torch.nn.Module, record: ConvAlgos, inputs: dic
                 once()
                 if cuda:
                     torch.cuda.synchronize(device)
-                with profile(activities=activities) as prof:
+                with quiet_kineto(), profile(activities=activities) as prof:
                     once()
                     if cuda:
                         torch.cuda.synchronize(device)

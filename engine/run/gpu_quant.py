@@ -133,10 +133,13 @@ def probe_kernels(step: Callable[[], Any], device: torch.device, report: Quantiz
 def _profile(step: Callable[[], Any], device: torch.device, precision: str) -> tuple[bool, list[str]]:
     """(a low-precision GEMM ran, the GEMM kernels' names, low-precision ones first) of one step."""
     from torch.profiler import ProfilerActivity, profile
+
+    from engine.profile.kineto_quiet import quiet_kineto
     cuda = device.type == "cuda"  # the CPU too, so the probe is tested where there is no GPU
     sync = (lambda: torch.cuda.synchronize(device)) if cuda else (lambda: None)
     sync()
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA] if cuda else [ProfilerActivity.CPU]) as prof:
+    with quiet_kineto(), profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA] if cuda else
+                                     [ProfilerActivity.CPU]) as prof:
         step()
         sync()
     ops = LOW_PRECISION_OPS[precision]

@@ -94,7 +94,7 @@ def _relative_error(ref, quantized, x) -> float:
     return float((b - a).norm() / a.norm())
 
 
-def test_int8_linear_layers_run_int_mm_and_agree_with_bf16_on_the_cpu():
+def test_int8_linear_layers_run_int_mm_and_agree_with_bf16_on_the_cpu(capfd):
     """The GPU path's quantization and probe, exercised on the CPU (torchao's int8 Linear runs there too)."""
     from engine.run.gpu_quant import probe_kernels
     ref, quantized, x, report = _quantized("mlp", "int8", "cpu")
@@ -107,6 +107,7 @@ def test_int8_linear_layers_run_int_mm_and_agree_with_bf16_on_the_cpu():
     with torch.inference_mode():  # a step in which no int8 GEMM runs (torchao fell back, say)
         probe_kernels(lambda: ref(x.to(torch.bfloat16)), torch.device("cpu"), report)
     assert report.simulated and "no int8 GEMM ran" in report.simulated_why
+    assert "profiler_start" not in capfd.readouterr().err  # kineto's status lines kept off stderr
 
 
 def test_the_run_loop_records_what_the_gpu_path_quantized(monkeypatch):
