@@ -96,6 +96,11 @@ def render(inv: Any) -> str:
         lines.append(f"RAPL     none: {inv.rapl_reason}")
     for d in inv.rapl_domains:
         lines.append(f"RAPL     {d.name:<10} " + ("readable" if d.readable else f"unavailable: {d.reason}"))
+    if not any(d.readable for d in inv.rapl_domains):  # where runs estimate CPU energy: the TDP, or why none
+        from hw.cpu_power import cpu_tdp, unknown_tdp_reason
+        tdp = cpu_tdp(cpu.model)
+        lines.append("CPU TDP  " + (f"{tdp.tdp_w:g} W ({tdp.source}): runs estimate CPU energy from it" if tdp
+                                    else f"none: {unknown_tdp_reason(cpu.model)}"))
     lines.append("")
     lines.append("Telemetry sources")
     width = max((len(a.source) for a in inv.availability), default=10) + 2

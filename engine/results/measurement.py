@@ -24,11 +24,11 @@ def fill_cpu_energy(result: RunResult, m: dict[str, Any]) -> None:
     cpu_s, window_s = m.get("cpu_s"), result.measured_s
     if cpu_s is None or not window_s:
         return
-    from hw.cpu_power import cpu_tdp, estimate_cpu_energy_j
+    from hw.cpu_power import cpu_tdp, estimate_cpu_energy_j, unknown_tdp_reason
     tdp = cpu_tdp(result.hardware.cpu_model, result.config.cpu_tdp_w)
     if tdp is None:
-        why["energy_j.cpu"] = (f"{why.get('energy_j.cpu', 'RAPL unreadable')}; the CPU model "
-                               f"{result.hardware.cpu_model!r} is not in the TDP table: set --cpu-tdp-w to estimate")
+        why["energy_j.cpu"] = (f"{why.get('energy_j.cpu', 'RAPL unreadable')}; "
+                               f"{unknown_tdp_reason(result.hardware.cpu_model)}")
         return
     logical = result.hardware.cpu_count or os.cpu_count() or 1
     est = estimate_cpu_energy_j(tdp, logical, cpu_s, window_s)

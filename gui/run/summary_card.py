@@ -35,9 +35,13 @@ def tiles(result: RunResult) -> list[tuple[str, str, str]]:
     method = result.energy_j.gpu_method
     energy_note = "estimated from instant power" if method == "integrated-instant-power" else (
         "measured (NVML energy counter)" if method == "counter" else "")
-    if e.total is None and result.energy_j.cpu is not None and result.samples:
-        cpu_js = result.energy_j.cpu / result.samples
-        j_total, j_label, j_tip = si(cpu_js, "J"), "J/sample (CPU package, RAPL)", "measured by RAPL"
+    if e.source == "cpu" or (e.total is None and not result.on_gpu):  # a CPU run's: RAPL, TDP, or why not
+        j_total = si(e.total, "J")
+        j_label, j_tip = {
+            "rapl": ("J/sample (CPU, RAPL)", "measured by RAPL (CPU package)"),
+            "estimated": ("J/sample (CPU, estimated)", f"estimated from the CPU's TDP "
+                          f"({result.energy_j.cpu_tdp_source}) and the run's CPU time, not measured"),
+        }.get(e.method or "", ("J/sample (CPU)", why.get("energy_j.cpu") or why.get("energy_per_sample_j", "")))
     else:
         j_total, j_label = si(e.total, "J"), "J/sample (GPU total)"
         j_tip = energy_note or why.get("energy_j.gpu") or why.get("energy") or why.get("gpu") or ""

@@ -49,6 +49,24 @@ def test_an_unknown_cpu_without_a_tdp_says_how_to_set_one(monkeypatch):
     assert r.energy_j.cpu is None and "--cpu-tdp-w" in r.unavailable["energy_j.cpu"]
 
 
+def test_a_cpu_named_by_family_only_is_an_unknown_model_in_the_result_and_the_summary(monkeypatch):
+    """'AMD EPYC' (a VM's CPU): no TDP guessed from the family; the result and the CLI say why and how to fix it."""
+    monkeypatch.delenv("TRADEOFF_LAB_CPU_TDP_W", raising=False)
+    r = _cpu_run()
+    r.hardware.cpu_model = "AMD EPYC"
+    r.unavailable["energy_j.cpu"] = "no RAPL on this machine"
+    fill_cpu_energy(r, {"cpu_s": 1.0})
+    fill_energy_per_sample(r)
+    why = r.unavailable["energy_j.cpu"]
+    assert r.energy_j.cpu is None and r.energy_per_sample_j.total is None
+    assert why.startswith("no RAPL on this machine; unknown CPU model: 'AMD EPYC' has no model number")
+    assert "none is guessed" in why and "--cpu-tdp-w W" in why
+    out = io.StringIO()
+    print_summary(r, [], out)
+    line = next(x for x in out.getvalue().splitlines() if "CPU energy" in x)
+    assert "unavailable" in line and "unknown CPU model: 'AMD EPYC'" in line and "--cpu-tdp-w" in line
+
+
 def test_rapl_energy_is_labelled_rapl():
     r = _cpu_run()
     r.energy_j.cpu = 42.0

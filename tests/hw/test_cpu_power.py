@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hw.cpu_power import CpuTdp, cpu_tdp, estimate_cpu_energy_j, lookup_tdp
+from hw.cpu_power import CpuTdp, cpu_tdp, estimate_cpu_energy_j, family_tdp_range, lookup_tdp, unknown_tdp_reason
 
 
 @pytest.mark.parametrize("model, name, tdp_w", [
@@ -19,6 +19,27 @@ def test_known_models_are_found_by_their_name_tokens(model, name, tdp_w):
 def test_a_model_without_a_number_is_not_guessed():
     assert lookup_tdp("AMD EPYC") is None and lookup_tdp("Intel(R) Xeon(R) Processor") is None
     assert cpu_tdp("AMD EPYC") is None
+
+
+def test_a_family_without_a_model_number_is_unknown_and_the_reason_shows_why_no_tdp_is_guessed():
+    """A virtual machine's 'AMD EPYC': the table's EPYC parts span 50-500 W, so any one figure would be
+    invented; the reason says so, with the fix."""
+    assert family_tdp_range("AMD EPYC") == (148, 50.0, 500.0)
+    assert family_tdp_range("AMD EPYC 9654") is None  # a model number: looked up, never a family range
+    why = unknown_tdp_reason("AMD EPYC")
+    assert why.startswith("unknown CPU model: 'AMD EPYC' has no model number")
+    assert "from 50 to 500 W, so none is guessed" in why and why.endswith("--cpu-tdp-w W (GUI: Run tab, CPU TDP)")
+
+
+@pytest.mark.parametrize("model, start", [
+    ("QEMU Virtual CPU version 2.5+", "unknown CPU model: 'QEMU Virtual CPU version 2.5+' is not in the TDP table"),
+    ("Common KVM processor", "unknown CPU model: 'Common KVM processor' is not in the TDP table"),
+    (None, "the CPU model could not be read"),
+    ("", "the CPU model could not be read"),
+])
+def test_other_unknown_models_are_named_with_the_fix(model, start):
+    why = unknown_tdp_reason(model)
+    assert why.startswith(start) and "--cpu-tdp-w" in why and "W (" in why
 
 
 def test_the_users_tdp_wins_and_says_so(monkeypatch):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import subprocess
@@ -58,6 +59,21 @@ def test_no_gpu_no_rapl_text_says_why(tmp_path):
     assert "RAPL     none: no RAPL on this machine" in text
     assert "gpu.energy" in text and "host.process_rss" in text
     json.dumps(inv.to_dict())
+
+
+@pytest.mark.parametrize("model, line", [
+    ("AMD EPYC", "CPU TDP  none: unknown CPU model: 'AMD EPYC' has no model number"),
+    ("AMD EPYC 9654 96-Core Processor", "CPU TDP  360 W (CodeCarbon 3.3.2 CPU power table: AMD EPYC 9654): runs "
+                                        "estimate CPU energy from it"),
+])
+def test_without_rapl_the_text_says_where_cpu_energy_comes_from(tmp_path, monkeypatch, model, line):
+    """No RAPL: the TDP runs estimate CPU energy from, or why there is none and the fix (--cpu-tdp-w)."""
+    monkeypatch.delenv("TRADEOFF_LAB_CPU_TDP_W", raising=False)
+    inv = inventory(FakeNvml(init_error=12), rapl_root=str(tmp_path / "none"))
+    text = hw_cli.render(dataclasses.replace(inv, cpu=dataclasses.replace(inv.cpu, model=model)))
+    found = [x for x in text.splitlines() if x.startswith("CPU TDP")]
+    assert len(found) == 1 and found[0].startswith(line)
+    assert ("--cpu-tdp-w" in found[0]) == (model == "AMD EPYC")
 
 
 def test_gpu_text_and_json(tmp_path):
