@@ -39,6 +39,7 @@ class Trace:
     name: str  # its legend entry
     color: str
     dashed: bool = False
+    short: str = ""  # its legend entry where space is tight ("GPU 3"); "" = the name
 
     @property
     def key(self) -> tuple[str, str]:
@@ -107,8 +108,8 @@ class ChartContext:
     finished: bool = False
     elapsed_s: float = 0.0  # how long data has been flowing (to tell "waiting" from "none came")
     notes: dict[str, str] = field(default_factory=dict)  # RunResult.unavailable of a stored run
-    # A job over several GPUs: (CUDA index, legend label) of each, in rank order; () for one device.
-    gpus: tuple[tuple[int, str], ...] = ()
+    # A job over several GPUs: (CUDA index, legend label, short label) of each, in rank order; () for one device.
+    gpus: tuple[tuple[int, str, str], ...] = ()
 
     @classmethod
     def for_device(cls, device: str, mode: str = "train", sample_hz: float = 10.0, **kw) -> ChartContext:
@@ -150,14 +151,14 @@ class ChartContext:
                 if not (chart.needs == "gpu" and c.group == "steps"):
                     out.append(Trace(c, c.group, c.name, c.color, c.dashed))
             elif c.per_gpu:
-                out.extend(Trace(c, f"gpu{index}", label, GPU_COLORS[k % len(GPU_COLORS)], c.dashed)
-                           for k, (index, label) in enumerate(self.gpus))
+                out.extend(Trace(c, f"gpu{index}", label, GPU_COLORS[k % len(GPU_COLORS)], c.dashed, short)
+                           for k, (index, label, short) in enumerate(self.gpus))
         return out
 
 
-def job_gpus(ranks: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
-    """(rank, device) of a job's processes -> (CUDA index, "GPU 1 · rank 1") of each GPU it used, in rank
-    order; () unless two or more GPUs (one GPU shared by several ranks is drawn as one run's GPU)."""
+def job_gpus(ranks: list[tuple[int, str]]) -> tuple[tuple[int, str, str], ...]:
+    """(rank, device) of a job's processes -> (CUDA index, "GPU 1 · rank 1", "GPU 1") of each GPU it used,
+    in rank order; () unless two or more GPUs (one GPU shared by several ranks is drawn as one run's GPU)."""
     by_index: dict[int, list[int]] = {}
     for rank, device in sorted(ranks):
         if device.startswith("cuda"):
@@ -165,7 +166,7 @@ def job_gpus(ranks: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
             by_index.setdefault(index, []).append(rank)
     if len(by_index) < 2:
         return ()
-    return tuple((index, f"GPU {index} · rank{'s' if len(r) > 1 else ''} {', '.join(map(str, r))}")
+    return tuple((index, f"GPU {index} · rank{'s' if len(r) > 1 else ''} {', '.join(map(str, r))}", f"GPU {index}")
                  for index, r in by_index.items())
 
 

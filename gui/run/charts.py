@@ -12,6 +12,7 @@ those curves are created once, when the run is bound, and kept for the next run 
 from __future__ import annotations
 
 import html
+import math
 import time
 import types
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLay
 
 from engine.format import MISSING
 from gui import plain_text
+from gui.run.chart_legend import TITLE_PT, Entry, title_html
 from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, Trace, chart_reason, curve_reason, never_fills
 from gui.run.live_data import LiveRun
 
@@ -31,6 +33,8 @@ FPS = 25  # complete frames a second: every chart with new data is redrawn this 
 SLICES = 2  # ticks per frame; tick k redraws the k-th share of the charts (whole rows)
 MAX_CURVES_PER_TICK = 6
 MAX_X_STEPS_PER_TICK = 3  # charts moved to a new x range in one live tick (a row of the grid)
+TITLE_ROW_PX = 30  # pyqtgraph's title row: the title and one row of legend fit
+DEFAULT_TITLE_WIDTH_PX = 290.0  # a chart's plot width in a 1280 px window, until it is laid out
 MIN_CHART_HEIGHT_PX = 150  # a row of charts never gets shorter: the page around the grid scrolls instead
 
 
@@ -97,12 +101,15 @@ class _Chart:
         self.overlay.setVisible(False)
         self._overlay_text: str | None = None
         plot.vb.sigResized.connect(self._place_overlay)
+        plot.vb.sigResized.connect(self._refit_title)
         self.reason: str | None = None
         self.folded = False  # left out of the grid: it can get no data in this run (ChartGrid.folded)
         # A long title or hover readout may clip; it must not widen the grid past the window (pyqtgraph's
         # LabelItem makes its text width a minimum size; this one keeps only the height).
         plot.titleLabel.updateMin = types.MethodType(_update_min_height_only, plot.titleLabel)
         plot.titleLabel.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)  # never over a neighbour
+        self._readout: list[str] | None = None
+        self._legend_width = 0.0
         self.set_title()
 
     def set_traces(self, traces: list[Trace]) -> None:
@@ -136,18 +143,31 @@ class _Chart:
             self.set_title()
 
     def set_title(self, readout: list[str] | None = None) -> None:
-        title = f"<span style='font-weight:600;color:#222'>{self.spec.title}</span>"
-        parts = []
-        for i, t in enumerate(self.traces):
-            text = t.name if readout is None else f"{t.name} {readout[i]}"
-            if len(self.traces) > 1 or readout is not None:
-                parts.append(f"<span style='color:{t.color}'>{'╌' if t.dashed else '━'} {text}</span>")
-        if len({t.group for t in self.traces if t.group.startswith("gpu")}) > 1:
-            # One entry per GPU: on a line of their own, under the title, so the title stays in view.
-            html_text = title + "<br>" + "&nbsp;&nbsp;".join(parts)
-        else:
-            html_text = "&nbsp;&nbsp;".join([title, *parts])
-        self.plot.setTitle(html_text, size="9pt", justify="left")  # clipped on the right
+        self._readout = readout
+        entries = [Entry(t.name, t.short or t.name, t.color, t.dashed, None if readout is None else readout[i])
+                   for i, t in enumerate(self.traces)]
+        if len(self.traces) <= 1 and readout is None:
+            entries = []
+        # One entry per GPU: in rows under the title, as many columns as the chart is wide (chart_legend)
+        grid = len({t.group for t in self.traces if t.group.startswith("gpu")}) > 1
+        self._legend_width = self._title_width()
+        text = title_html(self.spec.title, entries, grid, self._legend_width, self.plot.titleLabel.item.font())
+        self.plot.setTitle(text, size=f"{TITLE_PT:g}pt", justify="left")  # a single line clips on the right
+        # pyqtgraph fixes the title row at 30 px: let it grow with the legend's rows
+        height = max(TITLE_ROW_PX, math.ceil(self.plot.titleLabel.itemRect().height()))
+        if height != self.plot.titleLabel.maximumHeight():
+            self.plot.titleLabel.setMaximumHeight(height)
+            self.plot.layout.setRowFixedHeight(0, height)
+
+    def _title_width(self) -> float:
+        width = self.plot.vb.width()
+        return width if width > 0 else DEFAULT_TITLE_WIDTH_PX
+
+    def _refit_title(self) -> None:
+        """A resized chart re-flows its legend's columns (only when the width changed: the legend's own
+        height change resizes the plot again)."""
+        if abs(self._title_width() - self._legend_width) >= 1:
+            self.set_title(self._readout)
 
     def set_reason(self, reason: str | None, waiting: bool, waiting_text: str = "Waiting for data…") -> None:
         text = reason or (waiting_text if waiting else None)

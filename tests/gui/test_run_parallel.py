@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QRectF, Qt
 
 from engine.results import PipelineStageFacts
 from engine.run import RunConfig, StepMetrics, TelemetryBatch
@@ -54,7 +54,8 @@ def test_a_stored_two_gpu_job_draws_one_labelled_trace_per_gpu_on_every_gpu_char
     readout = grid.readout("power", 1.0)
     assert len(readout) == 2 and all(v.endswith("W") for v in readout) and readout[0] != readout[1]
     grid.charts["power"].set_title(readout)
-    assert "GPU 1 · rank 1" in grid.charts["power"].plot.titleLabel.text
+    shown = grid.charts["power"].plot.titleLabel.item.toPlainText().replace("\u00a0", " ")
+    assert f"GPU 1 {readout[1]}" in shown or f"GPU 1 · rank 1 {readout[1]}" in shown
 
 
 def test_a_live_job_over_two_gpus_gets_its_traces_from_the_config_and_fills_them(qtbot, job):
@@ -177,3 +178,54 @@ def test_the_card_of_a_job_fits_the_run_page_of_a_1280_px_window(qtbot, job):
     card.show_result(job.result)
     # the meta line wraps instead of holding the card wider than the page (~870 px beside the settings)
     assert card.meta.minimumSizeHint().width() < 200 and card.minimumSizeHint().width() < 860
+
+
+def _drawn_at(chart, label: str):
+    """The scene rect where a chart's title label draws `label` (the first time), or None if it does not."""
+    item = chart.plot.titleLabel.item
+    doc = item.document()
+    block = doc.begin()
+    while block.isValid():
+        at = block.text().replace("\u00a0", " ").find(label)
+        if at >= 0:
+            origin = doc.documentLayout().blockBoundingRect(block).topLeft()
+            layout = block.layout()
+            first, last = layout.lineForTextPosition(at), layout.lineForTextPosition(at + len(label))
+            x0, x1 = first.cursorToX(at), last.cursorToX(at + len(label))
+            x0, x1 = (x0[0] if isinstance(x0, tuple) else x0), (x1[0] if isinstance(x1, tuple) else x1)
+            if first.lineNumber() != last.lineNumber():  # broken over two lines: from the first's start
+                x0, x1 = min(first.x(), last.x()), max(first.x() + first.naturalTextWidth(), x1)
+            top, bottom = first.y(), last.y() + last.height()
+            return item.mapRectToScene(QRectF(origin.x() + x0, origin.y() + top, x1 - x0, bottom - top))
+        block = block.next()
+    return None
+
+
+@pytest.mark.parametrize("gpus, width_px", [(2, 1100), (4, 1100), (8, 1100), (8, 900)])
+def test_every_gpu_legend_entry_is_drawn_whole_inside_its_chart(qtbot, gpus, width_px):
+    """Four or eight GPUs: the legend wraps into rows under the title instead of running off the chart."""
+    script = make_script(kind="gpu", seconds=1.0, gpus=gpus, seed=5)
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.resize(width_px, 800)
+    grid.bind(LiveRun.from_series(script.result.series), ChartContext.from_result(script.result), live_updates=False)
+    grid.show()
+    qtbot.waitExposed(grid)
+    for key in GPU_CHARTS:
+        chart = grid.charts[key]
+        assert len(chart.traces) == gpus + (key == "energy")  # the energy chart adds the CPU's curve
+        for readout in (None, grid.readout(key, 0.5)):  # as drawn, and while the mouse hovers
+            chart.set_title(readout)
+            QCoreApplication.processEvents()  # the plot lays its rows out again (a posted layout request)
+            label = chart.plot.titleLabel.sceneBoundingRect()
+            bounds = chart.plot.sceneBoundingRect().intersected(label)  # the label clips what overflows it
+            bounds.adjust(-0.5, -0.5, 0.5, 0.5)
+            for i, trace in enumerate(chart.traces):
+                # each entry: its full or short name, then its value while hovering
+                texts = [f"{name}{'' if readout is None else ' ' + readout[i]}"
+                         for name in (trace.name, f"GPU {trace.group[3:]}" if trace.group != "host" else trace.name)]
+                rects = [r for r in (_drawn_at(chart, t) for t in texts) if r is not None]
+                assert rects, (key, texts, chart.plot.titleLabel.item.toPlainText())
+                assert bounds.contains(rects[0]), (key, texts[0], rects[0], bounds)
+            # the legend sits above the plot's data area, not over it
+            assert chart.plot.vb.sceneBoundingRect().top() >= label.bottom() - 1
