@@ -64,8 +64,8 @@ class StageIO(nn.Module):
 
 
 class StageHooks:
-    """What the run loop asks of a pipeline rank (engine.run.loop's `parallel`): the same batches
-    as every other stage, the step run by the pipeline schedule, the timed window's ends."""
+    """What the run loop asks of a pipeline rank (engine.run.loop's `parallel`): the part of each batch
+    this stage uses (`data_parts`), the step run by the pipeline schedule, the timed window's ends."""
 
     def __init__(self, config: Any, device: torch.device, stage: Any, n_stages: int, backend: str) -> None:
         self.config, self.device, self.plan, self.n_stages = config, device, stage, n_stages
@@ -77,6 +77,12 @@ class StageHooks:
         self.schedule_name = ("forward only" if config.mode != "train"
                               else {"gpipe": "GPipe", "1f1b": "1F1B"}[config.pipeline_schedule])
         self.job_pid = os.getppid()  # the launcher: its children (every local rank) are the job's own
+
+    @property
+    def data_parts(self) -> tuple[bool, bool]:
+        """(inputs, labels) this stage loads: the first feeds the batch, the last scores it against the
+        labels (in training); a middle stage only passes activations on, so it loads neither."""
+        return self.first, self.last and self.config.mode == "train"
 
     def prepare_data(self, data: Any) -> Any:
         data.has_heldout = False  # a stage holds part of the net: no held-out accuracy to measure
@@ -132,7 +138,7 @@ class StageHooks:
         get, batch, first, last = data.next_batch, cfg.batch, self.first, self.last
         if not train:
             def infer_step() -> None:
-                x, _ = get(batch)
+                x, _ = get(batch) if first else (None, None)
                 with autocast():
                     schedule.step(*((x,) if first else ()))
             return infer_step
@@ -140,7 +146,7 @@ class StageHooks:
         zero_grad, opt_step = opt.zero_grad, self._timed(opt.step)  # type: ignore[union-attr]
 
         def train_step() -> torch.Tensor | None:
-            x, y = get(batch)
+            x, y = get(batch) if first or last else (None, None)
             zero_grad(set_to_none=True)
             losses: list[torch.Tensor] = []
             with autocast():  # the first stage feeds the batch, the last computes the loss against the labels

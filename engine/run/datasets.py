@@ -5,7 +5,10 @@
     for x, y in data.heldout(1024): ...   # the held-out split, for accuracy (real data only)
 
 `synthetic` is one random batch made on the device and handed out every step: no copy, no
-indexing, so a speed run measures the network and nothing else. Real data sets keep their uint8
+indexing, so a speed run measures the network and nothing else. A pipeline stage loads only the part
+of each batch it uses (`inputs=False` / `targets=False`: None in its place, nothing of it on the
+device): the first stage the images, the last the labels, a middle one neither; the stages that draw
+draw the same samples, in the same order, as one device does. Real data sets keep their uint8
 images at native resolution on the device and convert each batch there (gather, scale,
 standardise, adapt channels, resize to the net's input): cheap next to a training step, and
 memory stays that of the uint8 images even when the net wants larger inputs.
@@ -53,6 +56,7 @@ class DataSet:
     heldout_size: int = 0
 
     def next_batch(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next batch's inputs and labels; None for a part this data set was loaded without."""
         raise NotImplementedError
 
     def heldout(self, batch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -63,20 +67,29 @@ class SyntheticData(DataSet):
     """One random batch, generated on the device; random labels, so no held-out accuracy."""
 
     def __init__(self, input_shape: tuple[int, ...], num_classes: int, device: torch.device, seed: int,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False, inputs: bool = True, targets: bool = True) -> None:
         self.name, self.num_classes = "synthetic", num_classes
         self._shape, self._device, self._seed, self._channels_last = tuple(input_shape), device, seed, channels_last
-        self._batch: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._inputs, self._targets = inputs, targets
+        self._batch: tuple[torch.Tensor | None, torch.Tensor | None] | None = None
+        self._size = 0
+        self.draws = 0  # batches made (once per batch size): what a test counts
 
     def next_batch(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if self._batch is None or self._batch[0].shape[0] != batch:
+        if not (self._inputs or self._targets):
+            return None, None  # type: ignore[return-value] # a middle pipeline stage: nothing to make
+        if self._batch is None or self._size != batch:
+            self.draws += 1
             g = torch.Generator(device=self._device).manual_seed(self._seed)
+            # The labels come from the generator after the inputs: a stage that keeps only the labels
+            # makes the inputs once (not every step) and drops them, so both equal one device's.
             x = torch.randn(batch, *self._shape, device=self._device, generator=g)
             if self._channels_last and x.dim() == 4:
                 x = x.contiguous(memory_format=torch.channels_last)
-            y = torch.randint(0, self.num_classes, (batch,), device=self._device, generator=g)
-            self._batch = (x, y)
-        return self._batch
+            y = torch.randint(0, self.num_classes, (batch,), device=self._device, generator=g) if self._targets else None
+            self._batch, self._size = (x if self._inputs else None, y), batch
+            del x
+        return self._batch  # type: ignore[return-value]
 
     def reseed(self, seed: int) -> None:
         """A different random batch (each process of a data-parallel run draws its own)."""
@@ -87,20 +100,25 @@ class ImageData(DataSet):
     """Labelled uint8 images on the device, converted to the net's input batch by batch."""
 
     def __init__(self, images, input_shape: tuple[int, ...], device: torch.device, seed: int,
-                 channels_last: bool = False) -> None:
-        self.name, self.num_classes, self.has_heldout = images.name, images.num_classes, True
+                 channels_last: bool = False, inputs: bool = True, targets: bool = True) -> None:
+        self.name, self.num_classes, self.has_heldout = images.name, images.num_classes, inputs and targets
         self._device, self._channels_last = device, channels_last
+        self._inputs, self._targets = inputs, targets
         self._target = _target_chw(images.name, input_shape, images.train_x.shape[1:])
         self._flatten = len(input_shape) == 1
-        self._train_x = torch.from_numpy(images.train_x).to(device)
-        self._train_y = torch.from_numpy(images.train_y).to(device)
-        self._test_x = torch.from_numpy(images.test_x).to(device)
-        self._test_y = torch.from_numpy(images.test_y).to(device)
-        self.train_size, self.heldout_size = len(self._train_x), len(self._test_x)
+        # Only the parts this process uses go to the device (a pipeline stage's: module doc)
+        self._train_x = torch.from_numpy(images.train_x).to(device) if inputs else None
+        self._train_y = torch.from_numpy(images.train_y).to(device) if targets else None
+        self._test_x = torch.from_numpy(images.test_x).to(device) if self.has_heldout else None
+        self._test_y = torch.from_numpy(images.test_y).to(device) if self.has_heldout else None
+        self.train_size, self.heldout_size = len(images.train_y), len(images.test_y) if self.has_heldout else 0
+        self.draws = 0  # batches drawn: what a test counts
         # Standardise with the training split's statistics, on the [0, 1] scale.
-        scaled = images.train_x.astype("float32") / images.max_value
         self._scale = 1.0 / images.max_value
-        self._mean, self._std = float(scaled.mean()), float(scaled.std()) or 1.0
+        self._mean, self._std = 0.0, 1.0
+        if inputs:
+            scaled = images.train_x.astype("float32") / images.max_value
+            self._mean, self._std = float(scaled.mean()), float(scaled.std()) or 1.0
         self._luma = torch.tensor([0.299, 0.587, 0.114], device=device).view(1, 3, 1, 1)  # RGB -> grey
         self._gen = torch.Generator(device=device).manual_seed(seed)
         self._perm: torch.Tensor | None = None
@@ -121,6 +139,9 @@ class ImageData(DataSet):
         return x.contiguous()
 
     def next_batch(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not (self._inputs or self._targets):
+            return None, None  # type: ignore[return-value] # a middle pipeline stage: nothing to draw
+        self.draws += 1
         n = self.train_size
         if batch >= n:  # a batch larger than the data: sample with replacement
             idx = torch.randint(0, n, (batch,), device=self._device, generator=self._gen)
@@ -129,13 +150,15 @@ class ImageData(DataSet):
                 self._perm, self._pos = torch.randperm(n, device=self._device, generator=self._gen), 0
             idx = self._perm[self._pos:self._pos + batch]
             self._pos += batch
-        return self._convert(self._train_x[idx]), self._train_y[idx]
+        return (self._convert(self._train_x[idx]) if self._inputs else None,  # type: ignore[return-value]
+                self._train_y[idx] if self._targets else None)
 
     def shard(self, indices: list[int], seed: int) -> None:
         """Keep only these training images (a data-parallel process's share, from a
         DistributedSampler), shuffled by their own generator; the held-out split stays whole."""
         idx = torch.as_tensor(indices, dtype=torch.long, device=self._device)
-        self._train_x, self._train_y = self._train_x[idx], self._train_y[idx]
+        self._train_x = self._train_x[idx] if self._train_x is not None else None
+        self._train_y = self._train_y[idx] if self._train_y is not None else None
         self.train_size = len(idx)
         self._gen = torch.Generator(device=self._device).manual_seed(seed)
         self._perm, self._pos = None, 0
@@ -168,12 +191,13 @@ def _target_chw(name: str, input_shape: tuple[int, ...], native_chw: tuple[int, 
 
 
 def load_dataset(name: str, input_shape: tuple[int, ...], num_classes: int | None, device: torch.device,
-                 seed: int = 0, channels_last: bool = False) -> DataSet:
+                 seed: int = 0, channels_last: bool = False, inputs: bool = True, targets: bool = True) -> DataSet:
     """The data set named by a RunConfig.dataset string, ready on `device`. num_classes is the size of
-    the net's output vector (None if the output is not a vector)."""
+    the net's output vector (None if the output is not a vector). inputs/targets False: that part of
+    each batch is not loaded (None in its place)."""
     kind, path = parse_dataset(name)
     if kind == "synthetic":
-        return SyntheticData(input_shape, num_classes or 10, device, seed, channels_last)
+        return SyntheticData(input_shape, num_classes or 10, device, seed, channels_last, inputs, targets)
     from engine.run import dataset_files as files
     if kind == "digits":
         images = files.read_digits()
@@ -193,16 +217,16 @@ def load_dataset(name: str, input_shape: tuple[int, ...], num_classes: int | Non
     if num_classes < images.num_classes:
         raise BadRunInput(f"data set {name}: the net has {num_classes} outputs but {images.name} has "
                           f"{images.num_classes} classes")
-    return ImageData(images, tuple(input_shape), device, seed, channels_last)
+    return ImageData(images, tuple(input_shape), device, seed, channels_last, inputs, targets)
 
 
 def load_for_run(config: Any, input_shape: tuple[int, ...], num_classes: int | None,
-                 device: torch.device) -> DataSet:
+                 device: torch.device, inputs: bool = True, targets: bool = True) -> DataSet:
     """The data set on the device; a data set that does not fit is bad input too (nothing ran yet)."""
     from engine.run.device import is_oom, oom_message
     try:
         return load_dataset(config.dataset, input_shape, num_classes, device, config.seed,
-                            config.channels_last and len(input_shape) == 3)
+                            config.channels_last and len(input_shape) == 3, inputs, targets)
     except BadRunInput:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, name the data set

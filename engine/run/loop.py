@@ -158,7 +158,9 @@ def run_model(make_model: Callable[[], torch.nn.Module], network: NetworkSummary
                     config.precision)
             if config.backend == "onnxruntime":  # exported once with its weights, outside the timed window
                 model = run_.onnxruntime(model, input_shape)
-            data = load_for_run(config, input_shape, num_classes, device)
+            # a pipeline stage loads only the part of each batch it uses (inputs, labels, or neither)
+            inputs, targets = getattr(parallel, "data_parts", (True, True))
+            data = load_for_run(config, input_shape, num_classes, device, inputs, targets)
             if parallel is not None:  # this rank's shard, or its own random batch
                 data = parallel.prepare_data(data)
             if config.until_accuracy is not None and not data.has_heldout:

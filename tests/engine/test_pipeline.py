@@ -367,3 +367,83 @@ def test_a_stage_that_dies_ends_the_pipeline_failed_naming_it_with_no_process_le
     assert time.monotonic() - t0 < 200  # ended by the launcher, not by a transfer's timeout
 
     assert_no_rank_left()
+
+
+@pytest.mark.parametrize("dataset", ["digits", "synthetic"])
+def test_each_stage_loads_only_its_part_of_the_batch_and_the_same_samples_as_one_device(dataset):
+    """Three stages: the first draws the images, the last the labels, the middle one nothing (not even
+    onto its device); what the first and last draw equals one device's batches, step after step
+    (past the end of an epoch, where the order is shuffled again)."""
+    import torch
+
+    from engine.parallel.pipeline import StageHooks
+    from engine.parallel.split import StagePlan
+    from engine.run.datasets import load_for_run
+    spec, cpu = load_preset("lenet"), torch.device("cpu")
+    config = RunConfig(devices="cpu", processes=3, parallel="pipeline", batch=500, microbatches=4, dataset=dataset)
+    shape, steps = tuple(spec.input.shape), 5  # digits has 1,437 training images: 5 x 500 crosses an epoch
+    whole = load_for_run(config, shape, 10, cpu)
+    stages = []
+    for index in range(3):
+        hooks = StageHooks(config, cpu, StagePlan(index, (), 0, 0, spec), 3, "gloo")
+        stages.append(hooks.prepare_data(load_for_run(config, shape, 10, cpu, *hooks.data_parts)))
+    assert [StageHooks(config, cpu, StagePlan(i, (), 0, 0, spec), 3, "gloo").data_parts for i in range(3)] == [
+        (True, False), (False, False), (False, True)]
+    first, middle, last = stages
+    for _ in range(steps):
+        x, y = whole.next_batch(config.batch)
+        fx, fy = first.next_batch(config.batch)
+        mx, my = middle.next_batch(config.batch)
+        lx, ly = last.next_batch(config.batch)
+        assert fy is None and mx is None and my is None and lx is None
+        assert torch.equal(fx, x) and torch.equal(ly, y)
+    assert middle.draws == 0 and first.draws == last.draws == whole.draws > 0
+    if dataset == "digits":  # the images stay off the devices of the stages that do not feed them
+        assert middle._train_x is None and middle._train_y is None and last._train_x is None
+        assert first._train_y is None and not any(s.has_heldout for s in stages)
+    inference = RunConfig(devices="cpu", processes=2, parallel="pipeline", batch=16, mode="infer")
+    assert StageHooks(inference, cpu, StagePlan(1, (), 0, 0, spec), 2, "gloo").data_parts == (False, False)
+
+
+def test_the_run_loop_loads_only_the_parts_its_stage_asks_for():
+    """The loop hands a stage's `data_parts` to the data set it loads: a last stage's data set holds
+    the labels only, and every step it draws gets labels and no images."""
+    import torch
+
+    from engine.net.build import build_model
+    from engine.results.result import NetworkSummary
+    from engine.run.loop import run_model
+    spec = load_preset("lenet")
+    seen: dict = {"draws": []}
+
+    class LastStage:  # the loop's `parallel` hooks of a last pipeline stage, its step a stand-in
+        data_parts = (False, True)
+        job_pid = None
+
+        def prepare_data(self, data):
+            seen["data"] = data
+            return data
+
+        def wrap(self, model):
+            return model
+
+        def make_step(self, model, data, opt, plan):
+            def step():
+                x, y = data.next_batch(8)
+                seen["draws"].append((x, y))
+                return torch.zeros(())
+            return step
+
+        def window_start(self):
+            pass
+
+        def window_end(self):
+            pass
+
+    config = RunConfig(dataset="digits", batch=8, steps=3, warmup=1, sample_hz=0, idle_baseline_s=0)
+    network = NetworkSummary(name="lenet", params=0, flops_per_sample=0)
+    r = run_model(lambda: build_model(spec, logits=True), network, tuple(spec.input.shape), 10, config,
+                  lambda _e: None, lambda: False, parallel=LastStage())
+    assert r.status == "ok", r.error
+    assert seen["data"]._train_x is None and seen["data"]._train_y is not None
+    assert len(seen["draws"]) >= 3 and all(x is None and y.shape == (8,) for x, y in seen["draws"])
