@@ -20,10 +20,12 @@ import os
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 
 # "<SEVERITY>:<yyyy-mm-dd hh:mm:ss> <pid>:<tid> <File>.cpp:<line>] <message>": kineto's Logger format.
 KINETO_STATUS = re.compile(rb"^(USDT|STAGE|INFO|VERBOSE):\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d+:\d+ [\w.]+:\d+\] ")
+PROFILER_CYCLE_NOTE = r"Warning: Profiler clears events at the end of each cycle"
 _JOIN_S = 2.0  # the reader's last lines after the profiler stops
 _lock = threading.Lock()
 _depth = 0  # nested use filters once, in the outermost
@@ -63,7 +65,10 @@ def quiet_kineto() -> Iterator[None]:
         _depth += 1
         outer = _depth == 1
     try:
-        with _filtered_fd2() if outer else contextlib.nullcontext():
+        with _filtered_fd2() if outer else contextlib.nullcontext(), warnings.catch_warnings():
+            # torch.profiler's own Python warning on a CUDA profile (torch 2.11): a note on its
+            # scheduling, which these one-cycle profiles do not use; other warnings still show
+            warnings.filterwarnings("ignore", message=PROFILER_CYCLE_NOTE, category=UserWarning)
             yield
     finally:
         with _lock:

@@ -83,3 +83,17 @@ def test_an_error_inside_the_profiler_still_shows(capfd, tiny_peaks, monkeypatch
     assert code != 0
     assert "libfoo: device lost during the step\n" in err and "RuntimeError: device lost during the step" in err
     assert not any(mark in err for mark in KINETO_MARKS), err
+
+
+def test_the_profilers_cycle_note_is_dropped_and_other_warnings_show():
+    """torch 2.11 warns on a CUDA profile that 'Profiler clears events at the end of each cycle'."""
+    import warnings
+
+    from engine.profile.kineto_quiet import quiet_kineto
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with quiet_kineto():
+            warnings.warn("Warning: Profiler clears events at the end of each cycle.Only events from the current "
+                          "cycle will be reported.", UserWarning, stacklevel=1)
+            warnings.warn("a warning the user must see", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in seen] == ["a warning the user must see"]
