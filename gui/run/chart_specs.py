@@ -110,6 +110,9 @@ class ChartContext:
     notes: dict[str, str] = field(default_factory=dict)  # RunResult.unavailable of a stored run
     # A job over several GPUs: (CUDA index, legend label, short label) of each, in rank order; () for one device.
     gpus: tuple[tuple[int, str, str], ...] = ()
+    # A job over several machines: how many besides node 0, whose GPUs the charts do not draw (each
+    # machine's telemetry is keyed by its own CUDA indices; the card's rank lines have their figures).
+    other_nodes: int = 0
 
     @classmethod
     def for_device(cls, device: str, mode: str = "train", sample_hz: float = 10.0, **kw) -> ChartContext:
@@ -120,6 +123,7 @@ class ChartContext:
 
     @classmethod
     def from_config(cls, config: RunConfig, **kw) -> ChartContext:
+        kw.setdefault("other_nodes", max(0, config.nnodes - 1))
         return cls.for_device(config.device, config.mode, config.sample_hz, devices=config.devices, **kw)
 
     @classmethod
@@ -127,6 +131,8 @@ class ChartContext:
         """A stored run: its GPUs from its ranks (`devices`), else from its configuration."""
         kw.setdefault("finished", True)
         kw.setdefault("notes", dict(result.unavailable))
+        if result.parallel is not None:
+            kw.setdefault("other_nodes", max(0, result.parallel.nodes - 1))
         ctx = cls.from_config(result.config, **kw)
         if result.devices and "gpus" not in kw:
             ctx.gpus = job_gpus([(d.rank, d.device) for d in result.devices if d.node == 0])
@@ -135,6 +141,14 @@ class ChartContext:
     @property
     def multi_gpu(self) -> bool:
         return len(self.gpus) > 1
+
+    def node_note(self) -> str | None:
+        """What the GPU charts leave out of a job over several machines, or None."""
+        if not self.other_nodes or self.gpu_index is None:
+            return None
+        others = "machine's" if self.other_nodes == 1 else f"{self.other_nodes} machines'"
+        return (f"the GPU charts draw node 0's GPUs only; the other {others} GPUs are in the summary card's "
+                f"rank lines")
 
     def group(self, curve: Curve) -> str:
         return f"gpu{self.gpu_index}" if curve.group == "gpu" else curve.group

@@ -245,8 +245,11 @@ class ChartGrid(QWidget):
     # --- binding ------------------------------------------------------------------------------
     def bind(self, live: LiveRun, context: ChartContext, live_updates: bool = True) -> None:
         """Show another run: a live one (redraws on a timer) or a stored one (drawn once)."""
+        notes_changed = context.node_note() != self.context.node_note()
         self.live, self.context = live, context
         self._bound = True
+        if notes_changed:
+            self._arrange()
         for chart in self.charts.values():
             chart.set_traces(context.traces(chart.spec))  # curves for a new GPU are made here, once
             chart.versions = [-1] * len(chart.curves)
@@ -260,7 +263,10 @@ class ChartGrid(QWidget):
         self.redraw(force=True)
 
     def set_context(self, context: ChartContext) -> None:
+        notes_changed = context.node_note() != self.context.node_note()
         self.context = context
+        if notes_changed:
+            self._arrange()
         for chart in self.charts.values():
             chart.set_traces(context.traces(chart.spec))
         self.redraw(force=True)
@@ -318,6 +324,9 @@ class ChartGrid(QWidget):
             by_reason.setdefault(reason, []).append(self.charts[key].spec.title)
         parts = [f"<b>{html.escape(', '.join(titles))}</b>: {plain_text.escape_message(reason)}"
                  for reason, titles in by_reason.items()]
+        note = self.context.node_note() if hasattr(self, "context") else None
+        if note:
+            parts.append(f"<b>other machines</b>: {plain_text.escape_message(note)}")
         self.folded_line.setText("Not shown: " + " · ".join(parts) if parts else "")
         self.folded_line.setVisible(bool(parts))
 

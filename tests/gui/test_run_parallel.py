@@ -229,3 +229,22 @@ def test_every_gpu_legend_entry_is_drawn_whole_inside_its_chart(qtbot, gpus, wid
                 assert bounds.contains(rects[0]), (key, texts[0], rects[0], bounds)
             # the legend sits above the plot's data area, not over it
             assert chart.plot.vb.sceneBoundingRect().top() >= label.bottom() - 1
+
+
+def test_a_job_over_two_machines_says_its_charts_draw_node_0s_gpus_only(qtbot, job):
+    """Each machine keys its GPUs by its own CUDA indices: the charts draw node 0's and say so."""
+    from engine.results import DeviceFigures
+    r = job.result.model_copy(deep=True)
+    r.parallel.nodes = 2
+    r.devices = r.devices + [d.model_copy(update={"rank": d.rank + 2, "node": 1}) for d in r.devices]
+    assert isinstance(r.devices[-1], DeviceFigures)
+    grid = _grid(qtbot, LiveRun.from_series(r.series), ChartContext.from_result(r))
+    grid.show()
+    assert [t.name for t in grid.charts["power"].traces] == ["GPU 0 · rank 0", "GPU 1 · rank 1"]
+    line = grid.folded_line.text()
+    assert grid.folded_line.isVisible() and "node 0's GPUs only" in line and "rank lines" in line
+    # the next run on one machine drops the note
+    grid.bind(LiveRun.from_series(job.result.series), ChartContext.from_result(job.result), live_updates=False)
+    assert "node 0" not in grid.folded_line.text()
+    live = ChartContext.from_config(RunConfig(devices="cuda:0,cuda:1", nnodes=2, steps=10))
+    assert live.other_nodes == 1 and "other machine's GPUs" in live.node_note()
