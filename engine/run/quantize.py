@@ -27,21 +27,25 @@ from engine.results.result import QuantizationReport
 CALIBRATION_SAMPLES = 512  # enough batches for stable activation ranges; a second or two on a small net
 INDUCTOR_KERNELS = "oneDNN int8 (torch.compile, Inductor)"
 REFERENCE_KERNELS = "reference: fp32 kernels between quantize/dequantize steps"
+QUIET_LOGGERS = ("torchao", "torch.utils._pytree")  # the second: "<enum 'KernelPreference'> ... register_constant()"
 
 
 @contextlib.contextmanager
 def quiet_torchao() -> Iterator[None]:
     """torchao reports the optional kernel libraries it cannot load, and the quantizers warn about
-    layers they leave alone (the report lists them): neither is the user's concern."""
-    log = logging.getLogger("torchao")
-    level = log.level
-    log.setLevel(logging.ERROR)
+    layers they leave alone (the report lists them), and torch logs a deprecation when torchao's
+    import registers its enums as pytree constants: none of it is the user's concern."""
+    logs = [logging.getLogger(name) for name in QUIET_LOGGERS]
+    levels = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
-        log.setLevel(level)
+        for log, level in zip(logs, levels, strict=True):
+            log.setLevel(level)
 
 
 def pt2e_api() -> tuple[Any, Any, Any]:
