@@ -27,6 +27,8 @@ from engine.results.result import QuantizationReport
 CALIBRATION_SAMPLES = 512  # enough batches for stable activation ranges; a second or two on a small net
 INDUCTOR_KERNELS = "oneDNN int8 (torch.compile, Inductor)"
 REFERENCE_KERNELS = "reference: fp32 kernels between quantize/dequantize steps"
+# Says how to get the real kernels (it said "compile off: fp32 kernels between quantize steps", the kernels line's words).
+SIMULATED_WHY = "compile off; with --compile (Compile in the app) oneDNN's int8 kernels run"
 QUIET_LOGGERS = ("torchao", "torch.utils._pytree")  # the second: "<enum 'KernelPreference'> ... register_constant()"
 
 
@@ -103,7 +105,7 @@ def quantize_static_int8(model: torch.nn.Module, data: Any, config: Any,
         method="static-ptq", layers=layers, skipped=skipped,
         kernels=INDUCTOR_KERNELS if config.compile else REFERENCE_KERNELS, compiled=bool(config.compile),
         simulated=not config.compile,
-        simulated_why=None if config.compile else "compile off: fp32 kernels between quantize steps",
+        simulated_why=None if config.compile else SIMULATED_WHY,
         calibration_samples=seen, calibration_data=config.dataset)
     return quantized, forward, report
 

@@ -227,6 +227,11 @@ def _lasting_reason(curve: Curve, ctx: ChartContext) -> str | None:
     return None
 
 
+# No curves over time in an inference run; its held-out accuracy (a data set with held-out images) is
+# measured once, after the timed window, and shown in the summary.
+INFER_REASON = "Inference run: no training curves; a real data set's held-out accuracy is measured once, at the end (in the summary)."
+
+
 def never_fills(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | None:
     """Why this chart stays empty for the whole run (GPU charts of a CPU run, loss of an inference
     run, a sensor this machine lacks, any empty chart of a finished run), else None. Such a chart is
@@ -234,7 +239,7 @@ def never_fills(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | Non
     if chart.needs == "gpu" and ctx.gpu_index is None:
         return "No GPU in this run: it runs on the CPU."
     if chart.needs == "train" and ctx.mode != "train":
-        return "Inference run: loss and accuracy are measured when training."
+        return INFER_REASON
     if ctx.finished:
         return chart_reason(chart, ctx, live)
     reasons = [_lasting_reason(t.curve, ctx) for t in ctx.traces(chart)]
@@ -248,7 +253,7 @@ def chart_reason(chart: ChartSpec, ctx: ChartContext, live: LiveRun) -> str | No
     if chart.needs == "gpu" and ctx.gpu_index is None:
         return "No GPU in this run: it runs on the CPU."
     if chart.needs == "train" and ctx.mode != "train":
-        return "Inference run: loss and accuracy are measured when training."
+        return INFER_REASON
     reasons = [curve_reason(t.curve, ctx, live, t.group) for t in ctx.traces(chart)]
     if all(reasons):
         # one reason per distinct cause, the GPU's first

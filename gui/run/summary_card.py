@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from engine.format import MISSING, byte_size, fixed, pct, si
-from engine.results import RunResult
+from engine.results import RunResult, lever_rows
 from gui import plain_text
 from gui.plain_text import escape, escape_message, name
 from gui.run.parallel_summary import ParallelSection, devices_text
@@ -23,6 +23,7 @@ QLabel#Chip { border-radius: 9px; padding: 2px 10px; font-weight: 600; font-size
 QLabel#Banner { border-radius: 8px; padding: 8px 10px; }
 QLabel#Notes { color: #92400E; }
 QLabel#Unavailable { color: #64748B; }
+QLabel#Levers { color: #0F172A; }
 """
 CHIP = {"ok": ("#166534", "#DCFCE7", "finished"), "cancelled": ("#92400E", "#FEF3C7", "cancelled"),
         "oom": ("#991B1B", "#FEE2E2", "out of memory"), "failed": ("#991B1B", "#FEE2E2", "failed")}
@@ -61,9 +62,17 @@ def tiles(result: RunResult) -> list[tuple[str, str, str]]:
         (f"{si(p.gpu_mean, 'W')} / {si(p.gpu_max, 'W')}", "GPU power avg / peak", why.get("power_w.gpu", "")),
         (peak or MISSING, "peak GPU memory", why.get("memory_bytes.gpu", "no GPU in this run") if not peak else ""),
         (byte_size(m.host_peak_rss), "peak host RSS", "the run process"),
-        (acc, "held-out accuracy" if result.config.mode == "train" else "accuracy (training only)",
-         "on held-out samples of the data set"),
+        # An inference run on a data set with held-out images measures it too (once, after the window).
+        (acc, "held-out accuracy", "on held-out samples of the data set"
+         + ("" if result.config.mode == "train" else ", once after the timed window")),
     ]
+
+
+def levers_html(result: RunResult) -> str:
+    """One line per lever that changed the run, its label in bold; continuation rows under it."""
+    lines = [(f"<b>{escape(label)}</b> {escape_message(text)}" if label else f"&nbsp;&nbsp;&nbsp;{escape_message(text)}")
+             for label, text in lever_rows(result)]
+    return "<br>".join(lines)
 
 
 def _friendly(key: str) -> str:
@@ -148,6 +157,14 @@ class SummaryCard(QFrame):
         self.grid.setHorizontalSpacing(24)
         self.grid.setVerticalSpacing(0)
         self._layout.addLayout(self.grid)
+        # What a lever did (pruned layers, quantized layers and kernels, convolution algorithms, the
+        # runtime, binarization), in the words of the CLI summary and History: the numbers above are
+        # read against it, and a simulated speed says so here.
+        self.levers = QLabel()
+        self.levers.setObjectName("Levers")
+        self.levers.setWordWrap(True)
+        self.levers.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self._layout.addWidget(self.levers)
         self.parallel = ParallelSection()  # several devices: efficiency, all-reduce share, the ranks
         self._layout.addWidget(self.parallel)
         self.notes = QLabel()
@@ -190,6 +207,8 @@ class SummaryCard(QFrame):
             self.grid.addWidget(v, (i // 4) * 2, i % 4)
             self.grid.addWidget(lab, (i // 4) * 2 + 1, i % 4)
             self.values[label] = v
+        self.levers.setText(levers_html(result))
+        self.levers.setVisible(bool(self.levers.text()))
         self.parallel.show_result(result)
         quality = result.quality
         self.notes.setText("".join(f"⚠ {escape_message(q)}<br>" for q in quality))

@@ -53,6 +53,7 @@ def test_int8_static_ptq_quantizes_the_convolutions_and_keeps_accuracy_within_a_
     q = int8.quantization
     assert {"conv1", "conv2"} <= set(q.layers) and q.method == "static-ptq" and q.calibration_data == "digits"
     assert "int8         static-ptq: conv1, conv2, fc1, fc2, fc3" in out and "SIMULATED" in out
+    assert "with --compile" in q.simulated_why  # how to get the real int8 kernels
     assert abs(int8.accuracy - fp32.accuracy) <= 0.01, (int8.accuracy, fp32.accuracy)
 
 
