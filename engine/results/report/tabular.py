@@ -29,6 +29,19 @@ CSV_COLUMNS: tuple[tuple[str, object], ...] = (
     ("compile", lambda r: r.config.compile),
     ("cuda_graph", lambda r: r.config.cuda_graph),
     ("dataset", lambda r: r.config.dataset),
+    # The levers: which rows differ by them, and whether a speed is only simulated (int8 without its
+    # kernels, binarized layers run as float arithmetic).
+    ("conv_algo", lambda r: r.config.conv_algo),
+    ("prune", lambda r: r.config.prune),
+    ("prune_zero_weights_fraction", lambda r: r.prune.zero_weights_share if r.prune else None),
+    ("backend", lambda r: r.config.backend),
+    ("runtime_provider", lambda r: r.runtime.provider if r.runtime else None),
+    ("binarize", lambda r: r.config.binarize),
+    ("binary_flops_per_sample", lambda r: r.network.binary_flops_per_sample),
+    ("quantized_layers", lambda r: " ".join(r.quantization.layers) if r.quantization else None),
+    ("quantization_simulated", lambda r: r.quantization.simulated if r.quantization else None),
+    ("im2col_buffer_bytes", lambda r: sum(x.im2col_buffer_bytes or 0 for x in r.conv_algos.layers)
+     if r.conv_algos and any(x.im2col_buffer_bytes for x in r.conv_algos.layers) else None),
     ("warmup_steps", lambda r: r.config.warmup),
     ("measured_s", lambda r: r.measured_s),
     ("steps", lambda r: r.steps),
