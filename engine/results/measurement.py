@@ -67,6 +67,8 @@ def exclude_pauses(result: RunResult, m: dict[str, Any], series: Any, gpu: int |
             notes.append(f"RAPL energy over the {len(pauses)} pause(s) subtracted")
     if e.cpu_method == "estimated":
         notes.append("the CPU estimate counts the run's CPU time outside the pauses only")
+    if not notes:  # no energy figure to correct (no GPU, RAPL or TDP here): nothing to say about it
+        return
     e.window_note = (f"energy covers the timed window without {len(pauses)} held-out evaluation pause(s) "
                      f"({paused_s:.2f} s): " + "; ".join(notes))
 

@@ -95,6 +95,18 @@ def test_evaluation_pauses_are_taken_out_of_gpu_and_rapl_energy():
     assert "1 held-out evaluation pause(s)" in r.energy_j.window_note and "subtracted" in r.energy_j.window_note
 
 
+def test_pauses_without_any_energy_figure_leave_no_window_note():
+    # It said "energy covers the timed window without 19 held-out evaluation pause(s) (5.85 s): " and
+    # stopped there, under "CPU energy unavailable".
+    r = _cpu_run()
+    r.energy_j.cpu = r.energy_j.cpu_method = None
+    exclude_pauses(r, {"pauses": [(1.0, 2.0)]}, SeriesRecorder(), gpu=None)
+    assert r.energy_j.window_note is None
+    out = io.StringIO()
+    print_summary(r, [], out)
+    assert "evaluation pause" not in out.getvalue()
+
+
 class _Report:
     disturbed = True
     warnings = ["machine busy: other processes used 1.9 of 2 cores during the window (python 1.9)"]
