@@ -42,6 +42,8 @@ def parse_prune(text: str) -> tuple[str, float]:
     if t == "2:4":
         return "2:4", 0.5
     kind, _, amount = t.partition(":")
+    if kind.isdigit() and amount.isdigit():  # another N:M pattern ('2:8' read as the kind '2')
+        raise ValueError(f"prune {t!r}: the only N:M semi-structured pattern is 2:4 (what sparse GPU kernels take)")
     if kind not in ("unstructured", "structured"):
         raise ValueError(f"prune {t!r}: unknown kind {kind!r}; expected {PRUNE_FORMAT}")
     if not amount:

@@ -41,7 +41,8 @@ def test_prune_values_are_normalised(text, stored):
 
 
 @pytest.mark.parametrize("text, words", [("sparse:0.5", "unknown kind 'sparse'"), ("structured:1.5", "between 0 and 1"),
-                                         ("structured:half", "not a number"), ("unstructured", "give the share to prune after the kind, e.g. unstructured:0.5")])
+                                         ("structured:half", "not a number"), ("unstructured", "give the share to prune after the kind, e.g. unstructured:0.5"),
+                                         ("2:8", "the only N:M semi-structured pattern is 2:4")])
 def test_bad_prune_values_say_what_is_wanted(text, words):
     with pytest.raises(ValidationError, match=words):
         _cfg(prune=text)
