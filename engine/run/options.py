@@ -225,7 +225,7 @@ PIPELINE_KNOBS = ("microbatches", "pipeline_split", "pipeline_schedule")
 ON_WORDS = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False, "1": True, "0": False}
 
 
-ONNX_RUNTIME_INFER_ONLY = "ONNX Runtime runs inference only: the exported model has no training graph"
+ONNX_RUNTIME_INFER_ONLY = "ONNX Runtime runs inference only (the exported model has no training graph): choose Infer"
 
 
 # --- which values a device, precision or mode allows -----------------------------------------------

@@ -147,6 +147,7 @@ def test_without_onnxruntime_installed_the_run_is_refused_in_one_line(monkeypatc
 def test_the_gui_rules_offer_onnxruntime_for_inference_only():
     train = unavailable({"mode": "train", "backend": "torch"}, Target())
     assert "inference only" in train["backend:onnxruntime"]
+    assert train["backend:onnxruntime"].endswith("choose Infer")  # what to do about it, as int8's refusal says
     infer = unavailable({"mode": "infer", "backend": "onnxruntime"}, Target())
     assert "backend:onnxruntime" not in infer and "precision:fp32" not in infer
     assert {"precision:bf16", "precision:int8", "compile", "channels_last"} <= set(infer)
