@@ -27,6 +27,9 @@ def add_parser(sub, schema: type[RunConfig] = RunConfig) -> None:
                        description=__doc__.split("\n\n")[0])
     p.add_argument("network", nargs="?", metavar="NET", help="preset name or spec path (not needed with --resume)")
     add_config_flags(p, schema, axes=True)
+    for action in p._actions:  # a sweep's main axes are said, not assumed (see _grid_from_args)
+        if action.dest in ("device", "batch") and action.help:
+            action.help = action.help.split(" (default")[0] + " (required, e.g. --devices cpu --batches 32,256)"
     p.add_argument("--cooldown", type=_cooldown, default=5.0, metavar="S",
                    help="seconds of rest between runs (default 5)")
     p.add_argument("--out", help="sweep folder (default: a new folder under the data folder's sweeps/)")
@@ -92,6 +95,22 @@ def _printer(jsonl: bool):
     return show
 
 
+def print_planned_skips(state) -> None:
+    """The configurations of the grid that will not run (their device or mode cannot take an option, or
+    they would repeat another run), one line per reason: progress counts them ('[1/12]' beside '9 runs')."""
+    by_reason: dict[str, list[str]] = {}
+    for e in state.entries:
+        if e.status == "skipped" and e.run_id is None:
+            by_reason.setdefault(e.reason or "", []).append(e.label)
+    if not by_reason:
+        return
+    n = sum(len(labels) for labels in by_reason.values())
+    print(f"{n} of {len(state.entries)} configurations skipped, not run:", flush=True)
+    for reason, labels in by_reason.items():
+        shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3 else "")
+        print(f"  {shown}: {reason}", flush=True)
+
+
 def summary_of(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
 
@@ -127,6 +146,7 @@ def main(args: argparse.Namespace) -> int:
         total = plan(state.grid).runs
         print(f"Sweep of {state.grid.network}: {len(todo)} of {total} runs to do, roughly {duration(est)} "
               f"(one at a time, {state.grid.cooldown_s:g} s cool-down). Folder: {folder}", flush=True)
+        print_planned_skips(state)
     if args.dry_run:
         return EXIT_OK
     sweep = SweepRun(state, folder, runner=make_job_runner(spec_json, state.db_path),

@@ -87,6 +87,25 @@ def test_sweep_dry_run_prints_the_plan(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
+def test_sweep_plan_names_the_configurations_it_will_not_run(tmp_path, capsys):
+    # It said "6 of 6 runs to do", then counted "[1/8]": the two skipped were never named.
+    args = parse(sweep_cli, ["sweep", "lenet", "--devices", "cpu", "--batches", "32", "--modes", "infer",
+                             "--precisions", "fp32,int8", "--backends", "torch,onnxruntime", "--prunes",
+                             "off,structured:0.5", "--out", str(tmp_path / "s"), "--dry-run"])
+    assert sweep_cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "6 of 6 runs to do" in out and "2 of 8 configurations skipped, not run:" in out
+    assert "cpu int8 infer b32 +backend:onnxruntime" in out and "ONNX Runtime runs the exported fp32 model" in out
+
+
+def test_sweep_help_says_devices_and_batches_are_required(capsys):
+    with pytest.raises(SystemExit):
+        parse(sweep_cli, ["sweep", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "comma list: cpu, cuda or cuda:N (required" in text and "samples per step (required" in text
+    assert "(default 32,256,1024)" not in text  # it named defaults the command then refused to assume
+
+
 @pytest.mark.parametrize("argv, words", [
     (["sweep", "--devices", "cpu", "--batches", "32"], "give a network"),
     (["sweep", "lenet", "--batches", "32"], "give --devices and --batches"),
