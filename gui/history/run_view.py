@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from engine.net import SpecFormatError, spec_from_dict
-from engine.results import RunResult, lever_rows
+from engine.results import RunResult
 from gui.run.chart_specs import ChartContext
 from gui.run.charts import ChartGrid
 from gui.run.live_data import LiveRun
@@ -18,16 +18,12 @@ class RunView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result: RunResult | None = None
-        self.card = SummaryCard()
-        self.pruned = QLabel()  # what pruning or int8 did, for a run that used them
-        self.pruned.setObjectName("Muted")
-        self.pruned.setWordWrap(True)
-        self.pruned.setTextFormat(Qt.TextFormat.PlainText)
+        self.card = SummaryCard()  # says what the levers did (pruning, int8, ...), as the Run tab's does
         self.open_pruned = QPushButton("Open the pruned network in the editor")
         self.open_pruned.setToolTip("Opens the smaller network this run measured as a new, unsaved document")
         self.open_pruned.clicked.connect(self._open_pruned)
         levers = QHBoxLayout()
-        levers.addWidget(self.pruned, 1)
+        levers.addStretch(1)
         levers.addWidget(self.open_pruned, 0)
         self.charts = ChartGrid(columns=4)  # the history pane is wide and short: rows of 4
         self.no_series = QLabel()
@@ -53,9 +49,6 @@ class RunView(QWidget):
     def show_result(self, result: RunResult) -> None:
         self.result = result
         self.card.show_result(result)
-        lines = lever_lines(result)
-        self.pruned.setText("\n".join(lines))
-        self.pruned.setVisible(bool(lines))
         self.open_pruned.setVisible(pruned_spec(result) is not None)
         live = LiveRun.from_series(result.series)
         ctx = ChartContext.from_result(result)
@@ -81,8 +74,3 @@ def pruned_spec(result: RunResult):
     except SpecFormatError:
         return None
     return spec.model_copy(update={"name": f"{spec.name} pruned {result.prune.amount:g}"})
-
-
-def lever_lines(result: RunResult) -> list[str]:
-    """Pruning and int8 quantization in words, as the CLI summary says them."""
-    return [f"{label}: {text}" if label else f"    {text}" for label, text in lever_rows(result)]

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from engine.results import Series
 from engine.results.store import RunStore
@@ -233,7 +234,9 @@ def test_a_structurally_pruned_run_opens_its_smaller_network_in_the_editor(qtbot
     assert history.open_run(plain.run_id) and not history.view.open_pruned.isVisibleTo(history.view)
     assert history.open_run(r.run_id)
     view = history.view
-    assert view.open_pruned.isVisibleTo(view) and "params 61,706 -> " in view.pruned.text()
+    assert view.open_pruned.isVisibleTo(view) and "params 61,706 -&gt; " in view.card.levers.text()
+    said = [w.text() for w in view.findChildren(QLabel) if w.isVisibleTo(view) and "61,706" in w.text()]
+    assert len(said) == 1, said  # the card says it; a second line under it repeated it
     view.open_pruned.click()
     doc = window.editor.doc if hasattr(window.editor, "doc") else window.actions_.files.doc
     assert doc.current.name == "lenet pruned 0.5" and doc.current.layers[0].params["out_channels"] == 3
