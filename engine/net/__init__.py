@@ -7,6 +7,7 @@ Entry points (torch-free unless marked):
     analyze(spec) -> Analysis                                  never raises; problems name the layer
     preset_names(), load_preset(name), resolve_net(NET)        NET: a preset name or a spec path
     LAYER_TYPES, GROUPS, check_value                           the layer catalogue the editor reads
+    run_algo_problem(spec, conv_algo, precision)               a run's conv_algo refused before it runs
     edits.add_layer(spec, ...) -> NetworkSpec, ...             pure edits an editor applies (EditRefused)
     auto_layout(spec), needs_layout(spec), NODE_W, NODE_H       where the cards go on the canvas
     export_code(spec) -> str                                   self-contained PyTorch source
@@ -23,6 +24,7 @@ from typing import Any
 from engine.net import edits
 from engine.net import export_code as export_code_module
 from engine.net.analysis import Analysis, LayerInfo, Problem, analyze
+from engine.net.conv_rules import run_algo_problem
 from engine.net.edits import EditRefused, copy_spec
 from engine.net.export_code import export_code
 from engine.net.layers import GROUPS, LAYER_TYPES, LayerType, ParamSpec, check_value
@@ -57,5 +59,6 @@ __all__ = ["Analysis", "EditRefused", "GAP_X", "GAP_Y", "NODE_H", "NODE_W", "aut
            "needs_layout", "GROUPS", "ID_PATTERN", "INPUT_ID", "InputSpec", "LAYER_TYPES", "LayerInfo", "LayerSpec",
            "LayerType", "MAX_ID_LEN", "NetworkSpec", "ParamSpec", "Problem", "SpecFormatError", "analyze",
            "build_model", "check_value", "export_code", "export_code_module", "export_onnx", "load_preset",
-           "load_spec", "onnx_problems", "preset_names", "preset_path", "resolve_net", "save_spec", "spec_from_dict",
+           "load_spec", "onnx_problems", "preset_names", "preset_path", "resolve_net", "run_algo_problem", "save_spec",
+           "spec_from_dict",
            "spec_from_json"]

@@ -112,3 +112,26 @@ def agreement_tolerance(algo: str, precision: str) -> float:
     """The largest relative difference from the library allowed for `algo` at `precision`."""
     table = AGREEMENT_TOLERANCE_WINOGRAD if algo == "winograd" else AGREEMENT_TOLERANCE
     return table[precision]
+
+
+def run_algo_problem(spec: Any, run_algo: str, precision: str = "fp32") -> str | None:
+    """The run loop's refusal of the run option `conv_algo` (engine.run.conv_algo), said before a run
+    starts (the run panel disables Start with it): the first Conv2d that follows the run's choice and
+    that algorithm cannot compute, naming the layer. A layer's own `algo` is the validator's."""
+    from engine.net.layers import LAYER_TYPES, check_params  # layers reads this module's names
+
+    if run_algo == "library":
+        return None
+    for layer in spec.layers:
+        if layer.type != "Conv2d":
+            continue
+        values, _ = check_params(LAYER_TYPES["Conv2d"], layer.params)
+        algo, chosen_by = chosen_algo(values.get("algo"), run_algo)
+        if chosen_by != "run":
+            continue
+        if precision == "int8":
+            return (f"layer {layer.id!r} (conv_algo {algo}): int8 quantizes torch's own convolution; {algo} "
+                    f"computes in floating point (choose the library algorithm, or another precision)")
+        if (why := algo_problem(algo, values)) is not None:
+            return f"layer {layer.id!r} (conv_algo {algo}): {why}"
+    return None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.format import MISSING
+from engine.net import run_algo_problem
 from engine.results import NetworkSummary, RunResult
 from engine.run import MemoryEstimate, RunStarted, StepMetrics, estimate_html, estimate_memory, oom_suggestion
 from gui import plain_text
@@ -244,10 +245,11 @@ class RunPanel(QWidget):
         if (msg := self.options.dataset_problem()) is not None:
             return msg
         try:
-            self.options.config()
+            config = self.options.config()
         except ValueError as exc:
             return f"Settings: {exc}"
-        return None
+        # An algorithm that cannot compute a layer (Winograd on a 5x5 kernel) is said here, not after a start.
+        return run_algo_problem(self.doc.current, config.conv_algo, config.precision)
 
     def refresh(self, *_args) -> None:
         spec = self.doc.current  # read only: no copy on every edit (editor's 50 ms budget)

@@ -13,7 +13,7 @@ from engine.cli.run_output import summary_lines
 from engine.errors import BadRunInput
 from engine.net import analyze, load_preset
 from engine.net.build import build_model
-from engine.net.conv_rules import CONV_ALGOS, agreement_tolerance
+from engine.net.conv_rules import CONV_ALGOS, agreement_tolerance, run_algo_problem
 from engine.net.export_code import export_code
 from engine.net.spec import NetworkSpec
 from engine.results.result import RunResult
@@ -86,6 +86,17 @@ def test_lenet_agrees_with_the_library_in_bf16_per_algorithm():
 def test_an_algorithm_that_cannot_apply_is_refused_naming_the_layer():
     with pytest.raises(BadRunInput, match=r"layer 'conv1' \(conv_algo winograd\).*5x5 kernel"):
         run(load_preset("lenet"), RunConfig(conv_algo="winograd", **FAST))
+
+
+def test_the_refusal_is_known_before_the_run_in_the_same_words():
+    # The run panel disables Start with it (Winograd on lenet started a run that then refused).
+    with pytest.raises(BadRunInput) as refused:
+        run(load_preset("lenet"), RunConfig(conv_algo="winograd", **FAST))
+    assert run_algo_problem(load_preset("lenet"), "winograd") == refused.value.user_message
+    assert run_algo_problem(load_preset("resnet9"), "winograd") is None
+    assert run_algo_problem(load_preset("lenet"), "fft") is None
+    assert run_algo_problem(_with_algo("lenet", conv1="library", conv2="library"), "winograd") is None  # their own
+    assert "int8 quantizes torch's own convolution" in run_algo_problem(load_preset("lenet"), "im2col", "int8")
 
 
 def test_a_layers_algo_wins_over_the_run_option():

@@ -162,6 +162,15 @@ def test_run_button_says_why_it_cannot_start(qtbot, tmp_path):
     assert panel.options.config().dataset == f"mnist:{tmp_path}"
 
 
+def test_run_button_says_when_the_conv_algorithm_cannot_compute_a_layer(qtbot, tmp_path):
+    panel = _panel(qtbot, tmp_path)  # lenet: 5x5 kernels
+    panel.options.set_value("conv_algo", "winograd")
+    assert not panel.start_button.isEnabled()
+    assert "layer 'conv1' (conv_algo winograd): Winograd F(2x2,3x3) computes 3x3 kernels" in panel.why.text()
+    panel.options.set_value("conv_algo", "fft")
+    assert panel.start_button.isEnabled()
+
+
 def test_a_run_locks_the_editor_streams_progress_and_ends_with_the_summary_card(qtbot, tmp_path):
     doc = StaticDocument()
     panel = _panel(qtbot, tmp_path, doc=doc)
