@@ -290,6 +290,23 @@ def quantization_rules(mode: str, target: Target) -> dict[str, str]:
     return out
 
 
+def semi_structured_problem(mode: str, precision: str, target: Target) -> str | None:
+    """Why 2:4 pruning cannot run here (no sparse kernel takes it), or None; the run loop refuses with it."""
+    if not target.gpu:
+        return ("prune 2:4: semi-structured sparse kernels run only on NVIDIA GPUs of compute capability 8.0 or "
+                "newer (Ampere); this run is on the CPU")
+    cc = target.compute_capability
+    if cc is not None and cc < (8, 0):
+        return (f"prune 2:4: semi-structured sparse kernels need compute capability 8.0 or newer (Ampere); "
+                f"this GPU is {cc[0]}.{cc[1]}")
+    if mode != "infer":
+        return "prune 2:4: runs for inference only here (the sparse weights are not trained)"
+    if precision not in ("fp16", "bf16"):
+        return (f"prune 2:4: needs precision fp16 or bf16 (the sparse tensor-core kernels are half precision); "
+                f"this run is {precision}")
+    return None
+
+
 def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     """Option key -> why it cannot be chosen with these other values on this target. Keys are a field
     name (the whole option, e.g. "cudnn_benchmark") or "field:value" (one choice, e.g. "precision:int8").
@@ -319,6 +336,8 @@ def unavailable(values: Mapping[str, Any], target: Target) -> dict[str, str]:
     if target.input_shape is not None and len(target.input_shape) != 3:
         out["channels_last"] = (f"channels-last needs an image input (channels, height, width); this "
                                 f"network's input is {list(target.input_shape)}")
+    if values.get("prune") == "2:4" and (why := semi_structured_problem(mode, values.get("precision", "fp32"), target)):
+        out["prune:2:4"] = why  # the run panel says it before Start; a sweep skips the configuration
     if values.get("prune") is None:
         out["prune_finetune_steps"] = "used only with pruning"
     elif str(values.get("dataset", "synthetic")).partition(":")[0] == "synthetic":

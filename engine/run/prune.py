@@ -26,6 +26,7 @@ from torch import nn
 from engine.errors import BadRunInput, Unsupported
 from engine.results.result import NetworkSummary, PruneReport
 from engine.run.config import RunConfig, parse_prune
+from engine.run.options import Target, semi_structured_problem
 
 # Layers that keep each channel apart (one output channel per input channel): a dropped channel
 # just passes through them.
@@ -35,19 +36,15 @@ SPARSE_ROWS, SPARSE_COLS = 32, 64  # 2:4 fp16/bf16 weights: rows and columns mul
 
 
 def check_semi_structured(config: RunConfig, device: torch.device) -> None:
-    """Refuse 2:4 where no sparse kernel runs it, with the reason (Unsupported: exit 2)."""
-    if device.type != "cuda":
-        raise Unsupported("prune 2:4: semi-structured sparse kernels run only on NVIDIA GPUs of compute capability "
-                          "8.0 or newer (Ampere); this run is on the CPU")
-    cc = torch.cuda.get_device_capability(device)
-    if cc < (8, 0):
+    """Refuse 2:4 where no sparse kernel runs it, with the reason (Unsupported: exit 2): the option
+    rules' words (engine.run.options), the GPU named where its compute capability is too old."""
+    cc = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    if cc is not None and cc < (8, 0):
         raise Unsupported(f"prune 2:4: semi-structured sparse kernels need compute capability 8.0 or newer "
                           f"(Ampere); {torch.cuda.get_device_name(device)} is {cc[0]}.{cc[1]}")
-    if config.mode != "infer":
-        raise Unsupported("prune 2:4: runs for inference only here (the sparse weights are not trained)")
-    if config.precision not in ("fp16", "bf16"):
-        raise Unsupported(f"prune 2:4: needs precision fp16 or bf16 (the sparse tensor-core kernels are half "
-                          f"precision); this run is {config.precision}")
+    target = Target(device=device.type, compute_capability=cc)
+    if (why := semi_structured_problem(config.mode, config.precision, target)) is not None:
+        raise Unsupported(why)
 
 
 def prune_model(model: nn.Module, network: NetworkSummary, config: RunConfig,

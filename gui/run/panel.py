@@ -248,7 +248,10 @@ class RunPanel(QWidget):
             config = self.options.config()
         except ValueError as exc:
             return f"Settings: {exc}"
-        # An algorithm that cannot compute a layer (Winograd on a 5x5 kernel) is said here, not after a start.
+        # A pruning pattern with no kernel here (2:4 on the CPU), an algorithm that cannot compute a layer
+        # (Winograd on a 5x5 kernel): said here, not by a run that starts and then refuses.
+        if config.prune and (why := self.options.reasons.get(f"prune:{config.prune}")):
+            return f"Pruning: {why}"
         return run_algo_problem(self.doc.current, config.conv_algo, config.precision)
 
     def refresh(self, *_args) -> None:

@@ -141,6 +141,19 @@ def test_two_of_four_refuses_where_no_sparse_kernel_runs(monkeypatch, capability
         check_semi_structured(config, torch.device("cuda"))
 
 
+def test_two_of_four_is_ruled_out_before_a_run_in_the_run_s_words():
+    # The run panel disabled nothing (a 2:4 run on the CPU started, then refused); a sweep skips it now.
+    from engine.run.options import Target, unavailable
+    infer = {"prune": "2:4", "mode": "infer", "precision": "fp16"}
+    with pytest.raises(Unsupported) as refused:
+        check_semi_structured(RunConfig(**infer), CPU)
+    assert unavailable(infer, Target())["prune:2:4"] == refused.value.user_message
+    assert "prune:2:4" not in unavailable(infer, Target("cuda", (9, 0)))
+    assert "this GPU is 7.5" in unavailable(infer, Target("cuda", (7, 5)))["prune:2:4"]
+    assert "fp16 or bf16" in unavailable({**infer, "precision": "fp32"}, Target("cuda", (9, 0)))["prune:2:4"]
+    assert "prune:2:4" not in unavailable({**infer, "prune": "structured:0.5"}, Target())
+
+
 def test_two_of_four_names_the_linear_layers_the_kernels_cannot_take(monkeypatch):
     monkeypatch.setattr("engine.run.prune.check_semi_structured", lambda *_a: None)  # as on an Ampere GPU
     spec = load_preset("lenet")

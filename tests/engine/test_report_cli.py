@@ -98,6 +98,14 @@ def test_sweep_plan_names_the_configurations_it_will_not_run(tmp_path, capsys):
     assert "cpu int8 infer b32 +backend:onnxruntime" in out and "ONNX Runtime runs the exported fp32 model" in out
 
 
+def test_sweep_skips_two_of_four_pruning_on_the_cpu_with_the_reason(tmp_path, capsys):
+    args = parse(sweep_cli, ["sweep", "lenet", "--devices", "cpu", "--batches", "32", "--modes", "infer",
+                             "--prunes", "off,2:4", "--out", str(tmp_path / "s"), "--dry-run"])
+    assert sweep_cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 of 1 runs to do" in out and "cpu fp32 infer b32 +prune:2:4: prune 2:4: semi-structured" in out
+
+
 def test_sweep_help_says_devices_and_batches_are_required(capsys):
     with pytest.raises(SystemExit):
         parse(sweep_cli, ["sweep", "--help"])

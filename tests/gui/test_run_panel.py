@@ -171,6 +171,16 @@ def test_run_button_says_when_the_conv_algorithm_cannot_compute_a_layer(qtbot, t
     assert panel.start_button.isEnabled()
 
 
+def test_run_button_says_two_of_four_pruning_has_no_kernel_on_the_cpu(qtbot, tmp_path):
+    panel = _panel(qtbot, tmp_path, inventory=NO_GPU_JSON)
+    panel.options.set_value("mode", "infer")
+    panel.options.set_value("prune", "2:4")
+    assert not panel.start_button.isEnabled()
+    assert panel.why.text().startswith("Pruning: prune 2:4: semi-structured sparse kernels run only on NVIDIA GPUs")
+    panel.options.set_value("prune", "structured:0.5")
+    assert panel.start_button.isEnabled()
+
+
 def test_a_run_locks_the_editor_streams_progress_and_ends_with_the_summary_card(qtbot, tmp_path):
     doc = StaticDocument()
     panel = _panel(qtbot, tmp_path, doc=doc)
