@@ -147,9 +147,12 @@ def short_labels(results: Sequence[RunResult]) -> dict[str, str]:
                 parts.append(str(v))
         label = " ".join(parts)
         out[r.run_id] = f"{r.network.name} {label}" if len(nets) > 1 else label
-    for r in results:  # a binarized net's speed is simulated: every table, chart and finding naming it says so
-        if r.network.binary_flops_per_sample:
+    for r in results:  # a simulated speed (binarized layers, int8/fp8 without its kernels): every table,
+        if r.network.binary_flops_per_sample:  # chart and finding naming the run says so
             out[r.run_id] += " (simulated binarization)"
+        q = r.quantization
+        if q is not None and q.simulated:
+            out[r.run_id] += f" (simulated {q.precision})"
     return out
 
 

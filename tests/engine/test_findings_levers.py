@@ -58,3 +58,14 @@ def test_simulated_int8_pairs_are_left_out_of_a_comparison_that_has_real_ones():
     text = {f.text.split(" vs ")[0]: f for f in findings(runs) if f.kind == "lever"}
     assert "1.50× the throughput" in text["int8"].text and "simulated int8 runs (no compile) left out" in text["int8"].text
     assert "2.00× the throughput" in text["compile:default"].text  # fp32 pair alone: int8 eager is simulated
+
+
+def test_a_simulated_int8_run_is_labelled_simulated_in_tables_and_charts():
+    # The compare table showed "int8 ... 1,085 1.50×" in green beside fp32, nothing saying it was simulated.
+    from engine.results.compare import short_labels
+    fp32, sim, real = _base("a", 1000.0), _base("b", 1500.0, precision="int8"), _base("c", 1500.0, precision="int8",
+                                                                                      compile="default")
+    sim.quantization = QuantizationReport(method="static-ptq", layers=["conv1"], kernels="reference", simulated=True)
+    real.quantization = QuantizationReport(method="static-ptq", layers=["conv1"], kernels="oneDNN", simulated=False)
+    labels = short_labels([fp32, sim, real])
+    assert labels["b"].endswith(" (simulated int8)") and "simulated" not in labels["c"] + labels["a"]
