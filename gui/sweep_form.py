@@ -58,7 +58,9 @@ class SweepForm(QWidget):
         form.addRow("Network", net)
         for name in axis_names(schema):
             f = self.fields[name]
-            if f.base in (int, float) and not f.choices:
+            # Numbers, and free text such as pruning ("off,unstructured:0.5,structured:0.5"), are typed as a
+            # comma list: a check box per value offered pruning only its "off".
+            if (f.base in (int, float) and not f.choices) or f.control == "text":
                 edit = QLineEdit(",".join(f.format(v) for v in f.axis_default))
                 edit.setPlaceholderText("comma list, e.g. " + ",".join(f.format(v) for v in f.axis_default))
                 edit.textChanged.connect(self.changed)

@@ -32,7 +32,17 @@ def test_plan_shows_run_count_and_duration(dialog):
     assert "12 runs" in dialog.plan_label.text()
 
 
+def test_pruning_is_a_typed_axis_of_several_values(dialog):
+    # It offered one check box, "off": no pruning could be swept from the app.
+    prune = dialog.form.lists["prune"]
+    assert prune.text() == "off" and "prune" not in dialog.form.checks
+    prune.setText("off,unstructured:0.5,structured:0.5")
+    assert dialog.form.axis_values("prune") == [None, "unstructured:0.5", "structured:0.5"]
+    assert "9 runs" in dialog.plan_label.text()
+
+
 @pytest.mark.parametrize("change, words", [
+    (lambda d: d.form.lists["prune"].setText("off,foo"), "prune 'foo': unknown kind 'foo'"),
     (lambda d: d.form.lists["batch"].setText("32,abc"), "Batch size: 'abc' is not a whole number"),
     (lambda d: d.form.lists["batch"].setText("32,0"), "Batch size: must be >= 1"),
     (lambda d: d.form.lists["batch"].setText(""), "Batch size: choose at least one"),
