@@ -3,11 +3,26 @@ words: what was pruned, quantized or computed how, and whether a speed-up can be
 for the CLI summary, the History view and reports."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from engine import format as f
 from engine.results.result import RunResult
 from engine.shown_text import one_line
+
+
+def config_levers(config: Mapping[str, Any]) -> str:
+    """The levers a stored configuration set, in a few words ('conv im2col, prune structured:0.5'): what
+    tells apart runs that share a device, precision, batch and mode (the History list)."""
+    algo = config.get("conv_algo") or "library"
+    words = ["onnxruntime" if config.get("backend") == "onnxruntime" else "",  # the likeliest to matter first
+             "binarized" if config.get("binarize") else "",
+             f"conv {algo}" if algo != "library" else "",
+             f"prune {config['prune']}" if config.get("prune") else "",
+             f"compile {config['compile']}" if config.get("compile") else "",
+             "channels-last" if config.get("channels_last") else "",
+             "CUDA graph" if config.get("cuda_graph") else ""]
+    return one_line(", ".join(w for w in words if w))
 
 
 def lever_rows(r: RunResult) -> list[tuple[str, str]]:

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from engine.errors import BadResultFile, BadStoreFile
 from engine.json_file import read_json
 from engine.profile.result import ProfileResult, profile_from_dict
+from engine.results.levers import config_levers
 from engine.results.migrate import upgrade
 from engine.results.result import RESULT_VERSION, RunResult
 from engine.shown_text import one_line
@@ -75,7 +76,8 @@ _PROFILED_SQL = "EXISTS(SELECT 1 FROM profiles WHERE profiles.run_id = runs.run_
 # Processes of a job over several devices (its ranks; a failed job's world size), 1 for any other run.
 _DEVICES_SQL = ("COALESCE(NULLIF(json_array_length(result_json, '$.devices'), 0), "
                 "json_extract(result_json, '$.parallel.world_size'), 1)")
-_ORDER_SQL = {"device_count": _DEVICES_SQL}  # list orders that are read from the result, not a column
+_CONFIG_SQL = "json_extract(result_json, '$.config')"  # the levers that tell runs apart (engine.results.levers)
+_ORDER_SQL = {"device_count": _DEVICES_SQL, "levers": _CONFIG_SQL}  # list orders that are read from the result, not a column
 _TEXT_COLUMNS = {"network", "device", "device_name", "precision", "mode", "status"}
 
 
@@ -96,7 +98,16 @@ class RunRow:
     accuracy: float | None
     busy: str | None = None  # the machine was busy during the run: the sentence that says so
     device_count: int = 1  # processes of a job over several devices (its ranks), else 1
+    levers: str = ""  # the levers its configuration set, in words (config_levers), "" for none
     has_profile: bool = False  # a profile run is stored with it (RunStore.get_profile)
+
+
+def _levers(config_json: str | None) -> str:
+    try:
+        config = json.loads(config_json) if config_json else {}
+    except ValueError:
+        return ""
+    return config_levers(config) if isinstance(config, dict) else ""
 
 
 class RunStore:
@@ -277,7 +288,7 @@ class RunStore:
         direction = "DESC" if descending else "ASC"
         text = " COLLATE NOCASE" if order_by in _TEXT_COLUMNS else ""
         order = _ORDER_SQL.get(order_by, order_by)
-        sql = (f"SELECT {', '.join(_ROW_COLUMNS)}, {_BUSY_SQL}, {_DEVICES_SQL} FROM runs{where} "
+        sql = (f"SELECT {', '.join(_ROW_COLUMNS)}, {_BUSY_SQL}, {_DEVICES_SQL}, {_CONFIG_SQL} FROM runs{where} "
                f"ORDER BY {order}{text} {direction}")
         if order_by != "created_at":
             sql += f", created_at {direction}"
@@ -285,11 +296,13 @@ class RunStore:
         if limit is not None:
             sql += " LIMIT ? OFFSET ?"
             args += [min(int(limit), _SQLITE_INT_MAX), min(int(offset), _SQLITE_INT_MAX)]
+        n = len(_ROW_COLUMNS) + 2
         with self._connect() as conn:
             if not _has_profiles(conn):
-                return [RunRow(*row) for row in conn.execute(sql, args).fetchall()]
-            sql = sql.replace(f", {_DEVICES_SQL} FROM runs", f", {_DEVICES_SQL}, {_PROFILED_SQL} FROM runs", 1)
-            return [RunRow(*row[:-1], has_profile=bool(row[-1])) for row in conn.execute(sql, args).fetchall()]
+                return [RunRow(*row[:n], levers=_levers(row[n])) for row in conn.execute(sql, args).fetchall()]
+            sql = sql.replace(f", {_CONFIG_SQL} FROM runs", f", {_CONFIG_SQL}, {_PROFILED_SQL} FROM runs", 1)
+            return [RunRow(*row[:n], levers=_levers(row[n]), has_profile=bool(row[n + 1]))
+                    for row in conn.execute(sql, args).fetchall()]
 
     def count(self, network: str | None = None, device: str | None = None, precision: str | None = None,
               status: str | None = None) -> int:

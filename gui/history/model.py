@@ -45,6 +45,7 @@ COLUMNS = (
     ("Precision", lambda r: r.precision or "?", lambda r: r.precision or ""),
     ("Batch", lambda r: fixed(r.batch), lambda r: r.batch or 0),
     ("Mode", lambda r: r.mode or "?", lambda r: r.mode or ""),
+    ("Levers", lambda r: r.levers, lambda r: r.levers),  # what tells apart runs of one device, precision, batch
     ("Status", lambda r: r.status + ("  ⚠ busy" if r.busy else ""), lambda r: r.status),
     ("Samples/s", lambda r: fixed(r.throughput_sps), lambda r: r.throughput_sps or -1.0),
     ("Energy/sample", lambda r: energy(r.energy_per_sample_j), lambda r: r.energy_per_sample_j or -1.0),
@@ -52,13 +53,14 @@ COLUMNS = (
 )
 NUMERIC = {"Devices", "Batch", "Samples/s", "Energy/sample", "Accuracy"}
 # The store column each table column sorts by (RunStore.list(order_by=...)).
-SQL_ORDER = ("created_at", "network", "device", "device_count", "precision", "batch", "mode", "status", "throughput_sps",
-             "energy_per_sample_j", "accuracy")
+SQL_ORDER = ("created_at", "network", "device", "device_count", "precision", "batch", "mode", "levers", "status",
+             "throughput_sps", "energy_per_sample_j", "accuracy")
 PAGE_ROWS = 400
 Fetch = Callable[[int, int, str, bool], list]  # (offset, limit, order_by, descending) -> rows
 # Text as wide as a typical cell of each column: the column's starting width (the user can drag it).
-SAMPLE_TEXT = ("2026-01-01 00:00:00", "resnet9-wide", "NVIDIA H200 (cuda:0)", "Devices", "Precision", "Batch 1,024", "Mode",
-               "cancelled", "Samples/s 99,999", "Energy/sample", "Accuracy")
+# Narrow where the header is wider than the values, so that every column fits a 1280-pixel window.
+SAMPLE_TEXT = ("2026-01-01 00:00:00", "resnet9-wide", "NVIDIA H200 …", "Devices", "Precision", "Batch", "Mode",
+               "prune structured:0.5", "cancelled", "Samples/s", "Energy/sample", "Accuracy")
 
 
 def column_widths(metrics) -> list[int]:
@@ -141,6 +143,8 @@ class HistoryModel(QAbstractTableModel):
             return QColor(BUSY_COLOR if row.busy and row.status == "ok" else STATUS_COLORS.get(row.status, "#0F172A"))
         if role == Qt.ToolTipRole and header == "Status" and row.busy:
             return f"{row.busy[0].upper()}{row.busy[1:]}: its figures may be off"
+        if role == Qt.ToolTipRole and header == "Levers" and row.levers:  # elided in a narrow column
+            return plain_text.tooltip(row.levers)
         if role == Qt.ToolTipRole and header == "Network" and row.has_profile:
             return "◆ this run has a profile: Open profile shows where its step time goes"
         if role == Qt.ToolTipRole:

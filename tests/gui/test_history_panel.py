@@ -73,6 +73,25 @@ def test_filters_by_network_device_precision_and_status(panel):
     assert panel.model.rowCount() == 2 and "H100" in f["device"].currentText()
 
 
+def test_runs_that_differ_only_by_a_lever_are_told_apart_by_it(qtbot, tmp_path):
+    # A lever sweep's rows (fp32, 32, infer, ... six times) looked alike: which one was pruned or ONNX Runtime?
+    from gui.history.panel import HistoryPanel
+    store = RunStore(tmp_path / "runs.sqlite")
+    plain, pruned, ort = (_result("cpu", f"2026-11-26T0{i}:00:00+00:00") for i in range(3))
+    pruned.config = pruned.config.model_copy(update={"prune": "structured:0.5", "conv_algo": "im2col"})
+    ort.config = ort.config.model_copy(update={"backend": "onnxruntime", "mode": "infer", "prune": "unstructured:0.5"})
+    for r in (plain, pruned, ort):
+        store.add(r)
+    p = HistoryPanel(db_path=store.path)
+    qtbot.addWidget(p)
+    assert _column(p, "Levers") == ["onnxruntime, prune unstructured:0.5", "conv im2col, prune structured:0.5", ""]
+    assert p.model.index(1, _index("Levers")).data(Qt.ToolTipRole).count("prune structured:0.5") == 1
+    p.table.sortByColumn(_index("Levers"), Qt.AscendingOrder)
+    assert p.model.rowCount() == 3
+    from gui.history.model import column_widths  # the extra column still fits a 1280-pixel window, scroll bar beside
+    assert sum(column_widths(p.table.fontMetrics())) <= 1280 - 16
+
+
 def test_sorts_numbers_as_numbers(panel):
     panel.table.sortByColumn(_index("Samples/s"), Qt.AscendingOrder)
     assert _column(panel, "Samples/s") == ["50", "900", "3,000"]
