@@ -202,6 +202,28 @@ def redundant_reason(config: RunConfig, grid: Grid) -> str | None:
     return None
 
 
+def network_of(grid: Grid) -> Any:
+    """The grid's network spec, for the refusals that depend on its layers; None when it cannot be read
+    here: then each run refuses it itself, naming the file."""
+    from engine.net.presets import resolve_net
+    try:
+        return resolve_net(grid.network)
+    except BadInput:
+        return None
+
+
+def skip_reason(config: RunConfig, grid: Grid, spec: Any) -> str | None:
+    """Why a configuration is not run: redundant or ruled out by its options (redundant_reason), or an
+    algorithm that cannot compute one of the network's layers (Winograd on a 5x5 kernel: the run's
+    own refusal, naming the layer)."""
+    if (why := redundant_reason(config, grid)) is not None:
+        return why
+    if spec is not None:
+        from engine.net.conv_rules import run_algo_problem
+        return run_algo_problem(spec, config.conv_algo, config.precision)
+    return None
+
+
 @dataclass(frozen=True)
 class Plan:
     runs: int
@@ -223,7 +245,8 @@ def estimate_run_s(config: RunConfig) -> float:
 
 def plan(grid: Grid) -> Plan:
     """The runs that will actually run (redundant ones are left out) and their rough durations."""
-    configs = [c for c in grid.configs() if not redundant_reason(c, grid)] * grid.repeats
+    spec = network_of(grid)
+    configs = [c for c in grid.configs() if not skip_reason(c, grid, spec)] * grid.repeats
     return Plan(len(configs), tuple(estimate_run_s(c) for c in configs), grid.cooldown_s)
 
 
@@ -256,10 +279,11 @@ class SweepState(BaseModel):
     def new(cls, grid: Grid, db_path: str | None = None) -> SweepState:
         entries: list[SweepEntry] = []
         configs = grid.configs()
+        spec = network_of(grid)
         # Repeats take turns (A B A B, not A A B B): a drift of the machine spreads over every configuration.
         for r in range(1, grid.repeats + 1):
             for c in configs:
-                why = redundant_reason(c, grid)
+                why = skip_reason(c, grid, spec)
                 entries.append(SweepEntry(index=len(entries), config=c.model_dump(mode="json"),
                                           status="skipped" if why else "pending", reason=why,
                                           repeat=r if grid.repeats > 1 else None))

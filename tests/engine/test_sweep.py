@@ -203,16 +203,36 @@ def test_a_refused_device_and_precision_is_not_tried_again(tmp_path):
 
 
 def test_a_refused_conv_algorithm_does_not_skip_the_other_algorithms(tmp_path):
-    def refuse_winograd(runner, config, cancel):
-        if config.conv_algo == "winograd":
-            return RunOutcome("failed", None, "layer 'conv1' (conv_algo winograd): a 5x5 kernel", bad_input=True)
+    def refuse_fft(runner, config, cancel):  # a refusal only the run finds (its memory, say)
+        if config.conv_algo == "fft":
+            return RunOutcome("failed", None, "layer 'conv1' (conv_algo fft): refused", bad_input=True)
         return None
-    runner = FakeRunner(on_call=refuse_winograd)
-    g = grid(precisions=["fp32"], batches=[32, 64], axes={"conv_algo": ["winograd", "im2col"]})
+    runner = FakeRunner(on_call=refuse_fft)
+    g = grid(precisions=["fp32"], batches=[32, 64], axes={"conv_algo": ["fft", "im2col"]})
     _, state = run(SweepState.new(g), tmp_path, runner)
     statuses = [(e.config["conv_algo"], e.config["batch"], e.status) for e in state.entries]
-    assert statuses == [("winograd", 32, "failed"), ("winograd", 64, "skipped"), ("im2col", 32, "ok"),
+    assert statuses == [("fft", 32, "failed"), ("fft", 64, "skipped"), ("im2col", 32, "ok"),
                         ("im2col", 64, "ok")]
+
+
+def test_an_algorithm_that_cannot_compute_a_layer_is_skipped_at_planning_naming_it(tmp_path):
+    """Winograd on lenet's 5x5 kernels: skipped before any run, with the run's own refusal (it used to
+    start a run that then failed)."""
+    runner = FakeRunner()
+    g = grid(precisions=["fp32"], batches=[32, 64], axes={"conv_algo": ["library", "winograd"]})
+    state = SweepState.new(g)
+    skipped = [e for e in state.entries if e.status == "skipped"]
+    assert [e.config["conv_algo"] for e in skipped] == ["winograd", "winograd"]
+    assert all(e.reason.startswith("layer 'conv1' (conv_algo winograd)") and "5x5" in e.reason for e in skipped)
+    assert plan(g).runs == 2
+    _, state = run(state, tmp_path, runner)
+    assert {c.conv_algo for c in runner.calls} == {"library"}
+
+
+def test_a_network_that_cannot_be_read_is_left_to_its_runs(tmp_path):
+    g = grid(network=str(tmp_path / "missing.json"), precisions=["fp32"], batches=[32],
+             axes={"conv_algo": ["winograd"]})
+    assert [e.status for e in SweepState.new(g).entries] == ["pending"]
 
 
 def test_a_refused_lever_value_skips_only_its_own_configuration(tmp_path):
