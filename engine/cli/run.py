@@ -46,6 +46,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 PIPELINE_ONLY = ("microbatches", "pipeline_split", "pipeline_schedule")
+TRAINING_ONLY = ("keep_weights", "optimizer", "lr", "eval_every_s")
 
 
 def strict_fp32_for_onnxruntime(config: RunConfig) -> bool:
@@ -59,6 +60,19 @@ def strict_fp32_for_onnxruntime(config: RunConfig) -> bool:
     return True
 
 
+def _refuse_training_flags(args: argparse.Namespace, config: Any) -> None:
+    """A training option typed for a run that does not train (--keep-weights with --mode infer) is
+    refused, as --until-accuracy is: ignored, it would leave the user believing weights were kept."""
+    from engine.run.options import Target, option_fields, unavailable
+    reasons = unavailable(config.model_dump(), Target(device=config.device))
+    fields = option_fields(type(config), "cli")
+    typed = [fields[n] for n in TRAINING_ONLY if hasattr(args, n) and n in reasons
+             and getattr(config, n) != fields[n].default]  # argparse keeps only the flags the user typed
+    if typed:
+        raise BadInput(f"{', '.join(f.flag for f in typed)}: {reasons[typed[0].name]}; this run is --mode "
+                       f"{config.mode} (use --mode train, or leave {'them' if len(typed) > 1 else 'it'} out)")
+
+
 def _main(args: argparse.Namespace, stop: _Stop) -> int:
     from engine.cli.netload import load_network
     from engine.cli.run_output import Progress, print_summary
@@ -69,6 +83,7 @@ def _main(args: argparse.Namespace, stop: _Stop) -> int:
     if pipeline_flags and config.parallel != "pipeline":  # argparse keeps only the flags the user typed
         raise BadInput(f"{', '.join(pipeline_flags)}: used only by a pipeline job; add --parallel pipeline "
                        f"(with --devices cuda:0,cuda:1, or --devices cpu --processes 2)")
+    _refuse_training_flags(args, config)
     strict_fp32_for_onnxruntime(config)
     json_path = _check_json_path(args.json)
     store = None if args.no_store else _open_store(args.db)
