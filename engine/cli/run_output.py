@@ -113,6 +113,11 @@ def summary_lines(r: Any) -> list[str]:
         row("", f"p50 median {interval_text(iv.step_time_s, f.seconds)}")
     row("loss", f"{r.loss:.4f}" if r.loss is not None else f.MISSING, "loss")
     row("accuracy", f"{f.pct(r.accuracy)} (held-out)" if r.accuracy is not None else f.MISSING, "accuracy")
+    if r.weights_used:  # what the accuracy (and int8's calibration) rests on
+        row("weights", f"started from {r.config.weights or r.weights_used}"
+            + (f" ({r.weights_used})" if r.config.weights and r.config.weights != r.weights_used else ""))
+    if r.weights_file:
+        row("kept", f"trained weights in {r.weights_file} (use with --weights {r.run_id})")
     lines.extend(f"  {label:<12} {text}" for label, text in lever_rows(r))  # pruning, int8
     e = r.energy_j
     if e.gpu is not None:

@@ -28,3 +28,17 @@ def test_a_default_value_or_a_fine_tune_is_not_refused(tmp_path, capsys, monkeyp
     assert cli_main(["run", "lenet", "--mode", "infer", "--steps", "2", "--warmup", "1", "--dataset", "digits",
                      "--prune", "structured:0.5", "--prune-finetune-steps", "2", "--optimizer", "adam",
                      "--no-store"]) == 0
+
+
+def test_the_summary_names_the_weights_a_run_started_from_and_kept():
+    from engine.cli.run_output import summary_lines
+    from tests.engine.fake_runs import make_run
+    r = make_run("20261129-120000-aaaaaa", device="cpu", mode="infer")
+    r.config.weights, r.weights_used = "20261129-110000-bbbbbb", "/data/weights/20261129-110000-bbbbbb.safetensors"
+    lines = "\n".join(summary_lines(r))
+    assert "weights      started from 20261129-110000-bbbbbb (/data/weights/20261129-110000-bbbbbb.safetensors)" in lines
+    t = make_run("20261129-130000-cccccc", device="cpu")
+    t.weights_file = "/data/weights/20261129-130000-cccccc.safetensors"
+    lines = "\n".join(summary_lines(t))
+    assert "kept         trained weights in /data/weights/20261129-130000-cccccc.safetensors" in lines
+    assert "--weights 20261129-130000-cccccc" in lines and "started from" not in lines
