@@ -45,8 +45,10 @@ def fill_result(result: RunResult, m: dict[str, Any], summary: Any, telemetry_re
         q.append(f"cancelled after {steps} timed steps: the figures cover that part only")
     if m["evals"] and m["eval_s"]:
         share = m["eval_s"] / (m["eval_s"] + (measured_s or 0)) if measured_s else 1.0
-        q.append(f"held-out evaluation ran {m['evals']} time(s) ({m['eval_s']:.2f} s, {share:.0%} of the window), "
-                 f"excluded from timing and from energy")
+        # the pauses inside the window: the evaluation after the run is outside it (counted in evals)
+        paused = len(m.get("pauses") or ()) or m["evals"]
+        q.append(f"held-out evaluation paused the run {paused} time(s) ({m['eval_s']:.2f} s, {share:.0%} of the "
+                 f"window), excluded from timing and from energy")
 
     # Loss and accuracy.
     result.loss, result.accuracy = m["loss"], m["accuracy"]
