@@ -27,7 +27,7 @@ from engine.net.analysis import Analysis, LayerInfo, Problem, analyze
 from engine.net.conv_rules import run_algo_problem
 from engine.net.edits import EditRefused, copy_spec
 from engine.net.export_code import export_code
-from engine.net.layers import GROUPS, LAYER_TYPES, LayerType, ParamSpec, check_value
+from engine.net.layers import BINARY_TYPES, GROUPS, LAYER_TYPES, LayerType, ParamSpec, check_value
 from engine.net.layout import GAP_X, GAP_Y, NODE_H, NODE_W, auto_layout, needs_layout
 from engine.net.presets import load_preset, preset_names, preset_path, resolve_net
 from engine.net.spec import (
@@ -55,7 +55,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'engine.net' has no attribute {name!r}")
 
 
-__all__ = ["Analysis", "EditRefused", "GAP_X", "GAP_Y", "NODE_H", "NODE_W", "auto_layout", "copy_spec", "edits",
+__all__ = ["Analysis", "BINARY_TYPES", "EditRefused", "GAP_X", "GAP_Y", "NODE_H", "NODE_W", "auto_layout", "copy_spec", "edits",
            "needs_layout", "GROUPS", "ID_PATTERN", "INPUT_ID", "InputSpec", "LAYER_TYPES", "LayerInfo", "LayerSpec",
            "LayerType", "MAX_ID_LEN", "NetworkSpec", "ParamSpec", "Problem", "SpecFormatError", "analyze",
            "build_model", "check_value", "export_code", "export_code_module", "export_onnx", "load_preset",

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 import engine.format as fmt
-from engine.net import INPUT_ID
+from engine.net import BINARY_TYPES, INPUT_ID
 from gui import plain_text
 from gui.editor import catalogue, param_parse
 from gui.editor.document import Document
@@ -246,7 +246,7 @@ class Inspector(QScrollArea):
             self.layer_stats.setText(
                 f"<table cellspacing=3><tr><td>Shape</td><td><b>{fmt.shape(info.output_shape)}</b></td></tr>"
                 f"<tr><td>Parameters</td><td><b>{info.params:,}</b></td></tr>"
-                f"<tr><td>Compute</td><td><b>{fmt.flops(info.flops)}</b> / sample</td></tr>"
+                f"<tr><td>Compute</td><td>{_compute_text(layer.type, info.flops)}</td></tr>"
                 f"<tr><td>Activations</td><td><b>{fmt.byte_size(info.activation_bytes)}</b> / sample (fp32)</td>"
                 "</tr></table>")
         self.pages.setCurrentWidget(self.layer_page)
@@ -298,3 +298,11 @@ class Inspector(QScrollArea):
     def _rename(self, new_id: str) -> None:
         if self._layer_id is not None and self.doc.rename(self._layer_id, new_id) is None:
             self.scene.select_ids([new_id])
+
+
+def _compute_text(layer_type: str, flops: int) -> str:
+    """A binarized layer's operations are binary (XNOR + popcount), not floating-point ones."""
+    if layer_type in BINARY_TYPES:
+        ops = f"{fmt.count(flops)} binary ops"  # "2.56 M binary ops"
+        return f"<b>{ops}</b> / sample <span style='color:#64748B'>(XNOR + popcount; run as float here)</span>"
+    return f"<b>{fmt.flops(flops)}</b> / sample"

@@ -23,3 +23,14 @@ def test_binarized_layers_have_a_group_icons_and_tooltips_and_drop_onto_the_canv
     drop(editor.canvas, mime_for("BinConv2d"), QPointF(40, 300))
     (layer,) = editor.doc.current.layers
     assert layer.type == "BinConv2d"
+
+
+def test_the_inspector_gives_a_binarized_layers_compute_as_binary_operations(window):
+    assert window.actions_.files.open_preset("lenet-binary")
+    editor = window.editor
+    editor.scene.select_ids(["conv2"])
+    text = editor.inspector.layer_stats.text()
+    assert "binary ops" in text and "XNOR + popcount" in text and "FLOPs" not in text
+    editor.scene.select_ids(["conv1"])  # a plain convolution keeps its FLOPs
+    text = editor.inspector.layer_stats.text()
+    assert "FLOPs" in text and "binary ops" not in text
