@@ -159,6 +159,7 @@ class ParetoPlot(QWidget):
         self.points = compare.plot_points(results, p)
         if not self.points:
             self.legend.setText("")
+            self._fit_legend()
             missing = [m for m in p.axes(results) if compare.missing_reason(results, m)]
             why = "; ".join(f"{m.label}: {compare.missing_reason(results, m)}" for m in missing) or "no finished run"
             self.empty_reason = f"{why}."
@@ -206,6 +207,18 @@ class ParetoPlot(QWidget):
         item.enableAutoRange()
         self._label_points(by_id, sx, sy)
         self.legend.setText(self._legend_html(precisions, kinds))
+        self._fit_legend()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Ask for the legend's wrapped height as a minimum: a box layout sizes a word-wrapped label by one
+        line, and a legend wrapped onto more lines was drawn over the plot's x-axis title."""
+        need = self.legend.heightForWidth(max(1, self.width())) if self.legend.text() else 0
+        if need != self.legend.minimumHeight():
+            self.legend.setMinimumHeight(max(0, need))
 
     def _estimated(self, r: RunResult) -> bool:
         """The dot's energy (on either axis) is an estimate, not a counter reading."""

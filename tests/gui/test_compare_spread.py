@@ -67,3 +67,23 @@ def test_history_badges_a_busy_run(qtbot):
     status = [c[0] for c in COLUMNS].index("Status")
     assert model.index(1, status).data() == "ok  ⚠ busy" and model.index(0, status).data() == "ok"
     assert BUSY[1:] in model.index(1, status).data(Qt.ToolTipRole)
+
+
+def test_a_wrapped_legend_stays_below_the_x_axis_title(qtbot, tmp_path):
+    # A legend wrapped onto three lines (mixed devices, hollow, bars) in a short window was laid over
+    # the plot's x-axis title: the box layout sized the word-wrapped label by one line.
+    v = CompareView(store_path=tmp_path / "runs.sqlite")
+    qtbot.addWidget(v)
+    v.resize(1100, 480)
+    v.show()
+    v.set_results([*_runs(), make_run("c", device="cpu", throughput_sps=3000)])
+    qtbot.wait(50)
+    plot = v.plots[0]
+    assert "CPU run" in plot.legend.text() and "hollow" in plot.legend.text()
+    legend = plot.legend.geometry()
+    assert legend.height() >= plot.legend.heightForWidth(legend.width()) > 2 * plot.legend.fontMetrics().height()
+    axis_title = plot.widget.getPlotItem().getAxis("bottom").label
+    title = plot.widget.mapFromScene(axis_title.sceneBoundingRect()).boundingRect()
+    title.translate(plot.widget.pos())
+    assert axis_title.isVisible() and plot.widget.geometry().center().y() < title.top()
+    assert not legend.intersects(plot.widget.geometry()) and not legend.intersects(title)
