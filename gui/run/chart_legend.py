@@ -1,6 +1,7 @@
 """A chart's title line with its legend: one entry per trace, coloured like the trace.
 
-One device: the entries follow the title on its line. A job over several GPUs: the entries go under the
+One device: the entries follow the title on its line when they fit there, else they go under it as below
+(a CPU run's "Energy per sample" was clipped to "CPU ("). A job over several GPUs: the entries go under the
 title in a grid of as many columns as the chart's width holds, so four or eight GPUs wrap onto more rows
 instead of running off the chart's right edge; the legend stays above the plot and covers no data.
 When a row cannot hold the full names ("GPU 3 · rank 3"), each GPU is named by its short label ("GPU 3").
@@ -53,6 +54,18 @@ def grid_shape(entries: list[Entry], width_px: float, font: QFont) -> tuple[bool
     if full >= len(entries) or all(e.short == e.name for e in entries):
         return False, min(full, len(entries))
     return True, min(columns(True), len(entries))
+
+
+def fits_inline(title: str, entries: list[Entry], width_px: float, font: QFont) -> bool:
+    """Whether the title and its entries' names (without hover values) fit on one line `width_px` wide."""
+    f = QFont(font)
+    f.setPointSizeF(TITLE_PT)
+    bold = QFont(f)
+    bold.setWeight(QFont.Weight.DemiBold)
+    sep = QFontMetricsF(f).horizontalAdvance("  ")
+    names = sum(QFontMetricsF(f).horizontalAdvance(_text(Entry(e.name, e.short, e.color, e.dashed), False)) + sep
+                for e in entries)
+    return (QFontMetricsF(bold).horizontalAdvance(title) + names) * SLACK <= width_px
 
 
 def title_html(title: str, entries: list[Entry], grid: bool, width_px: float, font: QFont) -> str:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsTextItem, QLabel, QVBoxLay
 
 from engine.format import MISSING
 from gui import plain_text
-from gui.run.chart_legend import TITLE_PT, Entry, title_html
+from gui.run.chart_legend import TITLE_PT, Entry, fits_inline, title_html
 from gui.run.chart_specs import CHARTS, ChartContext, ChartSpec, Trace, chart_reason, curve_reason, never_fills
 from gui.run.live_data import LiveRun
 
@@ -148,9 +148,13 @@ class _Chart:
                    for i, t in enumerate(self.traces)]
         if len(self.traces) <= 1 and readout is None:
             entries = []
-        # One entry per GPU: in rows under the title, as many columns as the chart is wide (chart_legend)
-        grid = len({t.group for t in self.traces if t.group.startswith("gpu")}) > 1
+        # One entry per GPU, or names too long for the title's line: in rows under the title, as many
+        # columns as the chart is wide (chart_legend). Decided on the names alone, so hovering never
+        # moves the plot (a long readout clips on the right instead).
         self._legend_width = self._title_width()
+        grid = len({t.group for t in self.traces if t.group.startswith("gpu")}) > 1 or (
+            bool(entries) and not fits_inline(self.spec.title, entries, self._legend_width,
+                                              self.plot.titleLabel.item.font()))
         text = title_html(self.spec.title, entries, grid, self._legend_width, self.plot.titleLabel.item.font())
         self.plot.setTitle(text, size=f"{TITLE_PT:g}pt", justify="left")  # a single line clips on the right
         # pyqtgraph fixes the title row at 30 px: let it grow with the legend's rows

@@ -239,3 +239,41 @@ def test_an_x_range_step_is_spread_over_ticks_and_zoom_stays_linked(qtbot):
     assert len(rights()) == 1 and rights().pop() > 100
     grid.charts["loss"].plot.vb.setXRange(10, 20, padding=0)  # a zoom on one chart moves them all
     assert {tuple(np.round(c.plot.vb.viewRange()[0], 6)) for c in grid.charts.values()} == {(10.0, 20.0)}
+
+
+def test_a_cpu_runs_energy_legend_is_drawn_whole_under_its_title(qtbot):
+    # On a CPU run with RAPL the title line "Energy per sample ━ GPU ━ CPU (RAPL)" was clipped to "CPU (":
+    # names that do not fit the title's line go under it (chart_legend's grid), inside the title row.
+    import dataclasses
+
+    from gui.run.charts import ChartGrid
+    live, energy_j = LiveRun(), 0.0
+    for _, e in make_script(kind="cpu", seconds=1.0).events:
+        if isinstance(e, StepMetrics):
+            live.add_step(e)
+        elif isinstance(e, TelemetryBatch):
+            hosts = []
+            for h in e.host:
+                energy_j += 1.5
+                hosts.append(dataclasses.replace(h, rapl_package_energy_j=energy_j))
+            live.add_telemetry(dataclasses.replace(e, host=tuple(hosts)))
+    grid = ChartGrid()
+    qtbot.addWidget(grid)
+    grid.resize(880, 700)
+    grid.show()
+    avail = (Availability("gpu", False, "no GPU in this run (CPU)"), Availability("rapl.package", True))
+    grid.bind(live, ChartContext(gpu_index=None, availability=avail, finished=True), live_updates=False)
+    qtbot.wait(50)
+    plot = grid.charts["energy"].plot
+    assert plot.isVisible()
+    label = plot.titleLabel
+    text = label.item.toPlainText()
+    assert "Energy per sample" in text and "CPU (RAPL)" in text
+    shown = label.sceneBoundingRect()  # the title row clips what lies outside it
+    drawn = label.item.sceneBoundingRect()
+    assert shown.contains(drawn) and plot.sceneBoundingRect().contains(drawn)
+    assert not drawn.intersects(plot.vb.sceneBoundingRect())
+    assert not drawn.intersects(plot.getAxis("left").label.sceneBoundingRect())  # the axis title
+    # a legend that fits stays on the title's line
+    latency = grid.charts["latency"].plot.titleLabel.item.toPlainText()
+    assert "\n" not in latency.strip() and "p99" in latency
