@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QStyle,
     QVBoxLayout,
 )
 
@@ -30,6 +32,7 @@ from gui.sweep_form import SweepForm
 # A cancelled sweep stops its current run, which stores itself as cancelled (up to ~10 s); the
 # sweep's process is terminated only if that hangs.
 TERMINATE_AFTER_S = 20.0
+OPEN_HEIGHT_PX = 620
 
 
 class SweepDialog(QDialog):
@@ -53,11 +56,21 @@ class SweepDialog(QDialog):
         self._build()
         self.status.setTextFormat(Qt.PlainText)  # messages carry user-given names
         self._update_plan()
+        # Open tall enough to show most axes, yet within a 1280x720 screen with its title bar and task bar.
+        self.resize(self.sizeHint().width(), OPEN_HEIGHT_PX)
 
     # ---- form -----------------------------------------------------------------------------
     def _build(self) -> None:
         self.form = SweepForm(self.network, self.display_name)
-        self.form_box = self.form
+        # The axes scroll (over twenty rows would not fit a 720-pixel screen); never sideways: the
+        # area is as wide as the form.
+        self.form_box = QScrollArea()
+        self.form_box.setWidget(self.form)
+        self.form_box.setWidgetResizable(True)
+        self.form_box.setFrameShape(QScrollArea.NoFrame)
+        self.form_box.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.form_box.setMinimumWidth(self.form.sizeHint().width()
+                                      + self.style().pixelMetric(QStyle.PM_ScrollBarExtent) + 4)
         self.plan_label = QLabel()
         self.plan_label.setTextFormat(Qt.RichText)  # composed here; every message in it is escaped
         self.plan_label.setObjectName("Stats")
@@ -82,7 +95,7 @@ class SweepDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.start_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.form_box)
+        layout.addWidget(self.form_box, 3)
         layout.addWidget(self.plan_label)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -24,19 +25,42 @@ from engine.run import RunConfig, option_fields
 from engine.sweep import BadSweep, axis_names, grid_class
 from gui import plain_text
 
+# Check boxes wrap to a new line past this width, so long choice labels ("direct loop (slow, for
+# teaching)") show in full and the form stays narrow enough for a 1280-pixel screen.
+CHECKS_ROW_PX = 460
+
+
+def _lay_out(box: QWidget, boxes: list[QCheckBox]) -> None:
+    """Put the check boxes into box's column of rows, a new row wherever the next would pass CHECKS_ROW_PX."""
+    rows = box.layout()
+    while rows.count():  # drop the old rows (their check boxes are the caller's to delete)
+        rows.takeAt(0).layout().deleteLater()
+    row, used_px = None, 0
+    for cb in boxes:
+        w = cb.sizeHint().width() + 12
+        if row is None or (used_px and used_px + w > CHECKS_ROW_PX):
+            if row is not None:
+                row.addStretch(1)
+            row, used_px = QHBoxLayout(), 0
+            rows.addLayout(row)
+        row.addWidget(cb)
+        used_px += w
+    if row is not None:
+        row.addStretch(1)
+
 
 def _checks(options, checked) -> tuple[QWidget, list[QCheckBox]]:
     box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
+    rows = QVBoxLayout(box)
+    rows.setContentsMargins(0, 0, 0, 0)
+    rows.setSpacing(2)
     boxes = []
     for label, value in options:
         cb = QCheckBox(label)
         cb.setProperty("value", value)
         cb.setChecked(value in checked)
-        row.addWidget(cb)
         boxes.append(cb)
-    row.addStretch(1)
+    _lay_out(box, boxes)
     return box, boxes
 
 
@@ -97,18 +121,17 @@ class SweepForm(QWidget):
 
     def set_devices(self, devices: list[tuple[str, str]]) -> None:
         """Offer these (key, label) devices, e.g. from gui.run.devices' inventory; CPU stays checked."""
-        row = self.devices_box.layout()
         for cb in self.checks["device"]:
-            row.removeWidget(cb)
+            cb.hide()
             cb.deleteLater()
         self.checks["device"] = []
-        for i, (key, label) in enumerate(devices):
-            cb = QCheckBox(label)
+        for key, label in devices:
+            cb = QCheckBox(label, self.devices_box)
             cb.setProperty("value", key)
             cb.setChecked(key == "cpu")
             cb.toggled.connect(self.changed)
-            row.insertWidget(i, cb)
             self.checks["device"].append(cb)
+        _lay_out(self.devices_box, self.checks["device"])
         self.changed.emit()
 
     def axis_values(self, name: str) -> list[Any]:

@@ -110,3 +110,39 @@ def test_a_second_sweep_on_a_busy_folder_is_refused_with_the_reason(qtbot, tmp_p
         dialog.start()
         qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
     assert "another sweep is running in this folder" in dialog.status.text()
+
+
+# A 1280x720 screen (and 1920x1080 at 150 %) less a title bar: the dialog was 799 px tall.
+SCREEN_HEIGHT_PX = 680
+
+
+def test_fits_a_720_pixel_screen_idle_and_running(dialog):
+    assert dialog.sizeHint().height() <= SCREEN_HEIGHT_PX and dialog.height() <= SCREEN_HEIGHT_PX
+    assert dialog.sizeHint().width() <= 1280
+    dialog.progress.show()  # what a running sweep adds below the form
+    dialog.log.show()
+    dialog.status.setText("Running 1 of 3: cpu fp32 train b32")
+    assert dialog.sizeHint().height() <= SCREEN_HEIGHT_PX and dialog.minimumSizeHint().height() <= SCREEN_HEIGHT_PX
+
+
+def test_every_axis_stays_reachable_in_the_scroll_area(dialog):
+    viewport = dialog.form_box.viewport()
+    dialog.form_box.ensureWidgetVisible(dialog.form.cooldown)  # the last row, below the fold
+    top = dialog.form.cooldown.mapTo(viewport, dialog.form.cooldown.rect().topLeft()).y()
+    assert dialog.form_box.verticalScrollBar().value() > 0 and 0 <= top < viewport.height()
+
+
+@pytest.mark.parametrize("devices", [None, [("cpu", "CPU"), ("cuda:0", "GPU 0: NVIDIA H200"),
+                                             ("cuda:1", "GPU 1: NVIDIA H200")]])
+def test_check_box_labels_show_in_full(dialog, qtbot, devices):
+    # "library (cuDNN / oneDNN)" and "direct loop (slow, for teaching)" were cut to "library (cu", "direct loop".
+    if devices:
+        dialog.set_devices(devices)
+        qtbot.wait(10)
+    viewport_px = dialog.form_box.viewport().width()
+    algos = dialog.form.checks["conv_algo"]
+    assert [cb.text() for cb in algos][:2] == ["library (cuDNN / oneDNN)", "direct loop (slow, for teaching)"]
+    for name, boxes in dialog.form.checks.items():
+        for cb in boxes:
+            assert cb.sizeHint().width() <= cb.width(), (name, cb.text())
+            assert cb.mapTo(dialog.form_box.viewport(), cb.rect().topRight()).x() <= viewport_px, (name, cb.text())
