@@ -309,12 +309,18 @@ def wants_log(values: Sequence[float], ratio: float = 30.0) -> bool:
     return bool(vals) and min(vals) > 0 and max(vals) / min(vals) > ratio
 
 
+def config_key(r: RunResult, labels: dict[str, str]) -> tuple[str, str]:
+    """Which configuration a run is a repeat of: its label, and the net too (a label names only what
+    varies, and two nets can share one)."""
+    return r.network.name, labels[r.run_id]
+
+
 def median_runs(runs: Sequence[RunResult], labels: dict[str, str], value: Callable[[RunResult], float]) -> list[RunResult]:
-    """One run per configuration (label): the median one of its repeats, so a best/worst line compares
+    """One run per configuration: the median one of its repeats, so a best/worst line compares
     configurations, never two repeats of the same one."""
     groups: dict[tuple[str, str], list[RunResult]] = defaultdict(list)
-    for r in runs:  # the net too: a label names only what varies, and two nets can share one
-        groups[(r.network.name, labels[r.run_id])].append(r)
+    for r in runs:
+        groups[config_key(r, labels)].append(r)
     return [sorted(rs, key=value)[(len(rs) - 1) // 2] for rs in groups.values()]
 
 
@@ -343,8 +349,7 @@ def _runner_up_clause(runs: Sequence[RunResult], labels: dict[str, str], score: 
     from engine.results.stats import ratio_interval
 
     def repeats(of: RunResult) -> list[float]:
-        key = (of.network.name, labels[of.run_id])
-        return [abs(score(r)) for r in runs if (r.network.name, labels[r.run_id]) == key]
+        return [abs(score(r)) for r in runs if config_key(r, labels) == config_key(of, labels)]
 
     a, b = repeats(best), repeats(second)
     if len(a) < 2 or len(b) < 2:
@@ -410,7 +415,7 @@ def recommend(results: Sequence[RunResult], objective: str, memory_limit_bytes: 
     # Configurations are compared by their median repeat: the luckiest repeat of one would otherwise win
     configs = sorted(median_runs(scorable, labels, score), key=score)
     best = configs[0]
-    repeats = sum((r.network.name, labels[r.run_id]) == (best.network.name, labels[best.run_id]) for r in scorable)
+    repeats = sum(config_key(r, labels) == config_key(best, labels) for r in scorable)
     text = f"{OBJECTIVES[objective]}: {labels[best.run_id]} — {fmt(best)}"
     if repeats > 1:
         text += f" (the median of its {repeats} repeats)"
